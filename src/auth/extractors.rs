@@ -1,0 +1,260 @@
+//! Request extractors that authenticate and authorise: a handler that names `Facilitator` in
+//! its signature cannot run for anyone else.
+//!
+//! Credentials come from `Authorization: Bearer <secret>` or the `stafet_session` cookie.
+//! Cookie-authenticated unsafe requests must also pass the CSRF check.
+
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr};
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::{Method, StatusCode};
+use actix_web::{FromRequest, HttpRequest, web};
+use chrono::Duration;
+
+use super::csrf;
+use super::tokens;
+use crate::db::credentials::{self, CredentialKind};
+use crate::db::models::{ParticipantRow, RelayRow, StaffUser};
+use crate::db::{from_db, to_db};
+use crate::error::AppError;
+use crate::relay::RelayState;
+use crate::state::AppState;
+
+/// Name of the session cookie (staff and participants).
+pub const SESSION_COOKIE: &str = "stafet_session";
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// A staff user.
+    Staff {
+        /// The account.
+        user: StaffUser,
+        /// The secret presented (for logout and CSRF).
+        secret: String,
+    },
+    /// A participant.
+    Participant {
+        /// The participant.
+        participant: ParticipantRow,
+        /// Their relay.
+        relay: RelayRow,
+        /// The secret presented.
+        secret: String,
+    },
+}
+
+/// The client address used for rate limits.
+pub fn client_ip(req: &HttpRequest) -> IpAddr {
+    req.peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
+fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("app state missing")))
+}
+
+/// The secret a request presents, and whether it came in a cookie.
+fn presented_secret(req: &HttpRequest) -> Option<(String, bool)> {
+    if let Some(h) = req.headers().get(actix_web::http::header::AUTHORIZATION) {
+        let v = h.to_str().ok()?;
+        let token = v
+            .strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))?;
+        return Some((token.trim().to_string(), false));
+    }
+    req.cookie(SESSION_COOKIE)
+        .map(|c| (c.value().to_string(), true))
+}
+
+fn is_unsafe(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Resolves `secret` to a principal, applying expiry, suspension and link validity.
+pub async fn resolve(state: &AppState, secret: String) -> Result<Principal, AppError> {
+    let now = state.clock.now();
+    let link_days = state.settings.server.link_valid_days_after_close;
+    let hash = tokens::hash(&secret);
+    let found = state
+        .db
+        .read(move |conn| {
+            let Some(cred) = credentials::by_hash(conn, &hash)? else {
+                return Ok(None);
+            };
+            if cred.expires_at.is_some_and(|e| e <= to_db(now)) {
+                return Err(AppError::unauthorized(
+                    "your session has expired; log in again",
+                ));
+            }
+            match cred.kind {
+                CredentialKind::StaffSession | CredentialKind::ApiToken => {
+                    let user = StaffUser::find(conn, cred.staff_user_id.unwrap_or_default())?;
+                    Ok(Some(Principal::Staff { user, secret }))
+                }
+                CredentialKind::ParticipantLink | CredentialKind::ParticipantSession => {
+                    let participant =
+                        ParticipantRow::find(conn, cred.participant_id.unwrap_or_default())?;
+                    let relay = RelayRow::find(conn, participant.relay_id)?;
+                    Ok(Some(Principal::Participant {
+                        participant,
+                        relay,
+                        secret,
+                    }))
+                }
+            }
+        })
+        .await?;
+    match found {
+        None => Err(AppError::unauthorized("unknown or revoked credentials")),
+        Some(Principal::Staff { user, .. }) if user.is_suspended => {
+            Err(AppError::unauthorized("this account is suspended"))
+        }
+        Some(Principal::Participant {
+            participant, relay, ..
+        }) if participant.is_suspended => {
+            let _ = relay;
+            Err(AppError::new(
+                StatusCode::FORBIDDEN,
+                "suspended",
+                "your participation has been paused by the organiser; contact them to take part again",
+            ))
+        }
+        Some(Principal::Participant { relay, .. })
+            if relay.state() == RelayState::Closed
+                && relay
+                    .closed_at
+                    .is_some_and(|c| from_db(c) + Duration::days(link_days) <= now) =>
+        {
+            Err(AppError::new(
+                StatusCode::GONE,
+                "link_expired",
+                "this relay has ended and its link no longer works",
+            ))
+        }
+        Some(p) => Ok(p),
+    }
+}
+
+async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
+    let state = state(&req)?;
+    let Some((secret, via_cookie)) = presented_secret(&req) else {
+        return Err(AppError::unauthorized("log in or use your personal link"));
+    };
+    if !tokens::well_formed(&secret) {
+        state.limits.link(client_ip(&req))?;
+        return Err(AppError::unauthorized("unknown or revoked credentials"));
+    }
+    if via_cookie && is_unsafe(req.method()) {
+        let presented = req
+            .headers()
+            .get(csrf::HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !csrf::matches(&secret, presented) {
+            return Err(AppError::new(
+                StatusCode::FORBIDDEN,
+                "csrf",
+                "missing or wrong X-CSRF-Token header",
+            ));
+        }
+    }
+    match resolve(&state, secret).await {
+        Err(e) if e.status() == StatusCode::UNAUTHORIZED => {
+            // Guessing secrets costs the guesser the same budget as redeeming links.
+            state.limits.link(client_ip(&req))?;
+            Err(e)
+        }
+        other => other,
+    }
+}
+
+type Fut<T> = Pin<Box<dyn Future<Output = Result<T, AppError>>>>;
+
+impl FromRequest for Principal {
+    type Error = AppError;
+    type Future = Fut<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        Box::pin(authenticate(req.clone()))
+    }
+}
+
+/// Any staff user.
+#[derive(Debug, Clone)]
+pub struct Staff(pub StaffUser, pub String);
+
+impl FromRequest for Staff {
+    type Error = AppError;
+    type Future = Fut<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            match authenticate(req).await? {
+                Principal::Staff { user, secret } => Ok(Staff(user, secret)),
+                Principal::Participant { .. } => Err(AppError::forbidden("staff only")),
+            }
+        })
+    }
+}
+
+/// A facilitator or admin: may set up and run relays.
+#[derive(Debug, Clone)]
+pub struct Facilitator(pub StaffUser);
+
+impl FromRequest for Facilitator {
+    type Error = AppError;
+    type Future = Fut<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let staff = Staff::from_request(req, payload);
+        Box::pin(async move {
+            let Staff(user, _) = staff.await?;
+            if matches!(user.role.as_str(), "facilitator" | "admin") {
+                Ok(Facilitator(user))
+            } else {
+                Err(AppError::forbidden("facilitators only"))
+            }
+        })
+    }
+}
+
+/// A participant acting in their own relay.
+#[derive(Debug, Clone)]
+pub struct ParticipantAuth {
+    /// The participant.
+    pub participant: ParticipantRow,
+    /// Their relay.
+    pub relay: RelayRow,
+    /// The secret presented.
+    pub secret: String,
+}
+
+impl FromRequest for ParticipantAuth {
+    type Error = AppError;
+    type Future = Fut<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            match authenticate(req).await? {
+                Principal::Participant {
+                    participant,
+                    relay,
+                    secret,
+                } => Ok(ParticipantAuth {
+                    participant,
+                    relay,
+                    secret,
+                }),
+                Principal::Staff { .. } => Err(AppError::forbidden("participants only")),
+            }
+        })
+    }
+}

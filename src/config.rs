@@ -1,0 +1,146 @@
+//! Layered settings: `config/default.toml` (embedded, so the binary runs anywhere), then the
+//! file named by `STAFET_CONFIG` if set, then `STAFET__SECTION__KEY` environment variables; the
+//! CLI applies its flags last.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+/// All settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// HTTP server.
+    pub server: ServerSettings,
+    /// SQLite.
+    pub database: DatabaseSettings,
+    /// Outgoing email.
+    pub email: EmailSettings,
+    /// The clock-driven jobs.
+    pub scheduler: SchedulerSettings,
+    /// Login and link rate limits.
+    pub rate_limit: RateLimitSettings,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address to listen on.
+    pub bind: String,
+    /// Base URL of links in emails.
+    pub public_url: String,
+    /// Largest request body.
+    pub body_limit_bytes: usize,
+    /// Staff session lifetime.
+    pub session_hours: i64,
+    /// Link lifetime after closing.
+    pub link_valid_days_after_close: i64,
+    /// Secure cookies.
+    pub cookie_secure: bool,
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// SQLite file.
+    pub path: PathBuf,
+    /// `PRAGMA synchronous`.
+    pub synchronous: String,
+    /// `PRAGMA busy_timeout`.
+    pub busy_timeout_ms: u32,
+    /// Read connections.
+    pub pool_size: u32,
+}
+
+/// `[email]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    /// From header.
+    pub from: String,
+    /// Folder of the `.eml` transport.
+    pub mail_dir: PathBuf,
+}
+
+/// `[scheduler]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerSettings {
+    /// Tick interval.
+    pub tick_ms: u64,
+}
+
+/// `[rate_limit]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// Login attempts per minute per address.
+    pub login_per_minute: u32,
+    /// Link redemptions per minute per address.
+    pub link_per_minute: u32,
+}
+
+impl Settings {
+    /// Loads the layered settings.
+    pub fn load() -> anyhow::Result<Self> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        if let Ok(path) = std::env::var("STAFET_CONFIG") {
+            builder = builder.add_source(config::File::with_name(&path));
+        }
+        let cfg = builder
+            .add_source(
+                config::Environment::with_prefix("STAFET")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()?;
+        let settings: Settings = cfg.try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.server.public_url.starts_with("http://")
+                || self.server.public_url.starts_with("https://"),
+            "server.public_url must start with http:// or https://"
+        );
+        anyhow::ensure!(
+            self.scheduler.tick_ms > 0,
+            "scheduler.tick_ms must be positive"
+        );
+        Ok(())
+    }
+
+    /// The database options for [`crate::db::Db::open`].
+    pub fn db_options(&self) -> crate::db::DbOptions {
+        crate::db::DbOptions {
+            synchronous: self.database.synchronous.clone(),
+            busy_timeout_ms: self.database.busy_timeout_ms,
+            pool_size: self.database.pool_size,
+        }
+    }
+
+    /// `public_url` without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        self.server.public_url.trim_end_matches('/')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_defaults_load() {
+        let s = Settings::load().unwrap();
+        assert_eq!(s.database.synchronous, "FULL");
+        assert!(s.server.body_limit_bytes > 0);
+    }
+}

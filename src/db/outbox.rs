@@ -1,0 +1,143 @@
+//! The email outbox: rows written with the change that causes them, sent by a worker.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::models::OutboxRow;
+use super::schema::email_outbox;
+
+/// An email to queue.
+#[derive(Debug, Clone)]
+pub struct NewEmail<'a> {
+    /// Unique key: the same key is never queued (and so never sent) twice.
+    pub idempotency_key: String,
+    /// The relay.
+    pub relay_id: i64,
+    /// The recipient.
+    pub participant_id: i64,
+    /// Template name (`EmailKind::as_str`).
+    pub kind: &'a str,
+    /// Recipient address.
+    pub to_address: &'a str,
+    /// Template context.
+    pub params: serde_json::Value,
+    /// Magic-link secret to put in the email, kept only until it is sent.
+    pub link_token: Option<String>,
+}
+
+/// Queues `email` unless its key is already queued; returns whether it was new.
+pub fn enqueue(conn: &mut DbConn, email: NewEmail<'_>, now: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::insert_into(email_outbox::table)
+        .values((
+            email_outbox::idempotency_key.eq(&email.idempotency_key),
+            email_outbox::relay_id.eq(email.relay_id),
+            email_outbox::participant_id.eq(email.participant_id),
+            email_outbox::kind.eq(email.kind),
+            email_outbox::to_address.eq(email.to_address),
+            email_outbox::params.eq(email.params.to_string()),
+            email_outbox::link_token.eq(&email.link_token),
+            email_outbox::status.eq("queued"),
+            email_outbox::next_attempt_at.eq(now),
+            email_outbox::created_at.eq(now),
+        ))
+        .on_conflict(email_outbox::idempotency_key)
+        .do_nothing()
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Queued emails whose next attempt is due, oldest first.
+pub fn due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<OutboxRow>> {
+    email_outbox::table
+        .filter(email_outbox::status.eq("queued"))
+        .filter(email_outbox::next_attempt_at.le(now))
+        .order(email_outbox::id.asc())
+        .limit(limit)
+        .select(OutboxRow::as_select())
+        .load(conn)
+}
+
+/// The earliest future attempt among queued emails, so the worker knows how long to sleep.
+pub fn next_attempt(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
+    email_outbox::table
+        .filter(email_outbox::status.eq("queued"))
+        .select(diesel::dsl::min(email_outbox::next_attempt_at))
+        .first(conn)
+}
+
+/// Marks an email sent and forgets its link secret.
+pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(email_outbox::table.find(id))
+        .set((
+            email_outbox::status.eq("sent"),
+            email_outbox::sent_at.eq(now),
+            email_outbox::link_token.eq(None::<String>),
+            email_outbox::attempts.eq(email_outbox::attempts + 1),
+            email_outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Records a failed attempt: retried at `retry_at`, or failed for good when `None`.
+pub fn mark_attempt_failed(
+    conn: &mut DbConn,
+    id: i64,
+    error: &str,
+    retry_at: Option<NaiveDateTime>,
+) -> QueryResult<()> {
+    let attempts = email_outbox::attempts + 1;
+    match retry_at {
+        Some(at) => diesel::update(email_outbox::table.find(id))
+            .set((
+                email_outbox::attempts.eq(attempts),
+                email_outbox::last_error.eq(error),
+                email_outbox::next_attempt_at.eq(at),
+            ))
+            .execute(conn),
+        None => diesel::update(email_outbox::table.find(id))
+            .set((
+                email_outbox::attempts.eq(attempts),
+                email_outbox::last_error.eq(error),
+                email_outbox::status.eq("failed"),
+                email_outbox::link_token.eq(None::<String>),
+            ))
+            .execute(conn),
+    }
+    .map(|_| ())
+}
+
+/// The latest email of each participant of a relay.
+pub fn latest_per_participant(
+    conn: &mut DbConn,
+    relay_id: i64,
+) -> QueryResult<HashMap<i64, OutboxRow>> {
+    let rows: Vec<OutboxRow> = email_outbox::table
+        .filter(email_outbox::relay_id.eq(relay_id))
+        .order(email_outbox::id.asc())
+        .select(OutboxRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.participant_id, r)).collect())
+}
+
+/// The latest email to one participant.
+pub fn latest_for(conn: &mut DbConn, participant_id: i64) -> QueryResult<Option<OutboxRow>> {
+    email_outbox::table
+        .filter(email_outbox::participant_id.eq(participant_id))
+        .order(email_outbox::id.desc())
+        .select(OutboxRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Emails of a relay counted by status.
+pub fn counts(conn: &mut DbConn, relay_id: i64) -> QueryResult<Vec<(String, i64)>> {
+    email_outbox::table
+        .filter(email_outbox::relay_id.eq(relay_id))
+        .group_by(email_outbox::status)
+        .select((email_outbox::status, diesel::dsl::count_star()))
+        .load(conn)
+}

@@ -1,0 +1,181 @@
+//! Diesel table definitions matching `migrations/` (ids as BIGINT: SQLite stores 64-bit
+//! integers either way and PostgreSQL will use BIGSERIAL).
+
+diesel::table! {
+    staff_users (id) {
+        id -> BigInt,
+        email -> Text,
+        role -> Text,
+        password_hash -> Text,
+        is_suspended -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    relays (id) {
+        id -> BigInt,
+        title -> Text,
+        topic -> Text,
+        purpose -> Text,
+        language -> Text,
+        timezone -> Text,
+        state -> Text,
+        recipient_choice -> Text,
+        cross_group -> Bool,
+        max_inbox -> Integer,
+        batons_per_round -> Integer,
+        max_batons -> Integer,
+        asker_anonymous -> Bool,
+        show_asker_group -> Bool,
+        reminder_after_hours -> Integer,
+        reroute_after_hours -> Integer,
+        share_output -> Bool,
+        seed -> BigInt,
+        rounds_started -> Integer,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        scheduled_at -> Nullable<Timestamp>,
+        opened_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    rounds (id) {
+        id -> BigInt,
+        relay_id -> BigInt,
+        position -> Integer,
+        name -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        prompt -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    groups (id) {
+        id -> BigInt,
+        relay_id -> BigInt,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    participants (id) {
+        id -> BigInt,
+        relay_id -> BigInt,
+        group_id -> BigInt,
+        name -> Text,
+        email -> Text,
+        title -> Nullable<Text>,
+        organisation -> Nullable<Text>,
+        pseudonym -> Text,
+        batons -> Integer,
+        is_suspended -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    credentials (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        kind -> Text,
+        staff_user_id -> Nullable<BigInt>,
+        participant_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    questions (id) {
+        id -> BigInt,
+        relay_id -> BigInt,
+        round_id -> Nullable<BigInt>,
+        asker_id -> BigInt,
+        recipient_id -> BigInt,
+        text -> Text,
+        status -> Text,
+        asked_at -> Timestamp,
+        delivered_at -> Timestamp,
+        reminded_at -> Nullable<Timestamp>,
+        answered_at -> Nullable<Timestamp>,
+        is_starred -> Bool,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> BigInt,
+        question_id -> BigInt,
+        asker_id -> BigInt,
+        recipient_id -> BigInt,
+        delivered_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        outcome -> Text,
+    }
+}
+
+diesel::table! {
+    answers (id) {
+        id -> BigInt,
+        question_id -> BigInt,
+        author_id -> BigInt,
+        text -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> BigInt,
+        relay_id -> BigInt,
+        participant_id -> Nullable<BigInt>,
+        kind -> Text,
+        data -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    email_outbox (id) {
+        id -> BigInt,
+        idempotency_key -> Text,
+        relay_id -> BigInt,
+        participant_id -> BigInt,
+        kind -> Text,
+        to_address -> Text,
+        params -> Text,
+        link_token -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(rounds -> relays (relay_id));
+diesel::joinable!(groups -> relays (relay_id));
+diesel::joinable!(participants -> groups (group_id));
+diesel::joinable!(answers -> questions (question_id));
+diesel::joinable!(deliveries -> questions (question_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    staff_users,
+    relays,
+    rounds,
+    groups,
+    participants,
+    credentials,
+    questions,
+    deliveries,
+    answers,
+    events,
+    email_outbox,
+);

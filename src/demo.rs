@@ -1,0 +1,220 @@
+//! `stafet demo`: a realistic Danish relay to look at, with a facilitator account, two groups,
+//! participants, and a first round of questions and answers already passed on.
+
+use std::fmt::Write as _;
+
+use crate::auth::tokens;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::credentials::{self, CredentialKind};
+use crate::db::models::ParticipantRow;
+use crate::db::{Db, to_db};
+use crate::email::worker::{Mailer, deliver_due};
+use crate::ops;
+use crate::ops::participants::ImportRow;
+use crate::ops::relays::CreateRelay;
+
+const PEOPLE: [(&str, &str, &str, &str); 10] = [
+    (
+        "Mette Kjær",
+        "Kommunaldirektører",
+        "Kommunaldirektør",
+        "Vesthavn Kommune",
+    ),
+    (
+        "Lars Bech",
+        "Kommunaldirektører",
+        "Kommunaldirektør",
+        "Skovbjerg Kommune",
+    ),
+    (
+        "Anne Holm",
+        "Kommunaldirektører",
+        "Kommunaldirektør",
+        "Fjordby Kommune",
+    ),
+    (
+        "Jens Ravn",
+        "Kommunaldirektører",
+        "Kommunaldirektør",
+        "Lyngå Kommune",
+    ),
+    (
+        "Sofie Dahl",
+        "Kommunaldirektører",
+        "Kommunaldirektør",
+        "Østerlund Kommune",
+    ),
+    (
+        "Peter Krogh",
+        "Direktører i staten",
+        "Direktør",
+        "Styrelsen for Borgerservice",
+    ),
+    (
+        "Hanne Lund",
+        "Direktører i staten",
+        "Departementschef",
+        "Ministeriet for Velfærd",
+    ),
+    (
+        "Morten Friis",
+        "Direktører i staten",
+        "Direktør",
+        "Styrelsen for Data og Digitalisering",
+    ),
+    (
+        "Karen Storm",
+        "Direktører i staten",
+        "Direktør",
+        "Styrelsen for Arbejdsmiljø",
+    ),
+    (
+        "Thomas Vinter",
+        "Direktører i staten",
+        "Afdelingschef",
+        "Ministeriet for Uddannelse",
+    ),
+];
+
+const EXCHANGES: [(&str, &str); 5] = [
+    (
+        "Hvordan sikrer du, at dine ledere får rum til at lede, når styringen oppefra bliver ved med at vokse?",
+        "Vi har skåret en tredjedel af de faste rapporteringer væk og aftalt, at lederne selv vælger to mål, de følger tæt. Det har givet tid til at være til stede i driften.",
+    ),
+    (
+        "Hvad har du konkret gjort for at gøre borgernes oplevelse til målestokken for god ledelse i din organisation?",
+        "Vi starter hvert ledermøde med en konkret borgersag. Det flytter samtalen fra budgetter til, hvad der faktisk skaber værdi for borgeren.",
+    ),
+    (
+        "Hvordan taler du med dine medarbejdere om faglighed, når ressourcerne bliver mindre år for år?",
+        "Jeg er ærlig om prioriteringerne og inviterer fagfolkene med til at vælge, hvad vi holder op med. Det giver ejerskab, også når det gør ondt.",
+    ),
+    (
+        "Hvor går grænsen mellem politisk styring og administrativ ledelse, når en sag pludselig bliver mediesag?",
+        "Grænsen går ved fagligheden: politikerne vælger retningen, men vi står fast på, hvad der er fagligt forsvarligt, også når pressen ringer.",
+    ),
+    (
+        "Hvad kan den offentlige sektor lære af det private om ledelse, og hvad skal vi ikke kopiere?",
+        "Vi kan lære fokus og hurtige beslutninger. Men vi skal ikke kopiere tanken om, at alt kan måles i kroner, for vores bundlinje er borgernes tillid.",
+    ),
+];
+
+/// Creates the demo and returns what to print: the staff login and a few participant links.
+pub async fn run(settings: &Settings) -> anyhow::Result<String> {
+    let db = Db::open(&settings.database.path, &settings.db_options())?;
+    let now = chrono::Utc::now();
+    let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
+
+    let (password, hash) = ops::staff::new_password()?;
+    let stamp = now.format("%Y%m%d%H%M%S").to_string();
+    let email = format!("facilitator-{stamp}@demo.stafet.dk");
+    let account_email = email.clone();
+    let account = db
+        .write(move |conn| {
+            ops::staff::add_user(conn, &account_email, "facilitator", &hash, password, now)
+        })
+        .await
+        .map_err(err)?;
+    let creator = account.user.id;
+
+    let input = CreateRelay {
+        title: "Ledelse til gavn for borgerne".into(),
+        topic: "Offentlig ledelse".into(),
+        purpose: "I fire dage udfordrer vi hinanden med de spørgsmål, vi sjældent får stillet: \
+Hvordan skaber vi ledelse, der gør en forskel for borgerne? Du stiller et spørgsmål til en \
+kollega, svarer på det spørgsmål, du får, og sender stafetten videre. Spørgsmålene er anonyme."
+            .into(),
+        language: "da".into(),
+        timezone: "Europe/Copenhagen".into(),
+        starts_at: Some(now),
+        rounds: None,
+        settings: None,
+    };
+    let (relay, _) = db
+        .write(move |conn| ops::relays::create(conn, input, Some(creator), now))
+        .await
+        .map_err(err)?;
+    let relay_id = relay.id;
+    let rows: Vec<ImportRow> = PEOPLE
+        .iter()
+        .enumerate()
+        .map(|(i, (name, group, title, org))| ImportRow {
+            name: (*name).into(),
+            email: format!("deltager{}-{stamp}@demo.stafet.dk", i + 1),
+            group: (*group).into(),
+            title: Some((*title).into()),
+            organisation: Some((*org).into()),
+        })
+        .collect();
+    db.write(move |conn| ops::participants::import(conn, relay_id, rows, now))
+        .await
+        .map_err(err)?;
+    db.write(move |conn| ops::relays::open_now(conn, relay_id, now))
+        .await
+        .map_err(err)?;
+
+    // Pass the relay on a few times: each asker asks, the recipient answers (and so gets a baton).
+    let people = db
+        .read(move |conn| Ok(ParticipantRow::for_relay(conn, relay_id)?))
+        .await
+        .map_err(err)?;
+    for (i, (question, answer)) in EXCHANGES.iter().enumerate() {
+        let asker = people[i * 2 % people.len()].id;
+        let (q, recipient) = db
+            .write(move |conn| ops::questions::ask(conn, asker, question, None, now))
+            .await
+            .map_err(err)?;
+        if i < 4 {
+            let rid = recipient.id;
+            db.write(move |conn| ops::questions::answer(conn, rid, q.id, answer, now))
+                .await
+                .map_err(err)?;
+        }
+    }
+
+    let mailer = Mailer::new(
+        &settings.email.from,
+        &settings.email.mail_dir,
+        settings.base_url(),
+    )?;
+    deliver_due(&db, &Clock::System, &mailer).await?;
+
+    let mut out = String::new();
+    writeln!(out, "Demo relay {relay_id} \"{}\" is open.", relay.title)?;
+    writeln!(out, "Staff login: {email}")?;
+    writeln!(out, "password: {}", account.password)?;
+    writeln!(out, "token: {}", account.token)?;
+    writeln!(out, "Participant links:")?;
+    for p in people.iter().take(3) {
+        let secret = tokens::generate();
+        let hash = tokens::hash(&secret);
+        let pid = p.id;
+        db.write(move |conn| {
+            Ok(credentials::insert(
+                conn,
+                &hash,
+                CredentialKind::ParticipantLink,
+                None,
+                Some(pid),
+                to_db(now),
+                None,
+            )?)
+        })
+        .await
+        .map_err(err)?;
+        writeln!(
+            out,
+            "  {} ({}): {}/p/{secret}",
+            p.name,
+            p.organisation.as_deref().unwrap_or(""),
+            settings.base_url()
+        )?;
+    }
+    writeln!(
+        out,
+        "Emails written to {}",
+        settings.email.mail_dir.display()
+    )?;
+    Ok(out)
+}

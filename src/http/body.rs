@@ -1,0 +1,36 @@
+//! Reading raw request bodies (CSV imports) with the same limit and error shape as JSON.
+
+use actix_web::http::StatusCode;
+use actix_web::web;
+use futures_util::StreamExt as _;
+
+use crate::error::AppError;
+
+/// Reads the whole body, refusing more than `limit` bytes with 413.
+pub async fn read_limited(
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<web::BytesMut, AppError> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| AppError::bad_request("bad_body", e.to_string()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(AppError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the request body is too large",
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The API error for a JSON body that did not parse: 400 for broken syntax, 422 for wrong data.
+pub fn json_error(e: &serde_json::Error) -> AppError {
+    if e.is_data() {
+        AppError::validation(format!("invalid field: {e}"))
+    } else {
+        AppError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+    }
+}

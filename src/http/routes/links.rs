@@ -1,0 +1,177 @@
+//! Magic links: `GET /p/{token}` shows a "Continue" page and changes nothing (mail scanners
+//! fetch links before people do); its button POSTs to `/p/{token}`, which starts the
+//! participant's browser session and redirects to `/app`.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CACHE_CONTROL, LOCATION};
+use actix_web::{HttpRequest, HttpResponse, web};
+use minijinja::HtmlEscape;
+
+use super::auth::session_cookies;
+use crate::auth::extractors::{Principal, client_ip, resolve};
+use crate::auth::tokens;
+use crate::db::credentials::{self, CredentialKind};
+use crate::db::to_db;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Registers the link routes and the static assets they use.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/p/{token}", web::get().to(show_link))
+        .route("/p/{token}", web::post().to(redeem_link))
+        .route("/static/stafet.css", web::get().to(stylesheet));
+}
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("../../../frontend/stafet.css"))
+}
+
+/// A minimal page in the relay's language; every dynamic text is escaped.
+fn page(status: StatusCode, lang: &str, title: &str, body_html: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .body(format!(
+            "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<meta name=\"referrer\" content=\"no-referrer\">\
+<title>{title}</title><link rel=\"stylesheet\" href=\"/static/stafet.css\"></head>\
+<body><main class=\"card\">{body_html}</main></body></html>",
+            title = HtmlEscape(title),
+        ))
+}
+
+fn error_page(e: &AppError) -> HttpResponse {
+    let (title, text) = match e.code() {
+        "suspended" => (
+            "Adgang sat på pause · Access paused",
+            "Din deltagelse er sat på pause af arrangøren. Kontakt dem, hvis du vil være med igen.<br>\
+             Your participation has been paused by the organiser; contact them to take part again.",
+        ),
+        "link_expired" => (
+            "Stafetten er slut · The relay has ended",
+            "Stafetten er afsluttet, og linket virker ikke længere.<br>\
+             This relay has ended and its link no longer works.",
+        ),
+        "rate_limited" => (
+            "For mange forsøg · Too many attempts",
+            "Vent et minut, og prøv igen.<br>Wait a minute and try again.",
+        ),
+        _ => (
+            "Linket virker ikke · This link does not work",
+            "Linket er ugyldigt. Brug det nyeste link fra din email, eller kontakt arrangøren.<br>\
+             The link is not valid. Use the latest link in your email, or contact the organiser.",
+        ),
+    };
+    page(
+        e.status(),
+        "da",
+        title,
+        &format!("<h1>{}</h1><p>{text}</p>", HtmlEscape(title)),
+    )
+}
+
+async fn participant_of_link(
+    req: &HttpRequest,
+    state: &AppState,
+    token: String,
+) -> Result<
+    (
+        crate::db::models::ParticipantRow,
+        crate::db::models::RelayRow,
+    ),
+    AppError,
+> {
+    state.limits.link(client_ip(req))?;
+    if !tokens::well_formed(&token) {
+        return Err(AppError::unauthorized("invalid link"));
+    }
+    match resolve(state, token).await? {
+        Principal::Participant {
+            participant, relay, ..
+        } => Ok((participant, relay)),
+        Principal::Staff { .. } => Err(AppError::unauthorized("invalid link")),
+    }
+}
+
+/// `GET /p/{token}`: the Continue page. Reads, never writes.
+pub async fn show_link(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let token = path.into_inner();
+    let (participant, relay) = match participant_of_link(&req, &state, token.clone()).await {
+        Ok(found) => found,
+        Err(e) => return error_page(&e),
+    };
+    let (greeting, button, intro) = if relay.language == "da" {
+        (
+            "Velkommen",
+            "Fortsæt til stafetten",
+            "Tryk på knappen for at åbne din stafet.",
+        )
+    } else {
+        (
+            "Welcome",
+            "Continue to the relay",
+            "Press the button to open your relay.",
+        )
+    };
+    let body = format!(
+        "<h1>{}</h1><p>{}, {}.</p><p>{}</p>\
+<form method=\"post\" action=\"/p/{}\"><button type=\"submit\">{}</button></form>",
+        HtmlEscape(&relay.title),
+        greeting,
+        HtmlEscape(&participant.name),
+        intro,
+        HtmlEscape(&token),
+        button,
+    );
+    page(StatusCode::OK, &relay.language, &relay.title, &body)
+}
+
+/// `POST /p/{token}`: starts the browser session and goes to `/app`.
+pub async fn redeem_link(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let token = path.into_inner();
+    let (participant, _) = match participant_of_link(&req, &state, token).await {
+        Ok(found) => found,
+        Err(e) => return error_page(&e),
+    };
+    let now = state.clock.now();
+    let pid = participant.id;
+    let secret = tokens::generate();
+    let hash = tokens::hash(&secret);
+    let stored = state
+        .db
+        .write(move |conn| {
+            Ok(credentials::insert(
+                conn,
+                &hash,
+                CredentialKind::ParticipantSession,
+                None,
+                Some(pid),
+                to_db(now),
+                None,
+            )?)
+        })
+        .await;
+    if let Err(e) = stored {
+        return error_page(&e);
+    }
+    // Participant sessions live as long as the link does; the cookie is kept for 30 days.
+    let (session, csrf_cookie) =
+        session_cookies(&secret, 24 * 30, state.settings.server.cookie_secure);
+    HttpResponse::SeeOther()
+        .cookie(session)
+        .cookie(csrf_cookie)
+        .insert_header((LOCATION, "/app"))
+        .finish()
+}

@@ -1,0 +1,238 @@
+//! Relays: create, list, read, edit, lifecycle, stats and the staff event feed.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use super::{SinceQuery, events_json};
+use crate::auth::{Facilitator, Staff};
+use crate::db::events;
+use crate::db::models::{ParticipantRow, QuestionRow, RelayRow, RoundRow};
+use crate::db::outbox;
+use crate::db::participants::group_names;
+use crate::error::AppError;
+use crate::http::dto;
+use crate::ops::relays::{self as ops, CreateRelay, PatchRelay};
+use crate::state::AppState;
+
+async fn relay_response(state: &AppState, id: i64) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let (row, rounds) = state
+        .db
+        .read(move |conn| {
+            let row = RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
+            Ok((row, RoundRow::for_relay(conn, id)?))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(dto::relay(&row, &rounds, now)))
+}
+
+/// `POST /api/relays`
+pub async fn create_relay(
+    f: Facilitator,
+    state: web::Data<AppState>,
+    body: web::Json<CreateRelay>,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let creator = f.0.id;
+    let (row, rounds) = state
+        .db
+        .write(move |conn| ops::create(conn, body.into_inner(), Some(creator), now))
+        .await?;
+    Ok(HttpResponse::Created().json(dto::relay(&row, &rounds, now)))
+}
+
+/// `GET /api/relays`
+pub async fn list_relays(_: Staff, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let list = state
+        .db
+        .read(|conn| {
+            let rows = RelayRow::list(conn)?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                let rounds = RoundRow::for_relay(conn, r.id)?;
+                out.push((r, rounds));
+            }
+            Ok(out)
+        })
+        .await?;
+    let body: Vec<_> = list
+        .iter()
+        .map(|(r, rounds)| dto::relay(r, rounds, now))
+        .collect();
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// `GET /api/relays/{id}`
+pub async fn get_relay(
+    _: Staff,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    relay_response(&state, path.into_inner()).await
+}
+
+/// `PATCH /api/relays/{id}`
+pub async fn patch_relay(
+    _: Facilitator,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: web::Json<PatchRelay>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let now = state.clock.now();
+    let (row, rounds) = state
+        .db
+        .write(move |conn| {
+            RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
+            ops::patch(conn, id, body.into_inner(), now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(dto::relay(&row, &rounds, now)))
+}
+
+async fn transition(
+    state: &AppState,
+    id: i64,
+    op: fn(
+        &mut crate::db::DbConn,
+        i64,
+        chrono::DateTime<chrono::Utc>,
+    ) -> Result<RelayRow, AppError>,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    state
+        .db
+        .write(move |conn| {
+            RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
+            op(conn, id, now)
+        })
+        .await?;
+    relay_response(state, id).await
+}
+
+/// `POST /api/relays/{id}/schedule`
+pub async fn schedule_relay(
+    _: Facilitator,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    transition(&state, path.into_inner(), ops::schedule).await
+}
+
+/// `POST /api/relays/{id}/open`
+pub async fn open_relay(
+    _: Facilitator,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    transition(&state, path.into_inner(), ops::open_now).await
+}
+
+/// `POST /api/relays/{id}/close`
+pub async fn close_relay(
+    _: Facilitator,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    transition(&state, path.into_inner(), ops::close).await
+}
+
+/// `GET /api/relays/{id}/stats`: participation, questions, batons and emails, per round and
+/// group. Counts only, so analysts may read it too.
+pub async fn relay_stats(
+    _: Staff,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let body = state
+        .db
+        .read(move |conn| {
+            let relay = RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
+            let rounds = RoundRow::for_relay(conn, id)?;
+            let people = ParticipantRow::for_relay(conn, id)?;
+            let questions = QuestionRow::for_relay(conn, id)?;
+            let groups = group_names(conn, id)?;
+            let emails = outbox::counts(conn, id)?;
+            let group_of: BTreeMap<i64, i64> = people.iter().map(|p| (p.id, p.group_id)).collect();
+            let count = |status: &str| questions.iter().filter(|q| q.status == status).count();
+            let mut per_round = Vec::new();
+            for r in &rounds {
+                let qs: Vec<_> = questions.iter().filter(|q| q.round_id == Some(r.id)).collect();
+                per_round.push(json!({
+                    "round": r.position + 1,
+                    "name": r.name,
+                    "asked": qs.len(),
+                    "answered": qs.iter().filter(|q| q.status == "answered").count(),
+                    "pending": qs.iter().filter(|q| q.status == "pending").count(),
+                }));
+            }
+            let mut per_group = Vec::new();
+            for (gid, name) in groups.iter().collect::<BTreeMap<_, _>>() {
+                let members: Vec<_> = people.iter().filter(|p| p.group_id == *gid).collect();
+                let in_group = |pid: i64| group_of.get(&pid) == Some(gid);
+                let asked = questions.iter().filter(|q| in_group(q.asker_id)).count();
+                let answered = questions.iter().filter(|q| q.status == "answered" && in_group(q.recipient_id)).count();
+                let active = members
+                    .iter()
+                    .filter(|p| questions.iter().any(|q| q.asker_id == p.id || (q.recipient_id == p.id && q.status == "answered")))
+                    .count();
+                per_group.push(json!({
+                    "group": name,
+                    "participants": members.len(),
+                    "participated": active,
+                    "asked": asked,
+                    "answered": answered,
+                }));
+            }
+            let participated = people
+                .iter()
+                .filter(|p| questions.iter().any(|q| q.asker_id == p.id || (q.recipient_id == p.id && q.status == "answered")))
+                .count();
+            let email_counts: BTreeMap<String, i64> = emails.into_iter().collect();
+            Ok(json!({
+                "relay_id": relay.id,
+                "state": relay.state,
+                "participants": {
+                    "total": people.len(),
+                    "active": people.iter().filter(|p| !p.is_suspended).count(),
+                    "suspended": people.iter().filter(|p| p.is_suspended).count(),
+                    "participated": participated,
+                },
+                "questions": {
+                    "asked": questions.len(),
+                    "answered": count("answered"),
+                    "pending": count("pending"),
+                    "expired": count("expired"),
+                },
+                "batons_in_play": people.iter().filter(|p| !p.is_suspended).map(|p| i64::from(p.batons)).sum::<i64>(),
+                "per_round": per_round,
+                "per_group": per_group,
+                "emails": email_counts,
+            }))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// `GET /api/relays/{id}/events?since=ID`: the staff feed.
+pub async fn staff_events(
+    _: Facilitator,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    query: web::Query<SinceQuery>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let since = query.since;
+    let rows = state
+        .db
+        .read(move |conn| {
+            RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
+            Ok(events::for_staff(conn, id, since)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(events_json(rows)))
+}

@@ -1,0 +1,5 @@
+//! The `stafet` command.
+
+fn main() -> std::process::ExitCode {
+    stafet::cli::main()
+}

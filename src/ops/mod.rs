@@ -1,0 +1,11 @@
+//! The platform's operations: each is one transaction that reads the relay, asks the pure rules
+//! in `relay::` what is allowed, and stores the outcome together with its events and emails.
+//! They are synchronous functions on a connection, called from [`crate::db::Db::write`] by the
+//! HTTP handlers, the scheduler, the CLI and the demo alike.
+
+pub mod clock;
+pub mod notify;
+pub mod participants;
+pub mod questions;
+pub mod relays;
+pub mod staff;

@@ -1,0 +1,298 @@
+//! Importing, suspending and re-emailing participants.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{notify, questions, relays};
+use crate::db::events::Audience;
+use crate::db::models::{NewParticipant, ParticipantRow, QuestionRow, RelayRow, RoundRow};
+use crate::db::outbox;
+use crate::db::participants::group_id;
+use crate::db::{DbConn, to_db};
+use crate::email::render::EmailKind;
+use crate::error::AppError;
+use crate::relay::{RelayState, batons, lifecycle};
+
+/// One participant as imported.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportRow {
+    pub name: String,
+    pub email: String,
+    pub group: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub organisation: Option<String>,
+}
+
+/// A row that was not imported, and why.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Rejected {
+    /// 1-based line (CSV: the file's line, header = 1; JSON: the array position + 1).
+    pub line: usize,
+    /// Why.
+    pub reason: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    /// New participants.
+    pub created: usize,
+    /// Existing participants (same email) whose details changed.
+    pub updated: usize,
+    /// Rows left out.
+    pub rejected: Vec<Rejected>,
+}
+
+/// Whether `email` is a plausible address: one `@`, a local part, a dotted domain, no spaces.
+pub fn plausible_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && local.len() <= 64
+        && domain.len() <= 255
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && email
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && c != '<' && c != '>' && c != ',')
+}
+
+fn clean_optional(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// Checks rows that parsed; `rows` carries each row's line number. Returns the good rows and
+/// the rejected ones (duplicates within the upload included).
+pub fn validate_rows(rows: Vec<(usize, ImportRow)>) -> (Vec<ImportRow>, Vec<Rejected>) {
+    let mut seen = HashSet::new();
+    let mut good = Vec::new();
+    let mut rejected = Vec::new();
+    for (line, mut row) in rows {
+        row.name = row.name.trim().to_string();
+        row.email = row.email.trim().to_lowercase();
+        row.group = row.group.trim().to_string();
+        row.title = clean_optional(row.title);
+        row.organisation = clean_optional(row.organisation);
+        let reason = if row.name.is_empty() || row.name.chars().count() > 200 {
+            Some("name must be 1 to 200 characters".to_string())
+        } else if !plausible_email(&row.email) {
+            Some(format!("bad email address {:?}", row.email))
+        } else if row.group.is_empty() || row.group.chars().count() > 100 {
+            Some("group must be 1 to 100 characters".to_string())
+        } else if row.title.as_ref().is_some_and(|t| t.chars().count() > 200)
+            || row
+                .organisation
+                .as_ref()
+                .is_some_and(|t| t.chars().count() > 200)
+        {
+            Some("title and organisation are at most 200 characters".to_string())
+        } else if !seen.insert(row.email.clone()) {
+            Some(format!("duplicate email {} in this import", row.email))
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => rejected.push(Rejected { line, reason }),
+            None => good.push(row),
+        }
+    }
+    (good, rejected)
+}
+
+/// Adds new participants and updates existing ones (matched by email). New participants of a
+/// scheduled relay get their invitation; of an open relay, their batons and opening email.
+pub fn import(
+    conn: &mut DbConn,
+    relay_id: i64,
+    rows: Vec<ImportRow>,
+    now: DateTime<Utc>,
+) -> Result<ImportReport, AppError> {
+    let relay = RelayRow::find(conn, relay_id)?;
+    lifecycle::ensure_participants_editable(relay.state())?;
+    let rounds = RoundRow::for_relay(conn, relay_id)?;
+    let settings = relay.settings();
+    let mut report = ImportReport::default();
+    for row in rows {
+        let gid = group_id(conn, relay_id, &row.group)?;
+        match ParticipantRow::by_email(conn, relay_id, &row.email)? {
+            Some(existing) => {
+                let changed = existing.name != row.name
+                    || existing.group_id != gid
+                    || existing.title != row.title
+                    || existing.organisation != row.organisation;
+                if changed {
+                    ParticipantRow::update_profile(
+                        conn,
+                        existing.id,
+                        &row.name,
+                        gid,
+                        row.title.as_deref(),
+                        row.organisation.as_deref(),
+                        to_db(now),
+                    )?;
+                    report.updated += 1;
+                }
+            }
+            None => {
+                let pseudonym = ParticipantRow::next_pseudonym(conn, relay_id)?;
+                let open = relay.state() == RelayState::Open;
+                let p = ParticipantRow::insert(
+                    conn,
+                    NewParticipant {
+                        relay_id,
+                        group_id: gid,
+                        name: row.name,
+                        email: row.email,
+                        title: row.title,
+                        organisation: row.organisation,
+                        pseudonym,
+                        batons: if open {
+                            batons::after_round_start(0, &settings) as i32
+                        } else {
+                            0
+                        },
+                        created_at: to_db(now),
+                        updated_at: to_db(now),
+                    },
+                )?;
+                match relay.state() {
+                    RelayState::Scheduled => relays::invite(conn, &relay, &rounds, &p, now)?,
+                    RelayState::Open => {
+                        relays::welcome(conn, &relay, &rounds, &p, p.batons.max(0) as u32, now)?
+                    }
+                    _ => {}
+                }
+                report.created += 1;
+            }
+        }
+    }
+    if report.created + report.updated > 0 {
+        notify::event(
+            conn,
+            relay_id,
+            Audience::Staff,
+            "participants_imported",
+            json!({ "created": report.created, "updated": report.updated }),
+            now,
+        )?;
+    }
+    Ok(report)
+}
+
+fn participant_of(conn: &mut DbConn, relay_id: i64, pid: i64) -> Result<ParticipantRow, AppError> {
+    let p = ParticipantRow::find(conn, pid)?;
+    if p.relay_id != relay_id {
+        return Err(AppError::not_found("participant"));
+    }
+    Ok(p)
+}
+
+/// Suspends a participant: no access, no email, their pending questions rerouted at once.
+pub fn suspend(
+    conn: &mut DbConn,
+    relay_id: i64,
+    pid: i64,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let p = participant_of(conn, relay_id, pid)?;
+    let relay = RelayRow::find(conn, relay_id)?;
+    lifecycle::ensure_participants_editable(relay.state())?;
+    if p.is_suspended {
+        return Ok(0);
+    }
+    ParticipantRow::set_suspended(conn, pid, true, to_db(now))?;
+    let mut moved = 0;
+    if relay.state() == RelayState::Open {
+        for q in QuestionRow::pending_for(conn, pid)? {
+            // A question nobody can take stays where it is, visible to the facilitator as
+            // stranded, rather than failing the suspension.
+            match questions::reroute(conn, q.id, None, questions::RerouteReason::Suspended, now) {
+                Ok(_) => moved += 1,
+                Err(e) if e.status().is_client_error() => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    notify::event(
+        conn,
+        relay_id,
+        Audience::Staff,
+        "participant_suspended",
+        json!({ "participant_id": pid, "rerouted": moved }),
+        now,
+    )?;
+    Ok(moved)
+}
+
+/// Lifts a suspension.
+pub fn unsuspend(
+    conn: &mut DbConn,
+    relay_id: i64,
+    pid: i64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let p = participant_of(conn, relay_id, pid)?;
+    let relay = RelayRow::find(conn, relay_id)?;
+    lifecycle::ensure_participants_editable(relay.state())?;
+    if !p.is_suspended {
+        return Ok(());
+    }
+    ParticipantRow::set_suspended(conn, pid, false, to_db(now))?;
+    notify::event(
+        conn,
+        relay_id,
+        Audience::Staff,
+        "participant_unsuspended",
+        json!({ "participant_id": pid }),
+        now,
+    )?;
+    Ok(())
+}
+
+/// Queues the participant's latest email again, as a new email with a fresh link.
+pub fn resend_latest(
+    conn: &mut DbConn,
+    relay_id: i64,
+    pid: i64,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let p = participant_of(conn, relay_id, pid)?;
+    if p.is_suspended {
+        return Err(AppError::conflict(
+            "suspended",
+            "the participant is suspended",
+        ));
+    }
+    let relay = RelayRow::find(conn, relay_id)?;
+    let Some(last) = outbox::latest_for(conn, pid)? else {
+        return Err(AppError::conflict(
+            "no_email",
+            "no email has been sent to this participant yet",
+        ));
+    };
+    let kind = EmailKind::parse(&last.kind)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown email kind {}", last.kind)))?;
+    let params: serde_json::Value =
+        serde_json::from_str(&last.params).map_err(AppError::internal)?;
+    // A resend is a new email on purpose: its own key, so it is sent even if the first was.
+    notify::email(
+        conn,
+        &relay,
+        &p,
+        kind,
+        format!("resend:{}:{}", last.id, crate::auth::tokens::generate()),
+        params,
+        now,
+    )?;
+    Ok(kind.as_str().to_string())
+}

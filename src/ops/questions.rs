@@ -1,0 +1,376 @@
+//! Asking, answering, rerouting and reminding.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+
+use super::notify;
+use crate::db::events::Audience;
+use crate::db::models::{AnswerRow, NewQuestion, ParticipantRow, QuestionRow, RelayRow, RoundRow};
+use crate::db::participants::group_names;
+use crate::db::questions as q;
+use crate::db::{DbConn, from_db, to_db};
+use crate::email::format_time;
+use crate::email::render::EmailKind;
+use crate::error::AppError;
+use crate::relay::pairing::{self, Asker};
+use crate::relay::{RecipientChoice, batons, lifecycle, rounds, text};
+
+fn asker_view(conn: &mut DbConn, p: &ParticipantRow) -> Result<Asker, AppError> {
+    Ok(Asker {
+        id: p.id,
+        group_id: p.group_id,
+        last_asked_by: q::last_asked_by(conn, p.id)?,
+    })
+}
+
+/// Picks (auto) or checks (named) the recipient of a question from `asker`.
+fn choose_recipient(
+    conn: &mut DbConn,
+    relay: &RelayRow,
+    asker: &ParticipantRow,
+    named: Option<i64>,
+) -> Result<ParticipantRow, AppError> {
+    let settings = relay.settings();
+    let view = asker_view(conn, asker)?;
+    let candidates = q::candidates(conn, relay.id, asker.id)?;
+    let id = match named {
+        Some(to) => {
+            let c = candidates
+                .iter()
+                .find(|c| c.id == to)
+                .ok_or_else(|| AppError::not_found("recipient"))?;
+            pairing::check_eligible(&view, c, &settings)?;
+            to
+        }
+        None => {
+            let nonce = q::delivery_count(conn, relay.id)? as u64;
+            pairing::auto_pick(&view, &candidates, &settings, nonce)?
+        }
+    };
+    Ok(ParticipantRow::find(conn, id)?)
+}
+
+/// When a question delivered now is passed on if unanswered, formatted for the email.
+fn answer_by(relay: &RelayRow, now: DateTime<Utc>) -> Option<String> {
+    let hours = relay.reroute_after_hours;
+    (hours > 0).then(|| {
+        format_time(
+            now + Duration::hours(i64::from(hours)),
+            &relay.timezone,
+            &relay.language,
+        )
+    })
+}
+
+/// Tells `recipient` a question arrived (event and email); the asker's identity stays out
+/// when the relay is anonymous.
+fn deliver(
+    conn: &mut DbConn,
+    relay: &RelayRow,
+    question: &QuestionRow,
+    asker: &ParticipantRow,
+    recipient: &ParticipantRow,
+    delivery_id: i64,
+    rerouted: bool,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let groups = group_names(conn, relay.id)?;
+    let asker_group = relay
+        .show_asker_group
+        .then(|| groups.get(&asker.group_id).cloned())
+        .flatten();
+    let mut data = json!({
+        "question_id": question.id,
+        "text": question.text,
+        "asker_group": asker_group,
+        "received_at": now,
+        "rerouted": rerouted,
+    });
+    if !relay.asker_anonymous {
+        data["asker"] = json!({ "id": asker.id, "name": asker.name });
+    }
+    notify::event(
+        conn,
+        relay.id,
+        Audience::Participant(recipient.id),
+        "question_received",
+        data,
+        now,
+    )?;
+    let mut params = json!({
+        "question_text": question.text,
+        "asker_group": asker_group,
+        "rerouted": rerouted,
+        "answer_by": answer_by(relay, now),
+    });
+    if !relay.asker_anonymous {
+        params["asker_name"] = json!(asker.name);
+    }
+    notify::email(
+        conn,
+        relay,
+        recipient,
+        EmailKind::QuestionReceived,
+        format!("question_received:{delivery_id}"),
+        params,
+        now,
+    )
+}
+
+/// `asker` asks `text`, of `named` (participant mode) or of whoever the relay picks (auto).
+pub fn ask(
+    conn: &mut DbConn,
+    asker_id: i64,
+    raw_text: &str,
+    named: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(QuestionRow, ParticipantRow), AppError> {
+    let asker = ParticipantRow::find(conn, asker_id)?;
+    let relay = RelayRow::find(conn, asker.relay_id)?;
+    lifecycle::ensure_open(relay.state(), "asking")?;
+    let text = text::question(raw_text)?;
+    let left = batons::after_ask(asker.batons.max(0) as u32)?;
+    let named = match (relay.settings().recipient_choice, named) {
+        (RecipientChoice::Participant, None) => {
+            return Err(AppError::validation(
+                "choose a colleague to ask (recipient_id)",
+            ));
+        }
+        (RecipientChoice::Auto, Some(_)) => {
+            return Err(AppError::validation(
+                "this relay finds the colleague for you; leave out recipient_id",
+            ));
+        }
+        (_, named) => named,
+    };
+    let recipient = choose_recipient(conn, &relay, &asker, named)?;
+    let round_rows = RoundRow::for_relay(conn, relay.id)?;
+    let round_list: Vec<_> = round_rows.iter().map(RoundRow::to_round).collect();
+    let round_id = rounds::latest_started(&round_list, now).map(|i| round_rows[i].id);
+    let question = QuestionRow::insert(
+        conn,
+        NewQuestion {
+            relay_id: relay.id,
+            round_id,
+            asker_id: asker.id,
+            recipient_id: recipient.id,
+            text,
+            status: "pending".into(),
+            asked_at: to_db(now),
+            delivered_at: to_db(now),
+        },
+    )?;
+    ParticipantRow::set_batons(conn, asker.id, left)?;
+    let delivery = q::open_delivery(conn, question.id)?.unwrap_or_default();
+    deliver(
+        conn, &relay, &question, &asker, &recipient, delivery, false, now,
+    )?;
+    notify::event(
+        conn,
+        relay.id,
+        Audience::Participant(asker.id),
+        "question_sent",
+        json!({ "question_id": question.id, "recipient": { "id": recipient.id, "name": recipient.name }, "batons": left }),
+        now,
+    )?;
+    notify::event(
+        conn,
+        relay.id,
+        Audience::Staff,
+        "question_asked",
+        json!({ "question_id": question.id, "asker_id": asker.id, "recipient_id": recipient.id }),
+        now,
+    )?;
+    Ok((question, recipient))
+}
+
+/// `answerer` answers question `qid` passed to them; they get a baton, the asker the answer.
+pub fn answer(
+    conn: &mut DbConn,
+    answerer_id: i64,
+    qid: i64,
+    raw_text: &str,
+    now: DateTime<Utc>,
+) -> Result<(AnswerRow, u32), AppError> {
+    let question = QuestionRow::find(conn, qid).map_err(|_| AppError::not_found("question"))?;
+    // Someone else's question looks exactly like a missing one: its existence is not theirs.
+    if question.recipient_id != answerer_id {
+        return Err(AppError::not_found("question"));
+    }
+    let relay = RelayRow::find(conn, question.relay_id)?;
+    lifecycle::ensure_open(relay.state(), "answering")?;
+    if question.status != "pending" {
+        return Err(crate::relay::RuleViolation::NotPending.into());
+    }
+    let text = text::answer(raw_text)?;
+    let answerer = ParticipantRow::find(conn, answerer_id)?;
+    let asker = ParticipantRow::find(conn, question.asker_id)?;
+    let answer = q::insert_answer(conn, &question, &text, to_db(now))?;
+    let settings = relay.settings();
+    let new_batons = batons::after_answer(answerer.batons.max(0) as u32, &settings);
+    ParticipantRow::set_batons(conn, answerer.id, new_batons)?;
+    notify::event(
+        conn,
+        relay.id,
+        Audience::Participant(answerer.id),
+        "baton_granted",
+        json!({ "question_id": qid, "batons": new_batons }),
+        now,
+    )?;
+    notify::event(
+        conn,
+        relay.id,
+        Audience::Participant(asker.id),
+        "answer_received",
+        json!({
+            "question_id": qid,
+            "text": text,
+            "answered_at": now,
+            "recipient": { "id": answerer.id, "name": answerer.name },
+        }),
+        now,
+    )?;
+    notify::email(
+        conn,
+        &relay,
+        &asker,
+        EmailKind::AnswerReceived,
+        format!("answer_received:{qid}"),
+        json!({
+            "question_text": question.text,
+            "answer_text": text,
+            "recipient_name": answerer.name,
+            "batons": asker.batons.max(0),
+        }),
+        now,
+    )?;
+    notify::event(
+        conn,
+        relay.id,
+        Audience::Staff,
+        "question_answered",
+        json!({ "question_id": qid, "answerer_id": answerer.id }),
+        now,
+    )?;
+    Ok((answer, new_batons))
+}
+
+/// Why a question moves on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RerouteReason {
+    /// Unanswered for `reroute_after_hours`.
+    Timeout,
+    /// A facilitator moved it.
+    Facilitator,
+    /// Its recipient was suspended.
+    Suspended,
+}
+
+impl RerouteReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Timeout => "timeout",
+            Self::Facilitator => "facilitator",
+            Self::Suspended => "suspended",
+        }
+    }
+}
+
+/// Withdraws pending question `qid` from its recipient and passes it to `to` or, when `None`,
+/// to whoever auto pairing picks. Returns the new recipient.
+pub fn reroute(
+    conn: &mut DbConn,
+    qid: i64,
+    to: Option<i64>,
+    reason: RerouteReason,
+    now: DateTime<Utc>,
+) -> Result<ParticipantRow, AppError> {
+    let question = QuestionRow::find(conn, qid).map_err(|_| AppError::not_found("question"))?;
+    let relay = RelayRow::find(conn, question.relay_id)?;
+    lifecycle::ensure_open(relay.state(), "rerouting")?;
+    if question.status != "pending" {
+        return Err(crate::relay::RuleViolation::NotPending.into());
+    }
+    if let Some(to) = to {
+        let p = ParticipantRow::find(conn, to).map_err(|_| AppError::not_found("recipient"))?;
+        if p.relay_id != relay.id {
+            return Err(AppError::not_found("recipient"));
+        }
+    }
+    let asker = ParticipantRow::find(conn, question.asker_id)?;
+    let old = ParticipantRow::find(conn, question.recipient_id)?;
+    let new = choose_recipient(conn, &relay, &asker, to)?;
+    let old_delivery = q::open_delivery(conn, qid)?.unwrap_or_default();
+    let new_delivery = q::redeliver(conn, &question, new.id, to_db(now))?;
+    notify::event(
+        conn,
+        relay.id,
+        Audience::Participant(old.id),
+        "question_withdrawn",
+        json!({ "question_id": qid, "reason": reason.as_str() }),
+        now,
+    )?;
+    notify::email(
+        conn,
+        &relay,
+        &old,
+        EmailKind::QuestionWithdrawn,
+        format!("question_withdrawn:{old_delivery}"),
+        json!({ "question_text": question.text }),
+        now,
+    )?;
+    let moved = QuestionRow::find(conn, qid)?;
+    deliver(conn, &relay, &moved, &asker, &new, new_delivery, true, now)?;
+    notify::event(
+        conn,
+        relay.id,
+        Audience::Participant(asker.id),
+        "question_rerouted",
+        json!({ "question_id": qid, "recipient": { "id": new.id, "name": new.name }, "reason": reason.as_str() }),
+        now,
+    )?;
+    notify::event(
+        conn,
+        relay.id,
+        Audience::Staff,
+        "question_rerouted",
+        json!({ "question_id": qid, "from_id": old.id, "to_id": new.id, "reason": reason.as_str() }),
+        now,
+    )?;
+    Ok(new)
+}
+
+/// Sends the one reminder for question `qid` to its current recipient.
+pub fn remind(conn: &mut DbConn, qid: i64, now: DateTime<Utc>) -> Result<(), AppError> {
+    let question = QuestionRow::find(conn, qid)?;
+    if question.status != "pending" || question.reminded_at.is_some() {
+        return Ok(());
+    }
+    let relay = RelayRow::find(conn, question.relay_id)?;
+    let recipient = ParticipantRow::find(conn, question.recipient_id)?;
+    q::mark_reminded(conn, qid, to_db(now))?;
+    let waiting = QuestionRow::pending_for(conn, recipient.id)?;
+    let oldest = waiting.first().unwrap_or(&question);
+    let delivery = q::open_delivery(conn, qid)?.unwrap_or_default();
+    notify::event(
+        conn,
+        relay.id,
+        Audience::Participant(recipient.id),
+        "reminder",
+        json!({ "question_id": qid }),
+        now,
+    )?;
+    notify::email(
+        conn,
+        &relay,
+        &recipient,
+        EmailKind::Reminder,
+        format!("reminder:{delivery}"),
+        json!({
+            "question_count": waiting.len(),
+            "oldest_received_at": format_time(from_db(oldest.delivered_at), &relay.timezone, &relay.language),
+            "question_text": oldest.text,
+        }),
+        now,
+    )
+}

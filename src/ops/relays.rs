@@ -1,0 +1,599 @@
+//! Creating, editing and moving relays through their lifecycle.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::notify;
+use crate::db::events::Audience;
+use crate::db::models::{NewRelay, ParticipantRow, RelayRow, RoundRow};
+use crate::db::{DbConn, from_db, to_db};
+use crate::email::render::EmailKind;
+use crate::email::{format_time, rounds_for_email};
+use crate::error::AppError;
+use crate::relay::lifecycle::{self, Transition};
+use crate::relay::{
+    RecipientChoice, RelaySettings, RelayState, Round, RuleViolation, batons, rounds,
+};
+
+/// A round as given in a request.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoundInput {
+    /// Display name.
+    pub name: String,
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// End.
+    pub ends_at: DateTime<Utc>,
+    /// Optional sub-topic.
+    #[serde(default)]
+    pub prompt: Option<String>,
+}
+
+impl From<RoundInput> for Round {
+    fn from(r: RoundInput) -> Self {
+        Round {
+            name: r.name,
+            starts_at: r.starts_at,
+            ends_at: r.ends_at,
+            prompt: r.prompt,
+        }
+    }
+}
+
+/// Settings as given in a request: any subset, applied over the current (or default) ones.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsPatch {
+    pub recipient_choice: Option<RecipientChoice>,
+    pub cross_group: Option<bool>,
+    pub max_inbox: Option<u32>,
+    pub batons_per_round: Option<u32>,
+    pub max_batons: Option<u32>,
+    pub asker_anonymous: Option<bool>,
+    pub show_asker_group: Option<bool>,
+    pub reminder_after_hours: Option<u32>,
+    pub reroute_after_hours: Option<u32>,
+    pub share_output: Option<bool>,
+    pub seed: Option<u64>,
+}
+
+impl SettingsPatch {
+    /// Whether the patch touches pairing rules (only editable before opening).
+    fn touches_structure(&self) -> bool {
+        self.recipient_choice.is_some()
+            || self.cross_group.is_some()
+            || self.max_inbox.is_some()
+            || self.batons_per_round.is_some()
+            || self.max_batons.is_some()
+            || self.asker_anonymous.is_some()
+            || self.show_asker_group.is_some()
+            || self.seed.is_some()
+    }
+
+    fn touches_deadlines(&self) -> bool {
+        self.reminder_after_hours.is_some() || self.reroute_after_hours.is_some()
+    }
+
+    /// `base` with this patch applied.
+    pub fn apply(&self, base: &RelaySettings) -> RelaySettings {
+        RelaySettings {
+            recipient_choice: self.recipient_choice.unwrap_or(base.recipient_choice),
+            cross_group: self.cross_group.unwrap_or(base.cross_group),
+            max_inbox: self.max_inbox.unwrap_or(base.max_inbox),
+            batons_per_round: self.batons_per_round.unwrap_or(base.batons_per_round),
+            max_batons: self.max_batons.unwrap_or(base.max_batons),
+            asker_anonymous: self.asker_anonymous.unwrap_or(base.asker_anonymous),
+            show_asker_group: self.show_asker_group.unwrap_or(base.show_asker_group),
+            reminder_after_hours: self
+                .reminder_after_hours
+                .unwrap_or(base.reminder_after_hours),
+            reroute_after_hours: self.reroute_after_hours.unwrap_or(base.reroute_after_hours),
+            share_output: self.share_output.unwrap_or(base.share_output),
+            seed: self.seed.unwrap_or(base.seed),
+        }
+    }
+}
+
+/// `POST /api/relays` body.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRelay {
+    pub title: String,
+    pub topic: String,
+    pub purpose: String,
+    pub language: String,
+    pub timezone: String,
+    /// Start of round 1; optional when `rounds` are given (then it must match them).
+    #[serde(default)]
+    pub starts_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub rounds: Option<Vec<RoundInput>>,
+    #[serde(default)]
+    pub settings: Option<SettingsPatch>,
+}
+
+/// `PATCH /api/relays/{id}` body: any subset.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchRelay {
+    pub title: Option<String>,
+    pub topic: Option<String>,
+    pub purpose: Option<String>,
+    pub language: Option<String>,
+    pub timezone: Option<String>,
+    /// Moves all rounds so round 1 starts here.
+    pub starts_at: Option<DateTime<Utc>>,
+    pub rounds: Option<Vec<RoundInput>>,
+    pub settings: Option<SettingsPatch>,
+}
+
+fn check_text(field: &str, value: &str, min: usize, max: usize) -> Result<String, AppError> {
+    let v = value.trim().to_string();
+    let n = v.chars().count();
+    if n < min || n > max {
+        return Err(AppError::validation(format!(
+            "{field} must be between {min} and {max} characters"
+        )));
+    }
+    Ok(v)
+}
+
+fn check_language(language: &str) -> Result<String, AppError> {
+    match language {
+        "da" | "en" => Ok(language.to_string()),
+        _ => Err(AppError::validation("language must be \"da\" or \"en\"")),
+    }
+}
+
+fn check_timezone(tz: &str) -> Result<String, AppError> {
+    tz.parse::<chrono_tz::Tz>()
+        .map(|_| tz.to_string())
+        .map_err(|_| {
+            AppError::validation(format!(
+                "unknown time zone {tz:?} (use e.g. Europe/Copenhagen)"
+            ))
+        })
+}
+
+fn check_settings(s: &RelaySettings) -> Result<(), AppError> {
+    let fail = |m: &str| Err(AppError::validation(m.to_string()));
+    if !(1..=50).contains(&s.max_inbox) {
+        return fail("max_inbox must be between 1 and 50");
+    }
+    if !(1..=50).contains(&s.max_batons) {
+        return fail("max_batons must be between 1 and 50");
+    }
+    if s.batons_per_round < 1 || s.batons_per_round > s.max_batons {
+        return fail("batons_per_round must be at least 1 and at most max_batons");
+    }
+    if s.reminder_after_hours > 24 * 60 || s.reroute_after_hours > 24 * 60 {
+        return fail("reminder_after_hours and reroute_after_hours must be at most 1440");
+    }
+    Ok(())
+}
+
+fn rounds_from_input(
+    starts_at: Option<DateTime<Utc>>,
+    input: Option<Vec<RoundInput>>,
+    language: &str,
+) -> Result<Vec<Round>, AppError> {
+    let rounds: Vec<Round> = match (input, starts_at) {
+        (Some(rs), start) => {
+            let rs: Vec<Round> = rs.into_iter().map(Round::from).collect();
+            if let (Some(first), Some(start)) = (rs.first(), start)
+                && first.starts_at != start
+            {
+                return Err(AppError::validation(
+                    "starts_at must equal the start of round 1",
+                ));
+            }
+            rs
+        }
+        (None, Some(start)) => rounds::default_rounds(start, language),
+        (None, None) => return Err(AppError::validation("give starts_at or rounds")),
+    };
+    rounds::validate(&rounds)?;
+    Ok(rounds)
+}
+
+/// Creates a draft relay with its rounds.
+pub fn create(
+    conn: &mut DbConn,
+    input: CreateRelay,
+    created_by: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(RelayRow, Vec<RoundRow>), AppError> {
+    let title = check_text("title", &input.title, 1, 200)?;
+    let topic = check_text("topic", &input.topic, 1, 200)?;
+    let purpose = check_text("purpose", &input.purpose, 0, 20_000)?;
+    let language = check_language(&input.language)?;
+    let timezone = check_timezone(&input.timezone)?;
+    let mut settings = input.settings.unwrap_or_default();
+    if settings.seed.is_none() {
+        // A random seed, stored, so the relay's draws are reproducible from then on.
+        settings.seed = Some(rand::random::<u64>() >> 1);
+    }
+    let settings = settings.apply(&RelaySettings::default());
+    check_settings(&settings)?;
+    let rounds = rounds_from_input(input.starts_at, input.rounds, &language)?;
+    let mut row = RelayRow::insert(
+        conn,
+        NewRelay {
+            title,
+            topic,
+            purpose,
+            language,
+            timezone,
+            state: RelayState::Draft.as_str().into(),
+            recipient_choice: String::new(),
+            cross_group: false,
+            max_inbox: 0,
+            batons_per_round: 0,
+            max_batons: 0,
+            asker_anonymous: true,
+            show_asker_group: true,
+            reminder_after_hours: 0,
+            reroute_after_hours: 0,
+            share_output: false,
+            seed: 0,
+            created_by,
+            created_at: to_db(now),
+            updated_at: to_db(now),
+        },
+    )?;
+    row.set_settings(&settings);
+    row.save(conn)?;
+    let round_rows = RoundRow::replace(conn, row.id, &rounds)?;
+    Ok((row, round_rows))
+}
+
+/// Applies a patch, within what the relay's state allows.
+pub fn patch(
+    conn: &mut DbConn,
+    id: i64,
+    input: PatchRelay,
+    now: DateTime<Utc>,
+) -> Result<(RelayRow, Vec<RoundRow>), AppError> {
+    let mut row = RelayRow::find(conn, id)?;
+    let mut round_rows = RoundRow::for_relay(conn, id)?;
+    let state = row.state();
+    let can = lifecycle::editable(state);
+    let refuse = |what: &str| {
+        Err(AppError::conflict(
+            "wrong_state",
+            format!(
+                "{what} cannot be changed while the relay is {}",
+                state.as_str()
+            ),
+        ))
+    };
+    let texts = input.title.is_some() || input.topic.is_some() || input.purpose.is_some();
+    if texts && !can.texts {
+        return refuse("the texts");
+    }
+    let structure =
+        input.language.is_some() || input.timezone.is_some() || input.starts_at.is_some();
+    if structure && !can.structure {
+        return refuse("language, time zone and start");
+    }
+    if let Some(s) = &input.settings {
+        if s.touches_structure() && !can.structure {
+            return refuse("the pairing rules");
+        }
+        if s.touches_deadlines() && !can.deadlines {
+            return refuse("the deadlines");
+        }
+    }
+    if let Some(v) = input.title {
+        row.title = check_text("title", &v, 1, 200)?;
+    }
+    if let Some(v) = input.topic {
+        row.topic = check_text("topic", &v, 1, 200)?;
+    }
+    if let Some(v) = input.purpose {
+        row.purpose = check_text("purpose", &v, 0, 20_000)?;
+    }
+    if let Some(v) = input.language {
+        row.language = check_language(&v)?;
+    }
+    if let Some(v) = input.timezone {
+        row.timezone = check_timezone(&v)?;
+    }
+    if let Some(s) = input.settings {
+        let merged = s.apply(&row.settings());
+        check_settings(&merged)?;
+        row.set_settings(&merged);
+    }
+    let current: Vec<Round> = round_rows.iter().map(RoundRow::to_round).collect();
+    match (input.rounds, input.starts_at) {
+        (Some(new), start) if can.structure => {
+            let new = rounds_from_input(start, Some(new), &row.language)?;
+            round_rows = RoundRow::replace(conn, id, &new)?;
+        }
+        (Some(new), _) if can.texts => {
+            // While open only names and prompts change; the times are what participants planned by.
+            let same_times = new.len() == current.len()
+                && new
+                    .iter()
+                    .zip(&current)
+                    .all(|(n, c)| n.starts_at == c.starts_at && n.ends_at == c.ends_at);
+            if !same_times {
+                return refuse("round times");
+            }
+            let renamed: Vec<Round> = new.into_iter().map(Round::from).collect();
+            rounds::validate(&renamed)?;
+            for (row, r) in round_rows.iter().zip(&renamed) {
+                RoundRow::set_prompt(conn, row.id, r.prompt.as_deref())?;
+            }
+            round_rows = RoundRow::for_relay(conn, id)?;
+        }
+        (Some(_), _) => return refuse("rounds"),
+        (None, Some(start)) => {
+            let shifted = rounds::shift_to_start(&current, start);
+            RoundRow::retime(conn, &round_rows, &shifted)?;
+            round_rows = RoundRow::for_relay(conn, id)?;
+        }
+        (None, None) => {}
+    }
+    row.updated_at = to_db(now);
+    row.save(conn)?;
+    Ok((row, round_rows))
+}
+
+fn active_participants(conn: &mut DbConn, relay_id: i64) -> Result<Vec<ParticipantRow>, AppError> {
+    Ok(ParticipantRow::for_relay(conn, relay_id)?
+        .into_iter()
+        .filter(|p| !p.is_suspended)
+        .collect())
+}
+
+fn ensure_enough_participants(conn: &mut DbConn, relay_id: i64) -> Result<(), AppError> {
+    if active_participants(conn, relay_id)?.len() < 2 {
+        return Err(AppError::conflict(
+            "too_few_participants",
+            "a relay needs at least two active participants",
+        ));
+    }
+    Ok(())
+}
+
+/// The invitation email's context for a relay.
+fn invitation_params(relay: &RelayRow, rounds: &[RoundRow]) -> serde_json::Value {
+    json!({
+        "purpose": relay.purpose,
+        "starts_at": rounds.first().map(|r| format_time(from_db(r.starts_at), &relay.timezone, &relay.language)),
+        "rounds": rounds_for_email(rounds, &relay.timezone, &relay.language),
+        "batons_per_round": relay.batons_per_round,
+    })
+}
+
+/// Queues the invitation of one participant.
+pub fn invite(
+    conn: &mut DbConn,
+    relay: &RelayRow,
+    rounds: &[RoundRow],
+    p: &ParticipantRow,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    notify::email(
+        conn,
+        relay,
+        p,
+        EmailKind::Invitation,
+        format!("invitation:{}", p.id),
+        invitation_params(relay, rounds),
+        now,
+    )
+}
+
+/// Draft → scheduled: invitations go out; the clock opens the relay at round 1.
+pub fn schedule(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> Result<RelayRow, AppError> {
+    let mut relay = RelayRow::find(conn, id)?;
+    let next = lifecycle::next_state(relay.state(), Transition::Schedule)?;
+    ensure_enough_participants(conn, id)?;
+    let rounds = RoundRow::for_relay(conn, id)?;
+    relay.state = next.as_str().into();
+    relay.scheduled_at = Some(to_db(now));
+    relay.updated_at = to_db(now);
+    relay.save(conn)?;
+    for p in active_participants(conn, id)? {
+        invite(conn, &relay, &rounds, &p, now)?;
+    }
+    let starts = rounds.first().map(|r| from_db(r.starts_at));
+    notify::event(
+        conn,
+        id,
+        Audience::Staff,
+        "relay_scheduled",
+        json!({ "starts_at": starts }),
+        now,
+    )?;
+    Ok(relay)
+}
+
+/// Opens a draft or scheduled relay now: rounds shift so round 1 starts now.
+pub fn open_now(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> Result<RelayRow, AppError> {
+    let relay = RelayRow::find(conn, id)?;
+    lifecycle::next_state(relay.state(), Transition::Open)?;
+    ensure_enough_participants(conn, id)?;
+    let rows = RoundRow::for_relay(conn, id)?;
+    let current: Vec<Round> = rows.iter().map(RoundRow::to_round).collect();
+    RoundRow::retime(conn, &rows, &rounds::shift_to_start(&current, now))?;
+    open(conn, relay, now)
+}
+
+/// Opens the relay and starts round 1: batons for everyone, the opening email with each link.
+pub fn open(
+    conn: &mut DbConn,
+    mut relay: RelayRow,
+    now: DateTime<Utc>,
+) -> Result<RelayRow, AppError> {
+    let next = lifecycle::next_state(relay.state(), Transition::Open)?;
+    relay.state = next.as_str().into();
+    relay.opened_at = Some(to_db(now));
+    relay.rounds_started = 1;
+    relay.updated_at = to_db(now);
+    relay.save(conn)?;
+    let rounds = RoundRow::for_relay(conn, relay.id)?;
+    let settings = relay.settings();
+    for p in active_participants(conn, relay.id)? {
+        let batons = batons::after_round_start(p.batons.max(0) as u32, &settings);
+        ParticipantRow::set_batons(conn, p.id, batons)?;
+        welcome(conn, &relay, &rounds, &p, batons, now)?;
+    }
+    notify::event(
+        conn,
+        relay.id,
+        Audience::Staff,
+        "relay_opened",
+        json!({}),
+        now,
+    )?;
+    Ok(relay)
+}
+
+/// Tells one participant the relay is open: event and opening email.
+pub fn welcome(
+    conn: &mut DbConn,
+    relay: &RelayRow,
+    rounds: &[RoundRow],
+    p: &ParticipantRow,
+    batons: u32,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let idx = (relay.rounds_started.max(1) - 1) as usize;
+    let round = rounds.get(idx);
+    notify::event(
+        conn,
+        relay.id,
+        Audience::Participant(p.id),
+        "relay_opened",
+        json!({ "round": round.map(|r| r.position + 1), "batons": batons }),
+        now,
+    )?;
+    notify::email(
+        conn,
+        relay,
+        p,
+        EmailKind::Opening,
+        format!("opening:{}", p.id),
+        json!({
+            "purpose": relay.purpose,
+            "round_name": round.map(|r| r.name.clone()),
+            "round_prompt": round.and_then(|r| r.prompt.clone()),
+            "round_ends_at": round.map(|r| format_time(from_db(r.ends_at), &relay.timezone, &relay.language)),
+            "ends_at": rounds.last().map(|r| format_time(from_db(r.ends_at), &relay.timezone, &relay.language)),
+            "batons": batons,
+        }),
+        now,
+    )
+}
+
+/// Starts round `index` (0-based, after the first): batons topped up, everyone told.
+pub fn start_round(
+    conn: &mut DbConn,
+    mut relay: RelayRow,
+    index: usize,
+    now: DateTime<Utc>,
+) -> Result<RelayRow, AppError> {
+    lifecycle::ensure_open(relay.state(), "starting a round")?;
+    let rounds = RoundRow::for_relay(conn, relay.id)?;
+    let Some(round) = rounds.get(index).cloned() else {
+        return Err(RuleViolation::Invalid(format!("no round {}", index + 1)).into());
+    };
+    relay.rounds_started = relay.rounds_started.max(index as i32 + 1);
+    relay.updated_at = to_db(now);
+    relay.save(conn)?;
+    let settings = relay.settings();
+    let pending = crate::db::questions::counts_per_participant(conn, relay.id)?;
+    for p in active_participants(conn, relay.id)? {
+        let before = p.batons.max(0) as u32;
+        let batons = batons::after_round_start(before, &settings);
+        ParticipantRow::set_batons(conn, p.id, batons)?;
+        notify::event(
+            conn,
+            relay.id,
+            Audience::Participant(p.id),
+            "round_started",
+            json!({ "round": index + 1, "name": round.name, "prompt": round.prompt, "batons": batons }),
+            now,
+        )?;
+        notify::email(
+            conn,
+            &relay,
+            &p,
+            EmailKind::RoundStarted,
+            format!("round_started:{}:{}", round.id, p.id),
+            json!({
+                "round_name": round.name,
+                "round_prompt": round.prompt,
+                "round_ends_at": format_time(from_db(round.ends_at), &relay.timezone, &relay.language),
+                "batons": batons,
+                "pending_count": pending.get(&p.id).map_or(0, |c| c.3),
+            }),
+            now,
+        )?;
+    }
+    notify::event(
+        conn,
+        relay.id,
+        Audience::Staff,
+        "round_started",
+        json!({ "round": index + 1, "name": round.name }),
+        now,
+    )?;
+    Ok(relay)
+}
+
+/// Closes the relay: pending questions expire, everyone gets the closing email.
+pub fn close(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> Result<RelayRow, AppError> {
+    let mut relay = RelayRow::find(conn, id)?;
+    let next = lifecycle::next_state(relay.state(), Transition::Close)?;
+    let was_open = relay.state() == RelayState::Open;
+    relay.state = next.as_str().into();
+    relay.closed_at = Some(to_db(now));
+    relay.updated_at = to_db(now);
+    relay.save(conn)?;
+    let expired = crate::db::questions::expire_pending(conn, id, to_db(now))?;
+    let questions = crate::db::models::QuestionRow::for_relay(conn, id)?;
+    let answered = questions.iter().filter(|q| q.status == "answered").count();
+    let people = ParticipantRow::for_relay(conn, id)?;
+    for p in people.iter().filter(|p| !p.is_suspended) {
+        notify::event(
+            conn,
+            id,
+            Audience::Participant(p.id),
+            "relay_closed",
+            json!({}),
+            now,
+        )?;
+        // A relay called off before it opened sends no thank-you for taking part.
+        if was_open {
+            notify::email(
+                conn,
+                &relay,
+                p,
+                EmailKind::Closing,
+                format!("closing:{}", p.id),
+                json!({
+                    "share_output": relay.share_output,
+                    "question_count": questions.len(),
+                    "answer_count": answered,
+                    "participant_count": people.len(),
+                }),
+                now,
+            )?;
+        }
+    }
+    notify::event(
+        conn,
+        id,
+        Audience::Staff,
+        "relay_closed",
+        json!({ "expired_questions": expired }),
+        now,
+    )?;
+    Ok(relay)
+}

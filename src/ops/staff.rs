@@ -1,0 +1,93 @@
+//! Staff accounts and their credentials.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::auth::{password, tokens};
+use crate::db::credentials::{self, CredentialKind};
+use crate::db::models::StaffUser;
+use crate::db::{DbConn, to_db};
+use crate::error::AppError;
+use crate::ops::participants::plausible_email;
+
+/// The roles of SPEC §1.
+pub const ROLES: [&str; 3] = ["admin", "facilitator", "analyst"];
+
+/// A new account's one-time secrets, shown once by `stafet user add`.
+#[derive(Debug)]
+pub struct NewAccount {
+    /// The account.
+    pub user: StaffUser,
+    /// Generated password.
+    pub password: String,
+    /// API token.
+    pub token: String,
+}
+
+/// Creates a staff account with a generated password and an API token.
+pub fn add_user(
+    conn: &mut DbConn,
+    email: &str,
+    role: &str,
+    password_hash: &str,
+    password: String,
+    now: DateTime<Utc>,
+) -> Result<NewAccount, AppError> {
+    let email = email.trim().to_lowercase();
+    if !plausible_email(&email) {
+        return Err(AppError::validation(format!("bad email address {email:?}")));
+    }
+    if !ROLES.contains(&role) {
+        return Err(AppError::validation(
+            "role must be admin, facilitator or analyst",
+        ));
+    }
+    if StaffUser::by_email(conn, &email)?.is_some() {
+        return Err(AppError::conflict(
+            "duplicate",
+            format!("{email} already has an account"),
+        ));
+    }
+    let user = StaffUser::insert(conn, &email, role, password_hash, to_db(now))?;
+    let token = tokens::generate();
+    credentials::insert(
+        conn,
+        &tokens::hash(&token),
+        CredentialKind::ApiToken,
+        Some(user.id),
+        None,
+        to_db(now),
+        None,
+    )?;
+    Ok(NewAccount {
+        user,
+        password,
+        token,
+    })
+}
+
+/// A generated password and its hash (hashing is slow on purpose: call off the async runtime).
+pub fn new_password() -> anyhow::Result<(String, String)> {
+    let pw = password::generate();
+    let hash = password::hash(&pw)?;
+    Ok((pw, hash))
+}
+
+/// Starts a browser session for `user_id`; returns its secret.
+pub fn start_session(
+    conn: &mut DbConn,
+    user_id: i64,
+    hours: i64,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let secret = tokens::generate();
+    credentials::insert(
+        conn,
+        &tokens::hash(&secret),
+        CredentialKind::StaffSession,
+        Some(user_id),
+        None,
+        to_db(now),
+        Some(to_db(now + Duration::hours(hours))),
+    )?;
+    Ok(secret)
+}

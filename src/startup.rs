@@ -1,0 +1,96 @@
+//! Building and running the application: database, background jobs, HTTP server.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context as _;
+use tracing_actix_web::TracingLogger;
+
+use crate::auth::rate_limit::RateLimits;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::email::worker::{self, Mailer};
+use crate::http;
+use crate::jobs;
+use crate::state::AppState;
+use crate::telemetry::RedactedRootSpan;
+
+/// A built application, bound to its port, not yet serving.
+pub struct Application {
+    server: Server,
+    port: u16,
+    db: Db,
+}
+
+impl Application {
+    /// Opens the database (running migrations), binds `settings.server.bind` (port 0 picks a
+    /// free port) and starts the scheduler and outbox worker on the current runtime.
+    pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        let db = Db::open(&settings.database.path, &settings.db_options())?;
+        let mailer = Mailer::new(
+            &settings.email.from,
+            &settings.email.mail_dir,
+            settings.base_url(),
+        )?;
+        let listener = TcpListener::bind(&settings.server.bind)
+            .with_context(|| format!("binding {}", settings.server.bind))?;
+        let port = listener.local_addr()?.port();
+
+        tokio::spawn(jobs::run_scheduler(
+            db.clone(),
+            clock.clone(),
+            Duration::from_millis(settings.scheduler.tick_ms),
+        ));
+        tokio::spawn(worker::run(db.clone(), clock.clone(), mailer));
+
+        let body_limit = settings.server.body_limit_bytes;
+        let limits = RateLimits::new(
+            settings.rate_limit.login_per_minute,
+            settings.rate_limit.link_per_minute,
+        );
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            clock,
+            settings,
+            limits,
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(ErrorHandlers::new().default_handler(http::json_errors))
+                .wrap(
+                    DefaultHeaders::new()
+                        .add(("Content-Security-Policy", http::CSP))
+                        .add(("X-Content-Type-Options", "nosniff"))
+                        .add(("X-Frame-Options", "DENY"))
+                        // Magic links sit in URLs: never let them leak in a Referer header.
+                        .add(("Referrer-Policy", "no-referrer")),
+                )
+                .wrap(TracingLogger::<RedactedRootSpan>::new())
+                .configure(|cfg| http::configure(cfg, body_limit))
+        })
+        .listen(listener)?
+        .shutdown_timeout(5)
+        .run();
+        Ok(Self { server, port, db })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The database handle (tests and the CLI use it to drive jobs directly).
+    pub fn db(&self) -> Db {
+        self.db.clone()
+    }
+
+    /// Serves until the server is stopped (Ctrl-C or SIGTERM).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
