@@ -1,0 +1,382 @@
+//! Test harness: starts the real server on a random port with a temporary SQLite file and a
+//! manual clock, and speaks HTTP to it. Emails are read back from the `.eml` folder.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde_json::{Value, json};
+use stafet::clock::Clock;
+use stafet::config::Settings;
+use stafet::db::Db;
+use stafet::email::worker::{Mailer, deliver_due};
+use stafet::startup::Application;
+
+/// A response: status, headers we care about, body as JSON (or Null) and as text.
+#[derive(Debug)]
+pub struct Res {
+    pub status: u16,
+    pub body: Value,
+    pub text: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Res {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn all_headers(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// The error code of a JSON error body.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+/// One email read back from the outbox folder.
+#[derive(Debug, Clone)]
+pub struct Email {
+    pub file: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub raw: String,
+}
+
+impl Email {
+    /// The magic-link secret in the email.
+    pub fn link_token(&self) -> Option<String> {
+        let i = self.text.find("/p/")?;
+        Some(
+            self.text[i + 3..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect(),
+        )
+    }
+}
+
+/// A participant created by a fixture.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub group: String,
+    pub token: String,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub db: Db,
+    pub clock: Clock,
+    pub mail_dir: PathBuf,
+    pub db_path: PathBuf,
+    /// A facilitator's API token.
+    pub token: String,
+    pub facilitator_email: String,
+    pub facilitator_password: String,
+    rt: tokio::runtime::Runtime,
+    agent: ureq::Agent,
+    mailer: Mailer,
+    _dir: tempfile::TempDir,
+}
+
+/// The instant test relays start from.
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 7, 8, 0, 0).unwrap()
+}
+
+pub fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {})
+}
+
+pub fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = Settings::load().unwrap();
+    settings.server.bind = "127.0.0.1:0".into();
+    settings.server.public_url = "http://stafet.test".into();
+    settings.database.path = dir.path().join("test.sqlite");
+    settings.email.mail_dir = dir.path().join("mail");
+    // The tests drive the clock and the scheduler themselves.
+    settings.scheduler.tick_ms = 3_600_000;
+    settings.rate_limit.login_per_minute = 1000;
+    settings.rate_limit.link_per_minute = 1000;
+    tweak(&mut settings);
+    let clock = Clock::manual(t0() - Duration::days(1));
+    let (tx, rx) = mpsc::channel();
+    let (s, c) = (settings.clone(), clock.clone());
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let app = Application::build(s, c).await.expect("build app");
+            tx.send((app.port(), app.db())).unwrap();
+            let _ = app.run_until_stopped().await;
+        })
+    });
+    let (port, db) = rx.recv_timeout(StdDuration::from_secs(30)).expect("server start");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .build()
+        .into();
+    let mailer = Mailer::new(&settings.email.from, &settings.email.mail_dir, "http://stafet.test").unwrap();
+    let facilitator_email = "fac@example.dk".to_string();
+    let (password, hash) = stafet::ops::staff::new_password().unwrap();
+    let (e, pw) = (facilitator_email.clone(), password.clone());
+    let now = clock.now();
+    let account = rt
+        .block_on(db.write(move |conn| stafet::ops::staff::add_user(conn, &e, "facilitator", &hash, pw, now)))
+        .unwrap();
+    TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        db,
+        clock,
+        mail_dir: settings.email.mail_dir.clone(),
+        db_path: settings.database.path.clone(),
+        token: account.token,
+        facilitator_email,
+        facilitator_password: password,
+        rt,
+        agent,
+        mailer,
+        _dir: dir,
+    }
+}
+
+fn to_res(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Res {
+    let mut r = r.expect("request failed at transport level");
+    let status = r.status().as_u16();
+    let headers = r
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    let text = r.body_mut().read_to_string().unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Res { status, body, text, headers }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// GET with an optional bearer token.
+    pub fn get(&self, path: &str, token: Option<&str>) -> Res {
+        let mut req = self.agent.get(self.url(path));
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        to_res(req.call())
+    }
+
+    /// GET with extra headers (cookies).
+    pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Res {
+        let mut req = self.agent.get(self.url(path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        to_res(req.call())
+    }
+
+    /// A request with a JSON body.
+    pub fn send(&self, method: &str, path: &str, token: Option<&str>, body: &Value) -> Res {
+        self.send_raw(method, path, token, "application/json", body.to_string().as_bytes(), &[])
+    }
+
+    pub fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Res {
+        self.send("POST", path, token, body)
+    }
+
+    pub fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> Res {
+        self.send("PATCH", path, token, body)
+    }
+
+    /// Any request with a raw body, content type and extra headers.
+    pub fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: &[u8],
+        headers: &[(&str, &str)],
+    ) -> Res {
+        let url = self.url(path);
+        let mut req = match method {
+            "POST" => self.agent.post(&url),
+            "PATCH" => self.agent.patch(&url),
+            "PUT" => self.agent.put(&url),
+            other => panic!("method {other}"),
+        };
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if !content_type.is_empty() {
+            req = req.content_type(content_type);
+        }
+        to_res(req.send(body))
+    }
+
+    /// Runs one scheduler pass now.
+    pub fn tick(&self) {
+        self.rt.block_on(stafet::jobs::tick_once(&self.db, &self.clock)).unwrap();
+    }
+
+    /// Moves the clock and runs the scheduler.
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+        self.tick();
+    }
+
+    /// Delivers every queued email now and returns all emails written so far, oldest first.
+    pub fn emails(&self) -> Vec<Email> {
+        self.rt.block_on(deliver_due(&self.db, &self.clock, &self.mailer)).unwrap();
+        let mut files: Vec<_> = std::fs::read_dir(&self.mail_dir)
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.retain(|p| p.extension().is_some_and(|e| e == "eml"));
+        files.sort();
+        files
+            .into_iter()
+            .map(|p| {
+                let raw = std::fs::read(&p).unwrap();
+                let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
+                Email {
+                    file: p.file_name().unwrap().to_string_lossy().into_owned(),
+                    to: msg
+                        .to()
+                        .and_then(|a| a.first())
+                        .and_then(|a| a.address())
+                        .unwrap_or("")
+                        .to_string(),
+                    subject: msg.subject().unwrap_or("").to_string(),
+                    text: msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+                    html: msg.body_html(0).map(|t| t.into_owned()).unwrap_or_default(),
+                    raw: String::from_utf8_lossy(&raw).into_owned(),
+                }
+            })
+            .collect()
+    }
+
+    /// Emails to one address.
+    pub fn emails_to(&self, address: &str) -> Vec<Email> {
+        self.emails().into_iter().filter(|e| e.to == address).collect()
+    }
+
+    /// Creates a draft relay starting at [`t0`]; `settings` are merged into the request.
+    pub fn create_relay(&self, settings: Value) -> i64 {
+        let res = self.post(
+            "/api/relays",
+            Some(&self.token),
+            &json!({
+                "title": "Ledelse til gavn for borgerne",
+                "topic": "Offentlig ledelse",
+                "purpose": "Fire dage med spørgsmål mellem topledere.\nSpørgsmålene er anonyme.",
+                "language": "da",
+                "timezone": "Europe/Copenhagen",
+                "starts_at": t0(),
+                "settings": settings,
+            }),
+        );
+        assert_eq!(res.status, 201, "{}", res.text);
+        res.body["id"].as_i64().unwrap()
+    }
+
+    /// Imports `n` participants alternating between two groups.
+    pub fn import_people(&self, relay: i64, n: usize) -> Vec<Person> {
+        let rows: Vec<Value> = (0..n)
+            .map(|i| {
+                json!({
+                    "name": format!("Deltager Nr{i}"),
+                    "email": format!("p{i}@kommune{i}.dk"),
+                    "group": if i % 2 == 0 { "Kommune" } else { "Stat" },
+                    "title": "Direktør",
+                    "organisation": format!("Organisation {i}"),
+                })
+            })
+            .collect();
+        let res = self.post(&format!("/api/relays/{relay}/participants"), Some(&self.token), &json!(rows));
+        assert_eq!(res.status, 200, "{}", res.text);
+        let list = self.get(&format!("/api/relays/{relay}/participants"), Some(&self.token));
+        list.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| Person {
+                id: p["id"].as_i64().unwrap(),
+                name: p["name"].as_str().unwrap().into(),
+                email: p["email"].as_str().unwrap().into(),
+                group: p["group"].as_str().unwrap().into(),
+                token: String::new(),
+            })
+            .collect()
+    }
+
+    /// Fills in each person's token from the latest email with a link.
+    pub fn read_links(&self, people: &mut [Person]) {
+        let emails = self.emails();
+        for p in people.iter_mut() {
+            let last = emails
+                .iter()
+                .rev()
+                .find(|e| e.to == p.email && e.link_token().is_some())
+                .unwrap_or_else(|| panic!("no email with a link to {}", p.email));
+            p.token = last.link_token().unwrap();
+        }
+    }
+
+    /// A relay with `n` participants, opened now, tokens read from the opening emails.
+    pub fn open_relay(&self, n: usize, settings: Value) -> (i64, Vec<Person>) {
+        let relay = self.create_relay(settings);
+        let mut people = self.import_people(relay, n);
+        let res = self.post(&format!("/api/relays/{relay}/open"), Some(&self.token), &json!({}));
+        assert_eq!(res.status, 200, "{}", res.text);
+        self.read_links(&mut people);
+        (relay, people)
+    }
+
+    /// Counts rows of a table straight from the database file (to prove nothing changed).
+    pub fn count(&self, table: &str) -> i64 {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = diesel::SqliteConnection::establish(self.db_path.to_str().unwrap()).unwrap();
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+            .get_result::<N>(&mut conn)
+            .unwrap()
+            .n
+    }
+
+    /// A fingerprint of every table's row count.
+    pub fn snapshot(&self) -> Vec<(String, i64)> {
+        [
+            "relays", "rounds", "groups", "participants", "credentials", "questions", "deliveries",
+            "answers", "events", "email_outbox", "staff_users",
+        ]
+        .iter()
+        .map(|t| (t.to_string(), self.count(t)))
+        .collect()
+    }
+}
