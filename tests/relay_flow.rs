@@ -30,11 +30,20 @@ Karen Storm,karen@arbejdsmiljo.dk,Stat,Direktør,Styrelsen for Arbejdsmiljø\n";
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.body["created"], 4);
     assert_eq!(res.body["rejected"][0]["line"], 5);
-    assert!(res.body["rejected"][0]["reason"].as_str().unwrap().contains("email"));
+    assert!(
+        res.body["rejected"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("email")
+    );
     assert!(app.emails().is_empty(), "a draft relay sends no email");
 
     // Schedule: invitations go out, with links.
-    let res = app.post(&format!("/api/relays/{relay}/schedule"), Some(&app.token), &json!({}));
+    let res = app.post(
+        &format!("/api/relays/{relay}/schedule"),
+        Some(&app.token),
+        &json!({}),
+    );
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.body["state"], "scheduled");
     let invitations = app.emails();
@@ -47,7 +56,12 @@ Karen Storm,karen@arbejdsmiljo.dk,Stat,Direktør,Styrelsen for Arbejdsmiljø\n";
     let r = app.get(&format!("/api/relays/{relay}"), Some(&app.token));
     assert_eq!(r.body["state"], "open");
     assert_eq!(r.body["current_round"], 1);
-    let mut people = app.get(&format!("/api/relays/{relay}/participants"), Some(&app.token)).body;
+    let mut people = app
+        .get(
+            &format!("/api/relays/{relay}/participants"),
+            Some(&app.token),
+        )
+        .body;
     assert!(people.as_array().unwrap().iter().all(|p| p["batons"] == 1));
     let emails = app.emails();
     assert_eq!(emails.len(), 8, "invitation + opening for each");
@@ -70,21 +84,39 @@ Karen Storm,karen@arbejdsmiljo.dk,Stat,Direktør,Styrelsen for Arbejdsmiljø\n";
     assert_eq!(asked.status, 201, "{}", asked.text);
     let qid = asked.body["id"].as_i64().unwrap();
     let recipient_email = {
-        people = app.get(&format!("/api/relays/{relay}/participants"), Some(&app.token)).body;
+        people = app
+            .get(
+                &format!("/api/relays/{relay}/participants"),
+                Some(&app.token),
+            )
+            .body;
         let rid = asked.body["recipient"]["id"].as_i64().unwrap();
-        let p = people.as_array().unwrap().iter().find(|p| p["id"] == rid).unwrap().clone();
+        let p = people
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == rid)
+            .unwrap()
+            .clone();
         assert_eq!(p["group"], "Stat", "cross-group pairing");
         p["email"].as_str().unwrap().to_string()
     };
     let me = app.get("/api/me", Some(&mette));
     assert_eq!(me.body["batons"], 0, "asking used the baton");
-    let again = app.post("/api/me/questions", Some(&mette), &json!({ "text": "Et spørgsmål mere til en kollega?" }));
+    let again = app.post(
+        "/api/me/questions",
+        Some(&mette),
+        &json!({ "text": "Et spørgsmål mere til en kollega?" }),
+    );
     assert_eq!(again.status, 409);
     assert_eq!(again.code(), "no_baton");
 
     // The recipient got an email with their question and answers it: the baton passes on.
     let got = app.emails_to(&recipient_email);
-    let q_mail = got.iter().find(|e| e.text.contains("rum til at lede")).expect("question email");
+    let q_mail = got
+        .iter()
+        .find(|e| e.text.contains("rum til at lede"))
+        .expect("question email");
     let rtoken = q_mail.link_token().unwrap();
     let inbox = app.get("/api/me", Some(&rtoken));
     assert_eq!(inbox.body["inbox"][0]["id"], qid);
@@ -96,7 +128,10 @@ Karen Storm,karen@arbejdsmiljo.dk,Stat,Direktør,Styrelsen for Arbejdsmiljø\n";
         &json!({ "text": "Jeg har fjernet en tredjedel af rapporteringen." }),
     );
     assert_eq!(ans.status, 201, "{}", ans.text);
-    assert_eq!(ans.body["batons"], 2, "one from the round, one for answering");
+    assert_eq!(
+        ans.body["batons"], 2,
+        "one from the round, one for answering"
+    );
     let twice = app.post(
         &format!("/api/me/questions/{qid}/answer"),
         Some(&rtoken),
@@ -107,18 +142,46 @@ Karen Storm,karen@arbejdsmiljo.dk,Stat,Direktør,Styrelsen for Arbejdsmiljø\n";
     // Mette sees the answer, and gets it by email.
     let me = app.get("/api/me", Some(&mette));
     assert_eq!(me.body["asked"][0]["status"], "answered");
-    assert_eq!(me.body["asked"][0]["answer"]["text"], "Jeg har fjernet en tredjedel af rapporteringen.");
-    assert!(app.emails_to("mette@vesthavn.dk").iter().any(|e| e.text.contains("tredjedel")));
+    assert_eq!(
+        me.body["asked"][0]["answer"]["text"],
+        "Jeg har fjernet en tredjedel af rapporteringen."
+    );
+    assert!(
+        app.emails_to("mette@vesthavn.dk")
+            .iter()
+            .any(|e| e.text.contains("tredjedel"))
+    );
     let events = app.get("/api/me/events?since=0", Some(&mette)).body;
-    let types: Vec<&str> = events.as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
-    assert!(types.contains(&"question_sent") && types.contains(&"answer_received"), "{types:?}");
-    let ids: Vec<i64> = events.as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    let types: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert!(
+        types.contains(&"question_sent") && types.contains(&"answer_received"),
+        "{types:?}"
+    );
+    let ids: Vec<i64> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "events in id order");
     let last = *ids.last().unwrap();
-    assert_eq!(app.get(&format!("/api/me/events?since={last}"), Some(&mette)).body, json!([]));
+    assert_eq!(
+        app.get(&format!("/api/me/events?since={last}"), Some(&mette))
+            .body,
+        json!([])
+    );
 
     // The recipient passes a question on; it sits unanswered: a reminder after 12 h, reroute after 36 h.
-    let passed = app.post("/api/me/questions", Some(&rtoken), &json!({ "text": "Hvad lærer du af borgernes klager?" }));
+    let passed = app.post(
+        "/api/me/questions",
+        Some(&rtoken),
+        &json!({ "text": "Hvad lærer du af borgernes klager?" }),
+    );
     assert_eq!(passed.status, 201, "{}", passed.text);
     let q2 = passed.body["id"].as_i64().unwrap();
     let first_to = passed.body["recipient"]["id"].as_i64().unwrap();
@@ -132,21 +195,50 @@ Karen Storm,karen@arbejdsmiljo.dk,Stat,Direktør,Styrelsen for Arbejdsmiljø\n";
     assert!(!reminders.is_empty(), "a reminder after 12 hours");
     let count_after_reminder = app.emails().len();
     app.tick();
-    assert_eq!(app.emails().len(), count_after_reminder, "only one reminder");
+    assert_eq!(
+        app.emails().len(),
+        count_after_reminder,
+        "only one reminder"
+    );
 
     // Round 2 starts at 24 h: batons are topped up, never lowered.
     app.advance(Duration::hours(12));
     let r = app.get(&format!("/api/relays/{relay}"), Some(&app.token));
     assert_eq!(r.body["current_round"], 2);
-    people = app.get(&format!("/api/relays/{relay}/participants"), Some(&app.token)).body;
-    let mette_row = people.as_array().unwrap().iter().find(|p| p["email"] == "mette@vesthavn.dk").unwrap().clone();
+    people = app
+        .get(
+            &format!("/api/relays/{relay}/participants"),
+            Some(&app.token),
+        )
+        .body;
+    let mette_row = people
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["email"] == "mette@vesthavn.dk")
+        .unwrap()
+        .clone();
     assert_eq!(mette_row["batons"], 1, "topped up to batons_per_round");
 
     app.advance(Duration::hours(12)); // 36 h after delivery
-    let stats = app.get(&format!("/api/relays/{relay}/events?since=0"), Some(&app.token)).body;
-    assert!(stats.as_array().unwrap().iter().any(|e| e["type"] == "question_rerouted" && e["data"]["question_id"] == q2));
+    let stats = app
+        .get(
+            &format!("/api/relays/{relay}/events?since=0"),
+            Some(&app.token),
+        )
+        .body;
+    assert!(
+        stats
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["type"] == "question_rerouted" && e["data"]["question_id"] == q2)
+    );
     let rerouted_to = app
-        .get(&format!("/api/relays/{relay}/participants"), Some(&app.token))
+        .get(
+            &format!("/api/relays/{relay}/participants"),
+            Some(&app.token),
+        )
         .body
         .as_array()
         .unwrap()
@@ -157,11 +249,21 @@ Karen Storm,karen@arbejdsmiljo.dk,Stat,Direktør,Styrelsen for Arbejdsmiljø\n";
     assert_ne!(rerouted_to, first_to, "passed to someone else");
 
     // Suspend the new recipient: their pending question moves on at once and their link stops.
-    let victim_email = people.as_array().unwrap().iter().find(|p| p["id"] == rerouted_to).unwrap()["email"]
+    let victim_email = people
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == rerouted_to)
+        .unwrap()["email"]
         .as_str()
         .unwrap()
         .to_string();
-    let victim_token = app.emails_to(&victim_email).last().unwrap().link_token().unwrap();
+    let victim_token = app
+        .emails_to(&victim_email)
+        .last()
+        .unwrap()
+        .link_token()
+        .unwrap();
     let res = app.post(
         &format!("/api/relays/{relay}/participants/{rerouted_to}/suspend"),
         Some(&app.token),
@@ -183,13 +285,28 @@ Karen Storm,karen@arbejdsmiljo.dk,Stat,Direktør,Styrelsen for Arbejdsmiljø\n";
     app.advance(Duration::days(3));
     let r = app.get(&format!("/api/relays/{relay}"), Some(&app.token));
     assert_eq!(r.body["state"], "closed");
-    let stats = app.get(&format!("/api/relays/{relay}/stats"), Some(&app.token)).body;
+    let stats = app
+        .get(&format!("/api/relays/{relay}/stats"), Some(&app.token))
+        .body;
     assert_eq!(stats["questions"]["pending"], 0);
     assert_eq!(stats["questions"]["asked"], 2);
     assert_eq!(stats["questions"]["answered"], 1);
     let closing = app.emails_to("mette@vesthavn.dk");
-    assert!(closing.last().unwrap().subject.to_lowercase().contains("tak"), "{}", closing.last().unwrap().subject);
-    let late = app.post("/api/me/questions", Some(&mette), &json!({ "text": "Kan jeg stadig spørge om noget?" }));
+    assert!(
+        closing
+            .last()
+            .unwrap()
+            .subject
+            .to_lowercase()
+            .contains("tak"),
+        "{}",
+        closing.last().unwrap().subject
+    );
+    let late = app.post(
+        "/api/me/questions",
+        Some(&mette),
+        &json!({ "text": "Kan jeg stadig spørge om noget?" }),
+    );
     assert_eq!(late.status, 409);
     assert_eq!(late.code(), "wrong_state");
     // The link still reads the relay for a while after closing, then stops.
@@ -201,41 +318,82 @@ Karen Storm,karen@arbejdsmiljo.dk,Stat,Direktør,Styrelsen for Arbejdsmiljø\n";
 #[test]
 fn in_participant_mode_the_asker_picks_among_eligible_colleagues() {
     let app = spawn_app();
-    let (relay, people) = app.open_relay(4, json!({ "recipient_choice": "participant", "max_inbox": 1 }));
+    let (relay, people) = app.open_relay(
+        4,
+        json!({ "recipient_choice": "participant", "max_inbox": 1 }),
+    );
     let a = &people[0];
     let me = app.get("/api/me", Some(&a.token));
-    let choices: Vec<i64> = me.body["recipients"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    let choices: Vec<i64> = me.body["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(choices.len(), 3, "everyone but me");
     assert!(!choices.contains(&a.id));
     let first = me.body["recipients"][0].clone();
-    assert!(first["name"].is_string() && first["group"].is_string() && first.get("organisation").is_some());
+    assert!(
+        first["name"].is_string()
+            && first["group"].is_string()
+            && first.get("organisation").is_some()
+    );
 
     // Naming nobody is refused in this mode; naming someone works.
-    let none = app.post("/api/me/questions", Some(&a.token), &json!({ "text": "Hvem skal jeg spørge om dette?" }));
+    let none = app.post(
+        "/api/me/questions",
+        Some(&a.token),
+        &json!({ "text": "Hvem skal jeg spørge om dette?" }),
+    );
     assert_eq!(none.status, 422);
     let to = people[1].id;
-    let res = app.post("/api/me/questions", Some(&a.token), &json!({ "text": "Hvordan måler du værdi for borgerne?", "recipient_id": to }));
+    let res = app.post(
+        "/api/me/questions",
+        Some(&a.token),
+        &json!({ "text": "Hvordan måler du værdi for borgerne?", "recipient_id": to }),
+    );
     assert_eq!(res.status, 201, "{}", res.text);
     assert_eq!(res.body["recipient"]["id"], to);
 
     // B's inbox is now full (max_inbox 1): C cannot pick B, and the list no longer offers B.
     let c = &people[2];
-    let full = app.post("/api/me/questions", Some(&c.token), &json!({ "text": "Hvordan prioriterer du din tid?", "recipient_id": to }));
+    let full = app.post(
+        "/api/me/questions",
+        Some(&c.token),
+        &json!({ "text": "Hvordan prioriterer du din tid?", "recipient_id": to }),
+    );
     assert_eq!(full.status, 409);
     assert_eq!(full.code(), "recipient_not_eligible");
     let me_c = app.get("/api/me", Some(&c.token));
-    assert!(me_c.body["recipients"].as_array().unwrap().iter().all(|r| r["id"] != to));
+    assert!(
+        me_c.body["recipients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["id"] != to)
+    );
 
     // B answers; A may never ask B again (one question per asker and recipient).
     let qid = res.body["id"].as_i64().unwrap();
     let b = &people[1];
     assert_eq!(
-        app.post(&format!("/api/me/questions/{qid}/answer"), Some(&b.token), &json!({ "text": "Vi spørger borgerne direkte hver måned." })).status,
+        app.post(
+            &format!("/api/me/questions/{qid}/answer"),
+            Some(&b.token),
+            &json!({ "text": "Vi spørger borgerne direkte hver måned." })
+        )
+        .status,
         201
     );
     // A has no baton left; give A one via a round start is not needed: check eligibility via the list.
     let me = app.get("/api/me", Some(&a.token));
-    assert!(me.body["recipients"].as_array().unwrap().iter().all(|r| r["id"] != to));
+    assert!(
+        me.body["recipients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["id"] != to)
+    );
     let _ = relay;
 }
 
@@ -243,11 +401,22 @@ fn in_participant_mode_the_asker_picks_among_eligible_colleagues() {
 fn a_facilitator_can_reroute_a_question_to_a_named_colleague() {
     let app = spawn_app();
     let (relay, people) = app.open_relay(4, json!({ "cross_group": false }));
-    let asked = app.post("/api/me/questions", Some(&people[0].token), &json!({ "text": "Hvad er god ledelse for dig?" }));
+    let asked = app.post(
+        "/api/me/questions",
+        Some(&people[0].token),
+        &json!({ "text": "Hvad er god ledelse for dig?" }),
+    );
     let qid = asked.body["id"].as_i64().unwrap();
     let old = asked.body["recipient"]["id"].as_i64().unwrap();
-    let target = people.iter().find(|p| p.id != old && p.id != people[0].id).unwrap();
-    let res = app.post(&format!("/api/questions/{qid}/reroute"), Some(&app.token), &json!({ "to": target.id }));
+    let target = people
+        .iter()
+        .find(|p| p.id != old && p.id != people[0].id)
+        .unwrap();
+    let res = app.post(
+        &format!("/api/questions/{qid}/reroute"),
+        Some(&app.token),
+        &json!({ "to": target.id }),
+    );
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.body["recipient"]["id"], target.id);
     let old_person = people.iter().find(|p| p.id == old).unwrap();
@@ -255,9 +424,17 @@ fn a_facilitator_can_reroute_a_question_to_a_named_colleague() {
     assert_eq!(old_view.body["inbox"][0]["status"], "withdrawn");
     let new_view = app.get("/api/me", Some(&target.token));
     assert_eq!(new_view.body["inbox"][0]["status"], "pending");
-    assert!(app.emails_to(&old_person.email).iter().any(|e| e.text.contains("God ledelse") || e.text.contains("god ledelse")));
+    assert!(
+        app.emails_to(&old_person.email)
+            .iter()
+            .any(|e| e.text.contains("God ledelse") || e.text.contains("god ledelse"))
+    );
     // Back to the first recipient is not allowed: they already received it from this asker.
-    let back = app.post(&format!("/api/questions/{qid}/reroute"), Some(&app.token), &json!({ "to": old }));
+    let back = app.post(
+        &format!("/api/questions/{qid}/reroute"),
+        Some(&app.token),
+        &json!({ "to": old }),
+    );
     assert_eq!(back.status, 409);
     let _ = relay;
 }

@@ -27,6 +27,10 @@ pub const SESSION_COOKIE: &str = "stafet_session";
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "built once per request and moved, never stored in bulk"
+)]
 pub enum Principal {
     /// A staff user.
     Staff {

@@ -82,18 +82,18 @@ pub fn insert(
 
 /// The credential with this hash, if any.
 pub fn by_hash(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<Credential>> {
-    let row: Option<(i64, String, Option<i64>, Option<i64>, Option<NaiveDateTime>)> =
-        credentials::table
-            .filter(credentials::token_hash.eq(token_hash))
-            .select((
-                credentials::id,
-                credentials::kind,
-                credentials::staff_user_id,
-                credentials::participant_id,
-                credentials::expires_at,
-            ))
-            .first(conn)
-            .optional()?;
+    type Row = (i64, String, Option<i64>, Option<i64>, Option<NaiveDateTime>);
+    let row: Option<Row> = credentials::table
+        .filter(credentials::token_hash.eq(token_hash))
+        .select((
+            credentials::id,
+            credentials::kind,
+            credentials::staff_user_id,
+            credentials::participant_id,
+            credentials::expires_at,
+        ))
+        .first(conn)
+        .optional()?;
     Ok(
         row.and_then(|(id, kind, staff_user_id, participant_id, expires_at)| {
             Some(Credential {

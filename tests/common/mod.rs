@@ -126,21 +126,33 @@ pub fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
             let _ = app.run_until_stopped().await;
         })
     });
-    let (port, db) = rx.recv_timeout(StdDuration::from_secs(30)).expect("server start");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (port, db) = rx
+        .recv_timeout(StdDuration::from_secs(30))
+        .expect("server start");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
         .max_redirects_will_error(false)
         .build()
         .into();
-    let mailer = Mailer::new(&settings.email.from, &settings.email.mail_dir, "http://stafet.test").unwrap();
+    let mailer = Mailer::new(
+        &settings.email.from,
+        &settings.email.mail_dir,
+        "http://stafet.test",
+    )
+    .unwrap();
     let facilitator_email = "fac@example.dk".to_string();
     let (password, hash) = stafet::ops::staff::new_password().unwrap();
     let (e, pw) = (facilitator_email.clone(), password.clone());
     let now = clock.now();
     let account = rt
-        .block_on(db.write(move |conn| stafet::ops::staff::add_user(conn, &e, "facilitator", &hash, pw, now)))
+        .block_on(db.write(move |conn| {
+            stafet::ops::staff::add_user(conn, &e, "facilitator", &hash, pw, now)
+        }))
         .unwrap();
     TestApp {
         base: format!("http://127.0.0.1:{port}"),
@@ -168,7 +180,12 @@ fn to_res(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Res {
         .collect();
     let text = r.body_mut().read_to_string().unwrap_or_default();
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Res { status, body, text, headers }
+    Res {
+        status,
+        body,
+        text,
+        headers,
+    }
 }
 
 impl TestApp {
@@ -196,7 +213,14 @@ impl TestApp {
 
     /// A request with a JSON body.
     pub fn send(&self, method: &str, path: &str, token: Option<&str>, body: &Value) -> Res {
-        self.send_raw(method, path, token, "application/json", body.to_string().as_bytes(), &[])
+        self.send_raw(
+            method,
+            path,
+            token,
+            "application/json",
+            body.to_string().as_bytes(),
+            &[],
+        )
     }
 
     pub fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Res {
@@ -238,7 +262,9 @@ impl TestApp {
 
     /// Runs one scheduler pass now.
     pub fn tick(&self) {
-        self.rt.block_on(stafet::jobs::tick_once(&self.db, &self.clock)).unwrap();
+        self.rt
+            .block_on(stafet::jobs::tick_once(&self.db, &self.clock))
+            .unwrap();
     }
 
     /// Moves the clock and runs the scheduler.
@@ -249,7 +275,9 @@ impl TestApp {
 
     /// Delivers every queued email now and returns all emails written so far, oldest first.
     pub fn emails(&self) -> Vec<Email> {
-        self.rt.block_on(deliver_due(&self.db, &self.clock, &self.mailer)).unwrap();
+        self.rt
+            .block_on(deliver_due(&self.db, &self.clock, &self.mailer))
+            .unwrap();
         let mut files: Vec<_> = std::fs::read_dir(&self.mail_dir)
             .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
             .unwrap_or_default();
@@ -279,7 +307,10 @@ impl TestApp {
 
     /// Emails to one address.
     pub fn emails_to(&self, address: &str) -> Vec<Email> {
-        self.emails().into_iter().filter(|e| e.to == address).collect()
+        self.emails()
+            .into_iter()
+            .filter(|e| e.to == address)
+            .collect()
     }
 
     /// Creates a draft relay starting at [`t0`]; `settings` are merged into the request.
@@ -314,9 +345,16 @@ impl TestApp {
                 })
             })
             .collect();
-        let res = self.post(&format!("/api/relays/{relay}/participants"), Some(&self.token), &json!(rows));
+        let res = self.post(
+            &format!("/api/relays/{relay}/participants"),
+            Some(&self.token),
+            &json!(rows),
+        );
         assert_eq!(res.status, 200, "{}", res.text);
-        let list = self.get(&format!("/api/relays/{relay}/participants"), Some(&self.token));
+        let list = self.get(
+            &format!("/api/relays/{relay}/participants"),
+            Some(&self.token),
+        );
         list.body
             .as_array()
             .unwrap()
@@ -348,7 +386,11 @@ impl TestApp {
     pub fn open_relay(&self, n: usize, settings: Value) -> (i64, Vec<Person>) {
         let relay = self.create_relay(settings);
         let mut people = self.import_people(relay, n);
-        let res = self.post(&format!("/api/relays/{relay}/open"), Some(&self.token), &json!({}));
+        let res = self.post(
+            &format!("/api/relays/{relay}/open"),
+            Some(&self.token),
+            &json!({}),
+        );
         assert_eq!(res.status, 200, "{}", res.text);
         self.read_links(&mut people);
         (relay, people)
@@ -372,8 +414,17 @@ impl TestApp {
     /// A fingerprint of every table's row count.
     pub fn snapshot(&self) -> Vec<(String, i64)> {
         [
-            "relays", "rounds", "groups", "participants", "credentials", "questions", "deliveries",
-            "answers", "events", "email_outbox", "staff_users",
+            "relays",
+            "rounds",
+            "groups",
+            "participants",
+            "credentials",
+            "questions",
+            "deliveries",
+            "answers",
+            "events",
+            "email_outbox",
+            "staff_users",
         ]
         .iter()
         .map(|t| (t.to_string(), self.count(t)))

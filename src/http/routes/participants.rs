@@ -13,11 +13,14 @@ use crate::http::{body, dto};
 use crate::ops::participants::{self as ops, ImportRow, Rejected};
 use crate::state::AppState;
 
+/// Rows that parsed (with their line numbers) and lines that did not.
+pub type Parsed = (Vec<(usize, ImportRow)>, Vec<Rejected>);
+
 const COLUMNS: [&str; 5] = ["name", "email", "group", "title", "organisation"];
 
 /// Parses a CSV import. Returns the rows that parsed (with their line numbers) and the lines
 /// that did not. A header without `name`, `email` or `group` fails the whole import.
-pub fn parse_csv(data: &[u8]) -> Result<(Vec<(usize, ImportRow)>, Vec<Rejected>), AppError> {
+pub fn parse_csv(data: &[u8]) -> Result<Parsed, AppError> {
     // A spreadsheet's UTF-8 export often starts with a byte-order mark.
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     let mut reader = csv::ReaderBuilder::new()
@@ -92,7 +95,7 @@ pub fn parse_csv(data: &[u8]) -> Result<(Vec<(usize, ImportRow)>, Vec<Rejected>)
 
 /// Parses a JSON import: an array of objects, each read on its own so one bad row is reported
 /// without losing the others.
-pub fn parse_json(data: &[u8]) -> Result<(Vec<(usize, ImportRow)>, Vec<Rejected>), AppError> {
+pub fn parse_json(data: &[u8]) -> Result<Parsed, AppError> {
     let value: serde_json::Value = serde_json::from_slice(data).map_err(|e| {
         AppError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
     })?;
