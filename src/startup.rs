@@ -18,6 +18,7 @@ use crate::http;
 use crate::jobs;
 use crate::state::AppState;
 use crate::telemetry::RedactedRootSpan;
+use crate::ws::{self, Hub};
 
 /// A built application, bound to its port, not yet serving.
 pub struct Application {
@@ -46,6 +47,9 @@ impl Application {
             Duration::from_millis(settings.scheduler.tick_ms),
         ));
         tokio::spawn(worker::run(db.clone(), clock.clone(), mailer));
+        let hub = Hub::default();
+        tokio::spawn(hub.clone().run(db.clone()));
+        let hub_data = web::Data::new(hub);
 
         let body_limit = settings.server.body_limit_bytes;
         let limits = RateLimits::new(
@@ -61,6 +65,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .app_data(hub_data.clone())
                 .wrap(ErrorHandlers::new().default_handler(http::json_errors))
                 .wrap(
                     DefaultHeaders::new()
@@ -71,6 +76,7 @@ impl Application {
                         .add(("Referrer-Policy", "no-referrer")),
                 )
                 .wrap(TracingLogger::<RedactedRootSpan>::new())
+                .route("/ws", web::get().to(ws::ws_route))
                 .configure(|cfg| http::configure(cfg, body_limit))
         })
         .listen(listener)?

@@ -1,0 +1,121 @@
+//! Live delivery over websockets: `GET /ws`, authenticated like the API (cookie, or `?token=`
+//! for participants; staff add `?relay=ID` for that relay's staff feed).
+
+pub mod connection;
+pub mod hub;
+pub mod messages;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use crate::auth::extractors::{Principal, SESSION_COOKIE, client_ip, resolve};
+use crate::auth::tokens;
+use crate::error::AppError;
+use crate::state::AppState;
+pub use hub::{Feed, Hub};
+
+/// Largest frame a client may send.
+const MAX_FRAME: usize = 16 * 1024;
+
+/// `GET /ws` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WsQuery {
+    /// A participant's link or session secret (for clients that cannot send the cookie).
+    #[serde(default)]
+    token: Option<String>,
+    /// The relay whose staff feed a staff connection wants.
+    #[serde(default)]
+    relay: Option<i64>,
+    /// Replay every event after this id first.
+    #[serde(default)]
+    since: Option<i64>,
+}
+
+/// Cross-site websocket hijacking defence: a browser always sends `Origin`; it must be ours.
+fn same_origin(req: &HttpRequest) -> bool {
+    let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return true;
+    };
+    let host = req.connection_info().host().to_string();
+    origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| rest.trim_end_matches('/') == host)
+}
+
+/// `GET /ws`
+pub async fn ws_route(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+    hub: web::Data<Hub>,
+    query: web::Query<WsQuery>,
+) -> Result<HttpResponse, AppError> {
+    if !same_origin(&req) {
+        return Err(AppError::forbidden("cross-origin websocket refused"));
+    }
+    let WsQuery {
+        token,
+        relay,
+        since,
+    } = query.into_inner();
+    let secret = token
+        .or_else(|| req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()))
+        .or_else(|| {
+            req.headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::to_string)
+        })
+        .ok_or_else(|| AppError::unauthorized("log in or use your personal link"))?;
+    if !tokens::well_formed(&secret) {
+        state.limits.link(client_ip(&req))?;
+        return Err(AppError::unauthorized("unknown or revoked credentials"));
+    }
+    let principal = match resolve(&state, secret).await {
+        Err(e) if e.status() == actix_web::http::StatusCode::UNAUTHORIZED => {
+            state.limits.link(client_ip(&req))?;
+            return Err(e);
+        }
+        other => other?,
+    };
+    let feed = match principal {
+        Principal::Participant { participant, .. } => Feed::Participant(participant.id),
+        Principal::Staff { user, .. } => {
+            if !matches!(user.role.as_str(), "facilitator" | "admin") {
+                return Err(AppError::forbidden("facilitators only"));
+            }
+            let relay =
+                relay.ok_or_else(|| AppError::validation("add ?relay=ID for a staff feed"))?;
+            state
+                .db
+                .read(move |conn| {
+                    crate::db::models::RelayRow::find(conn, relay)
+                        .map_err(|_| AppError::not_found("relay"))
+                })
+                .await?;
+            Feed::Staff(relay)
+        }
+    };
+    let (response, session, stream) = actix_ws::handle(&req, body)
+        .map_err(|e| AppError::bad_request("not_a_websocket", e.to_string()))?;
+    let stream = stream
+        .max_frame_size(MAX_FRAME)
+        .aggregate_continuations()
+        .max_continuation_size(MAX_FRAME);
+    actix_web::rt::spawn(connection::run(
+        session,
+        stream,
+        hub.get_ref().clone(),
+        state.db.clone(),
+        feed,
+        since,
+    ));
+    Ok(response)
+}
