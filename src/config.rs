@@ -64,6 +64,39 @@ pub struct EmailSettings {
     pub from: String,
     /// Folder of the `.eml` transport.
     pub mail_dir: PathBuf,
+    /// SMTP relay; used when `host` is set.
+    pub smtp: SmtpSettings,
+}
+
+/// `[email.smtp]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    /// Server name; SMTP is off while unset or empty.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Port.
+    pub port: u16,
+    /// `none`, `starttls` or `tls`.
+    pub tls: String,
+    /// Login, if the server wants one.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Password for `username`.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Connect and command timeout.
+    pub timeout_secs: u64,
+}
+
+impl SmtpSettings {
+    /// The host when SMTP is configured.
+    pub fn active_host(&self) -> Option<&str> {
+        self.host
+            .as_deref()
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+    }
 }
 
 /// `[scheduler]`
@@ -142,5 +175,6 @@ mod tests {
         let s = Settings::load().unwrap();
         assert_eq!(s.database.synchronous, "FULL");
         assert!(s.server.body_limit_bytes > 0);
+        assert!(s.email.smtp.active_host().is_none(), "no SMTP by default");
     }
 }

@@ -173,11 +173,7 @@ kollega, svarer på det spørgsmål, du får, og sender stafetten videre. Spørg
         }
     }
 
-    let mailer = Mailer::new(
-        &settings.email.from,
-        &settings.email.mail_dir,
-        settings.base_url(),
-    )?;
+    let mailer = Mailer::from_settings(&settings.email, settings.base_url())?;
     deliver_due(&db, &Clock::System, &mailer).await?;
 
     let mut out = String::new();

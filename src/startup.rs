@@ -32,11 +32,7 @@ impl Application {
     /// free port) and starts the scheduler and outbox worker on the current runtime.
     pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         let db = Db::open(&settings.database.path, &settings.db_options())?;
-        let mailer = Mailer::new(
-            &settings.email.from,
-            &settings.email.mail_dir,
-            settings.base_url(),
-        )?;
+        let mailer = Mailer::from_settings(&settings.email, settings.base_url())?;
         let listener = TcpListener::bind(&settings.server.bind)
             .with_context(|| format!("binding {}", settings.server.bind))?;
         let port = listener.local_addr()?.port();

@@ -60,6 +60,32 @@ pub fn due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec
         .load(conn)
 }
 
+/// Takes up to `limit` due emails for sending: each is leased until `lease_until`, so no
+/// other worker (or a second pass of this one) sends it meanwhile. A worker that dies while
+/// sending loses its lease and the email is tried again later, with the same Message-ID.
+pub fn claim_due(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<OutboxRow>> {
+    let mut claimed = Vec::new();
+    for row in due(conn, now, limit)? {
+        let n = diesel::update(
+            email_outbox::table
+                .find(row.id)
+                .filter(email_outbox::status.eq("queued"))
+                .filter(email_outbox::next_attempt_at.le(now)),
+        )
+        .set(email_outbox::next_attempt_at.eq(lease_until))
+        .execute(conn)?;
+        if n == 1 {
+            claimed.push(row);
+        }
+    }
+    Ok(claimed)
+}
+
 /// The earliest future attempt among queued emails, so the worker knows how long to sleep.
 pub fn next_attempt(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
     email_outbox::table

@@ -1,12 +1,14 @@
 //! The outbox worker: renders queued emails and hands them to the transport, with retries.
 //!
-//! The embedded default transport writes each email as `<outbox id>.eml` into the mail folder.
-//! The file is named after the outbox row, written to a temporary name and renamed into place,
-//! so a crash between writing and marking the row sent leads, on retry, to the same file being
-//! written again: never a second email for one idempotency key. (lettre's own file transport
-//! names files by a fresh UUID on each call, which would duplicate in that case; lettre still
-//! builds and formats every message.)
+//! Transports: SMTP (lettre's async transport, with a connection pool) when `email.smtp.host`
+//! is set; otherwise the embedded default writes each email as `<outbox id>.eml` into the mail
+//! folder. That file is named after the outbox row and written under a temporary name, then
+//! renamed into place, so a crash between writing and marking the row sent leads, on retry, to
+//! the same file again, never a second one. (lettre's own file transport names each file by a
+//! fresh UUID, which would duplicate in that case.) Over SMTP the same crash resends the email
+//! with the same Message-ID, which receiving systems use to drop the duplicate.
 
+use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration as StdDuration;
@@ -14,39 +16,90 @@ use std::time::Duration as StdDuration;
 use anyhow::Context as _;
 use base64::Engine as _;
 use chrono::Duration;
-use lettre::Message;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
 use super::render::{self, EmailKind};
 use crate::clock::Clock;
+use crate::config::EmailSettings;
+use crate::db::events::Audience;
 use crate::db::models::OutboxRow;
-use crate::db::{Db, outbox, to_db};
+use crate::db::{Db, events, outbox, to_db};
 
-/// Where and how emails go.
-#[derive(Clone, Debug)]
+/// How emails leave.
+#[derive(Clone)]
+enum Transport {
+    /// `.eml` files in a folder.
+    Files(PathBuf),
+    /// An SMTP relay.
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+/// Renders and sends outbox rows.
+#[derive(Clone)]
 pub struct Mailer {
     from: Mailbox,
-    mail_dir: PathBuf,
     base_url: String,
+    transport: Transport,
+}
+
+/// Why a delivery failed.
+#[derive(Debug)]
+pub enum DeliveryError {
+    /// Will not work on retry (a 5xx reply, a bad address): the email is marked failed.
+    Permanent(String),
+    /// May work later (connection refused, timeout, 4xx): retried with backoff.
+    Transient(String),
 }
 
 /// Most attempts before an email is marked failed.
 pub const MAX_ATTEMPTS: i32 = 8;
 
+/// How long a claimed email is reserved for the worker sending it.
+pub const LEASE_SECONDS: i64 = 300;
+
 impl Mailer {
     /// A mailer writing `.eml` files into `mail_dir`, with links under `base_url`.
     pub fn new(from: &str, mail_dir: &Path, base_url: &str) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(mail_dir)
+            .with_context(|| format!("creating the mail folder {}", mail_dir.display()))?;
+        Self::with_transport(from, base_url, Transport::Files(mail_dir.to_path_buf()))
+    }
+
+    /// The mailer the settings ask for: SMTP when a host is set, else the `.eml` folder.
+    pub fn from_settings(email: &EmailSettings, base_url: &str) -> anyhow::Result<Self> {
+        let Some(host) = email.smtp.active_host() else {
+            return Self::new(&email.from, &email.mail_dir, base_url);
+        };
+        let smtp = &email.smtp;
+        let tls = match smtp.tls.as_str() {
+            "none" => Tls::None,
+            "starttls" => Tls::Required(TlsParameters::new(host.to_string())?),
+            _ => Tls::Wrapper(TlsParameters::new(host.to_string())?),
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+            .port(smtp.port)
+            .tls(tls)
+            .timeout(Some(StdDuration::from_secs(smtp.timeout_secs)));
+        if let (Some(user), Some(pass)) = (&smtp.username, &smtp.password) {
+            builder = builder.credentials(Credentials::new(user.clone(), pass.clone()));
+        }
+        Self::with_transport(&email.from, base_url, Transport::Smtp(builder.build()))
+    }
+
+    fn with_transport(from: &str, base_url: &str, transport: Transport) -> anyhow::Result<Self> {
         let from: Mailbox = from
             .parse()
             .with_context(|| format!("email.from {from:?} is not an address"))?;
-        std::fs::create_dir_all(mail_dir)
-            .with_context(|| format!("creating the mail folder {}", mail_dir.display()))?;
         Ok(Self {
             from,
-            mail_dir: mail_dir.to_path_buf(),
             base_url: base_url.trim_end_matches('/').to_string(),
+            transport,
         })
     }
 
@@ -68,14 +121,13 @@ impl Mailer {
             .with_context(|| format!("bad recipient {:?}", row.to_address))?;
         // A Message-ID fixed by the outbox row, so a retried email is recognisably the same one.
         let digest = Sha256::digest(row.idempotency_key.as_bytes());
-        let domain = self.from.email.domain().to_string();
         let message_id = format!(
             "<{}.{}@{}>",
             row.id,
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..12]),
-            domain
+            self.from.email.domain()
         );
-        let msg = Message::builder()
+        let mut msg = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(rendered.subject)
@@ -93,7 +145,6 @@ impl Mailer {
                             .body(rendered.html),
                     ),
             )?;
-        let mut msg = msg;
         msg.headers_mut().insert_raw(HeaderValue::new(
             HeaderName::new_from_ascii_str("Auto-Submitted"),
             "auto-generated".into(),
@@ -101,17 +152,38 @@ impl Mailer {
         Ok(msg)
     }
 
-    /// Writes the message of `row` as `<id>.eml`, atomically.
-    pub fn deliver(&self, row: &OutboxRow) -> anyhow::Result<()> {
-        let msg = self.build(row)?;
-        let final_path = self.mail_dir.join(format!("{:08}.eml", row.id));
-        let tmp = self.mail_dir.join(format!(".{:08}.eml.tmp", row.id));
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&msg.formatted())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &final_path)?;
-        Ok(())
+    /// Sends the email of `row` once.
+    pub async fn deliver(&self, row: &OutboxRow) -> Result<(), DeliveryError> {
+        let msg = self
+            .build(row)
+            .map_err(|e| DeliveryError::Permanent(format!("{e:#}")))?;
+        match &self.transport {
+            Transport::Files(dir) => {
+                let dir = dir.clone();
+                let id = row.id;
+                tokio::task::spawn_blocking(move || write_eml(&dir, id, &msg.formatted()))
+                    .await
+                    .map_err(|e| DeliveryError::Transient(e.to_string()))?
+                    .map_err(|e| DeliveryError::Transient(format!("{e:#}")))
+            }
+            Transport::Smtp(smtp) => match smtp.send(msg).await {
+                Ok(_) => Ok(()),
+                Err(e) if e.is_permanent() => Err(DeliveryError::Permanent(e.to_string())),
+                Err(e) => Err(DeliveryError::Transient(e.to_string())),
+            },
+        }
     }
+}
+
+/// Writes `bytes` as `<id>.eml` in `dir`, atomically.
+fn write_eml(dir: &Path, id: i64, bytes: &[u8]) -> anyhow::Result<()> {
+    let final_path = dir.join(format!("{id:08}.eml"));
+    let tmp = dir.join(format!(".{id:08}.eml.tmp"));
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, &final_path)?;
+    Ok(())
 }
 
 /// Delay before attempt `attempts + 1`: exponential from 30 s, capped at an hour, with jitter so
@@ -126,34 +198,63 @@ pub fn backoff(attempts: i32) -> Duration {
 /// Sends every due email once; returns how many were delivered.
 pub async fn deliver_due(db: &Db, clock: &Clock, mailer: &Mailer) -> anyhow::Result<usize> {
     let now = clock.now();
+    let lease = to_db(now + Duration::seconds(LEASE_SECONDS));
     let due = db
-        .read(move |conn| Ok(outbox::due(conn, to_db(now), 100)?))
+        .write(move |conn| Ok(outbox::claim_due(conn, to_db(now), lease, 100)?))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut sent = 0;
+    let mut relays = BTreeSet::new();
     for row in due {
-        let m = mailer.clone();
-        let r = row.clone();
-        let result = tokio::task::spawn_blocking(move || m.deliver(&r)).await?;
+        let result = mailer.deliver(&row).await;
         let now = clock.now();
         let id = row.id;
-        match result {
+        relays.insert(row.relay_id);
+        let outcome = match result {
             Ok(()) => {
-                db.write(move |conn| Ok(outbox::mark_sent(conn, id, to_db(now))?))
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
                 sent += 1;
+                None
             }
-            Err(e) => {
-                let message = format!("{e:#}");
-                tracing::warn!(outbox_id = id, error = %message, "email delivery failed");
+            Err(DeliveryError::Permanent(reason)) => Some((reason, None)),
+            Err(DeliveryError::Transient(reason)) => {
                 let retry =
                     (row.attempts + 1 < MAX_ATTEMPTS).then(|| to_db(now + backoff(row.attempts)));
-                db.write(move |conn| Ok(outbox::mark_attempt_failed(conn, id, &message, retry)?))
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                Some((reason, retry))
             }
-        }
+        };
+        db.write(move |conn| match outcome {
+            None => Ok(outbox::mark_sent(conn, id, to_db(now))?),
+            Some((reason, retry)) => {
+                tracing::warn!(outbox_id = id, error = %reason, retry = retry.is_some(), "email delivery failed");
+                Ok(outbox::mark_attempt_failed(conn, id, &reason, retry)?)
+            }
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    // The staff feed learns the new email counts of every relay this pass touched.
+    if !relays.is_empty() {
+        let now = clock.now();
+        db.write(move |conn| {
+            for relay_id in relays {
+                let counts: serde_json::Map<String, serde_json::Value> =
+                    outbox::counts(conn, relay_id)?
+                        .into_iter()
+                        .map(|(status, n)| (status, json!(n)))
+                        .collect();
+                events::append(
+                    conn,
+                    relay_id,
+                    Audience::Staff,
+                    "email_status",
+                    &json!(counts),
+                    to_db(now),
+                )?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     Ok(sent)
 }
