@@ -313,6 +313,7 @@ Karen Storm,karen@arbejdsmiljo.dk,Stat,Direktør,Styrelsen for Arbejdsmiljø\n";
     assert_eq!(app.get("/api/me", Some(&mette)).status, 200);
     app.advance(Duration::days(31));
     assert_eq!(app.get("/api/me", Some(&mette)).status, 410);
+    app.assert_counters_consistent();
 }
 
 #[test]

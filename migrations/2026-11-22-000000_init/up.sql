@@ -67,6 +67,10 @@ CREATE TABLE participants (
     organisation TEXT,
     pseudonym TEXT NOT NULL,
     batons INTEGER NOT NULL DEFAULT 0,
+    -- Kept in step with `deliveries` by the code that writes them, so pairing reads one row per
+    -- participant instead of aggregating the relay's whole history on every question.
+    inbox_count INTEGER NOT NULL DEFAULT 0,
+    received_count INTEGER NOT NULL DEFAULT 0,
     is_suspended BOOLEAN NOT NULL DEFAULT 0,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,

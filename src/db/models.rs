@@ -122,6 +122,8 @@ pub struct ParticipantRow {
     pub organisation: Option<String>,
     pub pseudonym: String,
     pub batons: i32,
+    pub inbox_count: i32,
+    pub received_count: i32,
     pub is_suspended: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,

@@ -68,7 +68,7 @@ impl QuestionRow {
     }
 }
 
-/// Records that a question was passed to `recipient_id`.
+/// Records that a question was passed to `recipient_id`, and counts it in their inbox.
 pub fn insert_delivery(
     conn: &mut DbConn,
     question_id: i64,
@@ -76,6 +76,12 @@ pub fn insert_delivery(
     recipient_id: i64,
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
+    diesel::update(participants::table.find(recipient_id))
+        .set((
+            participants::inbox_count.eq(participants::inbox_count + 1),
+            participants::received_count.eq(participants::received_count + 1),
+        ))
+        .execute(conn)?;
     diesel::insert_into(deliveries::table)
         .values((
             deliveries::question_id.eq(question_id),
@@ -88,28 +94,30 @@ pub fn insert_delivery(
         .get_result(conn)
 }
 
-/// Ends the open delivery of a question with `outcome`; returns its id.
+/// Ends the open delivery of a question with `outcome` and takes it out of its recipient's
+/// inbox count; returns its id.
 pub fn end_delivery(
     conn: &mut DbConn,
     question_id: i64,
     outcome: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<i64>> {
-    let id: Option<i64> = deliveries::table
+    let open: Option<(i64, i64)> = deliveries::table
         .filter(deliveries::question_id.eq(question_id))
         .filter(deliveries::outcome.eq("pending"))
-        .select(deliveries::id)
+        .select((deliveries::id, deliveries::recipient_id))
         .first(conn)
         .optional()?;
-    if let Some(id) = id {
-        diesel::update(deliveries::table.find(id))
-            .set((
-                deliveries::outcome.eq(outcome),
-                deliveries::ended_at.eq(now),
-            ))
-            .execute(conn)?;
-    }
-    Ok(id)
+    let Some((id, recipient_id)) = open else {
+        return Ok(None);
+    };
+    diesel::update(deliveries::table.find(id))
+        .set((deliveries::outcome.eq(outcome), deliveries::ended_at.eq(now)))
+        .execute(conn)?;
+    diesel::update(participants::table.find(recipient_id))
+        .set(participants::inbox_count.eq(participants::inbox_count - 1))
+        .execute(conn)?;
+    Ok(Some(id))
 }
 
 /// The id of the open delivery of a question.
@@ -122,58 +130,38 @@ pub fn open_delivery(conn: &mut DbConn, question_id: i64) -> QueryResult<Option<
         .optional()
 }
 
-/// Deliveries made in a relay so far; the pairing draw's nonce, fixed by the relay's history.
-pub fn delivery_count(conn: &mut DbConn, relay_id: i64) -> QueryResult<i64> {
-    deliveries::table
-        .inner_join(questions::table)
-        .filter(questions::relay_id.eq(relay_id))
-        .count()
-        .get_result(conn)
-}
-
-/// Everyone in the relay as a possible recipient of `asker_id`.
-pub fn candidates(conn: &mut DbConn, relay_id: i64, asker_id: i64) -> QueryResult<Vec<Candidate>> {
-    let people: Vec<(i64, i64, bool)> = participants::table
+/// Everyone in the relay as a possible recipient of `asker_id`, and how many deliveries the
+/// asker has made so far (the pairing draw's nonce, fixed by the relay's history).
+pub fn candidates(conn: &mut DbConn, relay_id: i64, asker_id: i64) -> QueryResult<(Vec<Candidate>, u64)> {
+    let people: Vec<(i64, i64, bool, i32, i32)> = participants::table
         .filter(participants::relay_id.eq(relay_id))
+        .order(participants::id.asc())
         .select((
             participants::id,
             participants::group_id,
             participants::is_suspended,
+            participants::inbox_count,
+            participants::received_count,
         ))
         .load(conn)?;
-    let unanswered: HashMap<i64, i64> = questions::table
-        .filter(questions::relay_id.eq(relay_id))
-        .filter(questions::status.eq("pending"))
-        .group_by(questions::recipient_id)
-        .select((questions::recipient_id, diesel::dsl::count_star()))
-        .load::<(i64, i64)>(conn)?
-        .into_iter()
-        .collect();
-    let received: HashMap<i64, i64> = deliveries::table
-        .inner_join(questions::table)
-        .filter(questions::relay_id.eq(relay_id))
-        .group_by(deliveries::recipient_id)
-        .select((deliveries::recipient_id, diesel::dsl::count_star()))
-        .load::<(i64, i64)>(conn)?
-        .into_iter()
-        .collect();
-    let from_asker: HashSet<i64> = deliveries::table
+    let from_asker: Vec<i64> = deliveries::table
         .filter(deliveries::asker_id.eq(asker_id))
         .select(deliveries::recipient_id)
-        .load::<i64>(conn)?
+        .load(conn)?;
+    let nonce = from_asker.len() as u64;
+    let from_asker: HashSet<i64> = from_asker.into_iter().collect();
+    let list = people
         .into_iter()
-        .collect();
-    Ok(people
-        .into_iter()
-        .map(|(id, group_id, suspended)| Candidate {
+        .map(|(id, group_id, suspended, inbox, received)| Candidate {
             id,
             group_id,
             active: !suspended,
-            unanswered: unanswered.get(&id).copied().unwrap_or(0) as u32,
-            received_total: received.get(&id).copied().unwrap_or(0) as u32,
+            unanswered: inbox.max(0) as u32,
+            received_total: received.max(0) as u32,
             received_from_asker: from_asker.contains(&id),
         })
-        .collect())
+        .collect();
+    Ok((list, nonce))
 }
 
 /// The participant who most recently passed a question to `participant_id`.
@@ -294,6 +282,7 @@ pub fn mark_reminded(conn: &mut DbConn, question_id: i64, now: NaiveDateTime) ->
 }
 
 /// Expires every pending question of a relay (at closing); returns how many.
+/// (Inbox counts drop with each ended delivery.)
 pub fn expire_pending(conn: &mut DbConn, relay_id: i64, now: NaiveDateTime) -> QueryResult<usize> {
     let pending = QuestionRow::pending_for_relay(conn, relay_id)?;
     for q in &pending {

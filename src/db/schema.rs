@@ -73,6 +73,8 @@ diesel::table! {
         organisation -> Nullable<Text>,
         pseudonym -> Text,
         batons -> Integer,
+        inbox_count -> Integer,
+        received_count -> Integer,
         is_suspended -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,

@@ -205,51 +205,45 @@ pub async fn deliver_due(db: &Db, clock: &Clock, mailer: &Mailer) -> anyhow::Res
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut sent = 0;
     let mut relays = BTreeSet::new();
+    let mut outcomes = Vec::with_capacity(due.len());
     for row in due {
         let result = mailer.deliver(&row).await;
         let now = clock.now();
-        let id = row.id;
         relays.insert(row.relay_id);
-        let outcome = match result {
+        outcomes.push(match result {
             Ok(()) => {
                 sent += 1;
-                None
+                (row.id, None, now)
             }
-            Err(DeliveryError::Permanent(reason)) => Some((reason, None)),
+            Err(DeliveryError::Permanent(reason)) => (row.id, Some((reason, None)), now),
             Err(DeliveryError::Transient(reason)) => {
-                let retry =
-                    (row.attempts + 1 < MAX_ATTEMPTS).then(|| to_db(now + backoff(row.attempts)));
-                Some((reason, retry))
+                let retry = (row.attempts + 1 < MAX_ATTEMPTS).then(|| to_db(now + backoff(row.attempts)));
+                (row.id, Some((reason, retry)), now)
             }
-        };
-        db.write(move |conn| match outcome {
-            None => Ok(outbox::mark_sent(conn, id, to_db(now))?),
-            Some((reason, retry)) => {
-                tracing::warn!(outbox_id = id, error = %reason, retry = retry.is_some(), "email delivery failed");
-                Ok(outbox::mark_attempt_failed(conn, id, &reason, retry)?)
-            }
-        })
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        });
     }
-    // The staff feed learns the new email counts of every relay this pass touched.
-    if !relays.is_empty() {
-        let now = clock.now();
+    // One transaction records the whole pass (a crash before it only repeats this pass, with
+    // the same file names and Message-IDs).
+    if !outcomes.is_empty() {
+        let clock_now = clock.now();
         db.write(move |conn| {
+            for (id, outcome, at) in outcomes {
+                match outcome {
+                    None => outbox::mark_sent(conn, id, to_db(at))?,
+                    Some((reason, retry)) => {
+                        tracing::warn!(outbox_id = id, error = %reason, retry = retry.is_some(), "email delivery failed");
+                        outbox::mark_attempt_failed(conn, id, &reason, retry)?
+                    }
+                }
+            }
+            // The staff feed learns the new email counts of every relay this pass touched.
+            let now = to_db(clock_now);
             for relay_id in relays {
-                let counts: serde_json::Map<String, serde_json::Value> =
-                    outbox::counts(conn, relay_id)?
-                        .into_iter()
-                        .map(|(status, n)| (status, json!(n)))
-                        .collect();
-                events::append(
-                    conn,
-                    relay_id,
-                    Audience::Staff,
-                    "email_status",
-                    &json!(counts),
-                    to_db(now),
-                )?;
+                let counts: serde_json::Map<String, serde_json::Value> = outbox::counts(conn, relay_id)?
+                    .into_iter()
+                    .map(|(status, n)| (status, json!(n)))
+                    .collect();
+                events::append(conn, relay_id, Audience::Staff, "email_status", &json!(counts), now)?;
             }
             Ok(())
         })

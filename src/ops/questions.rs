@@ -32,7 +32,7 @@ fn choose_recipient(
 ) -> Result<ParticipantRow, AppError> {
     let settings = relay.settings();
     let view = asker_view(conn, asker)?;
-    let candidates = q::candidates(conn, relay.id, asker.id)?;
+    let (candidates, nonce) = q::candidates(conn, relay.id, asker.id)?;
     let id = match named {
         Some(to) => {
             let c = candidates
@@ -42,10 +42,7 @@ fn choose_recipient(
             pairing::check_eligible(&view, c, &settings)?;
             to
         }
-        None => {
-            let nonce = q::delivery_count(conn, relay.id)? as u64;
-            pairing::auto_pick(&view, &candidates, &settings, nonce)?
-        }
+        None => pairing::auto_pick(&view, &candidates, &settings, nonce)?,
     };
     Ok(ParticipantRow::find(conn, id)?)
 }

@@ -278,6 +278,12 @@ impl TestApp {
         self.rt
             .block_on(deliver_due(&self.db, &self.clock, &self.mailer))
             .unwrap();
+        // The server's own worker may hold some emails (leased while it writes them): wait.
+        let deadline = std::time::Instant::now() + StdDuration::from_secs(10);
+        while self.count("email_outbox WHERE status = 'queued'") > 0 {
+            assert!(std::time::Instant::now() < deadline, "emails still queued after 10 s");
+            std::thread::sleep(StdDuration::from_millis(10));
+        }
         let mut files: Vec<_> = std::fs::read_dir(&self.mail_dir)
             .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
             .unwrap_or_default();
@@ -409,6 +415,16 @@ impl TestApp {
             .get_result::<N>(&mut conn)
             .unwrap()
             .n
+    }
+
+    /// Fails unless the participants' inbox and received counters match the deliveries.
+    pub fn assert_counters_consistent(&self) {
+        let drift = self.count(
+            "participants p WHERE p.inbox_count != (SELECT COUNT(*) FROM questions q \
+             WHERE q.recipient_id = p.id AND q.status = 'pending') \
+             OR p.received_count != (SELECT COUNT(*) FROM deliveries d WHERE d.recipient_id = p.id)",
+        );
+        assert_eq!(drift, 0, "participant counters drifted from the deliveries");
     }
 
     /// A fingerprint of every table's row count.
