@@ -30,10 +30,19 @@ struct Http {
 
 impl Http {
     fn new(addr: &str) -> Self {
-        Self { addr: addr.to_string(), conn: None }
+        Self {
+            addr: addr.to_string(),
+            conn: None,
+        }
     }
 
-    async fn request(&mut self, method: &str, path: &str, token: &str, body: Option<&Value>) -> (u16, Value) {
+    async fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
         for _ in 0..3 {
             if self.conn.is_none() {
                 let s = TcpStream::connect(&self.addr).await.expect("connect");
@@ -201,20 +210,39 @@ async fn main() {
     let seconds: u64 = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(20);
     let sync = std::env::var("STAFET_SYNC").unwrap_or_else(|_| "FULL".into());
     let dir = tempfile::tempdir().unwrap();
-    println!("machine: {} cores; participants {n} in {relays} relays; {seconds} s; synchronous={sync}", std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!(
+        "machine: {} cores; participants {n} in {relays} relays; {seconds} s; synchronous={sync}",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
 
     let baseline = baseline_inserts_per_sec(dir.path(), &sync, 2000);
     println!("baseline: raw SQLite inserts, one per transaction: {baseline:.0}/s");
 
     let bin = stafet_binary();
     let out = Command::new(&bin)
-        .args(["user", "add", "--email", "bench@stafet.dk", "--role", "facilitator", "--db"])
+        .args([
+            "user",
+            "add",
+            "--email",
+            "bench@stafet.dk",
+            "--role",
+            "facilitator",
+            "--db",
+        ])
         .arg(dir.path().join("bench.sqlite"))
         .output()
         .expect("stafet user add");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let staff = stdout.lines().find_map(|l| l.strip_prefix("token: ")).expect("token").to_string();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let staff = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("token: "))
+        .expect("token")
+        .to_string();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = start_server(&bin, dir.path(), port, &sync);
     let addr = format!("127.0.0.1:{port}");
     for _ in 0..100 {
@@ -251,9 +279,23 @@ async fn main() {
                 json!({ "name": format!("Deltager {r}-{i}"), "email": email, "group": if i % 2 == 0 { "A" } else { "B" } })
             })
             .collect();
-        let (s, _) = http.request("POST", &format!("/api/relays/{id}/participants"), &staff, Some(&json!(rows))).await;
+        let (s, _) = http
+            .request(
+                "POST",
+                &format!("/api/relays/{id}/participants"),
+                &staff,
+                Some(&json!(rows)),
+            )
+            .await;
         assert_eq!(s, 200);
-        let (s, _) = http.request("POST", &format!("/api/relays/{id}/open"), &staff, Some(&json!({}))).await;
+        let (s, _) = http
+            .request(
+                "POST",
+                &format!("/api/relays/{id}/open"),
+                &staff,
+                Some(&json!({})),
+            )
+            .await;
         assert_eq!(s, 200);
     }
     // Wait for the opening emails (the outbox worker writes them).
@@ -276,11 +318,18 @@ async fn main() {
     }
     let mut sockets = Vec::new();
     for (pid, token) in &ids {
-        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws?token={token}")).await.expect("ws");
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws?token={token}"))
+            .await
+            .expect("ws");
         sockets.push((*pid, token.clone(), ws));
     }
     let connected_rss = rss_kb(child.id());
-    println!("connected {} websockets; server RSS idle {} KB, connected {} KB", sockets.len(), idle_rss, connected_rss);
+    println!(
+        "connected {} websockets; server RSS idle {} KB, connected {} KB",
+        sockets.len(),
+        idle_rss,
+        connected_rss
+    );
 
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
@@ -395,7 +444,9 @@ async fn main() {
     for t in tasks {
         t.await.unwrap();
     }
-    let elapsed = (deadline.min(Instant::now()) - started).as_secs_f64().max(0.001);
+    let elapsed = (deadline.min(Instant::now()) - started)
+        .as_secs_f64()
+        .max(0.001);
     let peak = peak_rss_kb(child.id());
     child.kill().ok();
     child.wait().ok();
@@ -414,10 +465,29 @@ async fn main() {
     push_ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let duplicates = sh.seen.values().filter(|c| **c > 1).count();
     let writes_per_s = sh.writes as f64 / elapsed;
-    println!("acknowledged writes: {} in {elapsed:.1} s = {writes_per_s:.0}/s (asks {}, answers {}, refused asks {})", sh.writes, sh.asked.len(), sh.answered.len(), sh.refused);
-    println!("ratio to raw SQLite one-insert-per-transaction: {:.2}x", writes_per_s / baseline);
-    println!("API latency ms: p50 {:.2} p99 {:.2} (n={})", percentile(&api, 0.5), percentile(&api, 0.99), api.len());
-    println!("push latency ms (ask acknowledged -> recipient receives): p50 {:.2} p99 {:.2} (n={})", percentile(&push_ms, 0.5), percentile(&push_ms, 0.99), push_ms.len());
+    println!(
+        "acknowledged writes: {} in {elapsed:.1} s = {writes_per_s:.0}/s (asks {}, answers {}, refused asks {})",
+        sh.writes,
+        sh.asked.len(),
+        sh.answered.len(),
+        sh.refused
+    );
+    println!(
+        "ratio to raw SQLite one-insert-per-transaction: {:.2}x",
+        writes_per_s / baseline
+    );
+    println!(
+        "API latency ms: p50 {:.2} p99 {:.2} (n={})",
+        percentile(&api, 0.5),
+        percentile(&api, 0.99),
+        api.len()
+    );
+    println!(
+        "push latency ms (ask acknowledged -> recipient receives): p50 {:.2} p99 {:.2} (n={})",
+        percentile(&push_ms, 0.5),
+        percentile(&push_ms, 0.99),
+        push_ms.len()
+    );
     println!("pushes lost: {lost}, duplicated: {duplicates}");
     println!(
         "server peak RSS {} KB; per connected participant {:.1} KB ((connected - idle) / n)",

@@ -112,7 +112,10 @@ pub fn end_delivery(
         return Ok(None);
     };
     diesel::update(deliveries::table.find(id))
-        .set((deliveries::outcome.eq(outcome), deliveries::ended_at.eq(now)))
+        .set((
+            deliveries::outcome.eq(outcome),
+            deliveries::ended_at.eq(now),
+        ))
         .execute(conn)?;
     diesel::update(participants::table.find(recipient_id))
         .set(participants::inbox_count.eq(participants::inbox_count - 1))
@@ -132,7 +135,11 @@ pub fn open_delivery(conn: &mut DbConn, question_id: i64) -> QueryResult<Option<
 
 /// Everyone in the relay as a possible recipient of `asker_id`, and how many deliveries the
 /// asker has made so far (the pairing draw's nonce, fixed by the relay's history).
-pub fn candidates(conn: &mut DbConn, relay_id: i64, asker_id: i64) -> QueryResult<(Vec<Candidate>, u64)> {
+pub fn candidates(
+    conn: &mut DbConn,
+    relay_id: i64,
+    asker_id: i64,
+) -> QueryResult<(Vec<Candidate>, u64)> {
     let people: Vec<(i64, i64, bool, i32, i32)> = participants::table
         .filter(participants::relay_id.eq(relay_id))
         .order(participants::id.asc())

@@ -217,7 +217,8 @@ pub async fn deliver_due(db: &Db, clock: &Clock, mailer: &Mailer) -> anyhow::Res
             }
             Err(DeliveryError::Permanent(reason)) => (row.id, Some((reason, None)), now),
             Err(DeliveryError::Transient(reason)) => {
-                let retry = (row.attempts + 1 < MAX_ATTEMPTS).then(|| to_db(now + backoff(row.attempts)));
+                let retry =
+                    (row.attempts + 1 < MAX_ATTEMPTS).then(|| to_db(now + backoff(row.attempts)));
                 (row.id, Some((reason, retry)), now)
             }
         });

@@ -1,8 +1,10 @@
 //! Reading raw request bodies (CSV imports) with the same limit and error shape as JSON.
 
+use actix_web::error::JsonPayloadError;
 use actix_web::http::StatusCode;
-use actix_web::web;
+use actix_web::{HttpMessage as _, HttpRequest, mime, web};
 use futures_util::StreamExt as _;
+use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
 
@@ -24,6 +26,26 @@ pub async fn read_limited(
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// Reads a JSON body as `web::Json` would (content type, size limit, error shapes), but inside
+/// the handler, after its authentication extractor has let the caller in. Actix polls a
+/// handler's extractors together, so with a `web::Json` argument a caller without the right
+/// role could get a validation error for the body (and learn the fields) instead of 401/403.
+pub async fn json<T: DeserializeOwned>(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<T, AppError> {
+    let is_json = matches!(
+        req.mime_type(),
+        Ok(Some(m)) if m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON)
+    );
+    if !is_json {
+        return Err(crate::http::json_error(JsonPayloadError::ContentType));
+    }
+    let data = read_limited(payload, limit).await?;
+    serde_json::from_slice(&data).map_err(|e| json_error(&e))
 }
 
 /// The API error for a JSON body that did not parse: 400 for broken syntax, 422 for wrong data.

@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
         .app_data(web::QueryConfig::default().error_handler(|e, _| query_error(e).into()))
         .service(web::scope("/api").configure(routes::configure_api))
         .configure(routes::links::configure)
+        .configure(routes::pages::configure)
         .default_service(web::to(not_found));
 }
 
@@ -68,7 +69,8 @@ pub fn json_error(e: JsonPayloadError) -> AppError {
     }
 }
 
-fn query_error(e: QueryPayloadError) -> AppError {
+/// Maps a query string that does not parse to the API's 400.
+pub fn query_error(e: QueryPayloadError) -> AppError {
     AppError::bad_request("bad_query", e.to_string())
 }
 

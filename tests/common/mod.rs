@@ -281,7 +281,10 @@ impl TestApp {
         // The server's own worker may hold some emails (leased while it writes them): wait.
         let deadline = std::time::Instant::now() + StdDuration::from_secs(10);
         while self.count("email_outbox WHERE status = 'queued'") > 0 {
-            assert!(std::time::Instant::now() < deadline, "emails still queued after 10 s");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "emails still queued after 10 s"
+            );
             std::thread::sleep(StdDuration::from_millis(10));
         }
         let mut files: Vec<_> = std::fs::read_dir(&self.mail_dir)

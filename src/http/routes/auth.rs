@@ -91,6 +91,16 @@ pub async fn login(
         })))
 }
 
+/// `GET /api/auth/me`: the staff user behind the session, so the console knows whether to
+/// show its login form, and the CSRF token for the session's writes.
+pub async fn whoami(staff: Staff) -> HttpResponse {
+    let Staff(user, secret) = staff;
+    HttpResponse::Ok().json(json!({
+        "user": { "id": user.id, "email": user.email, "role": user.role },
+        "csrf_token": csrf::token_for(&secret),
+    }))
+}
+
 /// Ends the browser session (an API token stays valid: revoke those with the CLI).
 pub async fn logout(staff: Staff, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let Staff(_, secret) = staff;

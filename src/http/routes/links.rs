@@ -15,18 +15,13 @@ use crate::db::to_db;
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// Registers the link routes and the static assets they use.
+/// Registers the link routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/p/{token}", web::get().to(show_link))
-        .route("/p/{token}", web::post().to(redeem_link))
-        .route("/static/stafet.css", web::get().to(stylesheet));
-}
-
-async fn stylesheet() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/css; charset=utf-8")
-        .insert_header((CACHE_CONTROL, "public, max-age=3600"))
-        .body(include_str!("../../../frontend/stafet.css"))
+    cfg.service(
+        web::resource("/p/{token}")
+            .route(web::get().to(show_link))
+            .route(web::post().to(redeem_link)),
+    );
 }
 
 /// A minimal page in the relay's language; every dynamic text is escaped.

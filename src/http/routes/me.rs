@@ -1,18 +1,18 @@
 //! The participant's own relay: what they see, asking, answering, their event feed.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::participants::not_found_as;
-use super::{SinceQuery, events_json};
+use super::{events_json, since};
 use crate::auth::{ParticipantAuth, csrf};
 use crate::db::models::{ParticipantRow, RelayRow, RoundRow};
 use crate::db::participants::group_names;
 use crate::db::questions as q;
 use crate::db::{DbConn, events, from_db, models::QuestionRow};
 use crate::error::AppError;
-use crate::http::dto;
+use crate::http::{body, dto};
 use crate::ops::questions as ops;
 use crate::relay::pairing::{self, Asker};
 use crate::relay::{RecipientChoice, RelayState};
@@ -102,7 +102,7 @@ fn me_view(
             group_id: me.group_id,
             last_asked_by: None,
         };
-        let candidates = q::candidates(conn, relay.id, me.id)?;
+        let (candidates, _) = q::candidates(conn, relay.id, me.id)?;
         let eligible: Vec<i64> = pairing::eligible(&view, &candidates, &settings)
             .map(|c| c.id)
             .collect();
@@ -163,12 +163,14 @@ pub async fn get_me(
 /// `POST /api/me/questions`
 pub async fn ask_question(
     me: ParticipantAuth,
+    req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<AskRequest>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
+    let AskRequest { text, recipient_id } =
+        body::json(&req, payload, state.settings.server.body_limit_bytes).await?;
     let pid = me.participant.id;
     let now = state.clock.now();
-    let AskRequest { text, recipient_id } = body.into_inner();
     let (question, recipient) = state
         .db
         .write(move |conn| ops::ask(conn, pid, &text, recipient_id, now))
@@ -193,14 +195,16 @@ pub async fn ask_question(
 /// `POST /api/me/questions/{qid}/answer`
 pub async fn answer_question(
     me: ParticipantAuth,
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    body: web::Json<AnswerRequest>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
+    let AnswerRequest { text } =
+        body::json(&req, payload, state.settings.server.body_limit_bytes).await?;
     let pid = me.participant.id;
     let qid = path.into_inner();
     let now = state.clock.now();
-    let text = body.into_inner().text;
     let (answer, batons) = state
         .db
         .write(move |conn| {
@@ -218,11 +222,11 @@ pub async fn answer_question(
 /// `GET /api/me/events?since=ID`
 pub async fn my_events(
     me: ParticipantAuth,
+    req: HttpRequest,
     state: web::Data<AppState>,
-    query: web::Query<SinceQuery>,
 ) -> Result<HttpResponse, AppError> {
     let pid = me.participant.id;
-    let since = query.since;
+    let since = since(&req)?;
     let rows = state
         .db
         .read(move |conn| Ok(events::for_participant(conn, pid, since)?))

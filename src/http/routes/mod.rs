@@ -3,65 +3,74 @@
 pub mod auth;
 pub mod links;
 pub mod me;
+pub mod pages;
 pub mod participants;
 pub mod questions;
 pub mod relays;
 
-use actix_web::web;
+use actix_web::{HttpRequest, web};
 use serde::Deserialize;
 
-/// Everything under `/api`.
+/// Everything under `/api`. Each path is one resource holding all its methods, so a known path
+/// asked with another method answers 405 (not 404, as separate per-method routes would).
 pub fn configure_api(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/auth")
-            .route("/login", web::post().to(auth::login))
-            .route("/logout", web::post().to(auth::logout)),
+            .service(web::resource("/login").route(web::post().to(auth::login)))
+            .service(web::resource("/logout").route(web::post().to(auth::logout)))
+            .service(web::resource("/me").route(web::get().to(auth::whoami))),
     )
     .service(
         web::scope("/relays")
-            .route("", web::post().to(relays::create_relay))
-            .route("", web::get().to(relays::list_relays))
-            .route("/{id}", web::get().to(relays::get_relay))
-            .route("/{id}", web::patch().to(relays::patch_relay))
-            .route("/{id}/schedule", web::post().to(relays::schedule_relay))
-            .route("/{id}/open", web::post().to(relays::open_relay))
-            .route("/{id}/close", web::post().to(relays::close_relay))
-            .route("/{id}/stats", web::get().to(relays::relay_stats))
-            .route("/{id}/events", web::get().to(relays::staff_events))
-            .route(
-                "/{id}/participants",
-                web::post().to(participants::import_participants),
+            .service(
+                web::resource("")
+                    .route(web::post().to(relays::create_relay))
+                    .route(web::get().to(relays::list_relays)),
             )
-            .route(
-                "/{id}/participants",
-                web::get().to(participants::list_participants),
+            .service(
+                web::resource("/{id}")
+                    .route(web::get().to(relays::get_relay))
+                    .route(web::patch().to(relays::patch_relay)),
             )
-            .route(
-                "/{id}/participants/{pid}/suspend",
-                web::post().to(participants::suspend_participant),
+            .service(web::resource("/{id}/schedule").route(web::post().to(relays::schedule_relay)))
+            .service(web::resource("/{id}/open").route(web::post().to(relays::open_relay)))
+            .service(web::resource("/{id}/close").route(web::post().to(relays::close_relay)))
+            .service(web::resource("/{id}/stats").route(web::get().to(relays::relay_stats)))
+            .service(web::resource("/{id}/events").route(web::get().to(relays::staff_events)))
+            .service(
+                web::resource("/{id}/participants")
+                    .route(web::post().to(participants::import_participants))
+                    .route(web::get().to(participants::list_participants)),
             )
-            .route(
-                "/{id}/participants/{pid}/unsuspend",
-                web::post().to(participants::unsuspend_participant),
+            .service(
+                web::resource("/{id}/questions/pending")
+                    .route(web::get().to(questions::pending_questions)),
             )
-            .route(
-                "/{id}/participants/{pid}/resend-email",
-                web::post().to(participants::resend_email),
+            .service(
+                web::resource("/{id}/participants/{pid}/suspend")
+                    .route(web::post().to(participants::suspend_participant)),
+            )
+            .service(
+                web::resource("/{id}/participants/{pid}/unsuspend")
+                    .route(web::post().to(participants::unsuspend_participant)),
+            )
+            .service(
+                web::resource("/{id}/participants/{pid}/resend-email")
+                    .route(web::post().to(participants::resend_email)),
             ),
     )
-    .route(
-        "/questions/{qid}/reroute",
-        web::post().to(questions::reroute_question),
+    .service(
+        web::resource("/questions/{qid}/reroute")
+            .route(web::post().to(questions::reroute_question)),
     )
     .service(
         web::scope("/me")
-            .route("", web::get().to(me::get_me))
-            .route("/questions", web::post().to(me::ask_question))
-            .route(
-                "/questions/{qid}/answer",
-                web::post().to(me::answer_question),
+            .service(web::resource("").route(web::get().to(me::get_me)))
+            .service(web::resource("/questions").route(web::post().to(me::ask_question)))
+            .service(
+                web::resource("/questions/{qid}/answer").route(web::post().to(me::answer_question)),
             )
-            .route("/events", web::get().to(me::my_events)),
+            .service(web::resource("/events").route(web::get().to(me::my_events))),
     );
 }
 
@@ -72,6 +81,14 @@ pub struct SinceQuery {
     /// Last event id the client has seen (0 or absent: from the start).
     #[serde(default)]
     pub since: i64,
+}
+
+/// The `?since=` of a feed, read inside the handler after authentication (see
+/// [`crate::http::body::json`] for why not as a `web::Query` argument).
+pub fn since(req: &HttpRequest) -> Result<i64, crate::error::AppError> {
+    web::Query::<SinceQuery>::from_query(req.query_string())
+        .map(|q| q.since)
+        .map_err(crate::http::query_error)
 }
 
 /// Events as the API returns them: `{id, type, created_at, data}`.

@@ -6,6 +6,10 @@ use serde_json::json;
 
 use super::participants::not_found_as;
 use crate::auth::Facilitator;
+use crate::db::from_db;
+use crate::db::models::{QuestionRow, RelayRow};
+use crate::db::participants::group_names;
+use crate::db::questions;
 use crate::error::AppError;
 use crate::ops::questions::{self as ops, RerouteReason};
 use crate::state::AppState;
@@ -49,4 +53,59 @@ pub async fn reroute_question(
         "question_id": qid,
         "recipient": { "id": new.id, "name": new.name },
     })))
+}
+
+/// `GET /api/relays/{id}/questions/pending`: questions still waiting for an answer, oldest
+/// first, for the console's "stranded questions". The asker and the text are shown only when
+/// the relay is not anonymous: a facilitator can reroute without reading anyone's question.
+pub async fn pending_questions(
+    _: Facilitator,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let now = state.clock.now();
+    let body = state
+        .db
+        .read(move |conn| {
+            let relay = RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
+            let pending = QuestionRow::pending_for_relay(conn, id)?;
+            let groups = group_names(conn, id)?;
+            let mut ids: Vec<i64> = pending.iter().map(|q| q.recipient_id).collect();
+            ids.extend(pending.iter().map(|q| q.asker_id));
+            let people = questions::participants_by_id(conn, &ids)?;
+            let person = |pid: i64| {
+                people.get(&pid).map(|p| {
+                    json!({
+                        "id": p.id,
+                        "name": p.name,
+                        "group": groups.get(&p.group_id),
+                        "status": if p.is_suspended { "suspended" } else { "active" },
+                    })
+                })
+            };
+            let list: Vec<_> = pending
+                .iter()
+                .map(|q| {
+                    let waited = now - from_db(q.delivered_at);
+                    let mut v = json!({
+                        "id": q.id,
+                        "recipient": person(q.recipient_id),
+                        "asker_group": people.get(&q.asker_id).and_then(|a| groups.get(&a.group_id)),
+                        "asked_at": from_db(q.asked_at),
+                        "delivered_at": from_db(q.delivered_at),
+                        "reminded_at": q.reminded_at.map(from_db),
+                        "waiting_hours": waited.num_minutes() as f64 / 60.0,
+                    });
+                    if !relay.asker_anonymous {
+                        v["asker"] = json!(person(q.asker_id));
+                        v["text"] = json!(q.text);
+                    }
+                    v
+                })
+                .collect();
+            Ok(list)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(body))
 }

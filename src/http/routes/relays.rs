@@ -2,17 +2,17 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use super::{SinceQuery, events_json};
+use super::{events_json, since};
 use crate::auth::{Facilitator, Staff};
 use crate::db::events;
 use crate::db::models::{ParticipantRow, QuestionRow, RelayRow, RoundRow};
 use crate::db::outbox;
 use crate::db::participants::group_names;
 use crate::error::AppError;
-use crate::http::dto;
+use crate::http::{body, dto};
 use crate::ops::relays::{self as ops, CreateRelay, PatchRelay};
 use crate::state::AppState;
 
@@ -31,14 +31,17 @@ async fn relay_response(state: &AppState, id: i64) -> Result<HttpResponse, AppEr
 /// `POST /api/relays`
 pub async fn create_relay(
     f: Facilitator,
+    req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<CreateRelay>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
+    let input: CreateRelay =
+        body::json(&req, payload, state.settings.server.body_limit_bytes).await?;
     let now = state.clock.now();
     let creator = f.0.id;
     let (row, rounds) = state
         .db
-        .write(move |conn| ops::create(conn, body.into_inner(), Some(creator), now))
+        .write(move |conn| ops::create(conn, input, Some(creator), now))
         .await?;
     Ok(HttpResponse::Created().json(dto::relay(&row, &rounds, now)))
 }
@@ -77,17 +80,20 @@ pub async fn get_relay(
 /// `PATCH /api/relays/{id}`
 pub async fn patch_relay(
     _: Facilitator,
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    body: web::Json<PatchRelay>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
+    let input: PatchRelay =
+        body::json(&req, payload, state.settings.server.body_limit_bytes).await?;
     let id = path.into_inner();
     let now = state.clock.now();
     let (row, rounds) = state
         .db
         .write(move |conn| {
             RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
-            ops::patch(conn, id, body.into_inner(), now)
+            ops::patch(conn, id, input, now)
         })
         .await?;
     Ok(HttpResponse::Ok().json(dto::relay(&row, &rounds, now)))
@@ -221,12 +227,12 @@ pub async fn relay_stats(
 /// `GET /api/relays/{id}/events?since=ID`: the staff feed.
 pub async fn staff_events(
     _: Facilitator,
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    query: web::Query<SinceQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let since = query.since;
+    let since = since(&req)?;
     let rows = state
         .db
         .read(move |conn| {

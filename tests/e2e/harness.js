@@ -1,0 +1,139 @@
+// Starts the real `stafet serve` on a free port with a temporary SQLite file and .eml outbox,
+// creates a facilitator with the CLI, and launches Debian's Chromium through playwright-core.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+import { simpleParser } from 'mailparser';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const root = resolve(here, '..', '..');
+export const artifacts = join(root, 'test-artifacts');
+const bin = process.env.STAFET_BIN || join(root, 'target', 'debug', 'stafet');
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+    s.on('error', fail);
+  });
+}
+
+/** A running server: `base`, the facilitator's login, the outbox folder, `stop()`. */
+export async function startServer() {
+  const dir = mkdtempSync(join(tmpdir(), 'stafet-e2e-'));
+  const db = join(dir, 'stafet.sqlite');
+  const mailDir = join(dir, 'mail');
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    STAFET__SERVER__PUBLIC_URL: base,
+    STAFET__SCHEDULER__TICK_MS: '250',
+    RUST_LOG: process.env.RUST_LOG || 'warn',
+  };
+  const out = execFileSync(bin, ['user', 'add', '--email', 'facilitator@stafet.dk', '--role', 'facilitator', '--db', db], { env, encoding: 'utf8' });
+  const password = out.match(/^password: (.+)$/m)[1].trim();
+  const analyst = execFileSync(bin, ['user', 'add', '--email', 'analytiker@stafet.dk', '--role', 'analyst', '--db', db], { env, encoding: 'utf8' });
+  const child = spawn(bin, ['serve', '--bind', `127.0.0.1:${port}`, '--db', db, '--mail-dir', mailDir], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  for (let i = 0; i < 200; i++) {
+    try {
+      const res = await fetch(`${base}/api/auth/me`);
+      if (res.status === 401) break;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    base,
+    dir,
+    mailDir,
+    facilitator: { email: 'facilitator@stafet.dk', password },
+    analyst: { email: 'analytiker@stafet.dk', password: analyst.match(/^password: (.+)$/m)[1].trim() },
+    stop: () => new Promise((ok) => {
+      child.once('exit', ok);
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+/** Every email in the outbox folder, parsed. */
+export async function emails(mailDir) {
+  let files = [];
+  try { files = readdirSync(mailDir).filter((f) => f.endsWith('.eml')).sort(); } catch { return []; }
+  return Promise.all(files.map(async (f) => {
+    const m = await simpleParser(readFileSync(join(mailDir, f)));
+    return { file: f, to: m.to ? m.to.value[0].address : '', subject: m.subject || '', text: m.text || '', html: m.html || '' };
+  }));
+}
+
+/** Waits for the latest email to `address` with a personal link, and returns the link. */
+export async function linkFor(mailDir, address, timeoutMs = 15000) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const mine = (await emails(mailDir)).filter((e) => e.to === address);
+    for (const e of mine.reverse()) {
+      const m = e.text.match(/https?:\/\/\S+\/p\/[A-Za-z0-9_-]+/);
+      if (m) return m[0];
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no email with a link to ${address}`);
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/**
+ * A browser context that records every Content-Security-Policy violation and page error, so a
+ * test can assert the pages run with no inline script and no blocked resource.
+ */
+export async function context(browser, options = {}) {
+  const ctx = await browser.newContext(options);
+  ctx.problems = [];
+  ctx.on('page', (page) => watch(page, ctx.problems));
+  return ctx;
+}
+
+function watch(page, problems) {
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(msg.text());
+  });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+}
+
+export async function newPage(ctx) {
+  const page = await ctx.newPage();
+  return page;
+}
+
+export async function screenshot(page, name) {
+  mkdirSync(artifacts, { recursive: true });
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Runs axe-core in the page (through the DevTools protocol, which the page's CSP does not
+ * govern) and returns the serious and critical violations.
+ */
+export async function accessibility(page, name) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  mkdirSync(artifacts, { recursive: true });
+  writeFileSync(join(artifacts, `axe-${name}.json`), JSON.stringify(result.violations, null, 2));
+  return bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
