@@ -794,6 +794,13 @@ fn staff_routes(f: &Fixture) -> Vec<(&'static str, String, Value, bool)> {
             json!({}),
             true,
         ),
+        (
+            "GET",
+            format!("/api/relays/{r}/questions/pending"),
+            json!(null),
+            true,
+        ),
+        ("GET", "/api/auth/me".into(), json!(null), false),
     ]
 }
 
