@@ -108,7 +108,7 @@ fn pending_questions_list_the_stranded_ones_without_content_in_an_anonymous_rela
         Some(&owner.token),
         &json!({ "text": "Vi tager en borgersag op på hvert eneste møde." }),
     );
-    assert_eq!(answered.status, 200, "{}", answered.text);
+    assert_eq!(answered.status, 201, "{}", answered.text);
     let res = app.get(
         &format!("/api/relays/{relay}/questions/pending"),
         Some(&app.token),
