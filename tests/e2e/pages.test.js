@@ -214,3 +214,71 @@ test('a wrong link and a missing session get clear pages', async () => {
   // The emails of the whole run were written.
   assert.ok((await emails(server.mailDir)).length >= 4);
 });
+
+test('participant mode: a picked recipient; the facilitator suspends, resends and reroutes', async () => {
+  // Arrange: an open relay where participants pick their recipient.
+  const fac = await context(browser, { viewport: { width: 1280, height: 900 } });
+  const page = await fac.newPage();
+  await login(page, server.facilitator);
+  const relay = await page.evaluate(async () => {
+    const csrf = document.cookie.split('; ').find((c) => c.startsWith('stafet_csrf=')).slice(12);
+    const call = async (path, body, type = 'application/json') => {
+      const r = await fetch(path, { method: 'POST', headers: { 'Content-Type': type, 'X-CSRF-Token': csrf }, body });
+      return r.json();
+    };
+    const created = await call('/api/relays', JSON.stringify({
+      title: 'Stafet om samarbejde', topic: 'Samarbejde på tværs', purpose: 'Spørg en kollega, du selv vælger.',
+      language: 'da', timezone: 'Europe/Copenhagen', starts_at: new Date(Date.now() + 86400000).toISOString(),
+      settings: { recipient_choice: 'participant' },
+    }));
+    await call(`/api/relays/${created.id}/participants`,
+      'name,email,group,title,organisation\nGitte Grøn,gitte@region.dk,Region,Direktør,Region Midt\nHans Hav,hans@kommune.dk,Kommune,Direktør,Odense Kommune\nIda Is,ida@stat.dk,Stat,Direktør,Styrelsen\nJens Jord,jens@kommune.dk,Kommune,Direktør,Vejle Kommune\n',
+      'text/csv');
+    await call(`/api/relays/${created.id}/open`, '{}');
+    return created;
+  });
+
+  // Gitte picks Hans from the list.
+  const ctxG = await context(browser, PHONE);
+  const g = await ctxG.newPage();
+  await continueFromLink(g, await linkFor(server.mailDir, 'gitte@region.dk'));
+  const options = await g.locator('#ask-recipient option').allInnerTexts();
+  assert.ok(options.some((o) => o.startsWith('Hans Hav · Direktør · Odense Kommune')), options.join('|'));
+  assert.ok(!options.some((o) => o.startsWith('Gitte')), 'one cannot ask oneself');
+  await g.getByLabel('Dit spørgsmål', { exact: true }).fill('Hvordan får I kommuner og region til at dele data om de samme borgere?');
+  await g.getByLabel('Hvem skal have spørgsmålet?').selectOption({ label: options.find((o) => o.startsWith('Hans')) });
+  await g.getByRole('button', { name: 'Send spørgsmålet' }).click();
+  await g.locator('#asked').getByText('Til Hans Hav').waitFor();
+
+  // The facilitator suspends Hans: his question moves on by itself.
+  await page.goto(`${server.base}/console#/relay/${relay.id}/participants`);
+  await page.getByRole('heading', { name: 'Deltagere (4)' }).waitFor();
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: 'Sæt på pause: Hans Hav' }).click();
+  await page.getByRole('button', { name: 'Genaktivér: Hans Hav' }).waitFor();
+  await page.getByRole('button', { name: 'Send igen: Ida Is' }).click();
+  await page.getByText('Emailen sendes igen til Ida Is.').waitFor();
+
+  // Stranded questions: the question now waits with Ida or Jens; send it to the other one.
+  await page.getByRole('tab', { name: 'Strandede spørgsmål' }).click();
+  await page.getByRole('heading', { name: 'Ventende spørgsmål (1)' }).waitFor();
+  const holder = await page.locator('tbody tr td').first().innerText();
+  assert.match(holder, /^(Ida Is|Jens Jord) /);
+  const other = holder.startsWith('Ida') ? 'Jens Jord' : 'Ida Is';
+  await page.locator('tbody select').selectOption({ label: other === 'Ida Is' ? 'Ida Is (Stat)' : 'Jens Jord (Kommune)' });
+  await page.getByRole('button', { name: 'Send videre' }).click();
+  await page.getByText(`Spørgsmålet er sendt videre til ${other}.`).waitFor();
+  await page.locator('tbody tr td', { hasText: other }).first().waitFor();
+  await screenshot(page, 'console-rerouted');
+
+  // Hans's link now shows the paused page.
+  const hansLink = await linkFor(server.mailDir, 'hans@kommune.dk');
+  const ctxH = await context(browser, PHONE);
+  const hp = await ctxH.newPage();
+  const res = await hp.goto(hansLink);
+  assert.equal(res.status(), 403);
+  await hp.getByRole('heading', { name: /Adgang sat på pause/ }).waitFor();
+
+  for (const ctx of [fac, ctxG]) assert.deepEqual(ctx.problems, [], 'CSP violations or page errors');
+  await Promise.all([fac.close(), ctxG.close(), ctxH.close()]);
+});
