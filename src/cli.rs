@@ -1,4 +1,4 @@
-//! The command line (SPEC §4): `serve`, `user add`, `demo`.
+//! The command line (SPEC §4): `serve`, `user add`, `demo`, `export`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,6 +46,31 @@ enum Command {
         #[arg(long)]
         mail_dir: Option<PathBuf>,
     },
+    /// Export a relay's corpus (questions, answers, groups, rounds, themes).
+    Export {
+        /// The relay's id.
+        #[arg(long)]
+        relay: i64,
+        /// csv, json or xlsx.
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Pseudonyms only: leave out names and emails (for an analyst).
+        #[arg(long)]
+        pseudonyms: bool,
+        /// SQLite database file.
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    Csv,
+    Json,
+    Xlsx,
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,7 +158,93 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{text}");
             Ok(())
         }
+        Command::Export {
+            relay,
+            format,
+            out,
+            pseudonyms,
+            db,
+        } => {
+            if let Some(d) = db {
+                settings.database.path = d;
+            }
+            export(&settings, relay, format, out, pseudonyms)
+        }
     }
+}
+
+/// `stafet export`: streams the corpus to a file or standard output, with a progress bar on a
+/// terminal.
+fn export(
+    settings: &Settings,
+    relay: i64,
+    format: ExportFormat,
+    out: Option<PathBuf>,
+    pseudonyms: bool,
+) -> anyhow::Result<()> {
+    use std::io::Write as _;
+
+    use diesel::Connection as _;
+
+    use crate::export::{self, Format, Reader};
+
+    // Opening through `Db` runs any pending migrations, so an old file exports too.
+    drop(Db::open(&settings.database.path, &settings.db_options())?);
+    let url = settings.database.path.to_string_lossy().into_owned();
+    let mut conn = diesel::SqliteConnection::establish(&url)?;
+    let exists: i64 = {
+        use diesel::prelude::*;
+        crate::db::schema::relays::table
+            .filter(crate::db::schema::relays::id.eq(relay))
+            .count()
+            .get_result(&mut conn)?
+    };
+    anyhow::ensure!(exists == 1, "there is no relay {relay}");
+    let total = crate::db::corpus::count(&mut conn, relay)?;
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} questions ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    // Small exports finish before a bar would be useful; a bar only draws on a terminal anyway.
+    if total < 10_000 {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let format = match format {
+        ExportFormat::Csv => Format::Csv,
+        ExportFormat::Json => Format::Json,
+        ExportFormat::Xlsx => Format::Xlsx,
+    };
+    let reader = if pseudonyms {
+        Reader::Analyst
+    } else {
+        Reader::Named
+    };
+    let progress = |n: u64| bar.set_position(n);
+    let rows = match &out {
+        Some(path) => {
+            let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+            export::write_corpus(&mut conn, relay, format, reader, file, progress)?
+        }
+        None => {
+            let stdout = std::io::stdout().lock();
+            let n = export::write_corpus(
+                &mut conn,
+                relay,
+                format,
+                reader,
+                std::io::BufWriter::new(stdout),
+                progress,
+            )?;
+            std::io::stdout().flush()?;
+            n
+        }
+    };
+    bar.finish_and_clear();
+    if let Some(path) = out {
+        eprintln!("{rows} questions written to {}", path.display());
+    }
+    Ok(())
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -9,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod email;
 pub mod error;
+pub mod export;
 pub mod http;
 pub mod jobs;
 pub mod ops;

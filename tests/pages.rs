@@ -18,7 +18,10 @@ fn the_pages_are_served_with_a_strict_csp_and_no_inline_script() {
         // Every script is an external module from our own origin.
         for (i, _) in res.text.match_indices("<script") {
             let tag = &res.text[i..i + res.text[i..].find('>').unwrap()];
-            assert!(tag.contains("src=\"/static/js/"), "{path}: inline script {tag}");
+            assert!(
+                tag.contains("src=\"/static/js/"),
+                "{path}: inline script {tag}"
+            );
         }
     }
 }

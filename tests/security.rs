@@ -15,24 +15,6 @@ use serde_json::{Value, json};
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// Creates a staff account straight through the library; returns (password, API token).
-fn add_staff(app: &TestApp, email: &str, role: &str) -> (String, String) {
-    let (password, hash) = stafet::ops::staff::new_password().unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let (e, r, pw) = (email.to_string(), role.to_string(), password.clone());
-    let now = app.clock.now();
-    let account = rt
-        .block_on(
-            app.db
-                .write(move |conn| stafet::ops::staff::add_user(conn, &e, &r, &hash, pw, now)),
-        )
-        .unwrap();
-    (password, account.token)
-}
-
 /// The row counts once the background email worker has nothing left to do, so a later
 /// comparison sees only what the requests in between changed.
 fn settled_snapshot(app: &TestApp) -> Vec<(String, i64)> {
@@ -324,7 +306,7 @@ fn a_wrong_password_and_an_unknown_email_get_the_same_401() {
 #[test]
 fn passwords_are_stored_as_argon2id_hashes() {
     let app = spawn_app();
-    let (analyst_pw, _) = add_staff(&app, "analyst@example.dk", "analyst");
+    let (analyst_pw, _) = app.add_staff("analyst@example.dk", "analyst");
     let hashes = strings(&app.db_path, "SELECT password_hash AS s FROM staff_users");
     assert_eq!(hashes.len(), 2);
     for h in &hashes {
@@ -339,7 +321,7 @@ fn passwords_are_stored_as_argon2id_hashes() {
 fn link_api_and_session_secrets_are_never_stored_in_the_clear() {
     let app = spawn_app();
     let (_, people) = app.open_relay(3, json!({}));
-    let (_, admin_token) = add_staff(&app, "admin@example.dk", "admin");
+    let (_, admin_token) = app.add_staff("admin@example.dk", "admin");
     let (ok, out, err) = cli_user_add(&app.db_path, "cli@example.dk", "analyst");
     assert!(ok, "{err}");
     let (_, cli_token) = parse_user_add(&out);
@@ -530,7 +512,7 @@ fn a_bearer_token_write_needs_no_csrf_token() {
 #[test]
 fn one_users_csrf_token_does_not_work_with_another_users_session() {
     let app = spawn_app();
-    let (admin_pw, _) = add_staff(&app, "admin@example.dk", "admin");
+    let (admin_pw, _) = app.add_staff("admin@example.dk", "admin");
     let (fac_secret, fac_csrf) = login(&app, &app.facilitator_email, &app.facilitator_password);
     let (admin_secret, admin_csrf) = login(&app, "admin@example.dk", &admin_pw);
     assert_ne!(fac_csrf, admin_csrf);
@@ -892,7 +874,7 @@ fn a_participant_cookie_session_is_refused_on_staff_routes() {
 fn an_analyst_is_refused_on_facilitator_routes_but_reads_relays_and_stats() {
     let app = spawn_app();
     let f = fixture(&app);
-    let (_, analyst) = add_staff(&app, "analyst@example.dk", "analyst");
+    let (_, analyst) = app.add_staff("analyst@example.dk", "analyst");
     let before = settled_snapshot(&app);
     for (method, path, body, facilitator_only) in staff_routes(&f) {
         let res = call(&app, method, &path, Some(&analyst), &body);
@@ -924,7 +906,7 @@ fn an_analyst_is_refused_on_facilitator_routes_but_reads_relays_and_stats() {
 fn the_caller_is_refused_before_the_body_or_query_is_read() {
     let app = spawn_app();
     let f = fixture(&app);
-    let (_, analyst) = add_staff(&app, "analyst@example.dk", "analyst");
+    let (_, analyst) = app.add_staff("analyst@example.dk", "analyst");
     let before = settled_snapshot(&app);
     // Invalid bodies: an unauthorised caller learns nothing about validation.
     let cases = [
@@ -989,7 +971,7 @@ fn the_caller_is_refused_before_the_body_or_query_is_read() {
 fn an_admin_may_do_what_a_facilitator_does() {
     let app = spawn_app();
     let f = fixture(&app);
-    let (_, admin) = add_staff(&app, "admin@example.dk", "admin");
+    let (_, admin) = app.add_staff("admin@example.dk", "admin");
     let res = app.post("/api/relays", Some(&admin), &relay_body("Adminens stafet"));
     assert_eq!(res.status, 201, "{}", res.text);
     let res = app.get(
@@ -1008,8 +990,8 @@ fn an_admin_may_do_what_a_facilitator_does() {
 fn staff_tokens_and_sessions_are_refused_on_participant_routes() {
     let app = spawn_app();
     let f = fixture(&app);
-    let (_, analyst) = add_staff(&app, "analyst@example.dk", "analyst");
-    let (_, admin) = add_staff(&app, "admin@example.dk", "admin");
+    let (_, analyst) = app.add_staff("analyst@example.dk", "analyst");
+    let (_, admin) = app.add_staff("admin@example.dk", "admin");
     let (secret, csrf) = login(&app, &app.facilitator_email, &app.facilitator_password);
     let before = settled_snapshot(&app);
     for token in [&app.token, &analyst, &admin] {
@@ -1034,7 +1016,7 @@ fn staff_tokens_and_sessions_are_refused_on_participant_routes() {
 fn the_websocket_refuses_no_credentials_analysts_participants_of_nothing_and_other_origins() {
     let app = spawn_app();
     let (relay, people) = app.open_relay(2, json!({}));
-    let (_, analyst) = add_staff(&app, "analyst@example.dk", "analyst");
+    let (_, analyst) = app.add_staff("analyst@example.dk", "analyst");
     let res = app.get("/ws", None);
     assert_eq!(res.status, 401, "{}", res.text);
     let res = app.get(&format!("/ws?relay={relay}"), Some(&analyst));

@@ -2,6 +2,7 @@
 //! embedded migrations. Every diesel call in the program goes through [`Db::read`] or
 //! [`Db::write`], so no actix worker ever blocks on SQLite.
 
+pub mod corpus;
 pub mod credentials;
 pub mod events;
 pub mod models;

@@ -39,6 +39,14 @@ impl QuestionRow {
             .load(conn)
     }
 
+    /// Stars or unstars a question for the report.
+    pub fn set_starred(conn: &mut DbConn, id: i64, starred: bool) -> QueryResult<()> {
+        diesel::update(questions::table.find(id))
+            .set(questions::is_starred.eq(starred))
+            .execute(conn)?;
+        Ok(())
+    }
+
     /// All questions of a relay.
     pub fn for_relay(conn: &mut DbConn, relay_id: i64) -> QueryResult<Vec<QuestionRow>> {
         questions::table

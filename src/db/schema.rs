@@ -162,7 +162,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    themes (id) {
+        id -> BigInt,
+        relay_id -> BigInt,
+        label -> Text,
+        label_words -> Text,
+        is_pinned -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    question_themes (question_id) {
+        question_id -> BigInt,
+        theme_id -> BigInt,
+        is_pinned -> Bool,
+        score -> Nullable<Double>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(rounds -> relays (relay_id));
+diesel::joinable!(question_themes -> themes (theme_id));
+diesel::joinable!(question_themes -> questions (question_id));
 diesel::joinable!(groups -> relays (relay_id));
 diesel::joinable!(participants -> groups (group_id));
 diesel::joinable!(answers -> questions (question_id));
@@ -180,4 +204,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     answers,
     events,
     email_outbox,
+    themes,
+    question_themes,
 );

@@ -202,6 +202,39 @@ impl TestApp {
         to_res(req.call())
     }
 
+    /// Creates a staff account straight through the library; returns (password, API token).
+    pub fn add_staff(&self, email: &str, role: &str) -> (String, String) {
+        let (password, hash) = stafet::ops::staff::new_password().unwrap();
+        let (e, r, pw) = (email.to_string(), role.to_string(), password.clone());
+        let now = self.clock.now();
+        let account = self
+            .rt
+            .block_on(
+                self.db
+                    .write(move |conn| stafet::ops::staff::add_user(conn, &e, &r, &hash, pw, now)),
+            )
+            .unwrap();
+        (password, account.token)
+    }
+
+    /// GET with a bearer token, the body as bytes (for binary downloads).
+    pub fn get_bytes(&self, path: &str, token: &str) -> (u16, Vec<u8>) {
+        let mut r = self
+            .agent
+            .get(self.url(path))
+            .header("Authorization", format!("Bearer {token}"))
+            .call()
+            .expect("request failed at transport level");
+        let status = r.status().as_u16();
+        let bytes = r
+            .body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_vec()
+            .unwrap();
+        (status, bytes)
+    }
+
     /// GET with extra headers (cookies).
     pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Res {
         let mut req = self.agent.get(self.url(path));

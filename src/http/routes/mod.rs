@@ -1,6 +1,7 @@
 //! Route handlers, one file per resource.
 
 pub mod auth;
+pub mod corpus;
 pub mod links;
 pub mod me;
 pub mod pages;
@@ -42,6 +43,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(participants::import_participants))
                     .route(web::get().to(participants::list_participants)),
             )
+            .service(web::resource("/{id}/corpus").route(web::get().to(corpus::export_corpus)))
             .service(
                 web::resource("/{id}/questions/pending")
                     .route(web::get().to(questions::pending_questions)),
@@ -63,6 +65,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
         web::resource("/questions/{qid}/reroute")
             .route(web::post().to(questions::reroute_question)),
     )
+    .service(web::resource("/questions/{qid}/star").route(web::put().to(corpus::star_question)))
     .service(
         web::scope("/me")
             .service(web::resource("").route(web::get().to(me::get_me)))

@@ -1,0 +1,2 @@
+DROP TABLE question_themes;
+DROP TABLE themes;
