@@ -5,6 +5,7 @@
 import { api, ApiError, live, debounce } from './api.js';
 import { h, replace, shortTime, toast } from './dom.js';
 import { zonedToDate, dateToZoned, validZone } from './zones.js';
+import { signIn } from './session.js';
 
 const main = document.getElementById('main');
 const whoami = document.getElementById('whoami');
@@ -87,38 +88,18 @@ function showLogin(message) {
   if (stopLive) stopLive();
   stopLive = null;
   user = null;
-  replace(whoami);
-  const email = h('input', { id: 'login-email', type: 'email', autocomplete: 'username', required: true });
-  const password = h('input', { id: 'login-password', type: 'password', autocomplete: 'current-password', required: true });
-  const out = errorBox();
-  if (message) { out.textContent = message; out.hidden = false; }
-  const form = h('form', { class: 'card', 'aria-labelledby': 'login-title' },
-    h('h1', { id: 'login-title', text: 'Log ind' }),
-    field('Email', email),
-    field('Adgangskode', password),
-    out,
-    h('button', { type: 'submit', text: 'Log ind' }));
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const res = await busy(form.querySelector('button'),
-      () => api('POST', '/api/auth/login', { email: email.value.trim(), password: password.value }), out);
-    if (res) {
-      user = res.user;
-      showUser();
-      route();
-    }
-  });
-  replace(main, form);
-  email.focus();
+  signIn({ main, whoami, ready: onSignedIn, message });
 }
 
-function showUser() {
-  const logout = h('button', { type: 'button', class: 'small secondary', text: 'Log ud' });
-  logout.addEventListener('click', async () => {
-    await busy(logout, () => api('POST', '/api/auth/logout'));
-    showLogin();
-  });
-  replace(whoami, h('span', { class: 'meta-light', text: `${user.email} · ` }), logout);
+function onSignedIn(u) {
+  user = u;
+  if (u.role === 'analyst') {
+    replace(main, h('section', { class: 'card' },
+      h('h1', { text: 'Konsollen er for facilitatorer' }),
+      h('p', {}, 'Som analytiker arbejder du i ', h('a', { href: '/analysis', text: 'analysen' }), '.')));
+    return;
+  }
+  route();
 }
 
 // ---------------------------------------------------------------- relay list
@@ -558,7 +539,7 @@ async function drawQuestions(relay, panel) {
 async function route() {
   if (stopLive) stopLive();
   stopLive = null;
-  if (!user) return;
+  if (!user || user.role === 'analyst') return;
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
   try {
     if (parts[0] === 'new') await showForm(null);
@@ -572,18 +553,6 @@ async function route() {
   }
 }
 
-async function start() {
-  try {
-    const me = await api('GET', '/api/auth/me');
-    user = me.user;
-  } catch (e) {
-    showLogin(e instanceof ApiError && e.status === 403 ? 'Log ind som facilitator for at bruge konsollen.' : undefined);
-    return;
-  }
-  showUser();
-  route();
-}
-
+signIn({ main, whoami, ready: onSignedIn });
 window.addEventListener('hashchange', route);
 
-start();

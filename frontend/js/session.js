@@ -1,0 +1,64 @@
+// Staff sign-in shared by the console and the analysis pages: shows the login form when there
+// is no session, the user and a logout button when there is.
+
+import { api, ApiError } from './api.js';
+import { h, replace } from './dom.js';
+
+function field(label, input) {
+  return h('div', { class: 'field' }, h('label', { for: input.id, text: label }), input);
+}
+
+/**
+ * Makes sure a staff user is signed in, then calls `ready(user)`. `main` holds the login form
+ * while needed; `whoami` shows the user and a logout button.
+ */
+export async function signIn({ main, whoami, ready, message }) {
+  try {
+    const me = await api('GET', '/api/auth/me');
+    showUser(whoami, me.user, () => signIn({ main, whoami, ready }));
+    ready(me.user);
+  } catch (e) {
+    showLogin({ main, whoami, ready, message: message || (e instanceof ApiError && e.status === 403 ? 'Log ind med en medarbejderkonto.' : '') });
+  }
+}
+
+function showUser(whoami, user, after) {
+  const logout = h('button', { type: 'button', class: 'small secondary', text: 'Log ud' });
+  logout.addEventListener('click', async () => {
+    logout.disabled = true;
+    try { await api('POST', '/api/auth/logout'); } catch { /* the session is gone either way */ }
+    after();
+  });
+  replace(whoami, h('span', { text: `${user.email} · ` }), logout);
+}
+
+function showLogin({ main, whoami, ready, message }) {
+  replace(whoami);
+  const email = h('input', { id: 'login-email', type: 'email', autocomplete: 'username', required: true });
+  const password = h('input', { id: 'login-password', type: 'password', autocomplete: 'current-password', required: true });
+  const out = h('p', { class: 'form-error', role: 'alert', hidden: !message, text: message || '' });
+  const button = h('button', { type: 'submit', text: 'Log ind' });
+  const form = h('form', { class: 'card', 'aria-labelledby': 'login-title' },
+    h('h1', { id: 'login-title', text: 'Log ind' }),
+    field('Email', email),
+    field('Adgangskode', password),
+    out,
+    button);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    button.disabled = true;
+    out.hidden = true;
+    try {
+      const res = await api('POST', '/api/auth/login', { email: email.value.trim(), password: password.value });
+      showUser(whoami, res.user, () => signIn({ main, whoami, ready }));
+      ready(res.user);
+    } catch (err) {
+      out.textContent = err.code === 'network' ? 'Ingen forbindelse til serveren.' : err.message;
+      out.hidden = false;
+    } finally {
+      button.disabled = false;
+    }
+  });
+  replace(main, form);
+  email.focus();
+}
