@@ -108,7 +108,11 @@ impl Tfidf {
                     j += 1;
                 }
                 let tf = (j - i) as f32;
-                let tf = if options.sublinear_tf { 1.0 + tf.ln() } else { tf };
+                let tf = if options.sublinear_tf {
+                    1.0 + tf.ln()
+                } else {
+                    tf
+                };
                 indices.push(c);
                 data.push(tf * idf[c as usize]);
                 i = j;
@@ -435,7 +439,16 @@ pub fn cluster_matrix(
     };
 
     let silhouette = problem.silhouette(&run);
-    problem.describe(corpus, &themes, k_free, run, unassigned, silhouette, silhouette_by_k, options)
+    problem.describe(
+        corpus,
+        &themes,
+        k_free,
+        run,
+        unassigned,
+        silhouette,
+        silhouette_by_k,
+        options,
+    )
 }
 
 /// Cosine silhouette of a labelling of the rows of `m` (`None` for rows left out). Exact, in
@@ -515,7 +528,11 @@ impl Problem<'_> {
 
     /// Columns free rows may be assigned to.
     fn candidates(&self, k_total: usize) -> std::ops::Range<usize> {
-        if self.open { 0..k_total } else { self.n_anchors..k_total }
+        if self.open {
+            0..k_total
+        } else {
+            self.n_anchors..k_total
+        }
     }
 
     fn anchor_sums(&self, k_total: usize) -> Columns {
@@ -586,7 +603,9 @@ impl Problem<'_> {
             sums.add_row(self.m, row, c);
             sizes[c] += 1;
         }
-        let empty: Vec<usize> = (self.n_anchors..k_total).filter(|&c| sizes[c] == 0).collect();
+        let empty: Vec<usize> = (self.n_anchors..k_total)
+            .filter(|&c| sizes[c] == 0)
+            .collect();
         if !empty.is_empty() {
             let mut worst: Vec<usize> = (0..self.free_rows.len()).collect();
             worst.sort_by(|&a, &b| sims[a].total_cmp(&sims[b]).then(a.cmp(&b)));
@@ -634,7 +653,10 @@ impl Problem<'_> {
         let mut dense = vec![0f32; d];
         let sim_to = |dense: &[f32], row: usize| -> f32 {
             let (idx, w) = m.row(row);
-            idx.iter().zip(w).map(|(&f, &x)| x * dense[f as usize]).sum()
+            idx.iter()
+                .zip(w)
+                .map(|(&f, &x)| x * dense[f as usize])
+                .sum()
         };
         let mut dist: Vec<f64> = vec![1.0; rows.len()];
         let mut first = 0;
@@ -642,7 +664,10 @@ impl Problem<'_> {
             let mut scores = vec![0f32; centroids.k];
             for (i, &row) in rows.iter().enumerate() {
                 centroids.scores(m, row, &mut scores);
-                let best = scores[..self.n_anchors].iter().copied().fold(0f32, f32::max);
+                let best = scores[..self.n_anchors]
+                    .iter()
+                    .copied()
+                    .fold(0f32, f32::max);
                 dist[i] = (1.0 - best as f64).max(0.0);
             }
         } else {
@@ -859,13 +884,20 @@ mod tests {
         close(weight(2, "borger"), 0.8474084852202652);
         close(weight(2, "organisation"), 0.5309414837594586);
         close(weight(2, "sektor"), 0.0);
-        let sektor = m.features.iter().position(|&x| x == c.vocab.id("sektor").unwrap());
+        let sektor = m
+            .features
+            .iter()
+            .position(|&x| x == c.vocab.id("sektor").unwrap());
         close(m.idf[sektor.unwrap()] as f64, 1.6931471805599454);
     }
 
     #[test]
     fn pruning_by_document_frequency() {
-        let c = corpus(&["sektor ledelse", "ledelse borger", "ledelse borger organisation"]);
+        let c = corpus(&[
+            "sektor ledelse",
+            "ledelse borger",
+            "ledelse borger organisation",
+        ]);
         let m = Tfidf::fit(
             &c,
             &TfidfOptions {
@@ -932,12 +964,18 @@ mod tests {
                 continue;
             }
             let a = mean(li);
-            let b = (0..3).filter(|&c| c != li).map(mean).fold(f64::INFINITY, f64::min);
+            let b = (0..3)
+                .filter(|&c| c != li)
+                .map(mean)
+                .fold(f64::INFINITY, f64::min);
             total += (b - a) / a.max(b);
         }
         let slow = total / n as f64;
         assert!((fast - slow).abs() < 1e-5, "{fast} vs {slow}");
-        assert_eq!(cosine_silhouette(&m, &[Some(0), Some(0), None, None, None, None, None]), None);
+        assert_eq!(
+            cosine_silhouette(&m, &[Some(0), Some(0), None, None, None, None, None]),
+            None
+        );
     }
 
     #[test]

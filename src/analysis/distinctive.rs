@@ -107,7 +107,9 @@ pub fn distinctive_words(
         .filter(|(_, (ya, yb))| ya + yb >= options.min_count.max(1))
         .map(|(t, (ya, yb))| {
             let alpha_w = alpha0 * (ya + yb) as f64 / n;
-            let (delta, z) = log_odds(ya as f64, yb as f64, n_a as f64, n_b as f64, alpha_w, alpha0);
+            let (delta, z) = log_odds(
+                ya as f64, yb as f64, n_a as f64, n_b as f64, alpha_w, alpha0,
+            );
             DistinctiveWord {
                 word: corpus.vocab.display(t).to_owned(),
                 term: corpus.vocab.term(t).to_owned(),
@@ -158,7 +160,10 @@ mod tests {
                 "sektor ledelse",
                 "sektor sektor ledelse borger",
             ],
-            vec!["organisation organisation ledelse", "organisation ledelse borger organisation ledelse"],
+            vec![
+                "organisation organisation ledelse",
+                "organisation ledelse borger organisation ledelse",
+            ],
         )
     }
 
@@ -184,7 +189,13 @@ mod tests {
             ("sektor", 5, 0, 1.2491199772168669, 1.7870640614591926),
             ("borger", 2, 1, 0.25527482949700286, 0.3171844610963425),
             ("ledelse", 3, 3, -0.158224005214894, -0.2815616808382056),
-            ("organisation", 0, 4, -1.4413541383029178, -1.8443853325001442),
+            (
+                "organisation",
+                0,
+                4,
+                -1.4413541383029178,
+                -1.8443853325001442,
+            ),
         ];
         assert_eq!(d.words.len(), 4);
         for (w, (word, ya, yb, delta, z)) in d.words.iter().zip(expected) {
@@ -194,11 +205,17 @@ mod tests {
             close(w.z, z);
         }
         assert_eq!(
-            d.for_a(5).iter().map(|w| w.word.as_str()).collect::<Vec<_>>(),
+            d.for_a(5)
+                .iter()
+                .map(|w| w.word.as_str())
+                .collect::<Vec<_>>(),
             ["sektor", "borger"]
         );
         assert_eq!(
-            d.for_b(1).iter().map(|w| w.word.as_str()).collect::<Vec<_>>(),
+            d.for_b(1)
+                .iter()
+                .map(|w| w.word.as_str())
+                .collect::<Vec<_>>(),
             ["organisation"]
         );
     }

@@ -44,7 +44,10 @@ mod tests {
 
     #[test]
     fn identical_up_to_renaming() {
-        assert_eq!(adjusted_rand_index(&[0, 0, 1, 1, 2], &["a", "a", "b", "b", "c"]), 1.0);
+        assert_eq!(
+            adjusted_rand_index(&[0, 0, 1, 1, 2], &["a", "a", "b", "b", "c"]),
+            1.0
+        );
     }
 
     #[test]

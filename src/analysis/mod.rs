@@ -20,7 +20,7 @@ mod fixtures;
 mod tests;
 
 pub use cluster::{
-    Cluster, ClusterOptions, Clustering, KChoice, PinnedThemes, ThemeId, Tfidf, TfidfOptions,
+    Cluster, ClusterOptions, Clustering, KChoice, PinnedThemes, Tfidf, TfidfOptions, ThemeId,
     cluster, cluster_matrix, cluster_with_pinned, cosine_silhouette,
 };
 pub use distinctive::{

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use super::cluster::{Columns, ThemeId, Tfidf, TfidfOptions};
+use super::cluster::{Columns, Tfidf, TfidfOptions, ThemeId};
 use super::text::Corpus;
 
 /// Temperatures tried when fitting; cosine similarities of short texts differ by hundredths to
@@ -136,12 +136,21 @@ pub fn suggest_themes_matrix(
             }
         })
         .collect();
-    out.sort_by(|a, b| b.confidence.total_cmp(&a.confidence).then(a.doc.cmp(&b.doc)));
+    out.sort_by(|a, b| {
+        b.confidence
+            .total_cmp(&a.confidence)
+            .then(a.doc.cmp(&b.doc))
+    });
     out
 }
 
 /// Softmax of each document's cosine to the centroids, divided by `temperature`.
-fn probabilities(m: &Tfidf, centroids: &Columns, docs: &[usize], temperature: f32) -> Vec<Vec<f64>> {
+fn probabilities(
+    m: &Tfidf,
+    centroids: &Columns,
+    docs: &[usize],
+    temperature: f32,
+) -> Vec<Vec<f64>> {
     let mut scores = vec![0f32; centroids.k];
     docs.iter()
         .map(|&d| {
@@ -154,7 +163,10 @@ fn probabilities(m: &Tfidf, centroids: &Columns, docs: &[usize], temperature: f3
 fn softmax(scores: &[f32], temperature: f32) -> Vec<f64> {
     let t = temperature.max(1e-6) as f64;
     let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
-    let e: Vec<f64> = scores.iter().map(|&s| ((s as f64 - max) / t).exp()).collect();
+    let e: Vec<f64> = scores
+        .iter()
+        .map(|&s| ((s as f64 - max) / t).exp())
+        .collect();
     let z: f64 = e.iter().sum();
     e.into_iter().map(|x| x / z).collect()
 }

@@ -181,7 +181,8 @@ impl Vocabulary {
             Some(&id) => id,
             None => {
                 // unwrap: four billion distinct terms would not fit in memory long before this.
-                let id = u32::try_from(self.terms.len()).expect("vocabulary exceeds u32::MAX terms");
+                let id =
+                    u32::try_from(self.terms.len()).expect("vocabulary exceeds u32::MAX terms");
                 self.ids.insert(term.to_owned(), id);
                 self.terms.push(term.to_owned());
                 self.surfaces.push(HashMap::new());
@@ -356,7 +357,10 @@ mod tests {
     fn english_stop_words_with_typographic_apostrophe() {
         let t = Tokenizer::for_language(Language::En, true);
         let tokens = t.tokens("We don’t know how the leaders are managing their organisations.");
-        assert_eq!(surfaces(&tokens), ["know", "leaders", "managing", "organisations"]);
+        assert_eq!(
+            surfaces(&tokens),
+            ["know", "leaders", "managing", "organisations"]
+        );
         assert_eq!(terms(&tokens), ["know", "leader", "manag", "organis"]);
     }
 
