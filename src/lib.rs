@@ -1,6 +1,7 @@
 //! Stafet: a relay-style digital Q&A platform. The binary in `main.rs` only parses the command
 //! line and calls into this library, so tests build exactly the same application.
 
+pub mod analysis;
 pub mod auth;
 pub mod cli;
 pub mod clock;
