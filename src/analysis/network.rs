@@ -185,9 +185,30 @@ mod tests {
         assert_eq!(n.groups, ["Kommune", "Stat"]);
         assert_eq!(n.matrix, vec![vec![0, 1], vec![1, 1]]);
         let c = |i: usize| n.participants[i].1.clone();
-        assert_eq!(c(0), Counts { asked: 1, received: 1, answered: 1 });
-        assert_eq!(c(1), Counts { asked: 1, received: 1, answered: 1 });
-        assert_eq!(c(2), Counts { asked: 1, received: 1, answered: 0 });
+        assert_eq!(
+            c(0),
+            Counts {
+                asked: 1,
+                received: 1,
+                answered: 1
+            }
+        );
+        assert_eq!(
+            c(1),
+            Counts {
+                asked: 1,
+                received: 1,
+                answered: 1
+            }
+        );
+        assert_eq!(
+            c(2),
+            Counts {
+                asked: 1,
+                received: 1,
+                answered: 0
+            }
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod questions;
 pub mod relays;
 pub mod schema;
 pub mod staff;
+pub mod themes;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;

@@ -3,6 +3,7 @@
 //! They are synchronous functions on a connection, called from [`crate::db::Db::write`] by the
 //! HTTP handlers, the scheduler, the CLI and the demo alike.
 
+pub mod analysis;
 pub mod clock;
 pub mod notify;
 pub mod participants;

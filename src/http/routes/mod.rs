@@ -1,5 +1,6 @@
 //! Route handlers, one file per resource.
 
+pub mod analysis;
 pub mod auth;
 pub mod corpus;
 pub mod links;
@@ -8,6 +9,7 @@ pub mod pages;
 pub mod participants;
 pub mod questions;
 pub mod relays;
+pub mod themes;
 
 use actix_web::{HttpRequest, web};
 use serde::Deserialize;
@@ -44,6 +46,20 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
                     .route(web::get().to(participants::list_participants)),
             )
             .service(web::resource("/{id}/corpus").route(web::get().to(corpus::export_corpus)))
+            .service(web::resource("/{id}/words").route(web::get().to(analysis::relay_words)))
+            .service(web::resource("/{id}/network").route(web::get().to(analysis::relay_network)))
+            .service(
+                web::resource("/{id}/themes")
+                    .route(web::get().to(themes::list_themes))
+                    .route(web::post().to(themes::create_theme)),
+            )
+            .service(
+                web::resource("/{id}/themes/cluster").route(web::post().to(themes::cluster_themes)),
+            )
+            .service(
+                web::resource("/{id}/themes/suggestions")
+                    .route(web::get().to(themes::theme_suggestions)),
+            )
             .service(
                 web::resource("/{id}/questions/pending")
                     .route(web::get().to(questions::pending_questions)),
@@ -66,6 +82,18 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(questions::reroute_question)),
     )
     .service(web::resource("/questions/{qid}/star").route(web::put().to(corpus::star_question)))
+    .service(web::resource("/questions/{qid}/theme").route(web::put().to(themes::place_question)))
+    .service(
+        web::scope("/themes")
+            .service(
+                web::resource("/{tid}")
+                    .route(web::patch().to(themes::rename_theme))
+                    .route(web::delete().to(themes::delete_theme)),
+            )
+            .service(web::resource("/{tid}/merge").route(web::post().to(themes::merge_theme)))
+            .service(web::resource("/{tid}/split").route(web::post().to(themes::split_theme))),
+    )
+    .service(web::resource("/analysis/distinctive").route(web::get().to(analysis::distinctive)))
     .service(
         web::scope("/me")
             .service(web::resource("").route(web::get().to(me::get_me)))
