@@ -880,7 +880,7 @@ mod tests {
         let close = |x: f64, y: f64| assert!((x - y).abs() < 1e-6, "{x} != {y}");
         close(weight(0, "sektor"), 0.9122016295971542);
         close(weight(0, "ledelse"), 0.4097416099937816);
-        close(weight(1, "ledelse"), 0.7071067811865476);
+        close(weight(1, "ledelse"), std::f64::consts::FRAC_1_SQRT_2);
         close(weight(2, "borger"), 0.8474084852202652);
         close(weight(2, "organisation"), 0.5309414837594586);
         close(weight(2, "sektor"), 0.0);

@@ -14,7 +14,9 @@ fn fixture_corpus() -> Corpus {
 }
 
 fn truth() -> Vec<Option<usize>> {
-    fixtures::topics().into_iter().map(Some).collect()
+    let topics = fixtures::topics();
+    assert!(topics.iter().all(|&t| t < fixtures::TOPICS.len()));
+    topics.into_iter().map(Some).collect()
 }
 
 fn fixed(k: usize, seed: u64) -> ClusterOptions {
