@@ -351,6 +351,9 @@ pub fn cluster(corpus: &Corpus, options: &ClusterOptions) -> Clustering {
 ///
 /// To make renames, merges, splits and moves survive a re-run, the caller pins the members of
 /// every theme the analyst has touched, keeping its own theme ids and names.
+///
+/// # Panics
+/// If a pinned document index is not a document of `corpus`.
 pub fn cluster_with_pinned(
     corpus: &Corpus,
     pinned: &[(usize, ThemeId)],
