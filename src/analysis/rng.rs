@@ -7,6 +7,7 @@
 pub(crate) struct SplitMix64(u64);
 
 impl SplitMix64 {
+    #[cfg(test)]
     pub(crate) fn new(seed: u64) -> Self {
         SplitMix64(seed)
     }

@@ -67,6 +67,9 @@ pub struct Suggestion {
 /// the analyst can accept the sure ones quickly; accepting or correcting one and calling again
 /// with it placed improves the rest. Empty if nothing is placed. A document without usable words
 /// gets equal probabilities.
+///
+/// # Panics
+/// If a document index is not a document of `corpus`.
 pub fn suggest_themes(
     corpus: &Corpus,
     placed: &[(usize, ThemeId)],

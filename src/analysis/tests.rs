@@ -14,7 +14,9 @@ fn fixture_corpus() -> Corpus {
 }
 
 fn truth() -> Vec<Option<usize>> {
-    fixtures::topics().into_iter().map(Some).collect()
+    let topics = fixtures::topics();
+    assert!(topics.iter().all(|&t| t < fixtures::TOPICS.len()));
+    topics.into_iter().map(Some).collect()
 }
 
 fn fixed(k: usize, seed: u64) -> ClusterOptions {
@@ -305,4 +307,50 @@ fn suggestions_edge_cases() {
     let c = Corpus::from_texts(&t, &["borgerne og værdi", "regler og krav", "og i at"]);
     let s = suggest_themes(&c, &[(0, 1), (1, 2)], &[2], &SuggestOptions::default());
     assert!((s[0].confidence - 0.5).abs() < 1e-9);
+}
+
+/// Scale smoke test: synthetic 20k-document corpus, 10 topics. Ignored by default since the
+/// test profile does not optimise this crate; run with `--ignored --nocapture` to see timings.
+#[test]
+#[ignore]
+fn scales_linearly_on_a_synthetic_corpus() {
+    use super::rng::SplitMix64;
+    use std::time::Instant;
+    let n_docs = 20_000;
+    let mut rng = SplitMix64::new(5);
+    let words: Vec<String> = (0..20_000).map(|i| format!("ord{i}x")).collect();
+    let mut topics = Vec::with_capacity(n_docs);
+    let texts: Vec<String> = (0..n_docs)
+        .map(|_| {
+            let topic = rng.below(10);
+            topics.push(Some(topic));
+            (0..15)
+                .map(|_| {
+                    // Two thirds of the words come from the topic's own 2000-word band.
+                    let w = if rng.below(3) < 2 {
+                        topic * 2000 + rng.below(2000)
+                    } else {
+                        rng.below(words.len())
+                    };
+                    words[w].as_str()
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    let start = Instant::now();
+    let corpus = Corpus::from_texts(&Tokenizer::for_language(Language::En, false), &texts);
+    let tokenized = start.elapsed();
+    let c = cluster(
+        &corpus,
+        &ClusterOptions {
+            k: KChoice::Fixed(10),
+            n_init: 1,
+            ..ClusterOptions::default()
+        },
+    );
+    let total = start.elapsed();
+    let ari = adjusted_rand_index(&c.assignment, &topics);
+    eprintln!("{n_docs} docs: tokenised in {tokenized:?}, clustered by {total:?}, ARI {ari:.3}");
+    assert!(ari > 0.5);
 }
