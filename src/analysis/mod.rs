@@ -15,8 +15,7 @@ pub mod suggest;
 pub mod text;
 pub mod words;
 
-#[cfg(test)]
-mod fixtures;
+pub mod fixtures;
 #[cfg(test)]
 mod tests;
 

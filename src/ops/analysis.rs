@@ -193,7 +193,11 @@ pub fn distinctive(
         &Tokenizer::new(options),
         &ta,
         &tb,
-        &analysis::DistinctiveOptions::default(),
+        // The prior weighs as much as the data: a fixed large prior would drown a small relay.
+        &analysis::DistinctiveOptions {
+            alpha0: None,
+            ..analysis::DistinctiveOptions::default()
+        },
     );
     let word = |w: &&analysis::DistinctiveWord| json!({ "word": w.word, "count_a": w.count_a, "count_b": w.count_b, "delta": w.delta, "z": w.z });
     let label = |side: &Side, relay: &RelayRow| match &side.group {

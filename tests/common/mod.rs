@@ -293,6 +293,15 @@ impl TestApp {
         to_res(req.send(body))
     }
 
+    /// DELETE with a bearer token.
+    pub fn delete(&self, path: &str, token: Option<&str>) -> Res {
+        let mut req = self.agent.delete(self.url(path));
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        to_res(req.call())
+    }
+
     /// Runs one scheduler pass now.
     pub fn tick(&self) {
         self.rt

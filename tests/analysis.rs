@@ -1,0 +1,716 @@
+//! The analysis API on a realistic Danish relay: themes recover the topics the questions were
+//! written in, assisted theming learns from a few placed questions, words and distinctive words
+//! count what they should, the network adds up, and an analyst's edits survive a re-run.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::{Person, TestApp, spawn_app};
+use serde_json::{Value, json};
+use stafet::analysis::{adjusted_rand_index, fixtures};
+
+/// A relay whose questions are the fixture's, asked round-robin by 16 participants in two
+/// groups; every other question is answered. Returns (relay, people, question id -> topic).
+fn danish_relay(app: &TestApp) -> (i64, Vec<Person>, HashMap<i64, usize>) {
+    let (relay, people) = app.open_relay(
+        16,
+        json!({ "batons_per_round": 10, "max_batons": 10, "max_inbox": 10, "seed": 7 }),
+    );
+    let mut topic_of = HashMap::new();
+    let mut asked = Vec::new();
+    for (i, (topic, text)) in fixtures::QUESTIONS.iter().enumerate() {
+        let asker = &people[i % people.len()];
+        let res = app.post(
+            "/api/me/questions",
+            Some(&asker.token),
+            &json!({ "text": text }),
+        );
+        assert_eq!(res.status, 201, "question {i}: {}", res.text);
+        let qid = res.body["id"].as_i64().unwrap();
+        topic_of.insert(qid, *topic);
+        asked.push((qid, res.body["recipient"]["id"].as_i64().unwrap()));
+    }
+    for (n, (qid, rid)) in asked.iter().enumerate().filter(|(n, _)| n % 2 == 0) {
+        let who = people.iter().find(|p| p.id == *rid).unwrap();
+        let text = format!("Et gennemtænkt svar nummer {n} om netop det emne, spørgsmålet rejser.");
+        let res = app.post(
+            &format!("/api/me/questions/{qid}/answer"),
+            Some(&who.token),
+            &json!({ "text": text }),
+        );
+        assert_eq!(res.status, 201, "{}", res.text);
+    }
+    (relay, people, topic_of)
+}
+
+fn labels(themes: &Value, topic_of: &HashMap<i64, usize>) -> (Vec<usize>, Vec<i64>) {
+    let mut theme_of = HashMap::new();
+    for t in themes["themes"].as_array().unwrap() {
+        for m in t["members"].as_array().unwrap() {
+            theme_of.insert(m.as_i64().unwrap(), t["id"].as_i64().unwrap());
+        }
+    }
+    let mut ids: Vec<i64> = topic_of.keys().copied().collect();
+    ids.sort_unstable();
+    ids.iter()
+        .filter(|q| theme_of.contains_key(q))
+        .map(|q| (topic_of[q], theme_of[q]))
+        .unzip()
+}
+
+#[test]
+fn clustering_recovers_the_topics_the_questions_were_written_in() {
+    let app = spawn_app();
+    let (relay, _, topic_of) = danish_relay(&app);
+    let mut aris = Vec::new();
+    for seed in [1, 2, 3] {
+        let res = app.post(
+            &format!("/api/relays/{relay}/themes/cluster"),
+            Some(&app.token),
+            &json!({ "k": 5, "seed": seed, "text": "question" }),
+        );
+        assert_eq!(res.status, 200, "{}", res.text);
+        assert_eq!(res.body["themes"].as_array().unwrap().len(), 5);
+        let (truth, found) = labels(&res.body, &topic_of);
+        assert!(
+            found.len() >= topic_of.len() - 3,
+            "almost every question is placed"
+        );
+        aris.push(adjusted_rand_index(&truth, &found));
+        // Each theme has label words and representative questions.
+        for t in res.body["themes"].as_array().unwrap() {
+            assert!(!t["label_words"].as_array().unwrap().is_empty());
+            assert!(!t["representatives"].as_array().unwrap().is_empty());
+        }
+    }
+    let mean = aris.iter().sum::<f64>() / aris.len() as f64;
+    eprintln!("ARI per seed {aris:?}, mean {mean:.3}");
+    assert!(
+        mean >= 0.45,
+        "themes should recover the topics: ARI {aris:?}"
+    );
+
+    // The same seed gives the same themes.
+    let again = |seed: u64| {
+        app.post(
+            &format!("/api/relays/{relay}/themes/cluster"),
+            Some(&app.token),
+            &json!({ "k": 5, "seed": seed }),
+        )
+        .body["themes"]
+            .clone()
+    };
+    let strip = |v: Value| -> Vec<Value> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|t| json!([t["label"], t["members"]]))
+            .collect()
+    };
+    assert_eq!(strip(again(4)), strip(again(4)));
+
+    // k chosen by the platform stays in a sensible range; the cake covers every group.
+    let auto = app.post(
+        &format!("/api/relays/{relay}/themes/cluster"),
+        Some(&app.token),
+        &json!({}),
+    );
+    assert_eq!(auto.status, 200, "{}", auto.text);
+    let k = auto.body["themes"].as_array().unwrap().len();
+    assert!((2..=12).contains(&k), "k = {k}");
+    let cake = auto.body["cake"].as_array().unwrap();
+    assert_eq!(cake.len(), 2);
+    for g in cake {
+        let sum: u64 = g["slices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["count"].as_u64().unwrap())
+            .sum();
+        assert_eq!(sum, g["total"].as_u64().unwrap());
+    }
+}
+
+#[test]
+fn assisted_theming_suggests_the_right_theme_for_most_questions_from_three_placed_each() {
+    let app = spawn_app();
+    let (relay, _, topic_of) = danish_relay(&app);
+    let mut by_topic: Vec<Vec<i64>> = vec![Vec::new(); fixtures::TOPICS.len()];
+    let mut ids: Vec<i64> = topic_of.keys().copied().collect();
+    ids.sort_unstable();
+    for q in ids {
+        by_topic[topic_of[&q]].push(q);
+    }
+    let mut theme_for_topic = HashMap::new();
+    for (topic, label) in fixtures::TOPICS.iter().enumerate() {
+        let res = app.post(
+            &format!("/api/relays/{relay}/themes"),
+            Some(&app.token),
+            &json!({ "label": label }),
+        );
+        assert_eq!(res.status, 201, "{}", res.text);
+        let tid = res.body["id"].as_i64().unwrap();
+        theme_for_topic.insert(tid, topic);
+        for q in by_topic[topic].iter().take(3) {
+            let res = app.send(
+                "PUT",
+                &format!("/api/questions/{q}/theme"),
+                Some(&app.token),
+                &json!({ "theme_id": tid }),
+            );
+            assert_eq!(res.status, 200, "{}", res.text);
+        }
+    }
+    let res = app.get(
+        &format!("/api/relays/{relay}/themes/suggestions"),
+        Some(&app.token),
+    );
+    assert_eq!(res.status, 200, "{}", res.text);
+    let list = res.body.as_array().unwrap();
+    assert_eq!(
+        list.len(),
+        topic_of.len() - 15,
+        "a suggestion for every unplaced question"
+    );
+    let confidences: Vec<f64> = list
+        .iter()
+        .map(|s| s["confidence"].as_f64().unwrap())
+        .collect();
+    assert!(confidences.windows(2).all(|w| w[0] >= w[1]), "best first");
+    assert!(confidences.iter().all(|c| (0.0..=1.0).contains(c)));
+    let right = list
+        .iter()
+        .filter(|s| {
+            theme_for_topic[&s["theme_id"].as_i64().unwrap()]
+                == topic_of[&s["question_id"].as_i64().unwrap()]
+        })
+        .count();
+    let accuracy = right as f64 / list.len() as f64;
+    eprintln!("suggestion accuracy {right}/{} = {accuracy:.3}", list.len());
+    assert!(accuracy >= 0.7, "accuracy {accuracy}");
+
+    // Accepting a suggestion places the question; it leaves the suggestions.
+    let first = &list[0];
+    let q = first["question_id"].as_i64().unwrap();
+    app.send(
+        "PUT",
+        &format!("/api/questions/{q}/theme"),
+        Some(&app.token),
+        &json!({ "theme_id": first["theme_id"] }),
+    );
+    let after = app.get(
+        &format!("/api/relays/{relay}/themes/suggestions"),
+        Some(&app.token),
+    );
+    assert!(
+        !after
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["question_id"] == q)
+    );
+}
+
+#[test]
+fn the_analysts_edits_survive_a_re_run() {
+    let app = spawn_app();
+    let (relay, _, _) = danish_relay(&app);
+    let run = |k: u64| {
+        app.post(
+            &format!("/api/relays/{relay}/themes/cluster"),
+            Some(&app.token),
+            &json!({ "k": k, "seed": 3 }),
+        )
+    };
+    let first = run(5).body;
+    let themes = first["themes"].as_array().unwrap().clone();
+    let (a, b, c) = (&themes[0], &themes[1], &themes[2]);
+    let id = |t: &Value| t["id"].as_i64().unwrap();
+
+    // Rename a, merge c into b, move one question of a out to a new theme of the analyst's.
+    let renamed = app.patch(
+        &format!("/api/themes/{}", id(a)),
+        Some(&app.token),
+        &json!({ "label": "Borgernes stemme" }),
+    );
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    let merged = app.post(
+        &format!("/api/themes/{}/merge", id(c)),
+        Some(&app.token),
+        &json!({ "into": id(b) }),
+    );
+    assert_eq!(merged.status, 200, "{}", merged.text);
+    let own = app.post(
+        &format!("/api/relays/{relay}/themes"),
+        Some(&app.token),
+        &json!({ "label": "Mit eget tema" }),
+    );
+    let own_id = own.body["id"].as_i64().unwrap();
+    let moved = a["members"][0].as_i64().unwrap();
+    app.send(
+        "PUT",
+        &format!("/api/questions/{moved}/theme"),
+        Some(&app.token),
+        &json!({ "theme_id": own_id }),
+    );
+
+    let before = app
+        .get(&format!("/api/relays/{relay}/themes"), Some(&app.token))
+        .body;
+    let find = |v: &Value, tid: i64| {
+        v["themes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == tid)
+            .cloned()
+    };
+    let b_members = find(&before, id(b)).unwrap()["members"].clone();
+    assert_eq!(
+        b_members.as_array().unwrap().len(),
+        b["size"].as_u64().unwrap() as usize + c["size"].as_u64().unwrap() as usize
+    );
+    assert!(find(&before, id(c)).is_none());
+
+    // Re-run: the analyst's themes keep their names and members; the rest is clustered anew.
+    let after = run(3).body;
+    for tid in [id(a), id(b), own_id] {
+        let (x, y) = (find(&before, tid).unwrap(), find(&after, tid).unwrap());
+        assert_eq!(x["label"], y["label"]);
+        assert_eq!(x["members"], y["members"]);
+        assert_eq!(y["pinned"], true);
+    }
+    assert_eq!(find(&after, id(a)).unwrap()["label"], "Borgernes stemme");
+    assert_eq!(find(&after, own_id).unwrap()["members"], json!([moved]));
+    let unpinned = after["themes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["pinned"] == false)
+        .count();
+    assert_eq!(unpinned, 3);
+
+    // Split b into two of the analyst's themes; delete one: its questions become unplaced.
+    let split = app.post(
+        &format!("/api/themes/{}/split", id(b)),
+        Some(&app.token),
+        &json!({}),
+    );
+    assert_eq!(split.status, 200, "{}", split.text);
+    let parts: Vec<Value> = split.body["themes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["label"].as_str().unwrap().contains(" ("))
+        .cloned()
+        .collect();
+    assert_eq!(parts.len(), 2);
+    let total: u64 = parts.iter().map(|t| t["size"].as_u64().unwrap()).sum();
+    assert_eq!(total as usize, b_members.as_array().unwrap().len());
+    let unplaced_before = split.body["unplaced"].as_u64().unwrap();
+    let del = app.delete(&format!("/api/themes/{}", id(&parts[0])), Some(&app.token));
+    assert_eq!(del.status, 204);
+    let now = app
+        .get(&format!("/api/relays/{relay}/themes"), Some(&app.token))
+        .body;
+    assert_eq!(
+        now["unplaced"].as_u64().unwrap(),
+        unplaced_before + parts[0]["size"].as_u64().unwrap()
+    );
+}
+
+#[test]
+fn bad_theme_requests_get_clear_errors_and_change_nothing() {
+    let app = spawn_app();
+    let (relay, people, _) = danish_relay(&app);
+    let other = app.create_relay(json!({}));
+    let run = app.post(
+        &format!("/api/relays/{relay}/themes/cluster"),
+        Some(&app.token),
+        &json!({ "k": 3 }),
+    );
+    let tid = run.body["themes"][0]["id"].as_i64().unwrap();
+    let foreign = app.post(
+        &format!("/api/relays/{other}/themes"),
+        Some(&app.token),
+        &json!({ "label": "Andet" }),
+    );
+    let foreign_id = foreign.body["id"].as_i64().unwrap();
+    let before = app
+        .get(&format!("/api/relays/{relay}/themes"), Some(&app.token))
+        .body;
+    let snapshot = app.snapshot();
+    let t = Some(app.token.as_str());
+    let cases: Vec<(Value, u16)> = vec![
+        (
+            json!(
+                app.post(
+                    &format!("/api/relays/{relay}/themes/cluster"),
+                    t,
+                    &json!({ "k": 0 })
+                )
+                .status
+            ),
+            422,
+        ),
+        (
+            json!(
+                app.post(
+                    &format!("/api/relays/{relay}/themes/cluster"),
+                    t,
+                    &json!({ "text": "answer" })
+                )
+                .status
+            ),
+            422,
+        ),
+        (
+            json!(
+                app.post(
+                    &format!("/api/relays/{relay}/themes/cluster"),
+                    t,
+                    &json!({ "kk": 2 })
+                )
+                .status
+            ),
+            422,
+        ),
+        (
+            json!(
+                app.post("/api/relays/999/themes/cluster", t, &json!({}))
+                    .status
+            ),
+            404,
+        ),
+        (
+            json!(
+                app.post(
+                    &format!("/api/relays/{relay}/themes"),
+                    t,
+                    &json!({ "label": "  " })
+                )
+                .status
+            ),
+            422,
+        ),
+        (
+            json!(
+                app.patch(&format!("/api/themes/{tid}"), t, &json!({ "label": "" }))
+                    .status
+            ),
+            422,
+        ),
+        (
+            json!(
+                app.patch("/api/themes/999", t, &json!({ "label": "Nyt navn" }))
+                    .status
+            ),
+            404,
+        ),
+        (
+            json!(
+                app.post(
+                    &format!("/api/themes/{tid}/merge"),
+                    t,
+                    &json!({ "into": tid })
+                )
+                .status
+            ),
+            422,
+        ),
+        (
+            json!(
+                app.post(
+                    &format!("/api/themes/{tid}/merge"),
+                    t,
+                    &json!({ "into": foreign_id })
+                )
+                .status
+            ),
+            422,
+        ),
+        (
+            json!(
+                app.post(
+                    &format!("/api/themes/{tid}/merge"),
+                    t,
+                    &json!({ "into": 999 })
+                )
+                .status
+            ),
+            404,
+        ),
+        (
+            json!(
+                app.send(
+                    "PUT",
+                    "/api/questions/1/theme",
+                    t,
+                    &json!({ "theme_id": foreign_id })
+                )
+                .status
+            ),
+            422,
+        ),
+        (
+            json!(
+                app.send(
+                    "PUT",
+                    "/api/questions/999/theme",
+                    t,
+                    &json!({ "theme_id": tid })
+                )
+                .status
+            ),
+            404,
+        ),
+        (
+            json!(
+                app.send("PUT", "/api/questions/1/theme", t, &json!({ "theme": tid }))
+                    .status
+            ),
+            422,
+        ),
+        (json!(app.delete("/api/themes/999", t).status), 404),
+        (
+            json!(
+                app.post(
+                    &format!("/api/relays/{relay}/themes"),
+                    Some(&people[0].token),
+                    &json!({ "label": "x" })
+                )
+                .status
+            ),
+            403,
+        ),
+        (
+            json!(
+                app.get(
+                    &format!("/api/relays/{relay}/themes"),
+                    Some(&people[0].token)
+                )
+                .status
+            ),
+            403,
+        ),
+        (
+            json!(app.get(&format!("/api/relays/{relay}/themes"), None).status),
+            401,
+        ),
+    ];
+    for (i, (got, want)) in cases.iter().enumerate() {
+        assert_eq!(got, &json!(want), "case {i}");
+    }
+    assert_eq!(app.snapshot(), snapshot);
+    assert_eq!(
+        app.get(&format!("/api/relays/{relay}/themes"), Some(&app.token))
+            .body,
+        before
+    );
+}
+
+#[test]
+fn word_frequencies_match_hand_counts() {
+    let app = spawn_app();
+    let (relay, people) = app.open_relay(2, json!({ "cross_group": false }));
+    // Person 0 is in Kommune, 1 in Stat (see import_people).
+    let ask = |p: &Person, text: &str| {
+        let res = app.post(
+            "/api/me/questions",
+            Some(&p.token),
+            &json!({ "text": text }),
+        );
+        assert_eq!(res.status, 201, "{}", res.text);
+        res.body["id"].as_i64().unwrap()
+    };
+    ask(
+        &people[0],
+        "Hvordan styrer lederen, når styringen kommer oppefra?",
+    );
+    let q = ask(&people[1], "Styring og tillid: hvordan får lederen tillid?");
+    let res = app.post(
+        &format!("/api/me/questions/{q}/answer"),
+        Some(&people[0].token),
+        &json!({ "text": "Borgerne skal mærke tilliden." }),
+    );
+    assert_eq!(res.status, 201);
+    let words = |query: &str| {
+        app.get(
+            &format!("/api/relays/{relay}/words?{query}"),
+            Some(&app.token),
+        )
+    };
+    let rows = |v: &Value| -> Vec<(String, u64, u64)> {
+        v["words"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| {
+                (
+                    w["word"].as_str().unwrap().to_string(),
+                    w["count"].as_u64().unwrap(),
+                    w["questions"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    // Questions only: lederen 2 in 2, styring (styringen + styring) 2 in 2, tillid 2 in 1, ...
+    let all = words("source=questions&top=3");
+    assert_eq!(all.status, 200, "{}", all.text);
+    assert_eq!(
+        rows(&all.body),
+        vec![
+            ("lederen".into(), 2, 2),
+            ("styring".into(), 2, 2),
+            ("tillid".into(), 2, 1)
+        ]
+    );
+    // Both: the answer's "tilliden" joins the stem "tillid" (3 in 2 documents).
+    let both = words("source=both&top=1");
+    assert_eq!(rows(&both.body), vec![("tillid".into(), 3, 2)]);
+    // Per group: the answer counts for the group of the one who answered (Kommune).
+    let kommune = words("source=answers&group=Kommune");
+    assert_eq!(rows(&kommune.body).len(), 3);
+    assert_eq!(words("source=answers&group=Stat").body["words"], json!([]));
+    assert_eq!(words("source=poems").status, 422);
+    assert_eq!(words("top=0").status, 422);
+    assert_eq!(words("group=Ukendt").status, 422);
+    assert_eq!(words("grup=Stat").status, 400);
+}
+
+#[test]
+fn distinctive_words_lean_to_the_side_that_uses_them() {
+    let app = spawn_app();
+    let (relay, people) = app.open_relay(
+        4,
+        json!({ "batons_per_round": 3, "max_batons": 3, "max_inbox": 5 }),
+    );
+    let kommune: Vec<&Person> = people.iter().filter(|p| p.group == "Kommune").collect();
+    let stat: Vec<&Person> = people.iter().filter(|p| p.group == "Stat").collect();
+    for p in &kommune {
+        for text in [
+            "Hvordan leder du i sektoren med fokus på sektor og borgere?",
+            "Hvad betyder sektoren for din ledelse af sektor?",
+            "Hvor står sektoren om ti år?",
+        ] {
+            assert_eq!(
+                app.post(
+                    "/api/me/questions",
+                    Some(&p.token),
+                    &json!({ "text": text })
+                )
+                .status,
+                201
+            );
+        }
+    }
+    for p in &stat {
+        for text in [
+            "Hvordan udvikler du organisationen og organisation?",
+            "Hvad gør organisationen for ledelse i organisation?",
+            "Hvor står organisationen om ti år?",
+        ] {
+            assert_eq!(
+                app.post(
+                    "/api/me/questions",
+                    Some(&p.token),
+                    &json!({ "text": text })
+                )
+                .status,
+                201
+            );
+        }
+    }
+    let res = app.get(
+        &format!("/api/analysis/distinctive?a={relay}:Kommune&b={relay}:Stat&top=3"),
+        Some(&app.token),
+    );
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["a_words"][0]["word"], "sektoren");
+    assert!(res.body["a_words"][0]["z"].as_f64().unwrap() > 1.96);
+    assert_eq!(res.body["a_words"][0]["count_b"], 0);
+    assert_eq!(res.body["b_words"][0]["word"], "organisationen");
+    assert!(res.body["b_words"][0]["z"].as_f64().unwrap() < -1.96);
+    assert_eq!(res.body["a"]["documents"], 6);
+    // A relay against another relay works too; bad sides are refused.
+    let other = app.create_relay(json!({}));
+    assert_eq!(
+        app.get(
+            &format!("/api/analysis/distinctive?a={relay}&b={other}"),
+            Some(&app.token)
+        )
+        .status,
+        200
+    );
+    for q in [
+        format!("a={relay}&b={relay}"),
+        format!("a=x&b={relay}"),
+        format!("a={relay}:Ukendt&b={relay}"),
+        format!("a={relay}"),
+    ] {
+        let r = app.get(&format!("/api/analysis/distinctive?{q}"), Some(&app.token));
+        assert!(r.status == 422 || r.status == 400, "{q}: {}", r.status);
+    }
+    assert_eq!(
+        app.get(
+            &format!("/api/analysis/distinctive?a=999&b={relay}"),
+            Some(&app.token)
+        )
+        .status,
+        404
+    );
+}
+
+#[test]
+fn the_network_adds_up_and_hides_names_from_analysts() {
+    let app = spawn_app();
+    let (relay, people, topic_of) = danish_relay(&app);
+    let (_, analyst) = app.add_staff("analytiker@example.dk", "analyst");
+    let res = app.get(&format!("/api/relays/{relay}/network"), Some(&analyst));
+    assert_eq!(res.status, 200, "{}", res.text);
+    let n = &res.body;
+    let total: u64 = n["matrix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap())
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(total as usize, topic_of.len());
+    let parts = n["participants"].as_array().unwrap();
+    assert_eq!(parts.len(), people.len());
+    let sum = |k: &str| parts.iter().map(|p| p[k].as_u64().unwrap()).sum::<u64>() as usize;
+    assert_eq!(sum("asked"), topic_of.len());
+    assert_eq!(sum("received"), topic_of.len());
+    assert_eq!(sum("answered"), topic_of.len().div_ceil(2));
+    let in_chains: u64 = n["chains"]["histogram"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(len, c)| len.parse::<u64>().unwrap() * c.as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        in_chains as usize,
+        topic_of.len(),
+        "every question is in one chain"
+    );
+    for p in &people {
+        assert!(!res.text.contains(&p.name), "analyst sees {}", p.name);
+    }
+    let named = app.get(&format!("/api/relays/{relay}/network"), Some(&app.token));
+    assert!(named.text.contains(&people[0].name));
+    assert_eq!(
+        app.get(
+            &format!("/api/relays/{relay}/network"),
+            Some(&people[0].token)
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        app.get("/api/relays/999/network", Some(&app.token)).status,
+        404
+    );
+}
