@@ -15,6 +15,7 @@ pub mod http;
 pub mod jobs;
 pub mod ops;
 pub mod relay;
+pub mod report;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

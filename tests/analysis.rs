@@ -714,3 +714,115 @@ fn the_network_adds_up_and_hides_names_from_analysts() {
         404
     );
 }
+
+#[test]
+fn the_report_is_one_self_contained_page_with_cake_words_network_and_starred_questions() {
+    let app = spawn_app();
+    let (relay, people, _) = danish_relay(&app);
+    let run = app.post(
+        &format!("/api/relays/{relay}/themes/cluster"),
+        Some(&app.token),
+        &json!({ "k": 5, "seed": 1 }),
+    );
+    assert_eq!(run.status, 200);
+    // A starred question with markup in it, and its answer.
+    let asker = &people[3];
+    let marked = "Hvad gør I, når <script>alert(1)</script> & \"bureaukratiet\" vokser?";
+    let q = app.post(
+        "/api/me/questions",
+        Some(&asker.token),
+        &json!({ "text": marked }),
+    );
+    assert_eq!(q.status, 201, "{}", q.text);
+    let qid = q.body["id"].as_i64().unwrap();
+    let holder = people
+        .iter()
+        .find(|p| p.id == q.body["recipient"]["id"].as_i64().unwrap())
+        .unwrap();
+    app.post(
+        &format!("/api/me/questions/{qid}/answer"),
+        Some(&holder.token),
+        &json!({ "text": "Vi fjerner én regel om måneden." }),
+    );
+    app.send(
+        "PUT",
+        &format!("/api/questions/{qid}/star"),
+        Some(&app.token),
+        &json!({ "starred": true }),
+    );
+
+    let (_, analyst) = app.add_staff("analytiker@example.dk", "analyst");
+    let res = app.get(&format!("/api/relays/{relay}/report"), Some(&analyst));
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert!(res.header("content-type").unwrap().starts_with("text/html"));
+    let csp = res.header("content-security-policy").unwrap();
+    assert!(
+        csp.starts_with("default-src 'none'; style-src 'sha256-"),
+        "{csp}"
+    );
+    let html = &res.text;
+    assert!(html.contains("Temaer pr. gruppe") && html.contains("<svg"));
+    assert!(html.contains("Hvem spurgte hvem"));
+    assert!(html.contains("Vi fjerner én regel om måneden."));
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt; &amp; &quot;bureaukratiet&quot;")
+    );
+    assert!(!html.contains("<script"), "no script at all");
+    assert!(
+        !html.contains("src=") && !html.contains("href=") && !html.contains("url("),
+        "no requests"
+    );
+    for p in &people {
+        assert!(
+            !html.contains(&p.name) && !html.contains(&p.email),
+            "report names {}",
+            p.name
+        );
+    }
+    // The inline style is exactly what the CSP hash allows.
+    let style = html
+        .split("<style>")
+        .nth(1)
+        .unwrap()
+        .split("</style>")
+        .next()
+        .unwrap();
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let hash =
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(style.as_bytes()));
+    assert!(csp.contains(&format!("'sha256-{hash}'")));
+
+    // Two relays side by side.
+    let (other, _) = app.open_relay(2, json!({}));
+    let both = app.get(
+        &format!("/api/relays/{relay}/report?compare={other}"),
+        Some(&app.token),
+    );
+    assert_eq!(both.status, 200, "{}", both.text);
+    assert!(both.text.contains("Ord, der skiller stafetterne"));
+    assert_eq!(
+        app.get(
+            &format!("/api/relays/{relay}/report?compare={relay}"),
+            Some(&app.token)
+        )
+        .status,
+        422
+    );
+    assert_eq!(
+        app.get(
+            &format!("/api/relays/{relay}/report?compare=999"),
+            Some(&app.token)
+        )
+        .status,
+        404
+    );
+    assert_eq!(
+        app.get(
+            &format!("/api/relays/{relay}/report"),
+            Some(&people[0].token)
+        )
+        .status,
+        403
+    );
+}

@@ -9,6 +9,7 @@ pub mod pages;
 pub mod participants;
 pub mod questions;
 pub mod relays;
+pub mod report;
 pub mod themes;
 
 use actix_web::{HttpRequest, web};
@@ -48,6 +49,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/{id}/corpus").route(web::get().to(corpus::export_corpus)))
             .service(web::resource("/{id}/words").route(web::get().to(analysis::relay_words)))
             .service(web::resource("/{id}/network").route(web::get().to(analysis::relay_network)))
+            .service(web::resource("/{id}/report").route(web::get().to(report::relay_report)))
             .service(
                 web::resource("/{id}/themes")
                     .route(web::get().to(themes::list_themes))

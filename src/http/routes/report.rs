@@ -1,0 +1,67 @@
+//! `GET /api/relays/{id}/report`: the printable report, `?compare=ID` for two relays.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use crate::auth::Staff;
+use crate::db::DbConn;
+use crate::db::models::{ParticipantRow, RoundRow};
+use crate::db::participants::group_names;
+use crate::error::AppError;
+use crate::ops::analysis as ops;
+use crate::report::{self, RelayData};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportQuery {
+    #[serde(default)]
+    compare: Option<i64>,
+}
+
+fn load(conn: &mut DbConn, id: i64) -> Result<RelayData, AppError> {
+    let (relay, rows) = ops::load(conn, id)?;
+    Ok(RelayData {
+        rounds: RoundRow::for_relay(conn, id)?,
+        people: ParticipantRow::for_relay(conn, id)?,
+        groups: group_names(conn, id)?,
+        themes: ops::themes_view(conn, id)?,
+        relay,
+        rows,
+    })
+}
+
+/// `GET /api/relays/{id}/report[?compare=ID]`
+pub async fn relay_report(
+    _: Staff,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let q = web::Query::<ReportQuery>::from_query(req.query_string())
+        .map_err(crate::http::query_error)?
+        .into_inner();
+    let id = path.into_inner();
+    if q.compare == Some(id) {
+        return Err(AppError::validation("compare the relay with another relay"));
+    }
+    let (first, second) = state
+        .db
+        .read(move |conn| {
+            let first = load(conn, id)?;
+            let second = q.compare.map(|c| load(conn, c)).transpose()?;
+            Ok((first, second))
+        })
+        .await?;
+    let now = state.clock.now();
+    let html = web::block(move || report::render(&first, second.as_ref(), now))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CONTENT_SECURITY_POLICY, report::csp()))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(html))
+}
