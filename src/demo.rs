@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use crate::analysis::fixtures;
 use crate::auth::tokens;
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -12,7 +13,7 @@ use crate::db::{Db, to_db};
 use crate::email::worker::{Mailer, deliver_due};
 use crate::ops;
 use crate::ops::participants::ImportRow;
-use crate::ops::relays::CreateRelay;
+use crate::ops::relays::{CreateRelay, SettingsPatch};
 
 const PEOPLE: [(&str, &str, &str, &str); 10] = [
     (
@@ -100,6 +101,35 @@ const EXCHANGES: [(&str, &str); 5] = [
     ),
 ];
 
+/// Answers per fixture topic, in the voice of the leaders who answer.
+const ANSWERS: [&[&str]; 5] = [
+    &[
+        "Vi inviterer borgerne ind, før beslutningen er taget, ikke bagefter. Det tager længere tid, men vi træffer bedre beslutninger.",
+        "Vi ringer til ti borgere hver måned og spørger, hvad der gjorde en forskel. Det er den bedste styringsinformation, vi har.",
+        "Borgerpaneler har lært os, at det, vi troede var vigtigt, ofte ikke er det, borgerne savner.",
+    ],
+    &[
+        "Vi har fjernet en tredjedel af afrapporteringerne og beholdt dem, som lederne faktisk bruger.",
+        "Jeg oversætter de politiske mål til to eller tre ting, der giver mening i driften, og lader resten ligge.",
+        "Tillidsbaseret styring virker, når vi er enige om, hvad der skal måles, og hvad der ikke skal.",
+    ],
+    &[
+        "Vi rekrutterer på faglig stolthed og giver nye ledere en erfaren makker det første år.",
+        "Arbejdsmiljøet bliver bedre, når medarbejderne selv er med til at prioritere opgaverne.",
+        "Vi holder på de dygtige ved at give dem ansvar tidligt og tid til faglig udvikling.",
+    ],
+    &[
+        "Vi prøver ny teknologi i det små sammen med medarbejderne, før vi ruller den ud.",
+        "Digitalisering skal frigøre tid til borgerne; ellers stopper vi projektet.",
+        "Vi har en fast regel: ingen ny løsning uden at de medarbejdere, der skal bruge den, har testet den.",
+    ],
+    &[
+        "Samarbejdet på tværs holder, når vi deler data og har en fælles målsætning om borgeren.",
+        "Vi mødes med regionen og kommunerne hver måned om de samme borgere, ikke om strukturer.",
+        "Det, der virker, er personlige relationer mellem lederne, før der opstår en krise.",
+    ],
+];
+
 /// Creates the demo and returns what to print: the staff login and a few participant links.
 pub async fn run(settings: &Settings) -> anyhow::Result<String> {
     let db = Db::open(&settings.database.path, &settings.db_options())?;
@@ -129,7 +159,13 @@ kollega, svarer på det spørgsmål, du får, og sender stafetten videre. Spørg
         timezone: "Europe/Copenhagen".into(),
         starts_at: Some(now),
         rounds: None,
-        settings: None,
+        // Enough batons and inbox room for the corpus below to pass through in one go.
+        settings: Some(SettingsPatch {
+            batons_per_round: Some(8),
+            max_batons: Some(10),
+            max_inbox: Some(8),
+            ..SettingsPatch::default()
+        }),
     };
     let (relay, _) = db
         .write(move |conn| ops::relays::create(conn, input, Some(creator), now))
@@ -167,6 +203,31 @@ kollega, svarer på det spørgsmål, du får, og sender stafetten videre. Spørg
             .map_err(err)?;
         if i < 4 {
             let rid = recipient.id;
+            db.write(move |conn| ops::questions::answer(conn, rid, q.id, answer, now))
+                .await
+                .map_err(err)?;
+        }
+    }
+
+    // Then a corpus worth analysing: questions in five topics (from the analysis fixtures),
+    // two in three answered. A question nobody can take any more is skipped, as in a real relay.
+    let mut asked = 0;
+    for (i, (topic, question)) in fixtures::QUESTIONS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 3 != 2)
+    {
+        let asker = people[(i * 7 + 3) % people.len()].id;
+        let Ok((q, recipient)) = db
+            .write(move |conn| ops::questions::ask(conn, asker, question, None, now))
+            .await
+        else {
+            continue;
+        };
+        asked += 1;
+        if asked % 3 != 0 {
+            let rid = recipient.id;
+            let answer = ANSWERS[*topic][asked % ANSWERS[*topic].len()];
             db.write(move |conn| ops::questions::answer(conn, rid, q.id, answer, now))
                 .await
                 .map_err(err)?;

@@ -191,8 +191,8 @@ async function drawThemes(relay, panel) {
     const body = { text: text.value, seed: Number(seed.value) || 0 };
     if (k.value) body.k = Number(k.value);
     if (await run(go, () => api('POST', `/api/relays/${relay.id}/themes/cluster`, body))) {
+      await drawThemes(relay, panel);
       toast('Temaerne er fundet. Dine egne temaer og placeringer er bevaret.');
-      drawThemes(relay, panel);
     }
   });
   const label = h('input', { id: 'new-theme', placeholder: 'Fx "Borgerinddragelse"' });
@@ -201,7 +201,7 @@ async function drawThemes(relay, panel) {
   addForm.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (!label.value.trim()) return;
-    if (await run(add, () => api('POST', `/api/relays/${relay.id}/themes`, { label: label.value.trim() }))) drawThemes(relay, panel);
+    if (await run(add, () => api('POST', `/api/relays/${relay.id}/themes`, { label: label.value.trim() }))) await drawThemes(relay, panel);
   });
 
   const themeCards = data.themes.map((t) => themeCard(t, data, relay, panel));
@@ -221,23 +221,23 @@ function themeCard(t, data, relay, panel) {
   const name = h('input', { id: `theme-label-${t.id}`, value: t.label });
   const rename = h('button', { type: 'button', class: 'small secondary', text: 'Omdøb' });
   rename.addEventListener('click', async () => {
-    if (await run(rename, () => api('PATCH', `/api/themes/${t.id}`, { label: name.value.trim() }))) drawThemes(relay, panel);
+    if (await run(rename, () => api('PATCH', `/api/themes/${t.id}`, { label: name.value.trim() }))) await drawThemes(relay, panel);
   });
   const into = select(`merge-into-${t.id}`, [['', 'Slå sammen med …'], ...data.themes.filter((o) => o.id !== t.id).map((o) => [String(o.id), o.label])]);
   into.setAttribute('aria-label', `Slå ${t.label} sammen med`);
   const merge = h('button', { type: 'button', class: 'small secondary', text: 'Slå sammen' });
   merge.addEventListener('click', async () => {
     if (!into.value) return;
-    if (await run(merge, () => api('POST', `/api/themes/${t.id}/merge`, { into: Number(into.value) }))) drawThemes(relay, panel);
+    if (await run(merge, () => api('POST', `/api/themes/${t.id}/merge`, { into: Number(into.value) }))) await drawThemes(relay, panel);
   });
   const split = h('button', { type: 'button', class: 'small secondary', text: 'Del i to' });
   split.addEventListener('click', async () => {
-    if (await run(split, () => api('POST', `/api/themes/${t.id}/split`, {}))) drawThemes(relay, panel);
+    if (await run(split, () => api('POST', `/api/themes/${t.id}/split`, {}))) await drawThemes(relay, panel);
   });
   const del = h('button', { type: 'button', class: 'small danger', text: 'Slet' });
   del.addEventListener('click', async () => {
     if (!window.confirm(`Slet temaet "${t.label}"? Spørgsmålene bliver uden tema.`)) return;
-    if (await run(del, () => api('DELETE', `/api/themes/${t.id}`))) drawThemes(relay, panel);
+    if (await run(del, () => api('DELETE', `/api/themes/${t.id}`))) await drawThemes(relay, panel);
   });
   const perGroup = Object.entries(t.per_group || {}).map(([g, n]) => `${g}: ${n}`).join(' · ');
   return h('section', { class: 'card theme', 'aria-labelledby': `theme-title-${t.id}`, dataset: { themeId: t.id } },
@@ -262,7 +262,7 @@ async function suggestionsCard(relay, data, panel) {
     choose.setAttribute('aria-label', `Tema for spørgsmål ${s.question_id}`);
     const accept = h('button', { type: 'button', class: 'small', text: 'Placér' });
     accept.addEventListener('click', async () => {
-      if (await run(accept, () => api('PUT', `/api/questions/${s.question_id}/theme`, { theme_id: Number(choose.value) }))) drawThemes(relay, panel);
+      if (await run(accept, () => api('PUT', `/api/questions/${s.question_id}/theme`, { theme_id: Number(choose.value) }))) await drawThemes(relay, panel);
     });
     return h('li', { class: 'question', dataset: { questionId: s.question_id } },
       h('p', { class: 'text', text: q ? q.question : `#${s.question_id}` }),
@@ -347,8 +347,11 @@ async function drawNetwork(relay, panel) {
     h('tbody', {}, net.groups.map((g, i) => h('tr', {}, h('th', { scope: 'row', text: g }), net.matrix[i].map((n) => {
       const cell = h('td', { class: 'num heat-cell', text: String(n) });
       const a = n / max;
-      cell.style.background = `rgba(11, 92, 173, ${0.08 + 0.85 * a})`;
-      cell.style.color = a > 0.5 ? '#fff' : '#1b1f24';
+      // Two bands, so the number always keeps a 4.5:1 contrast: light cells with dark text,
+      // dark cells with white text.
+      const strong = a >= 0.5;
+      cell.style.background = `rgba(11, 92, 173, ${strong ? 0.9 + 0.1 * a : 0.05 + 0.5 * a})`;
+      cell.style.color = strong ? '#fff' : '#1b1f24';
       return cell;
     })))));
   const people = h('div', { class: 'table-wrap' }, h('table', {},

@@ -28,7 +28,7 @@ function freePort() {
 }
 
 /** A running server: `base`, the facilitator's login, the outbox folder, `stop()`. */
-export async function startServer() {
+export async function startServer({ demo = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'stafet-e2e-'));
   const db = join(dir, 'stafet.sqlite');
   const mailDir = join(dir, 'mail');
@@ -43,6 +43,11 @@ export async function startServer() {
   const out = execFileSync(bin, ['user', 'add', '--email', 'facilitator@stafet.dk', '--role', 'facilitator', '--db', db], { env, encoding: 'utf8' });
   const password = out.match(/^password: (.+)$/m)[1].trim();
   const analyst = execFileSync(bin, ['user', 'add', '--email', 'analytiker@stafet.dk', '--role', 'analyst', '--db', db], { env, encoding: 'utf8' });
+  let demoRelay = null;
+  if (demo) {
+    const text = execFileSync(bin, ['demo', '--db', db, '--mail-dir', mailDir], { env, encoding: 'utf8' });
+    demoRelay = Number(text.match(/^Demo relay (\d+)/m)[1]);
+  }
   const child = spawn(bin, ['serve', '--bind', `127.0.0.1:${port}`, '--db', db, '--mail-dir', mailDir], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   for (let i = 0; i < 200; i++) {
     try {
@@ -55,6 +60,7 @@ export async function startServer() {
     base,
     dir,
     mailDir,
+    demoRelay,
     facilitator: { email: 'facilitator@stafet.dk', password },
     analyst: { email: 'analytiker@stafet.dk', password: analyst.match(/^password: (.+)$/m)[1].trim() },
     stop: () => new Promise((ok) => {
