@@ -463,9 +463,18 @@ fn a_permanent_refusal_marks_the_email_failed_with_the_servers_reason() {
     wait_for("the resent email", Duration::from_secs(10), || {
         server.messages().len() == 1
     });
-    let stats = app
-        .get(&format!("/api/relays/{relay}/stats"), Some(&app.token))
-        .body;
+    // The server has the message a moment before the worker records it as sent.
+    let stats = || {
+        app.get(&format!("/api/relays/{relay}/stats"), Some(&app.token))
+            .body
+    };
+    wait_for(
+        "the resent email marked sent",
+        Duration::from_secs(10),
+        || stats()["emails"]["sent"] == 1,
+    );
+    let stats = stats();
+    assert_eq!(server.messages().len(), 1);
     assert_eq!(stats["emails"]["failed"], 2);
     assert_eq!(stats["emails"]["sent"], 1);
 }
