@@ -826,3 +826,42 @@ fn the_report_is_one_self_contained_page_with_cake_words_network_and_starred_que
         403
     );
 }
+
+#[test]
+fn participants_read_the_shared_output_only_when_the_closed_relay_shares_it() {
+    let app = spawn_app();
+    let (shared, people) = app.open_relay(3, json!({ "share_output": true }));
+    let (private, others) = app.open_relay(3, json!({}));
+    let early = app.get("/api/me/report", Some(&people[0].token));
+    assert_eq!(
+        (early.status, early.code()),
+        (409, "not_closed"),
+        "{}",
+        early.text
+    );
+    for relay in [shared, private] {
+        let res = app.post(
+            &format!("/api/relays/{relay}/close"),
+            Some(&app.token),
+            &json!({}),
+        );
+        assert_eq!(res.status, 200, "{}", res.text);
+    }
+    let res = app.get("/api/me/report", Some(&people[0].token));
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert!(res.text.contains("Ledelse til gavn for borgerne"));
+    assert!(
+        res.header("content-security-policy")
+            .unwrap()
+            .starts_with("default-src 'none'")
+    );
+    for p in &people {
+        assert!(!res.text.contains(&p.name) && !res.text.contains(&p.email));
+    }
+    assert_eq!(
+        app.get("/api/me/report", Some(&others[0].token)).status,
+        403
+    );
+    assert_eq!(app.get("/api/me/report", Some(&app.token)).status, 403);
+    assert_eq!(app.get("/api/me/report", None).status, 401);
+}

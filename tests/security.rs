@@ -783,6 +783,34 @@ fn staff_routes(f: &Fixture) -> Vec<(&'static str, String, Value, bool)> {
             true,
         ),
         ("GET", "/api/auth/me".into(), json!(null), false),
+        // Analysis: every staff role reads it.
+        (
+            "GET",
+            format!("/api/relays/{r}/corpus?format=json"),
+            json!(null),
+            false,
+        ),
+        ("GET", format!("/api/relays/{r}/words"), json!(null), false),
+        (
+            "GET",
+            format!("/api/relays/{r}/network"),
+            json!(null),
+            false,
+        ),
+        ("GET", format!("/api/relays/{r}/themes"), json!(null), false),
+        (
+            "GET",
+            format!("/api/relays/{r}/themes/suggestions"),
+            json!(null),
+            false,
+        ),
+        ("GET", format!("/api/relays/{r}/report"), json!(null), false),
+        (
+            "GET",
+            format!("/api/analysis/distinctive?a={r}&b={d}"),
+            json!(null),
+            false,
+        ),
     ]
 }
 
@@ -801,6 +829,7 @@ fn participant_routes(qid: i64) -> Vec<(&'static str, String, Value)> {
             json!({ "text": "Et helt gyldigt svar på det." }),
         ),
         ("GET", "/api/me/events?since=0".into(), json!(null)),
+        ("GET", "/api/me/report".into(), json!(null)),
     ]
 }
 

@@ -55,6 +55,7 @@ const STRINGS = {
     closedTitle: 'Stafetten er slut – tak for din deltagelse',
     closed: 'Tak for dine spørgsmål og svar. Herunder kan du læse det, du var med til.',
     sharedOutput: 'Arrangøren deler resultatet af stafetten med deltagerne.',
+    readOutput: 'Læs resultatet',
     noSessionTitle: 'Åbn stafetten fra din email',
     noSession: 'Vi kunne ikke genkende dig. Brug linket i den seneste email fra stafetten.',
     suspendedTitle: 'Adgang sat på pause',
@@ -109,6 +110,7 @@ const STRINGS = {
     closedTitle: 'The relay has ended – thank you for taking part',
     closed: 'Thank you for your questions and answers. Below you can read what you took part in.',
     sharedOutput: 'The organiser shares the relay’s output with the participants.',
+    readOutput: 'Read the output',
     noSessionTitle: 'Open the relay from your email',
     noSession: 'We could not recognise you. Use the link in the latest email from the relay.',
     suspendedTitle: 'Access paused',
@@ -348,7 +350,9 @@ function render(data) {
     parts.push(notice(t.notOpenTitle, t.notOpen(formatTime(relay.starts_at, relay.language, relay.timezone))));
     parts.push(relayHeader(relay));
   } else if (relay.state === 'closed') {
-    parts.push(notice(t.closedTitle, t.closed, relay.share_output ? [para(t.sharedOutput)] : []));
+    parts.push(notice(t.closedTitle, t.closed, relay.share_output
+      ? [para(t.sharedOutput), h('p', {}, h('a', { class: 'button', href: '/api/me/report', text: t.readOutput }))]
+      : []));
     parts.push(relayHeader(relay), inboxSection(data), askedSection(data));
   } else {
     parts.push(relayHeader(relay), inboxSection(data), askSection(data), askedSection(data));

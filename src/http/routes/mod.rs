@@ -103,7 +103,8 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/questions/{qid}/answer").route(web::post().to(me::answer_question)),
             )
-            .service(web::resource("/events").route(web::get().to(me::my_events))),
+            .service(web::resource("/events").route(web::get().to(me::my_events)))
+            .service(web::resource("/report").route(web::get().to(report::shared_report))),
     );
 }
 

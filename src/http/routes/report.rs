@@ -65,3 +65,32 @@ pub async fn relay_report(
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(html))
 }
+
+/// `GET /api/me/report`: the shared output of a closed relay, for its participants, when the
+/// relay shares it. The same page the analysts print: groups and starred questions, no names.
+pub async fn shared_report(
+    me: crate::auth::ParticipantAuth,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    if me.relay.state() != crate::relay::RelayState::Closed {
+        return Err(AppError::conflict(
+            "not_closed",
+            "the output is shared once the relay has closed",
+        ));
+    }
+    if !me.relay.share_output {
+        return Err(AppError::forbidden("this relay does not share its output"));
+    }
+    let id = me.relay.id;
+    let data = state.db.read(move |conn| load(conn, id)).await?;
+    let now = state.clock.now();
+    let html = web::block(move || report::render(&data, None, now))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CONTENT_SECURITY_POLICY, report::csp()))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(html))
+}
