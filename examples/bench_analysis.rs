@@ -3,7 +3,7 @@
 //! the same texts; and CSV export of 1M rows against `sqlite3 -csv` running the same query.
 //! Each measured job runs in a child process of its own so its peak memory is its own.
 //!
-//! Run: `cargo run --release --example bench_analysis -- [sizes…] [--export-rows N] [--repeat R]`
+//! Run: `cargo run --release --example bench_analysis -- [sizes…] [--export-rows N] [--repeat R] [--only-export]`
 //! (defaults: 10000 100000, 1000000 rows, 3 repeats). Needs python3 with scikit-learn and the
 //! sqlite3 command (`pip install scikit-learn`, `apt-get install sqlite3`).
 
@@ -258,6 +258,8 @@ fn build_export_db(db: &Path, rows: usize) {
     };
     drop(stafet::db::Db::open(db, &settings_db).unwrap());
     let mut conn = diesel::SqliteConnection::establish(db.to_str().unwrap()).unwrap();
+    // The writer thread of the `Db` just dropped may still be closing its connection.
+    conn.batch_execute("PRAGMA busy_timeout = 10000;").unwrap();
     let now = chrono::Utc::now();
     let input: stafet::ops::relays::CreateRelay = serde_json::from_value(json!({
         "title": "Eksport", "topic": "Benchmark", "purpose": "", "language": "da",
@@ -369,15 +371,17 @@ fn main() {
     let mut sizes = Vec::new();
     let mut export_rows = 1_000_000;
     let mut repeat = 3;
+    let mut themes = true;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--export-rows" => export_rows = it.next().unwrap().parse().unwrap(),
             "--repeat" => repeat = it.next().unwrap().parse().unwrap(),
+            "--only-export" => themes = false,
             n => sizes.push(n.parse::<usize>().unwrap()),
         }
     }
-    if sizes.is_empty() {
+    if sizes.is_empty() && themes {
         sizes = vec![10_000, 100_000];
     }
     let dir: PathBuf = tempfile::tempdir().unwrap().keep();
@@ -386,12 +390,14 @@ fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     let mut report = String::new();
-    println!(
-        "| questions | tokenise s | word counts s | themes s | ours total s | scikit-learn s | speed-up | ours peak MB | scikit-learn peak MB | ARI ours vs scikit-learn | ARI vs generated topics (ours / scikit-learn) |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
-    for n in sizes {
-        themes_run(&dir, n, repeat, &mut report);
+    if !sizes.is_empty() {
+        println!(
+            "| questions | tokenise s | word counts s | themes s | ours total s | scikit-learn s | speed-up | ours peak MB | scikit-learn peak MB | ARI ours vs scikit-learn | ARI vs generated topics (ours / scikit-learn) |"
+        );
+        println!("|---|---|---|---|---|---|---|---|---|---|---|");
+        for n in sizes {
+            themes_run(&dir, n, repeat, &mut report);
+        }
     }
     if export_rows > 0 {
         println!(

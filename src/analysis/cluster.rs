@@ -515,17 +515,46 @@ struct Problem<'a> {
 }
 
 impl Problem<'_> {
-    /// The best of `options.n_init` runs with `k` free clusters.
+    /// The best of `options.n_init` runs with `k` free clusters. The restarts are independent,
+    /// so they run on as many threads as the machine has cores; each has its own seed, so the
+    /// result does not depend on the number of threads.
     fn best_of(&self, k: usize, options: &ClusterOptions) -> Run {
-        let mut best: Option<Run> = None;
-        for restart in 0..options.n_init.max(1) {
+        let n_init = options.n_init.max(1);
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(n_init);
+        let one = |restart: usize| {
             let mut rng = SplitMix64::derived(options.seed, ((k as u64) << 32) | restart as u64);
-            let run = self.run(k, options.max_iter, &mut rng);
+            (restart, self.run(k, options.max_iter, &mut rng))
+        };
+        let mut runs: Vec<(usize, Run)> = if threads <= 1 {
+            (0..n_init).map(one).collect()
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| {
+                        let one = &one;
+                        scope.spawn(move || {
+                            (t..n_init).step_by(threads).map(one).collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    // unwrap: a panicking restart is a bug to surface, not to hide.
+                    .flat_map(|h| h.join().expect("a clustering restart panicked"))
+                    .collect()
+            })
+        };
+        // Ties go to the lower restart, as if the restarts had run one after another.
+        runs.sort_by_key(|(restart, _)| *restart);
+        let mut best: Option<Run> = None;
+        for (_, run) in runs {
             if best.as_ref().is_none_or(|b| run.objective > b.objective) {
                 best = Some(run);
             }
         }
-        // unwrap: the loop above runs at least once.
+        // unwrap: at least one restart ran.
         best.expect("n_init >= 1")
     }
 
@@ -565,8 +594,12 @@ impl Problem<'_> {
         let mut labels = vec![usize::MAX; self.free_rows.len()];
         let mut sims = vec![0f32; self.free_rows.len()];
         let mut scores = vec![0f32; k_total];
+        // Like scikit-learn's tolerance: stop once (almost) no document moves. On a large
+        // corpus the last iterations shuffle a handful of borderline documents back and forth
+        // and change nothing an analyst would see.
+        let tolerance = self.free_rows.len() / 10_000;
         for _ in 0..max_iter.max(1) {
-            let mut changed = false;
+            let mut moved = 0usize;
             for (i, &row) in self.free_rows.iter().enumerate() {
                 centroids.scores(m, row, &mut scores);
                 let mut best = cand.start;
@@ -578,10 +611,10 @@ impl Problem<'_> {
                 sims[i] = scores[best];
                 if labels[i] != best {
                     labels[i] = best;
-                    changed = true;
+                    moved += 1;
                 }
             }
-            if !changed {
+            if moved <= tolerance {
                 break;
             }
             centroids = self.update(&base, &labels, &sims, k_total);
