@@ -338,7 +338,27 @@ async fn main() {
         let shared = shared.clone();
         let addr = addr.clone();
         tasks.push(tokio::spawn(async move {
-            let (mut sink, mut stream) = ws.split();
+            // The socket is read by a task of its own that stamps each message the moment it
+            // arrives, so push latency is the server's, not the time this driver spends waiting
+            // for its own HTTP requests.
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Instant, String)>();
+            let reader = tokio::spawn(async move {
+                let (mut sink, mut stream) = ws.split();
+                while let Some(msg) = stream.next().await {
+                    match msg {
+                        Ok(Message::Text(t)) => {
+                            if tx.send((Instant::now(), t.to_string())).is_err() {
+                                break;
+                            }
+                        }
+                        Ok(Message::Ping(p)) => {
+                            let _ = sink.send(Message::Pong(p)).await;
+                        }
+                        Ok(Message::Close(_)) | Err(_) => break,
+                        Ok(_) => {}
+                    }
+                }
+            });
             let mut http = Http::new(&addr);
             let mut inbox: Vec<i64> = Vec::new();
             let mut batons = 1i64;
@@ -385,9 +405,8 @@ async fn main() {
                 }
                 // Nothing to do: wait for a push (or the end).
                 let remaining = deadline.saturating_duration_since(Instant::now());
-                match tokio::time::timeout(remaining, stream.next()).await {
-                    Ok(Some(Ok(Message::Text(t)))) => {
-                        let now = Instant::now();
+                match tokio::time::timeout(remaining, rx.recv()).await {
+                    Ok(Some((now, t))) => {
                         let v: Value = serde_json::from_str(&t).unwrap();
                         let id = v["id"].as_i64().unwrap_or(0);
                         let kind = v["type"].as_str().unwrap_or("");
@@ -409,20 +428,14 @@ async fn main() {
                             _ => {}
                         }
                     }
-                    Ok(Some(Ok(Message::Ping(p)))) => {
-                        let _ = sink.send(Message::Pong(p)).await;
-                    }
-                    Ok(Some(Ok(_))) => {}
-                    Ok(Some(Err(e))) => panic!("websocket error for {pid}: {e}"),
                     Ok(None) => panic!("websocket closed for {pid}"),
                     Err(_) => break,
                 }
             }
             // Drain pushes that are still in flight.
             let drain_until = Instant::now() + Duration::from_secs(3);
-            while let Ok(Some(Ok(msg))) = tokio::time::timeout(drain_until.saturating_duration_since(Instant::now()), stream.next()).await {
-                if let Message::Text(t) = msg {
-                    let now = Instant::now();
+            while let Ok(Some((now, t))) = tokio::time::timeout(drain_until.saturating_duration_since(Instant::now()), rx.recv()).await {
+                {
                     let v: Value = serde_json::from_str(&t).unwrap();
                     let id = v["id"].as_i64().unwrap_or(0);
                     let qid = v["data"]["question_id"].as_i64().unwrap_or(0);
@@ -439,6 +452,7 @@ async fn main() {
                     }
                 }
             }
+            reader.abort();
         }));
     }
     for t in tasks {
