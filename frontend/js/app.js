@@ -126,6 +126,7 @@ const status = document.getElementById('live-status');
 let me = null;
 let t = STRINGS.da;
 let stopLive = null;
+let pickedRecipient = '';
 
 function setLanguage(lang) {
   t = STRINGS[lang] || STRINGS.en;
@@ -284,6 +285,9 @@ function askSection(data) {
         value: r.id,
         text: [r.name, r.title, r.organisation, r.group].filter(Boolean).join(' · '),
       })));
+    // A live update re-renders the form; the colleague already picked stays picked.
+    if (data.recipients.some((r) => String(r.id) === pickedRecipient)) picker.value = pickedRecipient;
+    picker.addEventListener('change', () => { pickedRecipient = picker.value; });
   }
   const form = h('form', { class: 'ask-form', novalidate: true },
     field.node,
@@ -308,6 +312,7 @@ function askSection(data) {
     try {
       const res = await api('POST', '/api/me/questions', body);
       saveDraft('ask', '');
+      pickedRecipient = '';
       toast(t.sentTo(res.recipient ? res.recipient.name : ''));
       await refresh();
     } catch (err) {

@@ -332,7 +332,11 @@ async function showRelay(id, tab) {
       query: `relay=${id}`,
       onEvent: (ev) => {
         if (current === 'dashboard') addActivity(ev, relay);
-        redraw();
+        // A live update must not wipe what the facilitator is doing: a half-pasted import or a
+        // reroute being chosen stays until they are done.
+        const csv = document.getElementById('import-csv');
+        const busyHere = panel.contains(document.activeElement) || (csv && csv.value.trim());
+        if (current === 'dashboard' || !busyHere) redraw();
       },
       onStatus: () => {},
     });

@@ -152,6 +152,30 @@ fn cell_text(v: &Value) -> String {
     }
 }
 
+/// Something corpus rows are written to, one at a time.
+pub trait RowSink {
+    /// Writes one row.
+    fn row(&mut self, row: &CorpusRow) -> anyhow::Result<()>;
+}
+
+impl<W: Write> RowSink for CsvSink<W> {
+    fn row(&mut self, row: &CorpusRow) -> anyhow::Result<()> {
+        CsvSink::row(self, row)
+    }
+}
+
+impl<W: Write> RowSink for JsonSink<W> {
+    fn row(&mut self, row: &CorpusRow) -> anyhow::Result<()> {
+        JsonSink::row(self, row)
+    }
+}
+
+impl RowSink for XlsxSink {
+    fn row(&mut self, row: &CorpusRow) -> anyhow::Result<()> {
+        XlsxSink::row(self, row)
+    }
+}
+
 /// Writes rows as CSV.
 pub struct CsvSink<W: Write> {
     out: csv::Writer<W>,
@@ -298,44 +322,33 @@ pub fn write_corpus<W: Write>(
     mut out: W,
     mut progress: impl FnMut(u64),
 ) -> anyhow::Result<u64> {
-    use crate::db::corpus::for_each;
-    let mut tick = |n: u64| {
-        if n.is_multiple_of(PAGE_SIZE as u64) {
-            progress(n);
-        }
-    };
     let mut n = 0u64;
+    let mut feed = |sink: &mut dyn RowSink| -> anyhow::Result<u64> {
+        crate::db::corpus::for_each(conn, relay_id, PAGE_SIZE, |row| -> anyhow::Result<()> {
+            sink.row(&row)?;
+            n += 1;
+            if n.is_multiple_of(PAGE_SIZE as u64) {
+                progress(n);
+            }
+            Ok(())
+        })
+    };
     let total = match format {
         Format::Csv => {
             let mut sink = CsvSink::new(&mut out, reader)?;
-            let total = for_each(conn, relay_id, PAGE_SIZE, |row| -> anyhow::Result<()> {
-                sink.row(&row)?;
-                n += 1;
-                tick(n);
-                Ok(())
-            })?;
+            let total = feed(&mut sink)?;
             sink.finish()?;
             total
         }
         Format::Json => {
             let mut sink = JsonSink::new(&mut out, reader)?;
-            let total = for_each(conn, relay_id, PAGE_SIZE, |row| -> anyhow::Result<()> {
-                sink.row(&row)?;
-                n += 1;
-                tick(n);
-                Ok(())
-            })?;
+            let total = feed(&mut sink)?;
             sink.finish()?;
             total
         }
         Format::Xlsx => {
             let mut sink = XlsxSink::new(reader)?;
-            let total = for_each(conn, relay_id, PAGE_SIZE, |row| -> anyhow::Result<()> {
-                sink.row(&row)?;
-                n += 1;
-                tick(n);
-                Ok(())
-            })?;
+            let total = feed(&mut sink)?;
             let file = tempfile::NamedTempFile::new()?;
             sink.finish(file.path())?;
             std::io::copy(&mut std::fs::File::open(file.path())?, &mut out)?;

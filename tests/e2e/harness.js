@@ -113,6 +113,12 @@ export async function context(browser, options = {}) {
 }
 
 function watch(page, problems) {
+  // Failed API calls are printed, so a failing test shows what the page was told.
+  page.on('response', (r) => {
+    if (r.status() >= 400 && r.url().includes('/api/') && !r.url().endsWith('/api/auth/me')) {
+      console.log(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`);
+    }
+  });
   page.on('console', (msg) => {
     if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(msg.text());
   });

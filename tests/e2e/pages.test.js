@@ -242,6 +242,7 @@ test('participant mode: a picked recipient; the facilitator suspends, resends an
   const ctxG = await context(browser, PHONE);
   const g = await ctxG.newPage();
   await continueFromLink(g, await linkFor(server.mailDir, 'gitte@region.dk'));
+  await g.locator('#live-status[data-state="live"]').waitFor();
   const options = await g.locator('#ask-recipient option').allInnerTexts();
   assert.ok(options.some((o) => o.startsWith('Hans Hav · Direktør · Odense Kommune')), options.join('|'));
   assert.ok(!options.some((o) => o.startsWith('Gitte')), 'one cannot ask oneself');
