@@ -865,3 +865,49 @@ fn participants_read_the_shared_output_only_when_the_closed_relay_shares_it() {
     assert_eq!(app.get("/api/me/report", Some(&app.token)).status, 403);
     assert_eq!(app.get("/api/me/report", None).status, 401);
 }
+
+#[test]
+fn tiny_relays_cluster_without_errors() {
+    let app = spawn_app();
+    let (relay, people) = app.open_relay(3, json!({}));
+    let cluster = |body: Value| {
+        app.post(
+            &format!("/api/relays/{relay}/themes/cluster"),
+            Some(&app.token),
+            &body,
+        )
+    };
+    // No questions at all.
+    let none = cluster(json!({}));
+    assert_eq!(none.status, 200, "{}", none.text);
+    assert_eq!(none.body["themes"], json!([]));
+    assert_eq!(
+        app.get(
+            &format!("/api/relays/{relay}/themes/suggestions"),
+            Some(&app.token)
+        )
+        .body,
+        json!([])
+    );
+    assert_eq!(
+        app.get(&format!("/api/relays/{relay}/words"), Some(&app.token))
+            .body["words"],
+        json!([])
+    );
+    // One question, asked for more themes than there are questions.
+    let asked = app.post(
+        "/api/me/questions",
+        Some(&people[0].token),
+        &json!({ "text": "Hvordan skaber vi værdi for borgerne?" }),
+    );
+    assert_eq!(asked.status, 201);
+    for body in [json!({}), json!({ "k": 5 })] {
+        let res = cluster(body);
+        assert_eq!(res.status, 200, "{}", res.text);
+        assert!(res.body["themes"].as_array().unwrap().len() <= 1);
+    }
+    let report = app.get(&format!("/api/relays/{relay}/report"), Some(&app.token));
+    assert_eq!(report.status, 200, "{}", report.text);
+    let network = app.get(&format!("/api/relays/{relay}/network"), Some(&app.token));
+    assert_eq!(network.body["chains"]["count"], 1);
+}
