@@ -54,6 +54,15 @@ pub async fn relay_report(
             Ok((first, second))
         })
         .await?;
+    respond(&state, first, second).await
+}
+
+/// Renders the report off the async workers and sends it with its own CSP.
+async fn respond(
+    state: &AppState,
+    first: RelayData,
+    second: Option<RelayData>,
+) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
     let html = web::block(move || report::render(&first, second.as_ref(), now))
         .await
@@ -83,14 +92,5 @@ pub async fn shared_report(
     }
     let id = me.relay.id;
     let data = state.db.read(move |conn| load(conn, id)).await?;
-    let now = state.clock.now();
-    let html = web::block(move || report::render(&data, None, now))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CONTENT_SECURITY_POLICY, report::csp()))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(html))
+    respond(&state, data, None).await
 }
