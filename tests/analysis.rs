@@ -587,40 +587,22 @@ fn distinctive_words_lean_to_the_side_that_uses_them() {
         4,
         json!({ "batons_per_round": 3, "max_batons": 3, "max_inbox": 5 }),
     );
-    let kommune: Vec<&Person> = people.iter().filter(|p| p.group == "Kommune").collect();
-    let stat: Vec<&Person> = people.iter().filter(|p| p.group == "Stat").collect();
-    for p in &kommune {
-        for text in [
-            "Hvordan leder du i sektoren med fokus på sektor og borgere?",
-            "Hvad betyder sektoren for din ledelse af sektor?",
-            "Hvor står sektoren om ti år?",
-        ] {
-            assert_eq!(
-                app.post(
+    // Kommune writes about "sektor", Stat about "organisation"; the rest is shared.
+    for (group, word) in [("Kommune", "sektor"), ("Stat", "organisation")] {
+        let texts = [
+            format!("Hvordan leder du i {word}en med fokus på {word} og borgere?"),
+            format!("Hvad betyder {word}en for din ledelse af {word}?"),
+            format!("Hvor står {word}en om ti år?"),
+        ];
+        for p in people.iter().filter(|p| p.group == group) {
+            for text in &texts {
+                let res = app.post(
                     "/api/me/questions",
                     Some(&p.token),
-                    &json!({ "text": text })
-                )
-                .status,
-                201
-            );
-        }
-    }
-    for p in &stat {
-        for text in [
-            "Hvordan udvikler du organisationen og organisation?",
-            "Hvad gør organisationen for ledelse i organisation?",
-            "Hvor står organisationen om ti år?",
-        ] {
-            assert_eq!(
-                app.post(
-                    "/api/me/questions",
-                    Some(&p.token),
-                    &json!({ "text": text })
-                )
-                .status,
-                201
-            );
+                    &json!({ "text": text }),
+                );
+                assert_eq!(res.status, 201, "{}", res.text);
+            }
         }
     }
     let res = app.get(

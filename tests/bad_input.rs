@@ -9,7 +9,7 @@
 mod common;
 
 use chrono::Duration;
-use common::{Person, Res, TestApp, spawn_app, spawn_app_with, t0};
+use common::{Person, Res, TestApp, spawn_app, spawn_app_with, t0, to_res};
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------------------------
@@ -138,38 +138,6 @@ fn relay_body() -> Value {
         "timezone": "Europe/Copenhagen",
         "starts_at": t0(),
     })
-}
-
-/// A response read the way the shared harness reads one.
-fn to_res(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Res {
-    let mut r = result.expect("request failed at transport level");
-    let status = r.status().as_u16();
-    let headers = r
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
-        .collect();
-    let text = r.body_mut().read_to_string().unwrap_or_default();
-    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Res {
-        status,
-        body,
-        text,
-        headers,
-    }
-}
-
-/// A DELETE request, as the shared harness only speaks GET/POST/PATCH/PUT.
-fn delete(app: &TestApp, path: &str, token: Option<&str>) -> Res {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut req = agent.delete(app.url(path));
-    if let Some(t) = token {
-        req = req.header("Authorization", format!("Bearer {t}"));
-    }
-    to_res(req.call())
 }
 
 /// A POST whose body is streamed without a Content-Length (chunked), so the server only learns
@@ -1836,9 +1804,9 @@ fn a_wrong_method_gets_a_json_405() {
     let relay = app.create_relay(json!({}));
     let before = fingerprint(&app, Some(relay));
     let t = Some(app.token.as_str());
-    assert_error(&delete(&app, "/api/relays", t), 405, "method_not_allowed");
+    assert_error(&app.delete("/api/relays", t), 405, "method_not_allowed");
     assert_error(
-        &delete(&app, &format!("/api/relays/{relay}"), t),
+        &app.delete(&format!("/api/relays/{relay}"), t),
         405,
         "method_not_allowed",
     );

@@ -32,11 +32,15 @@ pub async fn read_limited(
 /// the handler, after its authentication extractor has let the caller in. Actix polls a
 /// handler's extractors together, so with a `web::Json` argument a caller without the right
 /// role could get a validation error for the body (and learn the fields) instead of 401/403.
+/// The size limit is the server's `body_limit_bytes`.
 pub async fn json<T: DeserializeOwned>(
     req: &HttpRequest,
     payload: web::Payload,
-    limit: usize,
 ) -> Result<T, AppError> {
+    let limit = req
+        .app_data::<web::Data<crate::state::AppState>>()
+        .map(|s| s.settings.server.body_limit_bytes)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("app state missing")))?;
     let is_json = matches!(
         req.mime_type(),
         Ok(Some(m)) if m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON)

@@ -170,7 +170,8 @@ pub fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     }
 }
 
-fn to_res(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Res {
+/// A response as the tests read it: status, headers, text and JSON (or Null).
+pub fn to_res(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Res {
     let mut r = r.expect("request failed at transport level");
     let status = r.status().as_u16();
     let headers = r

@@ -137,8 +137,7 @@ pub async fn star_question(
     path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let StarRequest { starred } =
-        crate::http::body::json(&req, payload, state.settings.server.body_limit_bytes).await?;
+    let StarRequest { starred } = crate::http::body::json(&req, payload).await?;
     let qid = path.into_inner();
     state
         .db

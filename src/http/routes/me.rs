@@ -167,8 +167,7 @@ pub async fn ask_question(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let AskRequest { text, recipient_id } =
-        body::json(&req, payload, state.settings.server.body_limit_bytes).await?;
+    let AskRequest { text, recipient_id } = body::json(&req, payload).await?;
     let pid = me.participant.id;
     let now = state.clock.now();
     let (question, recipient) = state
@@ -200,8 +199,7 @@ pub async fn answer_question(
     path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let AnswerRequest { text } =
-        body::json(&req, payload, state.settings.server.body_limit_bytes).await?;
+    let AnswerRequest { text } = body::json(&req, payload).await?;
     let pid = me.participant.id;
     let qid = path.into_inner();
     let now = state.clock.now();

@@ -35,8 +35,7 @@ pub async fn create_relay(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let input: CreateRelay =
-        body::json(&req, payload, state.settings.server.body_limit_bytes).await?;
+    let input: CreateRelay = body::json(&req, payload).await?;
     let now = state.clock.now();
     let creator = f.0.id;
     let (row, rounds) = state
@@ -85,8 +84,7 @@ pub async fn patch_relay(
     path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let input: PatchRelay =
-        body::json(&req, payload, state.settings.server.body_limit_bytes).await?;
+    let input: PatchRelay = body::json(&req, payload).await?;
     let id = path.into_inner();
     let now = state.clock.now();
     let (row, rounds) = state

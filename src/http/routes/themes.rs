@@ -56,8 +56,7 @@ pub async fn cluster_themes(
     path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let input: ClusterRequest =
-        body::json(&req, payload, state.settings.server.body_limit_bytes).await?;
+    let input: ClusterRequest = body::json(&req, payload).await?;
     let text = match input.text.as_deref().unwrap_or("question") {
         "question" => ClusterText::Question,
         "question_answer" => ClusterText::QuestionAnswer,
@@ -119,8 +118,7 @@ pub async fn create_theme(
     path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let input: LabelRequest =
-        body::json(&req, payload, state.settings.server.body_limit_bytes).await?;
+    let input: LabelRequest = body::json(&req, payload).await?;
     let label = label(&input.label)?;
     let id = path.into_inner();
     let now = to_db(state.clock.now());
@@ -145,8 +143,7 @@ pub async fn rename_theme(
     path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let input: LabelRequest =
-        body::json(&req, payload, state.settings.server.body_limit_bytes).await?;
+    let input: LabelRequest = body::json(&req, payload).await?;
     let label = label(&input.label)?;
     let tid = path.into_inner();
     let now = to_db(state.clock.now());
@@ -177,8 +174,7 @@ pub async fn merge_theme(
     path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let MergeRequest { into } =
-        body::json(&req, payload, state.settings.server.body_limit_bytes).await?;
+    let MergeRequest { into } = body::json(&req, payload).await?;
     let tid = path.into_inner();
     let now = to_db(state.clock.now());
     let relay_id = state
@@ -299,8 +295,7 @@ pub async fn place_question(
     path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let PlaceRequest { theme_id } =
-        body::json(&req, payload, state.settings.server.body_limit_bytes).await?;
+    let PlaceRequest { theme_id } = body::json(&req, payload).await?;
     let qid = path.into_inner();
     let now = to_db(state.clock.now());
     state
