@@ -200,6 +200,7 @@ struct Shared {
     api_ms: Vec<f64>,
     writes: u64,
     refused: u64,
+    refusals: HashMap<String, u64>,
 }
 
 #[tokio::main]
@@ -399,6 +400,7 @@ async fn main() {
                         sh.asked.insert(qid, (now, rid));
                     } else {
                         sh.refused += 1;
+                        *sh.refusals.entry(body["error"]["code"].as_str().unwrap_or("?").to_string()).or_default() += 1;
                         exhausted = true;
                     }
                     continue;
@@ -421,7 +423,9 @@ async fn main() {
                             "answer_received" => {
                                 sh.pushes.entry(("answer", qid, pid)).or_insert(now);
                             }
-                            "round_started" | "baton_granted" => {
+                            // `baton_granted` follows this driver's own answers, whose
+                            // responses already carried the count; read late, it is stale.
+                            "round_started" => {
                                 batons = v["data"]["batons"].as_i64().unwrap_or(batons);
                                 exhausted = false;
                             }
@@ -486,6 +490,7 @@ async fn main() {
         sh.answered.len(),
         sh.refused
     );
+    println!("refusals by code: {:?}", sh.refusals);
     println!(
         "ratio to raw SQLite one-insert-per-transaction: {:.2}x",
         writes_per_s / baseline

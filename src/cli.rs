@@ -138,7 +138,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let db = Db::open(&settings.database.path, &settings.db_options())?;
                 let now = chrono::Utc::now();
                 db.write(move |conn| {
-                    crate::ops::staff::add_user(conn, &email, &role, &hash, password, now)
+                    crate::ops::staff::add_user(conn, &email, &role, &hash, password.clone(), now)
                 })
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))

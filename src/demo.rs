@@ -142,7 +142,14 @@ pub async fn run(settings: &Settings) -> anyhow::Result<String> {
     let account_email = email.clone();
     let account = db
         .write(move |conn| {
-            ops::staff::add_user(conn, &account_email, "facilitator", &hash, password, now)
+            ops::staff::add_user(
+                conn,
+                &account_email,
+                "facilitator",
+                &hash,
+                password.clone(),
+                now,
+            )
         })
         .await
         .map_err(err)?;
@@ -168,7 +175,7 @@ kollega, svarer på det spørgsmål, du får, og sender stafetten videre. Spørg
         }),
     };
     let (relay, _) = db
-        .write(move |conn| ops::relays::create(conn, input, Some(creator), now))
+        .write(move |conn| ops::relays::create(conn, input.clone(), Some(creator), now))
         .await
         .map_err(err)?;
     let relay_id = relay.id;
@@ -183,7 +190,7 @@ kollega, svarer på det spørgsmål, du får, og sender stafetten videre. Spørg
             organisation: Some((*org).into()),
         })
         .collect();
-    db.write(move |conn| ops::participants::import(conn, relay_id, rows, now))
+    db.write(move |conn| ops::participants::import(conn, relay_id, rows.clone(), now))
         .await
         .map_err(err)?;
     db.write(move |conn| ops::relays::open_now(conn, relay_id, now))
@@ -197,7 +204,11 @@ kollega, svarer på det spørgsmål, du får, og sender stafetten videre. Spørg
         .map_err(err)?;
     for (i, (question, answer)) in EXCHANGES.iter().enumerate() {
         let asker = people[i * 2 % people.len()].id;
-        let (q, recipient) = db
+        let ops::questions::Asked {
+            question: q,
+            recipient,
+            ..
+        } = db
             .write(move |conn| ops::questions::ask(conn, asker, question, None, now))
             .await
             .map_err(err)?;
@@ -218,7 +229,11 @@ kollega, svarer på det spørgsmål, du får, og sender stafetten videre. Spørg
         .filter(|(i, _)| i % 3 != 2)
     {
         let asker = people[(i * 7 + 3) % people.len()].id;
-        let Ok((q, recipient)) = db
+        let Ok(ops::questions::Asked {
+            question: q,
+            recipient,
+            ..
+        }) = db
             .write(move |conn| ops::questions::ask(conn, asker, question, None, now))
             .await
         else {

@@ -5,9 +5,9 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::models::{AnswerRow, NewQuestion, ParticipantRow, QuestionRow};
 use super::schema::{answers, deliveries, participants, questions};
+use super::{DbConn, last_insert_id};
 use crate::relay::pairing::Candidate;
 
 impl QuestionRow {
@@ -19,14 +19,15 @@ impl QuestionRow {
             .first(conn)
     }
 
-    /// Inserts a question and its first delivery.
-    pub fn insert(conn: &mut DbConn, new: NewQuestion) -> QueryResult<QuestionRow> {
-        let q: QuestionRow = diesel::insert_into(questions::table)
+    /// Inserts a question and its first delivery; returns the question and the delivery's id.
+    pub fn insert(conn: &mut DbConn, new: NewQuestion) -> QueryResult<(QuestionRow, i64)> {
+        diesel::insert_into(questions::table)
             .values(new)
-            .returning(QuestionRow::as_returning())
-            .get_result(conn)?;
-        insert_delivery(conn, q.id, q.asker_id, q.recipient_id, q.delivered_at)?;
-        Ok(q)
+            .execute(conn)?;
+        let id = last_insert_id(conn)?;
+        let q = Self::find(conn, id)?;
+        let delivery = insert_delivery(conn, q.id, q.asker_id, q.recipient_id, q.delivered_at)?;
+        Ok((q, delivery))
     }
 
     /// A relay's questions still waiting for an answer.
@@ -98,8 +99,8 @@ pub fn insert_delivery(
             deliveries::delivered_at.eq(now),
             deliveries::outcome.eq("pending"),
         ))
-        .returning(deliveries::id)
-        .get_result(conn)
+        .execute(conn)?;
+    last_insert_id(conn)
 }
 
 /// Ends the open delivery of a question with `outcome` and takes it out of its recipient's
@@ -251,15 +252,21 @@ pub fn insert_answer(
     text: &str,
     now: NaiveDateTime,
 ) -> QueryResult<AnswerRow> {
-    let answer = diesel::insert_into(answers::table)
+    diesel::insert_into(answers::table)
         .values((
             answers::question_id.eq(question.id),
             answers::author_id.eq(question.recipient_id),
             answers::text.eq(text),
             answers::created_at.eq(now),
         ))
-        .returning(AnswerRow::as_returning())
-        .get_result(conn)?;
+        .execute(conn)?;
+    let answer = AnswerRow {
+        id: last_insert_id(conn)?,
+        question_id: question.id,
+        author_id: question.recipient_id,
+        text: text.to_string(),
+        created_at: now,
+    };
     diesel::update(questions::table.find(question.id))
         .set((
             questions::status.eq("answered"),

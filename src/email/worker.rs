@@ -227,24 +227,36 @@ pub async fn deliver_due(db: &Db, clock: &Clock, mailer: &Mailer) -> anyhow::Res
     // the same file names and Message-IDs).
     if !outcomes.is_empty() {
         let clock_now = clock.now();
+        for (id, outcome, _) in &outcomes {
+            if let Some((reason, retry)) = outcome {
+                tracing::warn!(outbox_id = id, error = %reason, retry = retry.is_some(), "email delivery failed");
+            }
+        }
         db.write(move |conn| {
-            for (id, outcome, at) in outcomes {
+            for (id, outcome, at) in &outcomes {
                 match outcome {
-                    None => outbox::mark_sent(conn, id, to_db(at))?,
+                    None => outbox::mark_sent(conn, *id, to_db(*at))?,
                     Some((reason, retry)) => {
-                        tracing::warn!(outbox_id = id, error = %reason, retry = retry.is_some(), "email delivery failed");
-                        outbox::mark_attempt_failed(conn, id, &reason, retry)?
+                        outbox::mark_attempt_failed(conn, *id, reason, *retry)?
                     }
                 }
             }
             // The staff feed learns the new email counts of every relay this pass touched.
             let now = to_db(clock_now);
-            for relay_id in relays {
-                let counts: serde_json::Map<String, serde_json::Value> = outbox::counts(conn, relay_id)?
-                    .into_iter()
-                    .map(|(status, n)| (status, json!(n)))
-                    .collect();
-                events::append(conn, relay_id, Audience::Staff, "email_status", &json!(counts), now)?;
+            for &relay_id in &relays {
+                let counts: serde_json::Map<String, serde_json::Value> =
+                    outbox::counts(conn, relay_id)?
+                        .into_iter()
+                        .map(|(status, n)| (status, json!(n)))
+                        .collect();
+                events::append(
+                    conn,
+                    relay_id,
+                    Audience::Staff,
+                    "email_status",
+                    &json!(counts),
+                    now,
+                )?;
             }
             Ok(())
         })

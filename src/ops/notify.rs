@@ -21,7 +21,7 @@ pub fn event(
     kind: &str,
     data: Value,
     now: DateTime<Utc>,
-) -> Result<i64, AppError> {
+) -> Result<(), AppError> {
     Ok(events::append(
         conn,
         relay_id,

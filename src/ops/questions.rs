@@ -1,5 +1,7 @@
 //! Asking, answering, rerouting and reminding.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
@@ -67,6 +69,7 @@ fn answer_by(relay: &RelayRow, now: DateTime<Utc>) -> Option<String> {
 /// when the relay is anonymous.
 fn deliver(
     conn: &mut DbConn,
+    groups: &HashMap<i64, String>,
     relay: &RelayRow,
     question: &QuestionRow,
     asker: &ParticipantRow,
@@ -75,7 +78,6 @@ fn deliver(
     rerouted: bool,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let groups = group_names(conn, relay.id)?;
     let asker_group = relay
         .show_asker_group
         .then(|| groups.get(&asker.group_id).cloned())
@@ -118,6 +120,17 @@ fn deliver(
     )
 }
 
+/// A question just asked, and who it went to.
+#[derive(Debug, Clone)]
+pub struct Asked {
+    /// The question.
+    pub question: QuestionRow,
+    /// Its recipient.
+    pub recipient: ParticipantRow,
+    /// The recipient's group name.
+    pub recipient_group: Option<String>,
+}
+
 /// `asker` asks `text`, of `named` (participant mode) or of whoever the relay picks (auto).
 pub fn ask(
     conn: &mut DbConn,
@@ -125,7 +138,7 @@ pub fn ask(
     raw_text: &str,
     named: Option<i64>,
     now: DateTime<Utc>,
-) -> Result<(QuestionRow, ParticipantRow), AppError> {
+) -> Result<Asked, AppError> {
     let asker = ParticipantRow::find(conn, asker_id)?;
     let relay = RelayRow::find(conn, asker.relay_id)?;
     lifecycle::ensure_open(relay.state(), "asking")?;
@@ -148,7 +161,7 @@ pub fn ask(
     let round_rows = RoundRow::for_relay(conn, relay.id)?;
     let round_list: Vec<_> = round_rows.iter().map(RoundRow::to_round).collect();
     let round_id = rounds::latest_started(&round_list, now).map(|i| round_rows[i].id);
-    let question = QuestionRow::insert(
+    let (question, delivery) = QuestionRow::insert(
         conn,
         NewQuestion {
             relay_id: relay.id,
@@ -162,9 +175,9 @@ pub fn ask(
         },
     )?;
     ParticipantRow::set_batons(conn, asker.id, left)?;
-    let delivery = q::open_delivery(conn, question.id)?.unwrap_or_default();
+    let groups = group_names(conn, relay.id)?;
     deliver(
-        conn, &relay, &question, &asker, &recipient, delivery, false, now,
+        conn, &groups, &relay, &question, &asker, &recipient, delivery, false, now,
     )?;
     notify::event(
         conn,
@@ -182,7 +195,12 @@ pub fn ask(
         json!({ "question_id": question.id, "asker_id": asker.id, "recipient_id": recipient.id }),
         now,
     )?;
-    Ok((question, recipient))
+    let recipient_group = groups.get(&recipient.group_id).cloned();
+    Ok(Asked {
+        question,
+        recipient,
+        recipient_group,
+    })
 }
 
 /// `answerer` answers question `qid` passed to them; they get a baton, the asker the answer.
@@ -321,7 +339,18 @@ pub fn reroute(
         now,
     )?;
     let moved = QuestionRow::find(conn, qid)?;
-    deliver(conn, &relay, &moved, &asker, &new, new_delivery, true, now)?;
+    let groups = group_names(conn, relay.id)?;
+    deliver(
+        conn,
+        &groups,
+        &relay,
+        &moved,
+        &asker,
+        &new,
+        new_delivery,
+        true,
+        now,
+    )?;
     notify::event(
         conn,
         relay.id,

@@ -151,7 +151,7 @@ pub fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let now = clock.now();
     let account = rt
         .block_on(db.write(move |conn| {
-            stafet::ops::staff::add_user(conn, &e, "facilitator", &hash, pw, now)
+            stafet::ops::staff::add_user(conn, &e, "facilitator", &hash, pw.clone(), now)
         }))
         .unwrap();
     TestApp {
@@ -210,10 +210,9 @@ impl TestApp {
         let now = self.clock.now();
         let account = self
             .rt
-            .block_on(
-                self.db
-                    .write(move |conn| stafet::ops::staff::add_user(conn, &e, &r, &hash, pw, now)),
-            )
+            .block_on(self.db.write(move |conn| {
+                stafet::ops::staff::add_user(conn, &e, &r, &hash, pw.clone(), now)
+            }))
             .unwrap();
         (password, account.token)
     }

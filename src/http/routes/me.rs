@@ -170,13 +170,13 @@ pub async fn ask_question(
     let AskRequest { text, recipient_id } = body::json(&req, payload).await?;
     let pid = me.participant.id;
     let now = state.clock.now();
-    let (question, recipient) = state
+    let ops::Asked {
+        question,
+        recipient,
+        recipient_group,
+    } = state
         .db
         .write(move |conn| ops::ask(conn, pid, &text, recipient_id, now))
-        .await?;
-    let groups = state
-        .db
-        .read(move |conn| Ok(group_names(conn, question.relay_id)?))
         .await?;
     Ok(HttpResponse::Created().json(json!({
         "id": question.id,
@@ -185,7 +185,7 @@ pub async fn ask_question(
         "asked_at": from_db(question.asked_at),
         "recipient": {
             "id": recipient.id, "name": recipient.name,
-            "group": groups.get(&recipient.group_id),
+            "group": recipient_group,
             "title": recipient.title, "organisation": recipient.organisation,
         },
     })))

@@ -152,7 +152,7 @@ pub async fn import_participants(
         .db
         .write(move |conn| {
             RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
-            ops::import(conn, id, good, now)
+            ops::import(conn, id, good.clone(), now)
         })
         .await?;
     rejected.sort_by_key(|r| r.line);

@@ -40,7 +40,7 @@ pub async fn create_relay(
     let creator = f.0.id;
     let (row, rounds) = state
         .db
-        .write(move |conn| ops::create(conn, input, Some(creator), now))
+        .write(move |conn| ops::create(conn, input.clone(), Some(creator), now))
         .await?;
     Ok(HttpResponse::Created().json(dto::relay(&row, &rounds, now)))
 }
@@ -91,7 +91,7 @@ pub async fn patch_relay(
         .db
         .write(move |conn| {
             RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
-            ops::patch(conn, id, input, now)
+            ops::patch(conn, id, input.clone(), now)
         })
         .await?;
     Ok(HttpResponse::Ok().json(dto::relay(&row, &rounds, now)))
