@@ -5,8 +5,13 @@
 //! same run it measures the baseline: raw SQLite inserts, one per transaction, with the same
 //! journal and `synchronous` settings.
 //!
-//! Run: `cargo build --release && cargo run --release --example bench_live -- [participants] [relays] [seconds]`
-//! (defaults 1000 10 20). Set STAFET_SYNC=NORMAL to compare with synchronous=NORMAL.
+//! Run: `cargo build --release && cargo run --release --example bench_live -- [participants] [relays] [seconds] [rate]`
+//! (defaults 1000 10 20 0). Set STAFET_SYNC=NORMAL to compare with synchronous=NORMAL.
+//!
+//! With `rate` 0 every participant keeps one request in flight (1,000 closed-loop clients):
+//! that measures throughput, and latency there is mostly queueing (Little's law). With a rate
+//! (writes/s offered by all participants together) each participant acts on its own schedule,
+//! one action every `participants / rate` seconds, which measures latency at that load.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -209,11 +214,18 @@ async fn main() {
     let n: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
     let relays: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(10);
     let seconds: u64 = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(20);
+    let rate: f64 = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(0.0);
+    // Time between two actions of one participant when paced.
+    let every = (rate > 0.0).then(|| Duration::from_secs_f64(n as f64 / rate));
     let sync = std::env::var("STAFET_SYNC").unwrap_or_else(|_| "FULL".into());
     let dir = tempfile::tempdir().unwrap();
     println!(
-        "machine: {} cores; participants {n} in {relays} relays; {seconds} s; synchronous={sync}",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        "machine: {} cores; participants {n} in {relays} relays; {seconds} s; synchronous={sync}; {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        match every {
+            Some(_) => format!("paced at {rate} writes/s offered"),
+            None => "as fast as the server takes them".into(),
+        }
     );
 
     let baseline = baseline_inserts_per_sec(dir.path(), &sync, 2000);
@@ -335,9 +347,16 @@ async fn main() {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for (pid, token, ws) in sockets {
+    for (k, (pid, token, ws)) in sockets.into_iter().enumerate() {
         let shared = shared.clone();
         let addr = addr.clone();
+        // Paced participants start spread over one interval, so the load is even.
+        let mut pace = every.map(|e| {
+            let start = tokio::time::Instant::now() + e.mul_f64(k as f64 / n as f64);
+            let mut t = tokio::time::interval_at(start, e);
+            t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            t
+        });
         tasks.push(tokio::spawn(async move {
             // The socket is read by a task of its own that stamps each message the moment it
             // arrives, so push latency is the server's, not the time this driver spends waiting
@@ -369,6 +388,13 @@ async fn main() {
                     break;
                 }
                 // Answer first (that gives a baton), then ask while a baton is held.
+                let can_act = !inbox.is_empty() || (batons > 0 && !exhausted);
+                if can_act && let Some(p) = pace.as_mut() {
+                    tokio::select! {
+                        _ = p.tick() => {}
+                        _ = tokio::time::sleep_until(deadline.into()) => break,
+                    }
+                }
                 if let Some(qid) = inbox.pop() {
                     let t = Instant::now();
                     let (s, body) = http

@@ -87,7 +87,7 @@ pub async fn resolve(state: &AppState, secret: String) -> Result<Principal, AppE
     let hash = tokens::hash(&secret);
     let found = state
         .db
-        .read(move |conn| {
+        .read_now(move |conn| {
             let Some(cred) = credentials::by_hash(conn, &hash)? else {
                 return Ok(None);
             };
@@ -102,9 +102,10 @@ pub async fn resolve(state: &AppState, secret: String) -> Result<Principal, AppE
                     Ok(Some(Principal::Staff { user, secret }))
                 }
                 CredentialKind::ParticipantLink | CredentialKind::ParticipantSession => {
-                    let participant =
-                        ParticipantRow::find(conn, cred.participant_id.unwrap_or_default())?;
-                    let relay = RelayRow::find(conn, participant.relay_id)?;
+                    let (participant, relay) = ParticipantRow::find_with_relay(
+                        conn,
+                        cred.participant_id.unwrap_or_default(),
+                    )?;
                     Ok(Some(Principal::Participant {
                         participant,
                         relay,

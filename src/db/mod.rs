@@ -5,6 +5,7 @@
 pub mod corpus;
 pub mod credentials;
 pub mod events;
+pub mod fixed;
 pub mod models;
 pub mod outbox;
 pub mod participants;
@@ -211,6 +212,20 @@ impl Db {
         })
         .await
         .map_err(AppError::internal)?
+    }
+
+    /// Runs read-only `f` at once on this thread when a pooled connection is free, else as
+    /// [`Db::read`] does. Only for lookups by key that take microseconds (authentication on
+    /// every request): handing those to another thread costs more than running them.
+    pub async fn read_now<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        match self.pool.try_get() {
+            Some(mut conn) => f(&mut conn),
+            None => self.read(f).await,
+        }
     }
 
     /// Runs `f` in the writer's next group transaction and returns once that transaction is

@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConn;
+use super::fixed::{self, Param};
 use super::models::OutboxRow;
 use super::schema::email_outbox;
 
@@ -96,16 +97,13 @@ pub fn next_attempt(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
 
 /// Marks an email sent and forgets its link secret.
 pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(email_outbox::table.find(id))
-        .set((
-            email_outbox::status.eq("sent"),
-            email_outbox::sent_at.eq(now),
-            email_outbox::link_token.eq(None::<String>),
-            email_outbox::attempts.eq(email_outbox::attempts + 1),
-            email_outbox::last_error.eq(None::<String>),
-        ))
-        .execute(conn)
-        .map(|_| ())
+    fixed::execute(
+        conn,
+        "UPDATE email_outbox SET status = 'sent', sent_at = ?, link_token = NULL, \
+         attempts = attempts + 1, last_error = NULL WHERE id = ?",
+        &[Param::Time(Some(now)), Param::Int(id)],
+    )
+    .map(|_| ())
 }
 
 /// Records a failed attempt: retried at `retry_at`, or failed for good when `None`.

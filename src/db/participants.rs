@@ -6,8 +6,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConn;
-use super::models::{NewParticipant, ParticipantRow};
-use super::schema::{groups, participants};
+use super::fixed::{self, Param};
+use super::models::{NewParticipant, ParticipantRow, RelayRow};
+use super::schema::{groups, participants, relays};
 
 impl ParticipantRow {
     /// Loads a participant.
@@ -16,6 +17,15 @@ impl ParticipantRow {
             .find(id)
             .select(ParticipantRow::as_select())
             .first(conn)
+    }
+
+    /// Loads a participant with their relay, in one query.
+    pub fn find_with_relay(conn: &mut DbConn, id: i64) -> QueryResult<(ParticipantRow, RelayRow)> {
+        participants::table
+            .inner_join(relays::table)
+            .filter(participants::id.eq(id))
+            .select((ParticipantRow::as_select(), RelayRow::as_select()))
+            .get_result(conn)
     }
 
     /// A relay's participants in the order they were added.
@@ -73,10 +83,12 @@ impl ParticipantRow {
 
     /// Sets the baton count.
     pub fn set_batons(conn: &mut DbConn, id: i64, batons: u32) -> QueryResult<()> {
-        diesel::update(participants::table.find(id))
-            .set(participants::batons.eq(batons as i32))
-            .execute(conn)
-            .map(|_| ())
+        fixed::execute(
+            conn,
+            "UPDATE participants SET batons = ? WHERE id = ?",
+            &[Param::Int(i64::from(batons)), Param::Int(id)],
+        )
+        .map(|_| ())
     }
 
     /// Suspends or reinstates.

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::fixed::{self, Param};
 use super::models::{AnswerRow, NewQuestion, ParticipantRow, QuestionRow};
 use super::schema::{answers, deliveries, participants, questions};
 use super::{DbConn, last_insert_id};
@@ -22,10 +23,22 @@ impl QuestionRow {
     /// Inserts a question and its first delivery; returns the question and the delivery's id.
     pub fn insert(conn: &mut DbConn, new: NewQuestion) -> QueryResult<(QuestionRow, i64)> {
         diesel::insert_into(questions::table)
-            .values(new)
+            .values(&new)
             .execute(conn)?;
-        let id = last_insert_id(conn)?;
-        let q = Self::find(conn, id)?;
+        let q = QuestionRow {
+            id: last_insert_id(conn)?,
+            relay_id: new.relay_id,
+            round_id: new.round_id,
+            asker_id: new.asker_id,
+            recipient_id: new.recipient_id,
+            text: new.text,
+            status: new.status,
+            asked_at: new.asked_at,
+            delivered_at: new.delivered_at,
+            reminded_at: None,
+            answered_at: None,
+            is_starred: false,
+        };
         let delivery = insert_delivery(conn, q.id, q.asker_id, q.recipient_id, q.delivered_at)?;
         Ok((q, delivery))
     }
@@ -85,12 +98,12 @@ pub fn insert_delivery(
     recipient_id: i64,
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
-    diesel::update(participants::table.find(recipient_id))
-        .set((
-            participants::inbox_count.eq(participants::inbox_count + 1),
-            participants::received_count.eq(participants::received_count + 1),
-        ))
-        .execute(conn)?;
+    fixed::execute(
+        conn,
+        "UPDATE participants SET inbox_count = inbox_count + 1, \
+         received_count = received_count + 1 WHERE id = ?",
+        &[Param::Int(recipient_id)],
+    )?;
     diesel::insert_into(deliveries::table)
         .values((
             deliveries::question_id.eq(question_id),
@@ -120,15 +133,16 @@ pub fn end_delivery(
     let Some((id, recipient_id)) = open else {
         return Ok(None);
     };
-    diesel::update(deliveries::table.find(id))
-        .set((
-            deliveries::outcome.eq(outcome),
-            deliveries::ended_at.eq(now),
-        ))
-        .execute(conn)?;
-    diesel::update(participants::table.find(recipient_id))
-        .set(participants::inbox_count.eq(participants::inbox_count - 1))
-        .execute(conn)?;
+    fixed::execute(
+        conn,
+        "UPDATE deliveries SET outcome = ?, ended_at = ? WHERE id = ?",
+        &[Param::Text(outcome), Param::Time(Some(now)), Param::Int(id)],
+    )?;
+    fixed::execute(
+        conn,
+        "UPDATE participants SET inbox_count = inbox_count - 1 WHERE id = ?",
+        &[Param::Int(recipient_id)],
+    )?;
     Ok(Some(id))
 }
 
@@ -267,12 +281,11 @@ pub fn insert_answer(
         text: text.to_string(),
         created_at: now,
     };
-    diesel::update(questions::table.find(question.id))
-        .set((
-            questions::status.eq("answered"),
-            questions::answered_at.eq(now),
-        ))
-        .execute(conn)?;
+    fixed::execute(
+        conn,
+        "UPDATE questions SET status = 'answered', answered_at = ? WHERE id = ?",
+        &[Param::Time(Some(now)), Param::Int(question.id)],
+    )?;
     end_delivery(conn, question.id, "answered", now)?;
     Ok(answer)
 }

@@ -189,6 +189,7 @@ diesel::joinable!(question_themes -> themes (theme_id));
 diesel::joinable!(question_themes -> questions (question_id));
 diesel::joinable!(groups -> relays (relay_id));
 diesel::joinable!(participants -> groups (group_id));
+diesel::joinable!(participants -> relays (relay_id));
 diesel::joinable!(answers -> questions (question_id));
 diesel::joinable!(deliveries -> questions (question_id));
 

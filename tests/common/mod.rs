@@ -472,7 +472,8 @@ impl TestApp {
         assert_eq!(drift, 0, "participant counters drifted from the deliveries");
     }
 
-    /// A fingerprint of every table's row count.
+    /// A fingerprint of every table's row count. The outbox worker's `email_status` events are
+    /// left out: it writes them in the background, whenever its pass after a request runs.
     pub fn snapshot(&self) -> Vec<(String, i64)> {
         [
             "relays",
@@ -483,7 +484,7 @@ impl TestApp {
             "questions",
             "deliveries",
             "answers",
-            "events",
+            "events WHERE kind <> 'email_status'",
             "email_outbox",
             "staff_users",
         ]
