@@ -156,31 +156,36 @@ impl Mailer {
         let mut outcomes = Vec::with_capacity(rows.len());
         match &self.transport {
             Transport::Files(dir) => {
-                let mut files = Vec::new();
-                for (i, row) in rows.iter().enumerate() {
-                    match self.build(row) {
-                        Ok(msg) => {
-                            files.push((i, row.id, msg.formatted()));
-                            outcomes.push(Ok(()));
-                        }
-                        Err(e) => outcomes.push(Err(DeliveryError::Permanent(format!("{e:#}")))),
-                    }
-                }
-                let dir = dir.clone();
-                let indexes: Vec<usize> = files.iter().map(|(i, _, _)| *i).collect();
-                match tokio::task::spawn_blocking(move || write_emls(&dir, files)).await {
-                    Ok(written) => {
-                        for (i, result) in written {
-                            if let Err(e) = result {
-                                outcomes[i] = Err(DeliveryError::Transient(format!("{e:#}")));
+                // Rendering a pass takes milliseconds: off the async thread, which also runs
+                // the live fan-out.
+                let (mailer, dir, rows) = (self.clone(), dir.clone(), rows.to_vec());
+                let count = rows.len();
+                let written = tokio::task::spawn_blocking(move || {
+                    let mut outcomes = Vec::with_capacity(rows.len());
+                    let mut files = Vec::new();
+                    for (i, row) in rows.iter().enumerate() {
+                        match mailer.build(row) {
+                            Ok(msg) => {
+                                files.push((i, row.id, msg.formatted()));
+                                outcomes.push(Ok(()));
+                            }
+                            Err(e) => {
+                                outcomes.push(Err(DeliveryError::Permanent(format!("{e:#}"))))
                             }
                         }
                     }
-                    Err(e) => {
-                        for i in indexes {
-                            outcomes[i] = Err(DeliveryError::Transient(e.to_string()));
+                    for (i, result) in write_emls(&dir, files) {
+                        if let Err(e) = result {
+                            outcomes[i] = Err(DeliveryError::Transient(format!("{e:#}")));
                         }
                     }
+                    outcomes
+                })
+                .await;
+                match written {
+                    Ok(written) => outcomes = written,
+                    Err(e) => outcomes
+                        .extend((0..count).map(|_| Err(DeliveryError::Transient(e.to_string())))),
                 }
             }
             Transport::Smtp(smtp) => {

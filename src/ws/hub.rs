@@ -142,7 +142,7 @@ impl Hub {
             loop {
                 let from = cursor;
                 let rows = match db
-                    .read(move |conn| Ok(events_after(conn, from, 1000)?))
+                    .read_now(move |conn| Ok(events_after(conn, from, 1000)?))
                     .await
                 {
                     Ok(rows) => rows,
