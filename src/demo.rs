@@ -4,7 +4,6 @@
 use std::fmt::Write as _;
 
 use crate::analysis::fixtures;
-use crate::auth::tokens;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::credentials::{self, CredentialKind};
@@ -259,22 +258,21 @@ kollega, svarer på det spørgsmål, du får, og sender stafetten videre. Spørg
     writeln!(out, "token: {}", account.token)?;
     writeln!(out, "Participant links:")?;
     for p in people.iter().take(3) {
-        let secret = tokens::generate();
-        let hash = tokens::hash(&secret);
         let pid = p.id;
-        db.write(move |conn| {
-            Ok(credentials::insert(
-                conn,
-                &hash,
-                CredentialKind::ParticipantLink,
-                None,
-                Some(pid),
-                to_db(now),
-                None,
-            )?)
-        })
-        .await
-        .map_err(err)?;
+        let secret = db
+            .write(move |conn| {
+                Ok(credentials::issue(
+                    conn,
+                    CredentialKind::ParticipantLink,
+                    None,
+                    Some(pid),
+                    to_db(now),
+                    None,
+                )?
+                .token)
+            })
+            .await
+            .map_err(err)?;
         writeln!(
             out,
             "  {} ({}): {}/p/{secret}",

@@ -293,24 +293,21 @@ fn relay_state(app: &TestApp, relay: i64) -> String {
 /// no participant can hold a link yet; this stands in for one to prove the state check itself.
 fn link_without_email(app: &TestApp, participant: i64) -> String {
     use diesel::prelude::*;
-    use stafet::auth::tokens;
     use stafet::db::credentials::{self, CredentialKind};
-    let secret = tokens::generate();
     let mut conn = SqliteConnection::establish(app.db_path.to_str().unwrap()).unwrap();
     diesel::sql_query("PRAGMA busy_timeout = 10000")
         .execute(&mut conn)
         .unwrap();
-    credentials::insert(
+    credentials::issue(
         &mut conn,
-        &tokens::hash(&secret),
         CredentialKind::ParticipantLink,
         None,
         Some(participant),
         stafet::db::to_db(app.clock.now()),
         None,
     )
-    .unwrap();
-    secret
+    .unwrap()
+    .token
 }
 
 fn participants(app: &TestApp, relay: i64) -> Vec<Value> {
@@ -1601,14 +1598,15 @@ fn a_wrong_or_missing_link_is_refused_with_401() {
     let app = spawn_app();
     let a = relay_with_question(&app, json!({}));
     let before = fingerprint(&app, Some(a.relay));
-    // Well-formed (43 URL-safe characters) but never issued.
-    let random = stafet::auth::tokens::generate();
-    assert_eq!(random.len(), 43);
+    // Well-formed (an id and 43 URL-safe characters) but never issued.
+    let random = common::unknown_token();
     let malformed = [
         "abc".to_string(),
-        format!("{}!", &random[..42]),
+        format!("{}!", &random[..random.len() - 1]),
         format!("{random}x"),
-        " ".repeat(43),
+        " ".repeat(random.len()),
+        // A bare secret, as tokens looked before they carried their credential's id.
+        stafet::auth::tokens::generate(),
     ];
     let mut tokens = vec![random.clone()];
     tokens.extend(malformed);

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, Utc};
-use common::{Res, TestApp, spawn_app, spawn_app_with, t0};
+use common::{Res, TestApp, spawn_app, spawn_app_with, t0, unknown_token};
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------------------------
@@ -338,13 +338,16 @@ fn link_api_and_session_secrets_are_never_stored_in_the_clear() {
         staff_session,
         participant_session,
     ]);
+    let mut parts = Vec::new();
     for s in &secrets {
-        assert_eq!(s.len(), 43, "secrets carry 256 bits: {s}");
+        let (_, secret) = stafet::auth::tokens::split(s).expect("a token we issued");
+        assert_eq!(secret.len(), 43, "secrets carry 256 bits: {s}");
+        parts.push(secret.to_string());
     }
 
     let stored = strings(&app.db_path, "SELECT token_hash AS s FROM credentials");
     assert!(stored.len() >= secrets.len());
-    for s in &secrets {
+    for s in secrets.iter().chain(&parts) {
         assert!(!stored.contains(s), "a secret is stored in the clear");
     }
     // Once an email is sent, the outbox forgets the link secret it carried.
@@ -433,7 +436,7 @@ fn a_cookie_session_reads_the_staff_api() {
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.body.as_array().unwrap().len(), 1);
     // A made-up cookie does not.
-    let fake = cookie_get(&app, "/api/relays", &"x".repeat(43));
+    let fake = cookie_get(&app, "/api/relays", &unknown_token());
     assert_eq!(fake.status, 401);
 }
 
@@ -646,7 +649,7 @@ fn the_fourth_login_attempt_in_a_minute_from_one_address_is_rate_limited() {
 #[test]
 fn repeated_bad_magic_links_are_rate_limited() {
     let app = tight_limits();
-    let well_formed_unknown = "Q".repeat(43);
+    let well_formed_unknown = unknown_token();
     for bad in ["nope", well_formed_unknown.as_str(), "nope2"] {
         let res = app.get(&format!("/p/{bad}"), None);
         assert_eq!(res.status, 401, "{}", res.text);
@@ -667,18 +670,45 @@ fn repeated_bad_magic_links_are_rate_limited() {
 #[test]
 fn repeated_bad_bearer_tokens_are_rate_limited() {
     let app = tight_limits();
-    let unknown = "Z".repeat(43);
+    let unknown = unknown_token();
     assert_eq!(app.get("/api/me", Some(&unknown)).status, 401);
     assert_eq!(app.get("/api/relays", Some("short-garbage")).status, 401);
     assert_eq!(app.get("/api/me", Some(&unknown)).status, 401);
     let res = app.get("/api/me", Some(&unknown));
     assert_eq!(res.status, 429, "{}", res.text);
     assert_eq!(res.code(), "rate_limited");
-    let res = app.get("/api/relays", Some(&"Y".repeat(43)));
+    let res = app.get("/api/relays", Some(&unknown_token()));
     assert_eq!(res.status, 429, "{}", res.text);
     // Bad session cookies count too.
-    let res = cookie_get(&app, "/api/relays", &"W".repeat(43));
+    let res = cookie_get(&app, "/api/relays", &unknown_token());
     assert_eq!(res.status, 429, "{}", res.text);
+}
+
+#[test]
+fn a_token_needs_its_own_secret_not_just_a_real_credential_id() {
+    use stafet::auth::tokens;
+    let app = spawn_app();
+    let (_, people) = app.open_relay(2, json!({}));
+    let (staff_id, staff_secret) = tokens::split(&app.token).unwrap();
+    let (link_id, link_secret) = tokens::split(&people[0].token).unwrap();
+    assert_eq!(app.get("/api/relays", Some(&app.token)).status, 200);
+    assert_eq!(app.get("/api/me", Some(&people[0].token)).status, 200);
+    // A real id with a guessed secret, and each credential's secret under the other's id.
+    for forged in [
+        tokens::compose(staff_id, &tokens::generate()),
+        tokens::compose(link_id, &tokens::generate()),
+        tokens::compose(staff_id, link_secret),
+        tokens::compose(link_id, staff_secret),
+    ] {
+        assert_eq!(
+            app.get("/api/relays", Some(&forged)).status,
+            401,
+            "{forged}"
+        );
+        assert_eq!(app.get("/api/me", Some(&forged)).status, 401, "{forged}");
+        assert_eq!(cookie_get(&app, "/api/relays", &forged).status, 401);
+        assert_eq!(app.get(&format!("/p/{forged}"), None).status, 401);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1050,7 +1080,7 @@ fn the_websocket_refuses_no_credentials_analysts_participants_of_nothing_and_oth
     assert_eq!(res.status, 401, "{}", res.text);
     let res = app.get(&format!("/ws?relay={relay}"), Some(&analyst));
     assert_eq!(res.status, 403, "{}", res.text);
-    let res = app.get(&format!("/ws?token={}", "Q".repeat(43)), None);
+    let res = app.get(&format!("/ws?token={}", unknown_token()), None);
     assert_eq!(res.status, 401, "{}", res.text);
     // A page on another origin cannot open a participant's feed with their cookie or link.
     let link = &people[0].token;
@@ -1339,7 +1369,7 @@ fn a_suspended_participants_link_shows_a_clear_403_page() {
 fn a_bad_link_shows_an_html_error_page_never_a_stack_trace() {
     let app = spawn_app();
     let (_, people) = app.open_relay(2, json!({}));
-    let unknown = "A".repeat(43);
+    let unknown = unknown_token();
     let long = "x".repeat(5000);
     let bad_links = [
         "not-a-token".to_string(),
@@ -1731,7 +1761,7 @@ fn the_real_server_never_logs_a_link_or_bearer_token() {
         )
         .unwrap();
     assert_eq!(status, 201);
-    let bad = "B".repeat(43);
+    let bad = unknown_token();
     let (status, _) = http.send("GET", &format!("/p/{bad}"), None, None).unwrap();
     assert_eq!(status, 401);
     let (status, _) = http.send("GET", "/api/me", Some(&bad), None).unwrap();

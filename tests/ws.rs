@@ -7,7 +7,7 @@ mod common;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::{TestApp, spawn_app};
+use common::{TestApp, spawn_app, unknown_token};
 use serde_json::{Value, json};
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
@@ -246,7 +246,7 @@ fn websocket_auth_is_checked() {
         Err(e) => panic!("{e}"),
     };
     assert_eq!(status(""), 401);
-    assert_eq!(status(&format!("token={}", "x".repeat(43))), 401);
+    assert_eq!(status(&format!("token={}", unknown_token())), 401);
     assert_eq!(
         status(&format!("token={}", app.token)),
         422,

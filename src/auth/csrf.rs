@@ -8,6 +8,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq as _;
 
 /// The request header that carries the token.
 pub const HEADER: &str = "x-csrf-token";
@@ -20,13 +21,10 @@ pub fn token_for(session_secret: &str) -> String {
 
 /// Compares in constant time, so the comparison leaks nothing through timing.
 pub fn matches(session_secret: &str, presented: &str) -> bool {
-    let expected = token_for(session_secret);
-    expected.len() == presented.len()
-        && expected
-            .bytes()
-            .zip(presented.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+    token_for(session_secret)
+        .as_bytes()
+        .ct_eq(presented.as_bytes())
+        .into()
 }
 
 #[cfg(test)]

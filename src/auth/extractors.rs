@@ -84,11 +84,10 @@ fn is_unsafe(method: &Method) -> bool {
 pub async fn resolve(state: &AppState, secret: String) -> Result<Principal, AppError> {
     let now = state.clock.now();
     let link_days = state.settings.server.link_valid_days_after_close;
-    let hash = tokens::hash(&secret);
     let found = state
         .db
         .read_now(move |conn| {
-            let Some(cred) = credentials::by_hash(conn, &hash)? else {
+            let Some(cred) = credentials::find(conn, &secret)? else {
                 return Ok(None);
             };
             if cred.expires_at.is_some_and(|e| e <= to_db(now)) {

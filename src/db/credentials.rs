@@ -1,10 +1,14 @@
-//! Stored credentials: only hashes of secrets, with what they grant.
+//! Stored credentials: only hashes of secrets, with what they grant. A token names its row by
+//! id and proves itself with the secret (see `auth::tokens`).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
+use subtle::ConstantTimeEq as _;
+
 use super::schema::credentials;
+use super::{DbConn, last_insert_id};
+use crate::auth::tokens;
 
 /// What a credential is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,36 +61,58 @@ pub struct Credential {
     pub expires_at: Option<NaiveDateTime>,
 }
 
-/// Stores a credential's hash.
-pub fn insert(
+/// A credential just stored, and the token that presents it.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// Row id.
+    pub id: i64,
+    /// The token to hand out: shown once, never stored.
+    pub token: String,
+}
+
+/// Stores a new credential with a fresh secret, of which only a hash is kept.
+pub fn issue(
     conn: &mut DbConn,
-    token_hash: &str,
     kind: CredentialKind,
     staff_user_id: Option<i64>,
     participant_id: Option<i64>,
     now: NaiveDateTime,
     expires_at: Option<NaiveDateTime>,
-) -> QueryResult<()> {
+) -> QueryResult<Issued> {
+    let secret = tokens::generate();
     diesel::insert_into(credentials::table)
         .values((
-            credentials::token_hash.eq(token_hash),
+            credentials::token_hash.eq(tokens::hash(&secret)),
             credentials::kind.eq(kind.as_str()),
             credentials::staff_user_id.eq(staff_user_id),
             credentials::participant_id.eq(participant_id),
             credentials::created_at.eq(now),
             credentials::expires_at.eq(expires_at),
         ))
-        .execute(conn)
-        .map(|_| ())
+        .execute(conn)?;
+    let id = last_insert_id(conn)?;
+    Ok(Issued {
+        id,
+        token: tokens::compose(id, &secret),
+    })
 }
 
-/// The credential with this hash, if any.
-pub fn by_hash(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<Credential>> {
-    type Row = (i64, String, Option<i64>, Option<i64>, Option<NaiveDateTime>);
+/// The credential `token` presents, if it was issued and is still stored.
+pub fn find(conn: &mut DbConn, token: &str) -> QueryResult<Option<Credential>> {
+    type Row = (
+        String,
+        String,
+        Option<i64>,
+        Option<i64>,
+        Option<NaiveDateTime>,
+    );
+    let Some((id, secret)) = tokens::split(token) else {
+        return Ok(None);
+    };
     let row: Option<Row> = credentials::table
-        .filter(credentials::token_hash.eq(token_hash))
+        .find(id)
         .select((
-            credentials::id,
+            credentials::token_hash,
             credentials::kind,
             credentials::staff_user_id,
             credentials::participant_id,
@@ -95,7 +121,12 @@ pub fn by_hash(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<Creden
         .first(conn)
         .optional()?;
     Ok(
-        row.and_then(|(id, kind, staff_user_id, participant_id, expires_at)| {
+        row.and_then(|(hash, kind, staff_user_id, participant_id, expires_at)| {
+            // Constant time, so a guess learns nothing from how long the refusal took.
+            let matches: bool = hash
+                .as_bytes()
+                .ct_eq(tokens::hash(secret).as_bytes())
+                .into();
             Some(Credential {
                 id,
                 kind: CredentialKind::parse(&kind)?,
@@ -103,11 +134,12 @@ pub fn by_hash(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<Creden
                 participant_id,
                 expires_at,
             })
+            .filter(|_| matches)
         }),
     )
 }
 
-/// Deletes the credential with this hash (logout).
-pub fn delete_by_hash(conn: &mut DbConn, token_hash: &str) -> QueryResult<usize> {
-    diesel::delete(credentials::table.filter(credentials::token_hash.eq(token_hash))).execute(conn)
+/// Deletes credential `id` (logout, or a link whose email turned out to be a repeat).
+pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
+    diesel::delete(credentials::table.find(id)).execute(conn)
 }

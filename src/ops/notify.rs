@@ -4,7 +4,6 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::auth::tokens;
 use crate::db::credentials::{self, CredentialKind};
 use crate::db::events::{self, Audience};
 use crate::db::models::{ParticipantRow, RelayRow};
@@ -52,7 +51,16 @@ pub fn email(
         map.insert("participant_name".into(), json!(p.name));
         map.insert("language".into(), json!(relay.language));
     }
-    let secret = tokens::generate();
+    // Each email carries its own link, so no secret ever has to be kept in the clear for
+    // longer than it takes to send one email.
+    let link = credentials::issue(
+        conn,
+        CredentialKind::ParticipantLink,
+        None,
+        Some(p.id),
+        to_db(now),
+        None,
+    )?;
     let queued = outbox::enqueue(
         conn,
         NewEmail {
@@ -62,22 +70,12 @@ pub fn email(
             kind: kind.as_str(),
             to_address: &p.email,
             params,
-            link_token: Some(secret.clone()),
+            link_token: Some(link.token),
         },
         to_db(now),
     )?;
-    if queued {
-        // Each email carries its own link, so no secret ever has to be kept in the clear for
-        // longer than it takes to send one email.
-        credentials::insert(
-            conn,
-            &tokens::hash(&secret),
-            CredentialKind::ParticipantLink,
-            None,
-            Some(p.id),
-            to_db(now),
-            None,
-        )?;
+    if !queued {
+        credentials::delete(conn, link.id)?;
     }
     Ok(())
 }

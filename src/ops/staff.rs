@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::auth::{password, tokens};
+use crate::auth::password;
 use crate::db::credentials::{self, CredentialKind};
 use crate::db::models::StaffUser;
 use crate::db::{DbConn, to_db};
@@ -48,16 +48,15 @@ pub fn add_user(
         ));
     }
     let user = StaffUser::insert(conn, &email, role, password_hash, to_db(now))?;
-    let token = tokens::generate();
-    credentials::insert(
+    let token = credentials::issue(
         conn,
-        &tokens::hash(&token),
         CredentialKind::ApiToken,
         Some(user.id),
         None,
         to_db(now),
         None,
-    )?;
+    )?
+    .token;
     Ok(NewAccount {
         user,
         password,
@@ -79,15 +78,13 @@ pub fn start_session(
     hours: i64,
     now: DateTime<Utc>,
 ) -> Result<String, AppError> {
-    let secret = tokens::generate();
-    credentials::insert(
+    Ok(credentials::issue(
         conn,
-        &tokens::hash(&secret),
         CredentialKind::StaffSession,
         Some(user_id),
         None,
         to_db(now),
         Some(to_db(now + Duration::hours(hours))),
-    )?;
-    Ok(secret)
+    )?
+    .token)
 }

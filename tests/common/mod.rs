@@ -96,6 +96,11 @@ pub struct TestApp {
 }
 
 /// The instant test relays start from.
+/// A token of the right shape that was never issued: it reaches the credential lookup.
+pub fn unknown_token() -> String {
+    stafet::auth::tokens::compose(i64::MAX, &stafet::auth::tokens::generate())
+}
+
 pub fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 12, 7, 8, 0, 0).unwrap()
 }

@@ -104,14 +104,13 @@ pub async fn whoami(staff: Staff) -> HttpResponse {
 /// Ends the browser session (an API token stays valid: revoke those with the CLI).
 pub async fn logout(staff: Staff, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let Staff(_, secret) = staff;
-    let hash = crate::auth::tokens::hash(&secret);
     state
         .db
         .write(move |conn| {
-            if let Some(c) = credentials::by_hash(conn, &hash)?
+            if let Some(c) = credentials::find(conn, &secret)?
                 && c.kind == credentials::CredentialKind::StaffSession
             {
-                credentials::delete_by_hash(conn, &hash)?;
+                credentials::delete(conn, c.id)?;
             }
             Ok(())
         })

@@ -142,25 +142,24 @@ pub async fn redeem_link(
     };
     let now = state.clock.now();
     let pid = participant.id;
-    let secret = tokens::generate();
-    let hash = tokens::hash(&secret);
     let stored = state
         .db
         .write(move |conn| {
-            Ok(credentials::insert(
+            Ok(credentials::issue(
                 conn,
-                &hash,
                 CredentialKind::ParticipantSession,
                 None,
                 Some(pid),
                 to_db(now),
                 None,
-            )?)
+            )?
+            .token)
         })
         .await;
-    if let Err(e) = stored {
-        return error_page(&e);
-    }
+    let secret = match stored {
+        Ok(secret) => secret,
+        Err(e) => return error_page(&e),
+    };
     // Participant sessions live as long as the link does; the cookie is kept for 30 days.
     let (session, csrf_cookie) =
         session_cookies(&secret, 24 * 30, state.settings.server.cookie_secure);
