@@ -2,10 +2,11 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sqlite::Sqlite;
 
 use super::DbConn;
 use super::models::EventRow;
-use super::schema::events;
+use super::schema::{events, participants};
 
 /// Who an event is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,29 +45,90 @@ pub fn append(
         .map(|_| ())
 }
 
+/// A page of one feed, before choosing columns.
+type Feed = events::BoxedQuery<'static, Sqlite>;
+
 /// A participant's events after `since`, oldest first.
 pub fn for_participant(
     conn: &mut DbConn,
     participant_id: i64,
     since: i64,
 ) -> QueryResult<Vec<EventRow>> {
-    events::table
-        .filter(events::participant_id.eq(participant_id))
-        .filter(events::id.gt(since))
-        .order(events::id.asc())
-        .limit(PAGE)
+    participant_feed(participant_id, since)
         .select(EventRow::as_select())
         .load(conn)
 }
 
+fn participant_feed(participant_id: i64, since: i64) -> Feed {
+    // Naming the relay lets SQLite walk the relay's events in order (`events_relay`).
+    let relay = participants::table
+        .find(participant_id)
+        .select(participants::relay_id)
+        .single_value();
+    events::table
+        .filter(events::relay_id.nullable().eq(relay))
+        .filter(events::participant_id.eq(participant_id))
+        .filter(events::id.gt(since))
+        .order(events::id.asc())
+        .limit(PAGE)
+        .into_boxed()
+}
+
 /// A relay's staff feed after `since`, oldest first.
 pub fn for_staff(conn: &mut DbConn, relay_id: i64, since: i64) -> QueryResult<Vec<EventRow>> {
+    staff_feed(relay_id, since)
+        .select(EventRow::as_select())
+        .load(conn)
+}
+
+fn staff_feed(relay_id: i64, since: i64) -> Feed {
     events::table
         .filter(events::relay_id.eq(relay_id))
         .filter(events::participant_id.is_null())
         .filter(events::id.gt(since))
         .order(events::id.asc())
         .limit(PAGE)
-        .select(EventRow::as_select())
-        .load(conn)
+        .into_boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::sql_types::Text;
+
+    use super::*;
+
+    #[derive(QueryableByName)]
+    struct Step {
+        #[diesel(sql_type = Text)]
+        detail: String,
+    }
+
+    fn plan(conn: &mut DbConn, feed: Feed) -> String {
+        let query = feed.select(EventRow::as_select());
+        let sql = diesel::debug_query::<Sqlite, _>(&query).to_string();
+        let sql = sql.split(" -- binds").next().unwrap();
+        let steps: Vec<Step> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+            .load(conn)
+            .unwrap();
+        steps
+            .into_iter()
+            .map(|s| s.detail)
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// Replays walk one relay's events in id order on `events_relay`: no sort, no other
+    /// relay's events. Every reconnect runs one of these.
+    #[test]
+    fn both_feeds_walk_the_relay_index_in_order() {
+        let (_dir, mut conn) = crate::db::tests::migrated();
+        for feed in [participant_feed(5, 10), staff_feed(1, 10)] {
+            let plan = plan(&mut conn, feed);
+            assert!(
+                plan.contains("USING INDEX events_relay (relay_id=? AND id>?)"),
+                "{plan}"
+            );
+            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        }
+    }
 }

@@ -392,10 +392,19 @@ pub fn from_db(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use diesel::sql_types::BigInt;
 
     use super::*;
+
+    /// A fresh database with every migration run, on a plain connection (for query plans).
+    pub(crate) fn migrated() -> (tempfile::TempDir, DbConn) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plans.sqlite");
+        let mut conn = DbConn::establish(path.to_str().unwrap()).unwrap();
+        conn.run_pending_migrations(MIGRATIONS).unwrap();
+        (dir, conn)
+    }
 
     #[derive(QueryableByName)]
     struct Count {

@@ -147,9 +147,14 @@ pub fn latest_per_participant(
     Ok(rows.into_iter().map(|r| (r.participant_id, r)).collect())
 }
 
-/// The latest email to one participant.
-pub fn latest_for(conn: &mut DbConn, participant_id: i64) -> QueryResult<Option<OutboxRow>> {
+/// The latest email to one participant of `relay_id`.
+pub fn latest_for(
+    conn: &mut DbConn,
+    relay_id: i64,
+    participant_id: i64,
+) -> QueryResult<Option<OutboxRow>> {
     email_outbox::table
+        .filter(email_outbox::relay_id.eq(relay_id))
         .filter(email_outbox::participant_id.eq(participant_id))
         .order(email_outbox::id.desc())
         .select(OutboxRow::as_select())

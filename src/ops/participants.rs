@@ -274,7 +274,7 @@ pub fn resend_latest(
         ));
     }
     let relay = RelayRow::find(conn, relay_id)?;
-    let Some(last) = outbox::latest_for(conn, pid)? else {
+    let Some(last) = outbox::latest_for(conn, relay_id, pid)? else {
         return Err(AppError::conflict(
             "no_email",
             "no email has been sent to this participant yet",
