@@ -2,6 +2,7 @@
 //! embedded migrations. Every diesel call in the program goes through [`Db::read`] or
 //! [`Db::write`], so no actix worker ever blocks on SQLite.
 
+mod checkpoint;
 pub mod corpus;
 pub mod credentials;
 pub mod events;
@@ -169,6 +170,12 @@ impl Db {
         // Every write passes through this one connection; 16 MiB of page cache keeps the hot
         // indexes in memory instead of re-reading them from the WAL on each request.
         writer_conn.batch_execute("PRAGMA cache_size = -16384;")?;
+        // The writer never checkpoints inside a commit; see `checkpoint`. The WAL file is cut
+        // back to the restart size when it starts over.
+        writer_conn.batch_execute(&format!(
+            "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {};",
+            checkpoint::RESTART_FRAMES * 4096
+        ))?;
         if !has_stable_plans(&mut writer_conn)? {
             tracing::warn!(
                 "SQLite was built without SQLITE_ENABLE_QPSG (see .cargo/config.toml): every \
@@ -182,15 +189,22 @@ impl Db {
         let pool = Pool::builder()
             .max_size(options.pool_size.max(1))
             .connection_timeout(Duration::from_secs(10))
-            .connection_customizer(Box::new(pragmas))
-            .build(ConnectionManager::<DbConn>::new(url))
+            .connection_customizer(Box::new(pragmas.clone()))
+            .build(ConnectionManager::<DbConn>::new(url.clone()))
             .context("building the connection pool")?;
+
+        let mut checkpoint_conn = SqliteConnection::establish(&url)
+            .with_context(|| format!("opening the database {url}"))?;
+        pragmas.apply(&mut checkpoint_conn)?;
+        let checkpointer =
+            checkpoint::Checkpointer::start(checkpoint_conn, options.busy_timeout_ms)
+                .context("starting the checkpoint thread")?;
 
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
         let (commit_tx, commits) = watch::channel(0u64);
         std::thread::Builder::new()
             .name("stafet-db-writer".into())
-            .spawn(move || writer_loop(writer_conn, rx, commit_tx))
+            .spawn(move || writer_loop(writer_conn, rx, commit_tx, checkpointer))
             .context("starting the writer thread")?;
         Ok(Self {
             pool,
@@ -339,7 +353,12 @@ fn run_group(
 /// touches, which cost a quarter of the writer's time. A request that fails before writing
 /// (the usual case: the relay rules refuse it) needs no undo. One that fails after writing
 /// rolls the group back, and the group is run again with a savepoint around each request.
-fn writer_loop(mut conn: DbConn, rx: mpsc::Receiver<Box<dyn Job>>, commits: watch::Sender<u64>) {
+fn writer_loop(
+    mut conn: DbConn,
+    rx: mpsc::Receiver<Box<dyn Job>>,
+    commits: watch::Sender<u64>,
+    checkpointer: checkpoint::Checkpointer,
+) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_GROUP {
@@ -365,6 +384,7 @@ fn writer_loop(mut conn: DbConn, rx: mpsc::Receiver<Box<dyn Job>>, commits: watc
             job.complete(commit.clone());
         }
         commits.send_modify(|n| *n += 1);
+        checkpointer.after_commit(&mut conn);
     }
 }
 
