@@ -75,6 +75,9 @@ impl Application {
                 .route("/ws", web::get().to(ws::ws_route))
                 .configure(|cfg| http::configure(cfg, body_limit))
         })
+        // Live pushes are small frames written one by one: with Nagle's algorithm a frame
+        // waited for the client's delayed ACK of the one before (up to 40 ms on Linux).
+        .tcp_nodelay(true)
         .listen(listener)?
         .shutdown_timeout(5)
         .run();
