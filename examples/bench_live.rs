@@ -5,11 +5,14 @@
 //! same run it measures the baseline: raw SQLite inserts, one per transaction, with the same
 //! journal and `synchronous` settings.
 //!
-//! Run: `cargo build --release && cargo run --release --example bench_live -- [participants] [relays] [seconds] [rate]`
-//! (defaults 1000 10 20 0). Set STAFET_SYNC=NORMAL to compare with synchronous=NORMAL.
+//! Run: `cargo build --release && cargo run --release --example bench_live -- [participants] [relays] [seconds] [rate] [in_flight]`
+//! (defaults 1000 10 20 0 0). Set STAFET_SYNC=NORMAL to compare with synchronous=NORMAL.
 //!
-//! With `rate` 0 every participant keeps one request in flight (1,000 closed-loop clients):
-//! that measures throughput, and latency there is mostly queueing (Little's law). With a rate
+//! With `rate` 0 every participant acts as soon as its last request is answered. Alone, that
+//! keeps one request in flight per participant (1,000 closed-loop clients): it measures
+//! throughput, and latency there is mostly queueing (Little's law: about 1,000 / throughput).
+//! `in_flight` caps the requests in flight across all participants (all stay connected), which
+//! measures latency at the throughput that many concurrent requests reach. With a rate
 //! (writes/s offered by all participants together) each participant acts on its own schedule,
 //! one action every `participants / rate` seconds, which measures latency at that load.
 
@@ -215,6 +218,12 @@ async fn main() {
     let relays: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(10);
     let seconds: u64 = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(20);
     let rate: f64 = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(0.0);
+    let in_flight: usize = args.get(5).and_then(|a| a.parse().ok()).unwrap_or(0);
+    let permits = Arc::new(tokio::sync::Semaphore::new(if in_flight > 0 {
+        in_flight
+    } else {
+        tokio::sync::Semaphore::MAX_PERMITS
+    }));
     // Time between two actions of one participant when paced.
     let every = (rate > 0.0).then(|| Duration::from_secs_f64(n as f64 / rate));
     let sync = std::env::var("STAFET_SYNC").unwrap_or_else(|_| "FULL".into());
@@ -222,9 +231,10 @@ async fn main() {
     println!(
         "machine: {} cores; participants {n} in {relays} relays; {seconds} s; synchronous={sync}; {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        match every {
-            Some(_) => format!("paced at {rate} writes/s offered"),
-            None => "as fast as the server takes them".into(),
+        match (every, in_flight) {
+            (Some(_), _) => format!("paced at {rate} writes/s offered"),
+            (None, 0) => "as fast as the server takes them".into(),
+            (None, k) => format!("as fast as the server takes them, at most {k} requests in flight"),
         }
     );
 
@@ -349,6 +359,7 @@ async fn main() {
     let mut tasks = Vec::new();
     for (k, (pid, token, ws)) in sockets.into_iter().enumerate() {
         let shared = shared.clone();
+        let permits = permits.clone();
         let addr = addr.clone();
         // Paced participants start spread over one interval, so the load is even.
         let mut pace = every.map(|e| {
@@ -396,11 +407,13 @@ async fn main() {
                     }
                 }
                 if let Some(qid) = inbox.pop() {
+                    let permit = permits.acquire().await.unwrap();
                     let t = Instant::now();
                     let (s, body) = http
                         .request("POST", &format!("/api/me/questions/{qid}/answer"), &token, Some(&json!({ "text": "Et svar fra benchmarken, tak for spørgsmålet." })))
                         .await;
                     let now = Instant::now();
+                    drop(permit);
                     let mut sh = shared.lock().unwrap();
                     sh.api_ms.push((now - t).as_secs_f64() * 1000.0);
                     if s == 201 {
@@ -411,11 +424,13 @@ async fn main() {
                     continue;
                 }
                 if batons > 0 && !exhausted {
+                    let permit = permits.acquire().await.unwrap();
                     let t = Instant::now();
                     let (s, body) = http
                         .request("POST", "/api/me/questions", &token, Some(&json!({ "text": "Hvordan skaber du rum til ledelse i en travl hverdag?" })))
                         .await;
                     let now = Instant::now();
+                    drop(permit);
                     let mut sh = shared.lock().unwrap();
                     sh.api_ms.push((now - t).as_secs_f64() * 1000.0);
                     if s == 201 {
