@@ -234,7 +234,8 @@ async fn main() {
         match (every, in_flight) {
             (Some(_), _) => format!("paced at {rate} writes/s offered"),
             (None, 0) => "as fast as the server takes them".into(),
-            (None, k) => format!("as fast as the server takes them, at most {k} requests in flight"),
+            (None, k) =>
+                format!("as fast as the server takes them, at most {k} requests in flight"),
         }
     );
 

@@ -1853,5 +1853,15 @@ fn a_malformed_query_string_is_a_json_400() {
         Some(&app.token),
     );
     assert_error(&res, 400, "bad_query");
+    for latest in ["0", "-1", "501", "abc", ""] {
+        let res = app.get(
+            &format!("/api/relays/{}/events?latest={latest}", a.relay),
+            Some(&app.token),
+        );
+        assert_error_at(latest, &res, 400, "bad_query");
+    }
+    // The participant feed has no `latest`.
+    let res = app.get("/api/me/events?latest=5", Some(&a.asker().token));
+    assert_error(&res, 400, "bad_query");
     assert_unchanged(&app, Some(a.relay), &before);
 }

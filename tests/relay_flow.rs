@@ -456,3 +456,36 @@ fn participants_added_to_an_open_relay_get_batons_and_the_opening_email() {
     assert_eq!(me.body["batons"], 1);
     assert_eq!(me.body["relay"]["state"], "open");
 }
+
+#[test]
+fn the_staff_feed_gives_its_latest_events_oldest_first() {
+    let app = spawn_app();
+    let (relay, people) = app.open_relay(4, json!({}));
+    for p in &people[..2] {
+        let asked = app.post(
+            "/api/me/questions",
+            Some(&p.token),
+            &json!({ "text": "Hvordan giver du dine ledere rum til at lede?" }),
+        );
+        assert_eq!(asked.status, 201, "{}", asked.text);
+    }
+    let feed = |query: &str| {
+        let res = app.get(
+            &format!("/api/relays/{relay}/events?{query}"),
+            Some(&app.token),
+        );
+        assert_eq!(res.status, 200, "{}", res.text);
+        res.body.as_array().unwrap().clone()
+    };
+    let all = feed("since=0");
+    assert!(all.len() >= 3, "{all:?}");
+    assert_eq!(feed("latest=2"), all[all.len() - 2..]);
+    assert_eq!(feed(&format!("latest={}", all.len() + 5)), all);
+    let second_last = all[all.len() - 2]["id"].as_i64().unwrap();
+    assert_eq!(
+        feed(&format!("since={second_last}&latest=5")),
+        all[all.len() - 1..]
+    );
+    let last = all[all.len() - 1]["id"].as_i64().unwrap();
+    assert!(feed(&format!("since={last}&latest=5")).is_empty());
+}

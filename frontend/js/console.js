@@ -378,7 +378,7 @@ function table(headers, rows, caption) {
 async function drawDashboard(relay, panel) {
   const [stats, events] = await Promise.all([
     api('GET', `/api/relays/${relay.id}/stats`),
-    user.role === 'analyst' ? Promise.resolve([]) : api('GET', `/api/relays/${relay.id}/events?since=0`),
+    user.role === 'analyst' ? Promise.resolve([]) : api('GET', `/api/relays/${relay.id}/events?latest=500`),
   ]);
   activity.length = 0;
   activity.push(...events.filter((ev) => !QUIET.has(ev.type)).slice(-30).reverse());

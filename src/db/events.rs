@@ -81,6 +81,25 @@ pub fn for_staff(conn: &mut DbConn, relay_id: i64, since: i64) -> QueryResult<Ve
         .load(conn)
 }
 
+/// The `n` most recent events of a relay's staff feed after `since`, oldest first.
+pub fn latest_for_staff(
+    conn: &mut DbConn,
+    relay_id: i64,
+    since: i64,
+    n: i64,
+) -> QueryResult<Vec<EventRow>> {
+    let mut rows: Vec<EventRow> = events::table
+        .filter(events::relay_id.eq(relay_id))
+        .filter(events::participant_id.is_null())
+        .filter(events::id.gt(since))
+        .order(events::id.desc())
+        .limit(n)
+        .select(EventRow::as_select())
+        .load(conn)?;
+    rows.reverse();
+    Ok(rows)
+}
+
 fn staff_feed(relay_id: i64, since: i64) -> Feed {
     events::table
         .filter(events::relay_id.eq(relay_id))

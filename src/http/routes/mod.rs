@@ -117,6 +117,17 @@ pub struct SinceQuery {
     pub since: i64,
 }
 
+/// `?since=ID&latest=N` of the staff feed.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffFeedQuery {
+    /// Last event id the client has seen (0 or absent: from the start).
+    #[serde(default)]
+    pub since: i64,
+    /// Only the most recent this many events (a dashboard's activity list), oldest first.
+    pub latest: Option<i64>,
+}
+
 /// The `?since=` of a feed, read inside the handler after authentication (see
 /// [`crate::http::body::json`] for why not as a `web::Query` argument).
 pub fn since(req: &HttpRequest) -> Result<i64, crate::error::AppError> {

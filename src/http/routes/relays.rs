@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use super::{events_json, since};
+use super::{StaffFeedQuery, events_json};
 use crate::auth::{Facilitator, Staff};
 use crate::db::events;
 use crate::db::models::{ParticipantRow, QuestionRow, RelayRow, RoundRow};
@@ -222,7 +222,8 @@ pub async fn relay_stats(
     Ok(HttpResponse::Ok().json(body))
 }
 
-/// `GET /api/relays/{id}/events?since=ID`: the staff feed.
+/// `GET /api/relays/{id}/events?since=ID[&latest=N]`: the staff feed, a page at a time from
+/// `since`, or its `latest` events.
 pub async fn staff_events(
     _: Facilitator,
     req: HttpRequest,
@@ -230,12 +231,25 @@ pub async fn staff_events(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let since = since(&req)?;
+    let query = web::Query::<StaffFeedQuery>::from_query(req.query_string())
+        .map_err(crate::http::query_error)?
+        .into_inner();
+    if let Some(n) = query.latest
+        && !(1..=events::PAGE).contains(&n)
+    {
+        return Err(AppError::bad_request(
+            "bad_query",
+            format!("latest must be between 1 and {}", events::PAGE),
+        ));
+    }
     let rows = state
         .db
         .read(move |conn| {
             RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
-            Ok(events::for_staff(conn, id, since)?)
+            Ok(match query.latest {
+                Some(n) => events::latest_for_staff(conn, id, query.since, n)?,
+                None => events::for_staff(conn, id, query.since)?,
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(events_json(rows)))
