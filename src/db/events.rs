@@ -112,29 +112,8 @@ fn staff_feed(relay_id: i64, since: i64) -> Feed {
 
 #[cfg(test)]
 mod tests {
-    use diesel::sql_types::Text;
-
     use super::*;
-
-    #[derive(QueryableByName)]
-    struct Step {
-        #[diesel(sql_type = Text)]
-        detail: String,
-    }
-
-    fn plan(conn: &mut DbConn, feed: Feed) -> String {
-        let query = feed.select(EventRow::as_select());
-        let sql = diesel::debug_query::<Sqlite, _>(&query).to_string();
-        let sql = sql.split(" -- binds").next().unwrap();
-        let steps: Vec<Step> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
-            .load(conn)
-            .unwrap();
-        steps
-            .into_iter()
-            .map(|s| s.detail)
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
+    use crate::db::tests::plan;
 
     /// Replays walk one relay's events in id order on `events_relay`: no sort, no other
     /// relay's events. Every reconnect runs one of these.
@@ -142,7 +121,7 @@ mod tests {
     fn both_feeds_walk_the_relay_index_in_order() {
         let (_dir, mut conn) = crate::db::tests::migrated();
         for feed in [participant_feed(5, 10), staff_feed(1, 10)] {
-            let plan = plan(&mut conn, feed);
+            let plan = plan(&mut conn, &feed.select(EventRow::as_select()));
             assert!(
                 plan.contains("USING INDEX events_relay (relay_id=? AND id>?)"),
                 "{plan}"

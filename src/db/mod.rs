@@ -417,6 +417,29 @@ pub(crate) mod tests {
 
     use super::*;
 
+    #[derive(QueryableByName)]
+    struct Step {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        detail: String,
+    }
+
+    /// SQLite's plan for `query`, its steps joined by "; ".
+    pub(crate) fn plan<Q>(conn: &mut DbConn, query: &Q) -> String
+    where
+        Q: diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite>,
+    {
+        let sql = diesel::debug_query::<diesel::sqlite::Sqlite, _>(query).to_string();
+        let sql = sql.split(" -- binds").next().unwrap();
+        let steps: Vec<Step> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+            .load(conn)
+            .unwrap();
+        steps
+            .into_iter()
+            .map(|s| s.detail)
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// A fresh database with every migration run, on a plain connection (for query plans).
     pub(crate) fn migrated() -> (tempfile::TempDir, DbConn) {
         let dir = tempfile::tempdir().unwrap();

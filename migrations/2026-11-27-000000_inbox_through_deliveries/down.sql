@@ -1,0 +1,1 @@
+CREATE INDEX questions_recipient ON questions (recipient_id, status);
