@@ -7,6 +7,8 @@
 //! id finds the row by primary key and the secret is checked against the row's hash. Finding
 //! rows by the hash itself needed an index keyed by random values, and every new credential
 //! then landed on a random index page: a quarter of all pages a busy relay wrote at commit.
+//! The id is no secret. It tells roughly how many credentials the server has issued, and
+//! nothing about whom: an asker gets no credential when asking.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
