@@ -6,7 +6,8 @@
 //! journal and `synchronous` settings.
 //!
 //! Run: `cargo build --release && cargo run --release --example bench_live -- [participants] [relays] [seconds] [rate] [in_flight]`
-//! (defaults 1000 10 20 0 0). Set STAFET_SYNC=NORMAL to compare with synchronous=NORMAL.
+//! (defaults 1000 10 20 0 0). Set STAFET_SYNC=NORMAL to compare with synchronous=NORMAL, and
+//! STAFET_BIN to run another build of the server.
 //!
 //! With `rate` 0 every participant acts as soon as its last request is answered. Alone, that
 //! keeps one request in flight per participant (1,000 closed-loop clients): it measures
@@ -150,6 +151,10 @@ fn baseline_inserts_per_sec(dir: &Path, sync: &str, n: usize) -> f64 {
 }
 
 fn stafet_binary() -> PathBuf {
+    // STAFET_BIN compares two builds in alternating runs on the same machine.
+    if let Some(bin) = std::env::var_os("STAFET_BIN") {
+        return PathBuf::from(bin);
+    }
     let exe = std::env::current_exe().unwrap();
     // target/<profile>/examples/bench_live -> target/<profile>/stafet
     exe.parent().unwrap().parent().unwrap().join("stafet")

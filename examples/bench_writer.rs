@@ -14,6 +14,10 @@ use serde_json::json;
 use stafet::db::{Db, DbOptions};
 use stafet::ops;
 
+/// The server's allocator (src/main.rs), so the writer's CPU here is what it is in `serve`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// CPU seconds used so far by this process's threads named `name`.
 fn thread_cpu_s(name: &str) -> f64 {
     let mut ticks = 0u64;
