@@ -194,6 +194,31 @@ mod tests {
     }
 
     #[test]
+    fn dates_must_fall_in_the_years_2000_to_2100() {
+        let at = |y, mo, d, h, mi, s| Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap();
+        assert_eq!(check_date("starts_at", at(2000, 1, 1, 0, 0, 0)), Ok(()));
+        assert_eq!(
+            check_date("starts_at", at(2100, 12, 31, 23, 59, 59)),
+            Ok(())
+        );
+        assert_eq!(
+            check_date("starts_at", at(1999, 12, 31, 23, 59, 59)),
+            Err(RuleViolation::Invalid(
+                "starts_at must fall in the years 2000 to 2100".into()
+            ))
+        );
+        assert!(check_date("starts_at", at(2101, 1, 1, 0, 0, 0)).is_err());
+        // The largest instant the type holds: four days later would overflow it.
+        assert!(default_rounds(DateTime::<Utc>::MAX_UTC, "da").is_err());
+        // Four days from the last minute allowed end past the allowed years.
+        let late = default_rounds(at(2100, 12, 31, 23, 59, 0), "da").unwrap();
+        assert_eq!(
+            invalid(&late),
+            "the end of round 1 must fall in the years 2000 to 2100"
+        );
+    }
+
+    #[test]
     fn a_relay_needs_at_least_one_round() {
         assert_eq!(invalid(&[]), "a relay needs at least one round");
     }
