@@ -29,6 +29,26 @@ impl Clock {
         }
     }
 
+    /// Waits until the clock reads `at` or later. The system clock is slept on, and read again
+    /// at least once a minute in case the wall clock was set; a manual clock moves only when a
+    /// test moves it, so it is read every few milliseconds.
+    pub async fn sleep_until(&self, at: DateTime<Utc>) {
+        let most = match self {
+            Self::System => std::time::Duration::from_secs(60),
+            Self::Manual(_) => std::time::Duration::from_millis(10),
+        };
+        loop {
+            // Negative when `at` has passed, which `to_std` refuses.
+            let Ok(left) = (at - self.now()).to_std() else {
+                return;
+            };
+            if left.is_zero() {
+                return;
+            }
+            tokio::time::sleep(left.min(most)).await;
+        }
+    }
+
     /// Moves a manual clock forward (a no-op on the system clock).
     pub fn advance(&self, by: Duration) {
         if let Self::Manual(t) = self {

@@ -6,21 +6,55 @@ use std::time::Duration;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::ops::clock::{StepReport, live_relays, step};
+use crate::ops::clock::{StepReport, due, live_relays, step};
 
-/// One pass over every live relay; each relay's step is its own transaction.
-pub async fn tick_once(db: &Db, clock: &Clock) -> Result<Vec<(i64, StepReport)>, AppError> {
-    let ids = db.read(live_relays).await?;
-    let mut out = Vec::new();
-    for id in ids {
-        let now = clock.now();
-        let report = db.write(move |conn| step(conn, id, now)).await?;
-        if !report.applied.is_empty() {
-            tracing::info!(relay_id = id, applied = ?report.applied, "scheduler step");
+/// What one pass over the live relays did.
+#[derive(Debug, Default)]
+pub struct Tick {
+    /// Relays that had something due, with what their step applied.
+    pub stepped: Vec<(i64, StepReport)>,
+    /// Relays whose look or step failed, with why; the pass went on without them.
+    pub failed: Vec<(i64, AppError)>,
+}
+
+/// One pass over every live relay. The pass first looks (one read) at what is due in each; a
+/// relay with nothing due costs nothing more, so a quiet pass writes nothing. A relay with
+/// something due gets a step in a transaction of its own. A relay whose look or step fails
+/// (a damaged row, a bug) is logged and left for the next pass, and the others go on.
+pub async fn tick_once(db: &Db, clock: &Clock) -> Result<Tick, AppError> {
+    let now = clock.now();
+    let looks = db
+        .read(move |conn| {
+            Ok(live_relays(conn)?
+                .into_iter()
+                .map(|id| (id, due(conn, id, now).map(|(_, due)| due.is_empty())))
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    let mut tick = Tick::default();
+    for (id, nothing_due) in looks {
+        let stepped = match nothing_due {
+            Ok(true) => continue,
+            Ok(false) => {
+                let now = clock.now();
+                db.write(move |conn| step(conn, id, now)).await
+            }
+            Err(e) => Err(e),
+        };
+        match stepped {
+            Ok(report) => {
+                if !report.applied.is_empty() {
+                    tracing::info!(relay_id = id, applied = ?report.applied, "scheduler step");
+                }
+                tick.stepped.push((id, report));
+            }
+            Err(e) => {
+                tracing::error!(relay_id = id, error = %e, "scheduler step failed; the other relays go on");
+                tick.failed.push((id, e));
+            }
         }
-        out.push((id, report));
     }
-    Ok(out)
+    Ok(tick)
 }
 
 /// Ticks every `interval` until the process ends.

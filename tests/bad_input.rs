@@ -1865,3 +1865,101 @@ fn a_malformed_query_string_is_a_json_400() {
     assert_error(&res, 400, "bad_query");
     assert_unchanged(&app, Some(a.relay), &before);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Dates out of bounds, and the writes beside them
+// ---------------------------------------------------------------------------------------------
+
+/// Dates a relay may not name: past the end of 2100 (up to the largest the time type reads,
+/// whose four default days overflowed it) or before 2000.
+const OUT_OF_BOUNDS: [&str; 6] = [
+    "+262142-12-31T00:00:00Z",
+    "9999-12-31T23:59:59Z",
+    "2101-01-01T00:00:00Z",
+    "1999-12-31T23:59:59Z",
+    "0001-01-01T00:00:00Z",
+    "-0100-01-01T00:00:00Z",
+];
+
+#[test]
+fn a_date_before_2000_or_after_2100_is_refused_with_422_wherever_it_is_sent() {
+    let app = spawn_app();
+    let draft = app.create_relay(json!({}));
+    let before = fingerprint(&app, Some(draft));
+    let t = Some(app.token.as_str());
+    let round =
+        |from: &str, to: &str| json!([{ "name": "Dag 1", "starts_at": from, "ends_at": to }]);
+    let ok = t0().to_rfc3339();
+    for date in OUT_OF_BOUNDS {
+        let mut bodies = Vec::new();
+        for patch in [
+            json!({ "starts_at": date }),
+            json!({ "starts_at": ok, "rounds": round(&ok, date) }),
+            json!({ "starts_at": date, "rounds": round(date, "2101-06-01T00:00:00Z") }),
+            json!({ "starts_at": null, "rounds": round(date, &ok) }),
+        ] {
+            let mut body = relay_body();
+            for (k, v) in patch.as_object().unwrap() {
+                if v.is_null() {
+                    body.as_object_mut().unwrap().remove(k);
+                } else {
+                    body[k] = v.clone();
+                }
+            }
+            bodies.push(("POST", "/api/relays".to_string(), body));
+        }
+        let path = format!("/api/relays/{draft}");
+        bodies.push(("PATCH", path.clone(), json!({ "starts_at": date })));
+        bodies.push(("PATCH", path.clone(), json!({ "rounds": round(&ok, date) })));
+        bodies.push(("PATCH", path, json!({ "rounds": round(date, &ok) })));
+        for (method, path, body) in bodies {
+            let res = app.send(method, &path, t, &body);
+            assert_error_at(&format!("{method} {body}"), &res, 422, "invalid");
+        }
+    }
+    assert_unchanged(&app, Some(draft), &before);
+    assert_eq!(
+        app.get(&format!("/api/relays/{draft}"), t).body["starts_at"],
+        json!(t0())
+    );
+}
+
+#[test]
+fn a_request_with_an_out_of_bounds_date_fails_alone_and_the_writes_beside_it_commit() {
+    let app = spawn_app();
+    let t = Some(app.token.as_str());
+    // Bursts of 30 good creates with one out-of-bounds create among them, all at once, so the
+    // writer commits them in shared groups.
+    let (bursts, good) = (5, 30);
+    for burst in 0..bursts {
+        let gate = std::sync::Barrier::new(good + 1);
+        let results: Vec<(bool, Res)> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..=good)
+                .map(|i| {
+                    let gate = &gate;
+                    let app = &app;
+                    s.spawn(move || {
+                        let bad = i == good / 2;
+                        let mut body = relay_body();
+                        body["title"] = json!(format!("Stafet {burst}-{i}"));
+                        if bad {
+                            body["starts_at"] = json!(OUT_OF_BOUNDS[0]);
+                        }
+                        gate.wait();
+                        (bad, app.post("/api/relays", t, &body))
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (bad, res) in results {
+            if bad {
+                assert_error(&res, 422, "invalid");
+            } else {
+                assert_eq!(res.status, 201, "a neighbour failed: {}", res.text);
+            }
+        }
+    }
+    let relays = app.get("/api/relays", t).body;
+    assert_eq!(relays.as_array().unwrap().len(), bursts * good);
+}

@@ -44,7 +44,7 @@ const MAX_GROUP: usize = 256;
 /// [`writer_loop`]).
 trait Job: Send {
     /// Runs the request's work on `conn`; `isolated` puts it in its own savepoint. Returns
-    /// whether it succeeded.
+    /// whether it succeeded. A request that panicked fails with a 500 and is not run again.
     fn run(&mut self, conn: &mut DbConn, isolated: bool) -> bool;
     /// Tells the requester the outcome of its last run, or why the group's commit failed.
     fn complete(self: Box<Self>, commit: Result<(), String>);
@@ -53,6 +53,8 @@ trait Job: Send {
 struct Request<T, F> {
     work: F,
     outcome: Option<Result<T, AppError>>,
+    /// Set once the work has panicked: its outcome is a 500 from then on.
+    panicked: bool,
     reply: oneshot::Sender<Result<T, AppError>>,
 }
 
@@ -62,11 +64,30 @@ where
     T: Send,
 {
     fn run(&mut self, conn: &mut DbConn, isolated: bool) -> bool {
+        if self.panicked {
+            return false;
+        }
         let work = &mut self.work;
+        let mut panicked = false;
+        // A panic is caught right around the work, inside its savepoint when it has one, so the
+        // savepoint is rolled back as for an error and the panic stays this request's alone.
+        // (The work must not open transactions of its own: a panic inside one would leave it
+        // open.)
+        let mut attempt = |c: &mut DbConn| match catch_unwind(AssertUnwindSafe(|| work(c))) {
+            Ok(result) => result,
+            Err(payload) => {
+                panicked = true;
+                tracing::error!(
+                    panic = panic_message(payload.as_ref()),
+                    "a database write panicked; it fails alone"
+                );
+                Err(AppError::internal(anyhow::anyhow!("the request panicked")))
+            }
+        };
         let outcome = if isolated {
             let mut outcome = None;
             let savepoint = conn.transaction::<(), TxAbort, _>(|c| {
-                let result = work(c);
+                let result = attempt(c);
                 let failed = result.is_err();
                 outcome = Some(result);
                 if failed {
@@ -81,8 +102,9 @@ where
                     .unwrap_or_else(|| Err(AppError::internal(anyhow::anyhow!("no outcome")))),
             }
         } else {
-            work(conn)
+            attempt(conn)
         };
+        self.panicked = panicked;
         let ok = outcome.is_ok();
         self.outcome = Some(outcome);
         ok
@@ -98,6 +120,15 @@ where
         // The requester may have gone away (client disconnected); nothing to tell then.
         let _ = self.reply.send(result);
     }
+}
+
+/// The text a panic was raised with, for the log.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
 }
 
 /// How every connection is set up: PRAGMAs that SQLite keeps per connection.
@@ -255,6 +286,7 @@ impl Db {
         let job: Box<dyn Job> = Box::new(Request {
             work: f,
             outcome: None,
+            panicked: false,
             reply,
         });
         self.writer
@@ -305,10 +337,9 @@ diesel::define_sql_function! {
 
 /// How a group transaction ended early.
 enum GroupAbort {
-    /// A request failed after changing rows; the group must be replayed with savepoints.
+    /// A request failed (or panicked) after changing rows; the group must be replayed with
+    /// savepoints.
     Replay,
-    /// A request panicked; the whole group fails.
-    Panic,
     /// The database failed.
     Db(diesel::result::Error),
 }
@@ -333,10 +364,7 @@ fn run_group(
             } else {
                 diesel::select(total_changes()).get_result::<i64>(c)?
             };
-            let ok = catch_unwind(AssertUnwindSafe(|| job.run(c, isolated))).map_err(|_| {
-                tracing::error!("a database write panicked; its group is rolled back");
-                GroupAbort::Panic
-            })?;
+            let ok = job.run(c, isolated);
             if !ok && !isolated && diesel::select(total_changes()).get_result::<i64>(c)? != before {
                 return Err(GroupAbort::Replay);
             }
@@ -353,6 +381,8 @@ fn run_group(
 /// touches, which cost a quarter of the writer's time. A request that fails before writing
 /// (the usual case: the relay rules refuse it) needs no undo. One that fails after writing
 /// rolls the group back, and the group is run again with a savepoint around each request.
+/// A request that panics is failed the same way, alone, with a 500: its neighbours in the
+/// group commit, and it is not run again in the replay.
 fn writer_loop(
     mut conn: DbConn,
     rx: mpsc::Receiver<Box<dyn Job>>,
@@ -374,7 +404,6 @@ fn writer_loop(
         let commit = match result {
             Ok(()) => Ok(()),
             Err(GroupAbort::Db(e)) => Err(e.to_string()),
-            Err(GroupAbort::Panic) => Err("a request in the same transaction panicked".into()),
             Err(GroupAbort::Replay) => Err("replay failed".into()),
         };
         if let Err(e) = &commit {
@@ -576,20 +605,67 @@ pub(crate) mod tests {
         assert_eq!(staff(&db, "d@x.dk").await, 1);
     }
 
+    /// The status of each result: 200 for a success, else the error's.
+    fn statuses(results: &[Result<(), AppError>]) -> Vec<u16> {
+        results
+            .iter()
+            .map(|r| r.as_ref().map_or_else(|e| e.status().as_u16(), |()| 200))
+            .collect()
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_panicking_request_fails_its_group_and_the_writer_goes_on() {
+    async fn a_panicking_request_fails_alone_and_its_group_commits() {
         let (_dir, db) = open();
         let results = in_one_group(
             &db,
             vec![
                 Box::new(|c| Ok(add(c, "e@x.dk").map(|_| ())?)),
+                // Panics before writing anything.
                 Box::new(|_| panic!("a bug")),
+                Box::new(|c| Ok(add(c, "f@x.dk").map(|_| ())?)),
+                // Writes, then panics: its row must go, the others' stay.
+                Box::new(|c| {
+                    add(c, "g@x.dk")?;
+                    panic!("a bug after writing")
+                }),
+                Box::new(|c| Ok(add(c, "h@x.dk").map(|_| ())?)),
             ],
         )
         .await;
-        assert!(results.iter().all(Result::is_err));
-        assert_eq!(staff(&db, "e@x.dk").await, 0);
-        db.write(|c| Ok(add(c, "f@x.dk")?)).await.unwrap();
-        assert_eq!(staff(&db, "f@x.dk").await, 1);
+        assert_eq!(statuses(&results), [200, 500, 200, 500, 200]);
+        for (email, n) in [("e@x.dk", 1), ("f@x.dk", 1), ("g@x.dk", 0), ("h@x.dk", 1)] {
+            assert_eq!(staff(&db, email).await, n, "{email}");
+        }
+        db.write(|c| Ok(add(c, "i@x.dk")?)).await.unwrap();
+        assert_eq!(staff(&db, "i@x.dk").await, 1, "the writer goes on");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_request_panicking_in_its_own_savepoint_fails_alone() {
+        let (_dir, db) = open();
+        let results = in_one_group(
+            &db,
+            vec![
+                Box::new(|c| Ok(add(c, "j@x.dk").map(|_| ())?)),
+                // Fails after writing: the group is replayed with a savepoint per request...
+                Box::new(|c| {
+                    add(c, "k@x.dk")?;
+                    Err(AppError::validation("changed my mind"))
+                }),
+                // ...and this one panics inside its savepoint there.
+                Box::new(|c| {
+                    add(c, "l@x.dk")?;
+                    panic!("a bug after writing")
+                }),
+                Box::new(|c| Ok(add(c, "m@x.dk").map(|_| ())?)),
+            ],
+        )
+        .await;
+        assert_eq!(statuses(&results), [200, 422, 500, 200]);
+        for (email, n) in [("j@x.dk", 1), ("k@x.dk", 0), ("l@x.dk", 0), ("m@x.dk", 1)] {
+            assert_eq!(staff(&db, email).await, n, "{email}");
+        }
+        db.write(|c| Ok(add(c, "n@x.dk")?)).await.unwrap();
+        assert_eq!(staff(&db, "n@x.dk").await, 1, "the writer goes on");
     }
 }

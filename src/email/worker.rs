@@ -14,7 +14,7 @@ use std::time::Duration as StdDuration;
 
 use anyhow::Context as _;
 use base64::Engine as _;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
@@ -22,13 +22,14 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
+use tokio::sync::watch;
 
 use super::render::{self, EmailKind};
 use crate::clock::Clock;
 use crate::config::EmailSettings;
 use crate::db::events::Audience;
 use crate::db::models::OutboxRow;
-use crate::db::{Db, events, outbox, to_db};
+use crate::db::{Db, events, from_db, outbox, to_db};
 
 /// How emails leave.
 #[derive(Clone)]
@@ -272,11 +273,14 @@ const PASS: usize = 100;
 
 /// How long the worker lets commits gather after a busy pass (at least [`BUSY`] emails): one
 /// pass then sends what a burst of requests queued, instead of one pass (two writes) per
-/// commit. After a quiet pass the next one starts on the next commit.
+/// commit.
 const GATHER: StdDuration = StdDuration::from_millis(100);
 
 /// Emails in a pass that make it busy.
 const BUSY: usize = 20;
+
+/// How long the worker waits before trying again after the database failed it.
+const RETRY: StdDuration = StdDuration::from_secs(1);
 
 /// Sends the due emails once (at most [`PASS`]); returns how many it tried.
 pub async fn deliver_due(db: &Db, clock: &Clock, mailer: &Mailer) -> anyhow::Result<usize> {
@@ -286,6 +290,10 @@ pub async fn deliver_due(db: &Db, clock: &Clock, mailer: &Mailer) -> anyhow::Res
         .write(move |conn| Ok(outbox::claim_due(conn, to_db(now), lease, PASS as i64)?))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if due.is_empty() {
+        // Nothing to send: no files to flush, nothing to record.
+        return Ok(0);
+    }
     let tried = due.len();
     let mut relays = BTreeSet::new();
     let mut outcomes = Vec::with_capacity(due.len());
@@ -346,25 +354,77 @@ pub async fn deliver_due(db: &Db, clock: &Clock, mailer: &Mailer) -> anyhow::Res
     Ok(tried)
 }
 
-/// Runs the worker until the process ends: wakes on every commit and at least once a second.
-pub async fn run(db: Db, clock: Clock, mailer: Mailer) {
-    let mut commits = db.commits();
-    loop {
-        let tried = match deliver_due(&db, &clock, &mailer).await {
-            // A full pass: more are probably due.
-            Ok(PASS) => continue,
-            Ok(n) => n,
-            Err(e) => {
-                tracing::error!(error = format!("{e:#}"), "outbox worker");
-                0
+/// What wakes the outbox worker, kept in one place: a commit (it may have queued an email), or
+/// the clock reaching the earliest next attempt of a queued email (a retry after its backoff, or
+/// a lease that ran out). Another backend swaps the commit signal here for its own (a
+/// PostgreSQL notification, or a poll) and the worker stays as it is.
+struct Wake {
+    commits: watch::Receiver<u64>,
+    clock: Clock,
+}
+
+impl Wake {
+    fn new(db: &Db, clock: Clock) -> Self {
+        Self {
+            commits: db.commits(),
+            clock,
+        }
+    }
+
+    /// Takes note of every commit so far. Called before each look at the outbox: a commit
+    /// before it is in what the look reads, and one after it ends the next [`Wake::wait`].
+    fn seen(&mut self) {
+        self.commits.borrow_and_update();
+    }
+
+    /// Waits for a commit since [`Wake::seen`], or until `next` (clock time). False once the
+    /// database has stopped.
+    async fn wait(&mut self, next: Option<DateTime<Utc>>) -> bool {
+        let Self { commits, clock } = self;
+        let due = async {
+            match next {
+                Some(at) => clock.sleep_until(at).await,
+                None => std::future::pending().await,
             }
         };
         tokio::select! {
-            changed = commits.changed() => if changed.is_err() { return },
-            _ = tokio::time::sleep(StdDuration::from_secs(1)) => {}
+            changed = commits.changed() => changed.is_ok(),
+            () = due => true,
         }
-        if tried >= BUSY {
-            tokio::time::sleep(GATHER).await;
+    }
+}
+
+/// Runs the worker until the process ends. Each look at the outbox is one read of the earliest
+/// next attempt; only when an email is due does a pass claim, send and record (the writes).
+/// With nothing due the worker sleeps until [`Wake`] says otherwise, so an idle server stays
+/// idle: a pass of its own no longer wakes it for another.
+pub async fn run(db: Db, clock: Clock, mailer: Mailer) {
+    let mut wake = Wake::new(&db, clock.clone());
+    loop {
+        wake.seen();
+        let next = match db.read_now(|conn| Ok(outbox::next_attempt(conn)?)).await {
+            Ok(next) => next.map(from_db),
+            Err(e) => {
+                tracing::error!(error = %e, "outbox worker: reading the next attempt");
+                tokio::time::sleep(RETRY).await;
+                continue;
+            }
+        };
+        if next.is_none_or(|at| at > clock.now()) {
+            if !wake.wait(next).await {
+                return;
+            }
+            continue;
+        }
+        match deliver_due(&db, &clock, &mailer).await {
+            // A full pass: more are probably due.
+            Ok(PASS) => {}
+            Ok(n) if n >= BUSY => tokio::time::sleep(GATHER).await,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = format!("{e:#}"), "outbox worker");
+                tokio::time::sleep(RETRY).await;
+            }
         }
     }
 }

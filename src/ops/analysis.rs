@@ -261,7 +261,7 @@ pub fn cluster(
         .iter()
         .filter_map(|(q, t)| index.get(q).map(|&d| (d, *t)))
         .collect();
-    let free = rows.len() - pinned_docs.len();
+    let free = rows.len().saturating_sub(pinned_docs.len());
     let options = ClusterOptions {
         k: match k {
             Some(k) => KChoice::Fixed(k.max(1)),

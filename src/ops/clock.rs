@@ -17,9 +17,14 @@ pub struct StepReport {
     pub stranded: Vec<i64>,
 }
 
-/// Applies everything due at `now` in relay `relay_id`.
-pub fn step(conn: &mut DbConn, relay_id: i64, now: DateTime<Utc>) -> Result<StepReport, AppError> {
-    let mut relay = RelayRow::find(conn, relay_id)?;
+/// What the clock has made due at `now` in relay `relay_id`, with the relay as loaded. Read
+/// only: the scheduler looks first and writes only for a relay with something due.
+pub fn due(
+    conn: &mut DbConn,
+    relay_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(RelayRow, Vec<Due>), AppError> {
+    let relay = RelayRow::find(conn, relay_id)?;
     let rounds: Vec<_> = RoundRow::for_relay(conn, relay_id)?
         .iter()
         .map(RoundRow::to_round)
@@ -37,12 +42,18 @@ pub fn step(conn: &mut DbConn, relay_id: i64, now: DateTime<Utc>) -> Result<Step
         &ClockView {
             state: relay.state(),
             rounds: &rounds,
-            rounds_started: relay.rounds_started.max(0) as usize,
+            rounds_started: usize::try_from(relay.rounds_started).unwrap_or(0),
             settings: &settings,
             pending: &pending,
         },
         now,
     );
+    Ok((relay, due))
+}
+
+/// Applies everything due at `now` in relay `relay_id`.
+pub fn step(conn: &mut DbConn, relay_id: i64, now: DateTime<Utc>) -> Result<StepReport, AppError> {
+    let (mut relay, due) = due(conn, relay_id, now)?;
     let mut report = StepReport::default();
     for action in due {
         match action {

@@ -179,6 +179,9 @@ fn rounds_from_input(
     input: Option<Vec<RoundInput>>,
     language: &str,
 ) -> Result<Vec<Round>, AppError> {
+    if let Some(start) = starts_at {
+        rounds::check_date("starts_at", start)?;
+    }
     let rounds: Vec<Round> = match (input, starts_at) {
         (Some(rs), start) => {
             let rs: Vec<Round> = rs.into_iter().map(Round::from).collect();
@@ -191,7 +194,7 @@ fn rounds_from_input(
             }
             rs
         }
-        (None, Some(start)) => rounds::default_rounds(start, language),
+        (None, Some(start)) => rounds::default_rounds(start, language)?,
         (None, None) => return Err(AppError::validation("give starts_at or rounds")),
     };
     rounds::validate(&rounds)?;
@@ -331,7 +334,9 @@ pub fn patch(
         }
         (Some(_), _) => return refuse("rounds"),
         (None, Some(start)) => {
-            let shifted = rounds::shift_to_start(&current, start);
+            rounds::check_date("starts_at", start)?;
+            let shifted = rounds::shift_to_start(&current, start)?;
+            rounds::validate(&shifted)?;
             RoundRow::retime(conn, &round_rows, &shifted)?;
             round_rows = RoundRow::for_relay(conn, id)?;
         }
@@ -420,7 +425,7 @@ pub fn open_now(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> Result<RelayR
     ensure_enough_participants(conn, id)?;
     let rows = RoundRow::for_relay(conn, id)?;
     let current: Vec<Round> = rows.iter().map(RoundRow::to_round).collect();
-    RoundRow::retime(conn, &rows, &rounds::shift_to_start(&current, now))?;
+    RoundRow::retime(conn, &rows, &rounds::shift_to_start(&current, now)?)?;
     open(conn, relay, now)
 }
 

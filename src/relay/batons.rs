@@ -122,6 +122,20 @@ mod tests {
             }
         }
 
+        /// Stored counts and settings at the ends of their types: no overflow, same rules.
+        #[test]
+        fn baton_counts_never_overflow(
+            current in prop_oneof![Just(u32::MAX), any::<u32>()],
+            per in prop_oneof![Just(u32::MAX), any::<u32>()],
+            max in prop_oneof![Just(u32::MAX), any::<u32>()],
+        ) {
+            let s = settings(per, max);
+            let started = after_round_start(current, &s);
+            prop_assert!(started >= current && started <= current.max(max));
+            let answered = after_answer(current, &s);
+            prop_assert!(answered >= current && answered <= current.max(max));
+        }
+
         #[test]
         fn asking_removes_exactly_one_or_refuses(current in 0u32..u32::MAX) {
             match after_ask(current) {

@@ -92,6 +92,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::relay::arb::{any_instant, any_rounds};
 
     fn t(h: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2025, 3, 3, 8, 0, 0).unwrap() + Duration::hours(h)
@@ -99,7 +100,7 @@ mod tests {
 
     /// Four 24-hour rounds from t(0): the relay ends at t(96).
     fn four_days() -> Vec<Round> {
-        rounds::default_rounds(t(0), "da")
+        rounds::default_rounds(t(0), "da").unwrap()
     }
 
     fn pending(id: i64, delivered_h: i64, reminded: bool) -> PendingDelivery {
@@ -397,7 +398,45 @@ mod tests {
         reminders_this_delivery: u32,
     }
 
+    fn any_state() -> impl Strategy<Value = RelayState> {
+        prop_oneof![
+            Just(RelayState::Draft),
+            Just(RelayState::Scheduled),
+            Just(RelayState::Open),
+            Just(RelayState::Closed),
+        ]
+    }
+
     proptest! {
+        /// Whatever is stored (dates at the ends of time, the largest hours and counts), the
+        /// clock's rule answers without overflowing and names only rounds that exist.
+        #[test]
+        fn what_is_due_never_overflows_on_extreme_values(
+            state in any_state(),
+            rs in any_rounds(),
+            rounds_started in prop_oneof![Just(usize::MAX), any::<usize>(), 0usize..8],
+            reminder in prop_oneof![Just(u32::MAX), any::<u32>()],
+            reroute in prop_oneof![Just(u32::MAX), any::<u32>()],
+            pending in prop::collection::vec((any::<i64>(), any_instant(), any::<bool>()), 0..4),
+            now in any_instant(),
+        ) {
+            let s = RelaySettings {
+                reminder_after_hours: reminder,
+                reroute_after_hours: reroute,
+                ..RelaySettings::default()
+            };
+            let pending: Vec<PendingDelivery> = pending
+                .into_iter()
+                .map(|(question_id, delivered_at, reminded)| PendingDelivery { question_id, delivered_at, reminded })
+                .collect();
+            let view = ClockView { state, rounds: &rs, rounds_started, settings: &s, pending: &pending };
+            for d in due(&view, now) {
+                if let Due::StartRound(i) = d {
+                    prop_assert!(i < rs.len());
+                }
+            }
+        }
+
         #[test]
         fn a_scheduler_applying_what_is_due_sees_each_step_once_and_in_order(
             parts in prop::collection::vec((1i64..48, 0i64..24), 1..6),

@@ -4,6 +4,8 @@
 //! functions what is allowed or due, and store the outcome. That keeps every rule unit-testable and
 //! lets the scheduler replay a four-day relay in milliseconds.
 
+#[cfg(test)]
+mod arb;
 pub mod batons;
 pub mod deadlines;
 pub mod lifecycle;

@@ -601,6 +601,34 @@ mod tests {
             }
         }
 
+        /// Counts and limits at the ends of their types, any ids: a pick or a refusal, never
+        /// an overflow.
+        #[test]
+        fn pairing_never_overflows_on_extreme_counts(
+            cs in prop::collection::vec(
+                (any::<i64>(), any::<i64>(), any::<bool>(), any::<u32>(), any::<u32>(), any::<bool>()),
+                0..8,
+            ),
+            asker in (any::<i64>(), any::<i64>(), prop::option::of(any::<i64>())),
+            max_inbox in prop_oneof![Just(u32::MAX), any::<u32>()],
+            cross_group in any::<bool>(),
+            seed in any::<u64>(),
+            nonce in any::<u64>(),
+        ) {
+            let cs: Vec<Candidate> = cs
+                .into_iter()
+                .map(|(id, group_id, active, unanswered, received_total, received_from_asker)| Candidate {
+                    id, group_id, active, unanswered, received_total, received_from_asker,
+                })
+                .collect();
+            let a = Asker { id: asker.0, group_id: asker.1, last_asked_by: asker.2 };
+            let s = RelaySettings { max_inbox, cross_group, seed, ..RelaySettings::default() };
+            if let Ok(id) = auto_pick(&a, &cs, &s, nonce) {
+                let c = cs.iter().find(|c| c.id == id).unwrap();
+                prop_assert_eq!(check_eligible(&a, c, &s), Ok(()));
+            }
+        }
+
         #[test]
         fn candidate_order_does_not_change_the_pick(
             cs in arb_candidates(),

@@ -1,6 +1,8 @@
 //! Rounds: defaults, validation, shifting on early opening, and which round is current.
 
-use chrono::{DateTime, Duration, Utc};
+use std::ops::RangeInclusive;
+
+use chrono::{DateTime, Datelike as _, Duration, Utc};
 
 use super::types::{Round, RuleViolation};
 
@@ -9,10 +11,32 @@ pub const DEFAULT_ROUNDS: u32 = 4;
 /// Length of a default round.
 pub const DEFAULT_ROUND_HOURS: i64 = 24;
 
+/// The years a relay's dates may fall in: wide enough for any real relay, and so far inside
+/// what the time type holds that no date plus a round length or a setting's hours can
+/// overflow it.
+pub const YEARS: RangeInclusive<i32> = 2000..=2100;
+
+/// Checks that `t`, the date a request calls `what`, falls in [`YEARS`].
+pub fn check_date(what: &str, t: DateTime<Utc>) -> Result<(), RuleViolation> {
+    if YEARS.contains(&t.year()) {
+        Ok(())
+    } else {
+        Err(RuleViolation::Invalid(format!(
+            "{what} must fall in the years {} to {}",
+            YEARS.start(),
+            YEARS.end()
+        )))
+    }
+}
+
 /// Four consecutive 24-hour rounds from `starts_at`, named after the relay's language.
-pub fn default_rounds(starts_at: DateTime<Utc>, language: &str) -> Vec<Round> {
+pub fn default_rounds(
+    starts_at: DateTime<Utc>,
+    language: &str,
+) -> Result<Vec<Round>, RuleViolation> {
+    check_date("starts_at", starts_at)?;
     let word = if language == "da" { "Dag" } else { "Day" };
-    (0..DEFAULT_ROUNDS)
+    Ok((0..DEFAULT_ROUNDS)
         .map(|i| {
             let start = starts_at + Duration::hours(DEFAULT_ROUND_HOURS * i64::from(i));
             Round {
@@ -22,10 +46,11 @@ pub fn default_rounds(starts_at: DateTime<Utc>, language: &str) -> Vec<Round> {
                 prompt: None,
             }
         })
-        .collect()
+        .collect())
 }
 
-/// Checks that rounds exist, are named, are non-empty and follow each other without overlap.
+/// Checks that rounds exist, are named, are non-empty, follow each other without overlap and
+/// fall in [`YEARS`].
 pub fn validate(rounds: &[Round]) -> Result<(), RuleViolation> {
     if rounds.is_empty() {
         return Err(RuleViolation::Invalid(
@@ -54,6 +79,8 @@ pub fn validate(rounds: &[Round]) -> Result<(), RuleViolation> {
                 i + 1
             )));
         }
+        check_date(&format!("the start of round {}", i + 1), r.starts_at)?;
+        check_date(&format!("the end of round {}", i + 1), r.ends_at)?;
         if r.ends_at <= r.starts_at {
             return Err(RuleViolation::Invalid(format!(
                 "round {} must end after it starts",
@@ -72,17 +99,25 @@ pub fn validate(rounds: &[Round]) -> Result<(), RuleViolation> {
 }
 
 /// Moves every round by the same amount so that round 1 starts at `now`; lengths and gaps stay.
-pub fn shift_to_start(rounds: &[Round], now: DateTime<Utc>) -> Vec<Round> {
+/// Fails, rather than overflowing, when a moved round would leave what the time type holds;
+/// [`validate`] then holds the moved rounds to [`YEARS`].
+pub fn shift_to_start(rounds: &[Round], now: DateTime<Utc>) -> Result<Vec<Round>, RuleViolation> {
     let Some(first) = rounds.first() else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
-    let delta = now - first.starts_at;
+    let delta = now.signed_duration_since(first.starts_at);
+    let moved = |t: DateTime<Utc>| {
+        t.checked_add_signed(delta)
+            .ok_or_else(|| RuleViolation::Invalid("the rounds cannot be moved that far".into()))
+    };
     rounds
         .iter()
-        .map(|r| Round {
-            starts_at: r.starts_at + delta,
-            ends_at: r.ends_at + delta,
-            ..r.clone()
+        .map(|r| {
+            Ok(Round {
+                starts_at: moved(r.starts_at)?,
+                ends_at: moved(r.ends_at)?,
+                ..r.clone()
+            })
         })
         .collect()
 }
@@ -111,6 +146,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::relay::arb::{any_instant, any_rounds};
 
     fn t(h: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2025, 3, 3, 8, 0, 0).unwrap() + Duration::hours(h)
@@ -134,7 +170,7 @@ mod tests {
 
     #[test]
     fn default_rounds_are_four_consecutive_days_from_the_start() {
-        let rs = default_rounds(t(0), "en");
+        let rs = default_rounds(t(0), "en").unwrap();
         assert_eq!(rs.len(), 4);
         for (i, r) in rs.iter().enumerate() {
             let i = i as i64;
@@ -150,10 +186,36 @@ mod tests {
     #[test]
     fn default_rounds_are_named_in_danish_for_a_danish_relay() {
         let names: Vec<String> = default_rounds(t(0), "da")
+            .unwrap()
             .into_iter()
             .map(|r| r.name)
             .collect();
         assert_eq!(names, ["Dag 1", "Dag 2", "Dag 3", "Dag 4"]);
+    }
+
+    #[test]
+    fn dates_must_fall_in_the_years_2000_to_2100() {
+        let at = |y, mo, d, h, mi, s| Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap();
+        assert_eq!(check_date("starts_at", at(2000, 1, 1, 0, 0, 0)), Ok(()));
+        assert_eq!(
+            check_date("starts_at", at(2100, 12, 31, 23, 59, 59)),
+            Ok(())
+        );
+        assert_eq!(
+            check_date("starts_at", at(1999, 12, 31, 23, 59, 59)),
+            Err(RuleViolation::Invalid(
+                "starts_at must fall in the years 2000 to 2100".into()
+            ))
+        );
+        assert!(check_date("starts_at", at(2101, 1, 1, 0, 0, 0)).is_err());
+        // The largest instant the type holds: four days later would overflow it.
+        assert!(default_rounds(DateTime::<Utc>::MAX_UTC, "da").is_err());
+        // Four days from the last minute allowed end past the allowed years.
+        let late = default_rounds(at(2100, 12, 31, 23, 59, 0), "da").unwrap();
+        assert_eq!(
+            invalid(&late),
+            "the end of round 1 must fall in the years 2000 to 2100"
+        );
     }
 
     #[test]
@@ -255,7 +317,7 @@ mod tests {
     fn shifting_moves_round_one_to_now_and_keeps_lengths_gaps_names_and_prompts() {
         let mut rs = vec![round("Dag 1", 10, 18), round("Dag 2", 30, 31)];
         rs[1].prompt = Some("Hvad nu?".into());
-        let shifted = shift_to_start(&rs, t(2));
+        let shifted = shift_to_start(&rs, t(2)).unwrap();
         assert_eq!(
             shifted,
             vec![
@@ -271,12 +333,12 @@ mod tests {
     #[test]
     fn shifting_can_move_rounds_later_too() {
         let rs = vec![round("Dag 1", 0, 1)];
-        assert_eq!(shift_to_start(&rs, t(5)), vec![round("Dag 1", 5, 6)]);
+        assert_eq!(shift_to_start(&rs, t(5)), Ok(vec![round("Dag 1", 5, 6)]));
     }
 
     #[test]
     fn shifting_no_rounds_gives_no_rounds() {
-        assert_eq!(shift_to_start(&[], t(0)), Vec::<Round>::new());
+        assert_eq!(shift_to_start(&[], t(0)), Ok(Vec::new()));
     }
 
     #[test]
@@ -342,13 +404,56 @@ mod tests {
 
     proptest! {
         #[test]
+        fn default_rounds_never_overflow_and_start_only_in_the_allowed_years(
+            start in any_instant(),
+            danish in any::<bool>(),
+        ) {
+            match default_rounds(start, if danish { "da" } else { "en" }) {
+                Ok(rs) => {
+                    prop_assert!(YEARS.contains(&start.year()));
+                    prop_assert_eq!(rs[0].starts_at, start);
+                    // Four days from the last days of the allowed years end past them.
+                    let end = relay_end(&rs).unwrap();
+                    prop_assert_eq!(validate(&rs).is_ok(), YEARS.contains(&end.year()));
+                }
+                Err(e) => {
+                    prop_assert!(!YEARS.contains(&start.year()));
+                    prop_assert!(e.is_input_error());
+                }
+            }
+        }
+
+        #[test]
+        fn validated_rounds_lie_in_the_allowed_years(rs in any_rounds()) {
+            if validate(&rs).is_ok() {
+                for r in &rs {
+                    prop_assert!(YEARS.contains(&r.starts_at.year()), "{:?}", r);
+                    prop_assert!(YEARS.contains(&r.ends_at.year()), "{:?}", r);
+                }
+            }
+        }
+
+        #[test]
+        fn shifting_never_overflows_and_always_works_within_the_allowed_years(
+            rs in any_rounds(),
+            now in any_instant(),
+        ) {
+            let shifted = shift_to_start(&rs, now);
+            // Valid rounds moved to an allowed start stay far inside what the time type holds.
+            if validate(&rs).is_ok() && YEARS.contains(&now.year()) {
+                prop_assert_eq!(shifted.map(|s| s.len()), Ok(rs.len()));
+            }
+            let _ = (current(&rs, now), latest_started(&rs, now), relay_end(&rs));
+        }
+
+        #[test]
         fn shift_to_start_preserves_lengths_and_gaps(
             rs in arb_rounds(),
             now_min in -1_000_000i64..1_000_000,
         ) {
             prop_assert_eq!(validate(&rs), Ok(()));
             let now = t(0) + Duration::minutes(now_min);
-            let shifted = shift_to_start(&rs, now);
+            let shifted = shift_to_start(&rs, now).unwrap();
             prop_assert_eq!(shifted.len(), rs.len());
             prop_assert_eq!(shifted[0].starts_at, now);
             for (a, b) in rs.iter().zip(&shifted) {
@@ -364,7 +469,7 @@ mod tests {
             }
             prop_assert_eq!(validate(&shifted), Ok(()));
             // Shifting again to the same moment changes nothing.
-            prop_assert_eq!(shift_to_start(&shifted, now), shifted);
+            prop_assert_eq!(shift_to_start(&shifted, now), Ok(shifted));
         }
 
         #[test]
