@@ -92,9 +92,39 @@ mod tests {
 
     use super::Assets;
 
+    /// Past these a script stops being one screen's worth of code one can read in a sitting.
+    const MAX_LINES: usize = 400;
+    const MAX_LINE_CHARS: usize = 100;
+
     fn asset(path: &str) -> String {
         let file = Assets::get(path).unwrap_or_else(|| panic!("frontend/{path} is missing"));
         String::from_utf8(file.data.into_owned()).expect("UTF-8")
+    }
+
+    #[test]
+    fn every_script_module_is_short_and_has_short_lines() {
+        let mut scripts = 0;
+        let mut over = Vec::new();
+        for path in Assets::iter().filter(|p| p.ends_with(".js")) {
+            scripts += 1;
+            let text = asset(&path);
+            let lines = text.lines().count();
+            if lines > MAX_LINES {
+                over.push(format!("{path}: {lines} lines"));
+            }
+            for (i, line) in text.lines().enumerate() {
+                let chars = line.chars().count();
+                if chars > MAX_LINE_CHARS {
+                    over.push(format!("{path}:{}: {chars} characters", i + 1));
+                }
+            }
+        }
+        assert!(scripts >= 3, "found only {scripts} scripts under frontend/");
+        assert!(
+            over.is_empty(),
+            "over {MAX_LINES} lines or {MAX_LINE_CHARS} characters a line:\n{}",
+            over.join("\n")
+        );
     }
 
     /// The arguments of every call to `callee` in `src`, split at top-level commas; mentions in
