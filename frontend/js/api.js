@@ -41,7 +41,9 @@ export async function api(method, path, body, { contentType } = {}) {
     try { data = JSON.parse(text); } catch { data = null; }
   }
   if (!res.ok) {
-    const err = data && data.error ? data.error : { code: 'http_' + res.status, message: res.statusText };
+    const err = data && data.error
+      ? data.error
+      : { code: 'http_' + res.status, message: res.statusText };
     throw new ApiError(res.status, err.code, err.message);
   }
   return data;

@@ -13,7 +13,9 @@ export function h(tag, attrs = {}, ...children) {
     if (key === 'class') el.className = value;
     else if (key === 'text') el.textContent = value;
     else if (key === 'dataset') Object.assign(el.dataset, value);
-    else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
+    else if (key.startsWith('on') && typeof value === 'function') {
+      el.addEventListener(key.slice(2), value);
+    }
     else if (key === 'value') el.value = value;
     else if (value === true) el.setAttribute(key, '');
     else el.setAttribute(key, String(value));
@@ -43,23 +45,23 @@ export function para(text, cls = 'text') {
 
 /** A date and time in `timeZone`, in the page's language. */
 export function formatTime(iso, lang, timeZone) {
-  if (!iso) return '';
-  const opts = { dateStyle: 'full', timeStyle: 'short' };
-  try {
-    return new Intl.DateTimeFormat(lang === 'da' ? 'da-DK' : 'en-GB', { ...opts, timeZone }).format(new Date(iso));
-  } catch {
-    return new Intl.DateTimeFormat(lang === 'da' ? 'da-DK' : 'en-GB', opts).format(new Date(iso));
-  }
+  return dateText(iso, lang, timeZone, { dateStyle: 'full', timeStyle: 'short' });
 }
 
 /** A short time of day or date, for lists. */
 export function shortTime(iso, lang, timeZone) {
+  return dateText(iso, lang, timeZone,
+    { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+}
+
+function dateText(iso, lang, timeZone, opts) {
   if (!iso) return '';
-  const opts = { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' };
+  const locale = lang === 'da' ? 'da-DK' : 'en-GB';
   try {
-    return new Intl.DateTimeFormat(lang === 'da' ? 'da-DK' : 'en-GB', { ...opts, timeZone }).format(new Date(iso));
+    return new Intl.DateTimeFormat(locale, { ...opts, timeZone }).format(new Date(iso));
   } catch {
-    return new Intl.DateTimeFormat(lang === 'da' ? 'da-DK' : 'en-GB', opts).format(new Date(iso));
+    // A zone this browser does not know: the browser's own zone rather than nothing.
+    return new Intl.DateTimeFormat(locale, opts).format(new Date(iso));
   }
 }
 

@@ -3,10 +3,7 @@
 
 import { api, ApiError } from './api.js';
 import { h, replace } from './dom.js';
-
-function field(label, input) {
-  return h('div', { class: 'field' }, h('label', { for: input.id, text: label }), input);
-}
+import { errorText, field } from './forms.js';
 
 /**
  * Makes sure a staff user is signed in, then calls `ready(user)`. `main` holds the login form
@@ -18,7 +15,11 @@ export async function signIn({ main, whoami, ready, message }) {
     showUser(whoami, me.user, () => signIn({ main, whoami, ready }));
     ready(me.user);
   } catch (e) {
-    showLogin({ main, whoami, ready, message: message || (e instanceof ApiError && e.status === 403 ? 'Log ind med en medarbejderkonto.' : '') });
+    const staffOnly = e instanceof ApiError && e.status === 403;
+    showLogin({
+      main, whoami, ready,
+      message: message || (staffOnly ? 'Log ind med en medarbejderkonto.' : ''),
+    });
   }
 }
 
@@ -34,8 +35,12 @@ function showUser(whoami, user, after) {
 
 function showLogin({ main, whoami, ready, message }) {
   replace(whoami);
-  const email = h('input', { id: 'login-email', type: 'email', autocomplete: 'username', required: true });
-  const password = h('input', { id: 'login-password', type: 'password', autocomplete: 'current-password', required: true });
+  const email = h('input', {
+    id: 'login-email', type: 'email', autocomplete: 'username', required: true,
+  });
+  const password = h('input', {
+    id: 'login-password', type: 'password', autocomplete: 'current-password', required: true,
+  });
   const out = h('p', { class: 'form-error', role: 'alert', hidden: !message, text: message || '' });
   const button = h('button', { type: 'submit', text: 'Log ind' });
   const form = h('form', { class: 'card', 'aria-labelledby': 'login-title' },
@@ -49,11 +54,12 @@ function showLogin({ main, whoami, ready, message }) {
     button.disabled = true;
     out.hidden = true;
     try {
-      const res = await api('POST', '/api/auth/login', { email: email.value.trim(), password: password.value });
+      const res = await api('POST', '/api/auth/login',
+        { email: email.value.trim(), password: password.value });
       showUser(whoami, res.user, () => signIn({ main, whoami, ready }));
       ready(res.user);
     } catch (err) {
-      out.textContent = err.code === 'network' ? 'Ingen forbindelse til serveren.' : err.message;
+      out.textContent = errorText(err);
       out.hidden = false;
     } finally {
       button.disabled = false;

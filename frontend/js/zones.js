@@ -7,7 +7,8 @@ function offsetMinutes(date, timeZone) {
     hour: '2-digit', minute: '2-digit', second: '2-digit',
   }).formatToParts(date);
   const get = (type) => Number(parts.find((p) => p.type === type).value);
-  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'),
+    get('hour'), get('minute'), get('second'));
   return Math.round((asUtc - date.getTime()) / 60000);
 }
 

@@ -78,6 +78,12 @@ test('a whole relay runs in the browser: console, two participants, live updates
   assert.equal(await console_.locator('tbody tr').count(), 2);
   assert.deepEqual(await accessibility(console_, 'console-participants'), []);
   await screenshot(console_, 'console-participants');
+  // Importing a known person unchanged reports nothing done, and nothing else. (While the relay
+  // is a draft no email goes out, so no live update redraws the form under the test's hands.)
+  await console_.getByLabel('Indsæt CSV').fill('name,email,group,title,organisation\nAnne Andersen,anne@kommune.dk,Kommune,Kommunaldirektør,Aarhus Kommune');
+  await console_.getByRole('button', { name: 'Importér' }).click();
+  await console_.locator('#import-report').getByText('0 oprettet, 0 opdateret, 0 afvist.').waitFor();
+  assert.equal(await console_.locator('#import-report').innerText(), '0 oprettet, 0 opdateret, 0 afvist.');
 
   // Open now, confirming the dialog.
   console_.once('dialog', (d) => d.accept());
@@ -139,6 +145,13 @@ test('a whole relay runs in the browser: console, two participants, live updates
   const activity = await console_.locator('#activity').innerText();
   assert.match(activity, /Et spørgsmål blev stillet/);
   assert.doesNotMatch(activity, /borgernes perspektiv/);
+  // Every event shown has its label from the console's list, none falls back to its raw kind.
+  const { labels, shown } = await console_.evaluate(async () => ({
+    labels: Object.values((await import('/static/js/console/labels.js')).EVENT_LABELS),
+    shown: [...document.querySelectorAll('#activity li')].map((li) => li.lastChild.textContent),
+  }));
+  assert.ok(shown.length >= 3, `activity: ${shown.join(' | ')}`);
+  for (const label of shown) assert.ok(labels.includes(label), `no label for "${label}"`);
   assert.deepEqual(await accessibility(console_, 'console-dashboard'), []);
   await screenshot(console_, 'console-dashboard');
   await console_.getByRole('tab', { name: 'Strandede spørgsmål' }).click();

@@ -84,3 +84,184 @@ async fn serve(req: HttpRequest, path: &str) -> Result<HttpResponse, AppError> {
         res.body(file.data.into_owned())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use super::Assets;
+
+    /// Past these a script stops being one screen's worth of code one can read in a sitting.
+    const MAX_LINES: usize = 400;
+    const MAX_LINE_CHARS: usize = 100;
+
+    fn asset(path: &str) -> String {
+        let file = Assets::get(path).unwrap_or_else(|| panic!("frontend/{path} is missing"));
+        String::from_utf8(file.data.into_owned()).expect("UTF-8")
+    }
+
+    #[test]
+    fn every_script_module_is_short_and_has_short_lines() {
+        let mut scripts = 0;
+        let mut over = Vec::new();
+        for path in Assets::iter().filter(|p| p.ends_with(".js")) {
+            scripts += 1;
+            let text = asset(&path);
+            let lines = text.lines().count();
+            if lines > MAX_LINES {
+                over.push(format!("{path}: {lines} lines"));
+            }
+            for (i, line) in text.lines().enumerate() {
+                let chars = line.chars().count();
+                if chars > MAX_LINE_CHARS {
+                    over.push(format!("{path}:{}: {chars} characters", i + 1));
+                }
+            }
+        }
+        assert!(scripts >= 3, "found only {scripts} scripts under frontend/");
+        assert!(
+            over.is_empty(),
+            "over {MAX_LINES} lines or {MAX_LINE_CHARS} characters a line:\n{}",
+            over.join("\n")
+        );
+    }
+
+    /// The arguments of every call to `callee` in `src`, split at top-level commas; mentions in
+    /// comments and strings are not calls.
+    fn calls<'a>(src: &'a str, callee: &str) -> Vec<Vec<&'a str>> {
+        let mut found = Vec::new();
+        for (at, _) in src.match_indices(callee) {
+            let line = &src[src[..at].rfind('\n').map_or(0, |n| n + 1)..at];
+            if line.ends_with('"') || line.contains("//") {
+                continue;
+            }
+            let start = at + callee.len();
+            let (mut depth, mut in_str, mut escaped, mut from) = (0, false, false, start);
+            let mut args = Vec::new();
+            for (i, c) in src[start..].char_indices().map(|(i, c)| (start + i, c)) {
+                match c {
+                    _ if escaped => escaped = false,
+                    '\\' if in_str => escaped = true,
+                    '"' => in_str = !in_str,
+                    _ if in_str => {}
+                    '(' | '[' | '{' => depth += 1,
+                    ')' if depth == 0 => {
+                        args.push(src[from..i].trim());
+                        break;
+                    }
+                    ')' | ']' | '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        args.push(src[from..i].trim());
+                        from = i + 1;
+                    }
+                    _ => {}
+                }
+            }
+            args.retain(|a| !a.is_empty());
+            found.push(args);
+        }
+        found
+    }
+
+    /// Every event kind the server appends to a relay's staff feed, read from the calls that
+    /// append events (`notify::event` and `events::append`, audience third, kind fourth).
+    fn staff_event_kinds() -> BTreeSet<String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![root];
+        let mut kinds = BTreeSet::new();
+        let mut sites = 0;
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let src = std::fs::read_to_string(&path).unwrap();
+            for args in ["notify::event(", "events::append("]
+                .iter()
+                .flat_map(|callee| calls(&src, callee))
+            {
+                let site = format!("{}: ({})", path.display(), args.join(", "));
+                // `notify::event` hands its caller's kind on to `events::append`.
+                if path.ends_with("ops/notify.rs") && args.get(3) == Some(&"kind") {
+                    continue;
+                }
+                let (Some(audience), Some(kind)) = (args.get(2), args.get(3)) else {
+                    panic!("cannot read the audience and kind of {site}");
+                };
+                let Some(kind) = kind.strip_prefix('"').and_then(|k| k.strip_suffix('"')) else {
+                    panic!(
+                        "the event kind is not a literal, so the console's labels cannot be checked: {site}"
+                    );
+                };
+                sites += 1;
+                match *audience {
+                    "Audience::Staff" => {
+                        kinds.insert(kind.to_string());
+                    }
+                    a if a.starts_with("Audience::Participant(") => {}
+                    _ => panic!("cannot tell the audience of {site}"),
+                }
+            }
+        }
+        assert!(sites >= 10, "found only {sites} places that append events");
+        kinds
+    }
+
+    /// The text of `script` between `open` and the next `close`.
+    fn between<'a>(script: &'a str, open: &str, close: &str) -> &'a str {
+        script
+            .split_once(open)
+            .and_then(|(_, rest)| rest.split_once(close))
+            .unwrap_or_else(|| panic!("no `{open}` … `{close}`"))
+            .0
+    }
+
+    /// The keys of `export const NAME = {` … `};` in a script, one `key: 'label',` a line.
+    fn object_keys(script: &str, name: &str) -> BTreeSet<String> {
+        let body = between(script, &format!("export const {name} = {{"), "};");
+        let keys: BTreeSet<String> = body
+            .lines()
+            .filter_map(|l| l.trim().split_once(':'))
+            .map(|(k, _)| k.trim().to_string())
+            .collect();
+        assert!(!keys.is_empty(), "{name} is empty");
+        keys
+    }
+
+    /// The strings in `export const NAME = new Set([` … `]);`.
+    fn set_items(script: &str, name: &str) -> BTreeSet<String> {
+        between(script, &format!("export const {name} = new Set(["), "]);")
+            .split(',')
+            .map(|s| s.trim().trim_matches('\'').to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn the_console_names_exactly_the_event_kinds_the_staff_feed_sends() {
+        let labels_js = asset("js/console/labels.js");
+        let labelled = object_keys(&labels_js, "EVENT_LABELS");
+        let quiet = set_items(&labels_js, "QUIET_EVENTS");
+        let sent = staff_event_kinds();
+        assert!(
+            labelled.is_disjoint(&quiet),
+            "labelled and quiet: {:?}",
+            labelled.intersection(&quiet).collect::<Vec<_>>()
+        );
+        let shown: BTreeSet<String> = labelled.union(&quiet).cloned().collect();
+        assert_eq!(
+            shown.difference(&sent).collect::<Vec<_>>(),
+            Vec::<&String>::new(),
+            "labels for kinds the staff feed never sends"
+        );
+        assert_eq!(
+            sent.difference(&shown).collect::<Vec<_>>(),
+            Vec::<&String>::new(),
+            "kinds the staff feed sends without a label"
+        );
+    }
+}
