@@ -41,19 +41,25 @@ export async function showRelay({ main, user, id, tab, reload }) {
     panel);
 
   const draw = DRAW[current];
-  const redraw = debounce(
-    () => draw(relay, panel, user).catch((e) => toast(errorText(e), 'error')), 200);
+  // A live update must not wipe what the facilitator is doing: a half-pasted import or a
+  // reroute being chosen stays until they are done. Asked again when the delayed redraw runs,
+  // since they may have started in between.
+  const busyHere = () => {
+    const csv = document.getElementById('import-csv');
+    return current !== 'dashboard'
+      && (panel.contains(document.activeElement) || Boolean(csv && csv.value.trim()));
+  };
+  const redraw = debounce(() => {
+    if (busyHere()) return;
+    draw(relay, panel, user).catch((e) => toast(errorText(e), 'error'));
+  }, 200);
   await draw(relay, panel, user);
   if (!isFacilitator) return null;
   return live({
     query: `relay=${id}`,
     onEvent: (ev) => {
       if (current === 'dashboard') addActivity(ev, relay);
-      // A live update must not wipe what the facilitator is doing: a half-pasted import or a
-      // reroute being chosen stays until they are done.
-      const csv = document.getElementById('import-csv');
-      const busyHere = panel.contains(document.activeElement) || (csv && csv.value.trim());
-      if (current === 'dashboard' || !busyHere) redraw();
+      if (!busyHere()) redraw();
     },
     onStatus: () => {},
   });
