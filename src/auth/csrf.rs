@@ -39,16 +39,15 @@ pub fn matches(session_secret: &str, presented: &str) -> bool {
         .into()
 }
 
-/// Whether a request was sent by a page of another site, from what the browser said about it:
-/// `Sec-Fetch-Site` (only `same-origin`, or `none` for what the user did themselves, pass) and
-/// `Origin` (`null` or a host other than `own_hosts` fails). A request with neither header
-/// is not a browser's cross-site request: old browsers send `Origin` on every POST, and other
-/// clients have no ambient cookies to abuse.
+/// Whether a request was sent by a page of another site, from what the browser said about it.
+/// `Sec-Fetch-Site` decides when sent (every current browser sends it, and a page cannot set
+/// it): only `same-origin`, or `none` for what the user did themselves, pass. Older browsers are
+/// judged by `Origin`: `null` or a host other than `own_hosts` fails. A request with neither
+/// header is not a browser's cross-site request (browsers send `Origin` on every POST), and other
+/// clients have no ambient cookies to abuse. This is the rule of Go's `CrossOriginProtection`.
 pub fn is_cross_site(origin: Option<&str>, fetch_site: Option<&str>, own_hosts: &[&str]) -> bool {
-    if let Some(site) = fetch_site
-        && !matches!(site.trim(), "same-origin" | "none")
-    {
-        return true;
+    if let Some(site) = fetch_site {
+        return !matches!(site.trim(), "same-origin" | "none");
     }
     origin.is_some_and(|o| {
         authority(o.trim())
@@ -125,12 +124,9 @@ mod tests {
             None,
             OWN
         ));
-        // A same-origin claim does not excuse a foreign Origin, nor the reverse.
-        assert!(is_cross_site(
-            Some("https://evil.example"),
-            Some("same-origin"),
-            OWN
-        ));
+        // Where the browser says where the request comes from, that decides: a form posted
+        // from a page under `Referrer-Policy: no-referrer` carries `Origin: null`.
+        assert!(!is_cross_site(Some("null"), Some("same-origin"), OWN));
         assert!(is_cross_site(
             Some("https://stafet.example.dk"),
             Some("cross-site"),

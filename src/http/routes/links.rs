@@ -26,7 +26,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// A minimal page in the relay's language; every dynamic text is escaped.
+/// A minimal page in the relay's language; every dynamic text is escaped. Its referrer policy
+/// is `same-origin` (the only requests it makes are to us): under `no-referrer` a browser
+/// without `Sec-Fetch-Site` would post the Continue form with `Origin: null`, which
+/// [`csrf::refuse_cross_site`] must take for another site.
 fn page(status: StatusCode, lang: &str, title: &str, body_html: &str) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
@@ -34,7 +37,7 @@ fn page(status: StatusCode, lang: &str, title: &str, body_html: &str) -> HttpRes
         .body(format!(
             "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<meta name=\"referrer\" content=\"no-referrer\">\
+<meta name=\"referrer\" content=\"same-origin\">\
 <title>{title}</title><link rel=\"stylesheet\" href=\"/static/stafet.css\"></head>\
 <body><main class=\"card\">{body_html}</main></body></html>",
             title = HtmlEscape(title),
