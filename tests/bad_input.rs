@@ -1963,3 +1963,177 @@ fn a_request_with_an_out_of_bounds_date_fails_alone_and_the_writes_beside_it_com
     let relays = app.get("/api/relays", t).body;
     assert_eq!(relays.as_array().unwrap().len(), bursts * good);
 }
+
+// Invisible characters, and a CSV quote left open
+// ---------------------------------------------------------------------------------------------
+
+/// Texts that show nothing, or nine characters padded out with characters that show nothing.
+fn invisible_texts() -> Vec<String> {
+    vec![
+        "\u{200B}".repeat(20),
+        "\u{00A0}".repeat(20),
+        "\u{202E}\u{2066}\u{200F}\u{2069}".repeat(5),
+        "\u{FEFF}\u{2060}\u{00AD}\u{200D}".repeat(5),
+        "\u{3000}\u{2800}\u{3164}\u{200B} \n".repeat(5),
+        "\u{0007}\u{001B}".repeat(10),
+        "Hvorfor??\u{200B}\u{200B}\u{200B}".to_string(),
+        "Hvo\u{200B}rfor\u{2060}?\u{00AD}?\u{FEFF}".to_string(),
+        format!("\u{00A0}\u{200B}Hvorfor??{}", "\u{200B}\u{00A0}".repeat(10)),
+    ]
+}
+
+#[test]
+fn a_question_or_answer_of_invisible_characters_is_refused_and_changes_nothing() {
+    let app = spawn_app();
+    let a = relay_with_question(&app, json!({ "batons_per_round": 2, "max_batons": 2 }));
+    let answer = format!("/api/me/questions/{}/answer", a.qid);
+    let before = fingerprint(&app, Some(a.relay));
+    for text in invisible_texts() {
+        let res = app.post(
+            "/api/me/questions",
+            Some(&a.asker().token),
+            &json!({ "text": text }),
+        );
+        assert_error_at(&format!("question {text:?}"), &res, 422, "text_length");
+        let res = app.post(
+            &answer,
+            Some(&a.recipient().token),
+            &json!({ "text": text }),
+        );
+        assert_error_at(&format!("answer {text:?}"), &res, 422, "text_length");
+    }
+    // Ten letters under thousands of combining marks are not a ten-character question.
+    let zalgo = format!("Hvorfor?!?{}", "\u{0301}".repeat(2_001));
+    let res = app.post(
+        "/api/me/questions",
+        Some(&a.asker().token),
+        &json!({ "text": zalgo }),
+    );
+    assert_error(&res, 422, "text_length");
+    assert_unchanged(&app, Some(a.relay), &before);
+    assert_eq!(inbox_status(&app, a.recipient(), a.qid), "pending");
+    assert_eq!(batons(&app, a.asker()), 1, "refused questions use no baton");
+
+    // What is kept is what shows, without the controls that could make it read otherwise.
+    let res = app.post(
+        "/api/me/questions",
+        Some(&a.asker().token),
+        &json!({ "text": "\u{200B}\u{00A0}Hvem godkender \u{202E}fdp.exe\u{202C}?\u{200B}" }),
+    );
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(res.body["text"], "Hvem godkender fdp.exe?");
+}
+
+#[test]
+fn every_bounded_text_counts_visible_characters() {
+    let app = spawn_app();
+    let blank = "\u{200B}\u{00A0}\u{2060}\u{202E}\u{3164}";
+    // Relay fields, on create and on patch.
+    let before = fingerprint(&app, None);
+    for field in ["title", "topic"] {
+        let mut body = relay_body();
+        body[field] = json!(blank);
+        let res = app.post("/api/relays", Some(&app.token), &body);
+        assert_error_at(field, &res, 422, "validation_failed");
+    }
+    // Round names.
+    let mut body = relay_body();
+    body["rounds"] =
+        json!([{ "name": blank, "starts_at": t0(), "ends_at": t0() + Duration::days(1) }]);
+    let res = app.post("/api/relays", Some(&app.token), &body);
+    assert_error_at("round name", &res, 422, "invalid");
+    assert_unchanged(&app, None, &before);
+
+    let relay = app.create_relay(json!({}));
+    let before = fingerprint(&app, Some(relay));
+    let res = app.patch(
+        &format!("/api/relays/{relay}"),
+        Some(&app.token),
+        &json!({ "title": blank }),
+    );
+    assert_error_at("patched title", &res, 422, "validation_failed");
+    // Theme labels.
+    let res = app.post(
+        &format!("/api/relays/{relay}/themes"),
+        Some(&app.token),
+        &json!({ "label": blank }),
+    );
+    assert_error_at("theme label", &res, 422, "validation_failed");
+    assert_unchanged(&app, Some(relay), &before);
+
+    // Participants' names and groups; an email with a hidden character is no address.
+    let res = app.post(
+        &format!("/api/relays/{relay}/participants"),
+        Some(&app.token),
+        &json!([
+            { "name": blank, "email": "a@kommune.dk", "group": "Kommune" },
+            { "name": "Bo Berg", "email": "bo@kommune.dk", "group": blank },
+            { "name": "Cai Cold", "email": "cai\u{200B}@kommune.dk", "group": "Kommune" },
+            { "name": "\u{202E}Dan Dahl\u{200B}", "email": "dan@kommune.dk", "group": "Stat",
+              "title": blank, "organisation": " Styrelsen\u{00A0}" },
+        ]),
+    );
+    assert_eq!(res.status, 200, "{}", res.text);
+    let bad = rejected(&res);
+    let lines: Vec<i64> = bad.iter().map(|(l, _)| *l).collect();
+    assert_eq!(lines, vec![1, 2, 3], "{}", res.text);
+    assert!(bad[0].1.contains("name"), "{:?}", bad[0]);
+    assert!(bad[1].1.contains("group"), "{:?}", bad[1]);
+    assert!(bad[2].1.contains("email"), "{:?}", bad[2]);
+    let list = participants(&app, relay);
+    assert_eq!(emails_of(&list), vec!["dan@kommune.dk"]);
+    assert_eq!(list[0]["name"], "Dan Dahl");
+    assert_eq!(list[0]["title"], Value::Null);
+    assert_eq!(list[0]["organisation"], "Styrelsen");
+}
+
+#[test]
+fn a_csv_with_an_unterminated_quote_reports_the_line_and_the_lines_it_swallowed() {
+    let app = spawn_app();
+    // The quote opens in the last column: the row itself would pass, and take the rest along.
+    let relay = app.create_relay(json!({}));
+    let csv = "name,email,group,title,organisation\n\
+Mette Kjær,mette@vesthavn.dk,Kommune,Direktør,Vesthavn Kommune\n\
+Lars Bech,lars@skovbjerg.dk,Kommune,Direktør,\"Skovbjerg Kommune\n\
+Hanne Lund,hanne@velfaerd.dk,Stat,Direktør,Styrelsen\n\
+\n\
+Karen Storm,karen@arbejdsmiljo.dk,Stat,Direktør,Arbejdstilsynet\n";
+    let res = post_csv(&app, relay, csv);
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["created"], 1, "{}", res.text);
+    let bad = rejected(&res);
+    let lines: Vec<i64> = bad.iter().map(|(l, _)| *l).collect();
+    assert_eq!(
+        lines,
+        vec![3, 4, 6],
+        "the row and each line it swallowed: {}",
+        res.text
+    );
+    assert!(bad[0].1.contains("quote"), "{:?}", bad[0]);
+    assert!(bad[0].1.contains("never closed"), "{:?}", bad[0]);
+    for (_, reason) in &bad[1..] {
+        assert!(reason.contains("line 3"), "{reason}");
+    }
+    assert_eq!(
+        emails_of(&participants(&app, relay)),
+        vec!["mette@vesthavn.dk"],
+        "the good row before the quote is kept"
+    );
+
+    // In the middle of a row, and in a file ending without a line break.
+    let relay = app.create_relay(json!({}));
+    let csv = "name,email,group\nMette Kjær,mette@vesthavn.dk,Kommune\n\"Lars Bech,lars@skovbjerg.dk,Kommune\nHanne Lund,hanne@velfaerd.dk,Stat";
+    let res = post_csv(&app, relay, csv);
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["created"], 1, "{}", res.text);
+    let lines: Vec<i64> = rejected(&res).iter().map(|(l, _)| *l).collect();
+    assert_eq!(lines, vec![3, 4], "{}", res.text);
+
+    // A quoted field that closes, even across a line break, is no such thing.
+    let relay = app.create_relay(json!({}));
+    let csv = "name,email,group,organisation\n\"Storm, Karen\",karen@arbejdsmiljo.dk,Stat,\"Styrelsen for\nArbejdsmiljø\"\nMette Kjær,mette@vesthavn.dk,Kommune,";
+    let res = post_csv(&app, relay, csv);
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["created"], 2, "{}", res.text);
+    assert!(rejected(&res).is_empty(), "{}", res.text);
+}

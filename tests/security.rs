@@ -8,7 +8,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, Utc};
-use common::{Res, TestApp, spawn_app, spawn_app_with, t0, unknown_token};
+use common::{
+    CookieJar, PARTICIPANT_COOKIE, PARTICIPANT_CSRF_COOKIE, Res, STAFF_COOKIE, STAFF_CSRF_COOKIE,
+    TestApp, spawn_app, spawn_app_with, t0, unknown_token,
+};
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------------------------
@@ -50,8 +53,8 @@ fn cookie_value(res: &Res, name: &str) -> Option<String> {
     Some(value.to_string())
 }
 
-fn session_header(secret: &str) -> String {
-    format!("stafet_session={secret}")
+fn session_header(cookie: &str, secret: &str) -> String {
+    format!("{cookie}={secret}")
 }
 
 /// Logs in; returns (session secret, csrf token).
@@ -62,7 +65,7 @@ fn login(app: &TestApp, email: &str, password: &str) -> (String, String) {
         &json!({ "email": email, "password": password }),
     );
     assert_eq!(res.status, 200, "{}", res.text);
-    let secret = cookie_value(&res, "stafet_session").expect("session cookie");
+    let secret = cookie_value(&res, STAFF_COOKIE).expect("session cookie");
     let csrf = res.body["csrf_token"]
         .as_str()
         .expect("csrf_token")
@@ -70,16 +73,17 @@ fn login(app: &TestApp, email: &str, password: &str) -> (String, String) {
     (secret, csrf)
 }
 
-/// A JSON request authenticated by cookie, with an optional CSRF header.
-fn cookie_send(
+/// A JSON request authenticated by the session cookie `cookie`, with an optional CSRF header.
+fn cookie_send_in(
     app: &TestApp,
+    cookie: &str,
     method: &str,
     path: &str,
     secret: &str,
     csrf: Option<&str>,
     body: &Value,
 ) -> Res {
-    let cookie = session_header(secret);
+    let cookie = session_header(cookie, secret);
     let mut headers: Vec<(&str, &str)> = vec![("Cookie", cookie.as_str())];
     if let Some(c) = csrf {
         headers.push(("X-CSRF-Token", c));
@@ -94,9 +98,27 @@ fn cookie_send(
     )
 }
 
-fn cookie_get(app: &TestApp, path: &str, secret: &str) -> Res {
-    let cookie = session_header(secret);
+/// [`cookie_send_in`] the staff cookie.
+fn cookie_send(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    secret: &str,
+    csrf: Option<&str>,
+    body: &Value,
+) -> Res {
+    cookie_send_in(app, STAFF_COOKIE, method, path, secret, csrf, body)
+}
+
+/// A GET authenticated by the session cookie `cookie`.
+fn cookie_get_in(app: &TestApp, cookie: &str, path: &str, secret: &str) -> Res {
+    let cookie = session_header(cookie, secret);
     app.get_with(path, &[("Cookie", cookie.as_str())])
+}
+
+/// [`cookie_get_in`] the staff cookie.
+fn cookie_get(app: &TestApp, path: &str, secret: &str) -> Res {
+    cookie_get_in(app, STAFF_COOKIE, path, secret)
 }
 
 /// Any route: GET without a body, other methods with a JSON body.
@@ -252,7 +274,7 @@ fn login_with_the_right_password_sets_an_httponly_strict_session_cookie() {
         &json!({ "email": app.facilitator_email, "password": app.facilitator_password }),
     );
     assert_eq!(res.status, 200, "{}", res.text);
-    let cookie = set_cookie(&res, "stafet_session").expect("a stafet_session cookie");
+    let cookie = set_cookie(&res, STAFF_COOKIE).expect("a staff session cookie");
     let attrs: Vec<String> = cookie
         .split(';')
         .map(|a| a.trim().to_ascii_lowercase())
@@ -262,15 +284,15 @@ fn login_with_the_right_password_sets_an_httponly_strict_session_cookie() {
     assert!(attrs.iter().any(|a| a == "path=/"), "{cookie}");
     let csrf = res.body["csrf_token"].as_str().expect("csrf_token");
     assert!(!csrf.is_empty());
-    assert_eq!(cookie_value(&res, "stafet_csrf").as_deref(), Some(csrf));
+    assert_eq!(cookie_value(&res, STAFF_CSRF_COOKIE).as_deref(), Some(csrf));
     assert_ne!(
-        cookie_value(&res, "stafet_session").unwrap(),
+        cookie_value(&res, STAFF_COOKIE).unwrap(),
         csrf,
         "the CSRF token is not the session secret"
     );
     assert!(
         !res.text
-            .contains(&cookie_value(&res, "stafet_session").unwrap()),
+            .contains(&cookie_value(&res, STAFF_COOKIE).unwrap()),
         "the session secret is only in the HttpOnly cookie, never in the body"
     );
 }
@@ -292,8 +314,8 @@ fn a_wrong_password_and_an_unknown_email_get_the_same_401() {
     assert_eq!(unknown.status, 401, "{}", unknown.text);
     assert_eq!(wrong.code(), "unauthorized");
     assert_eq!(wrong.text, unknown.text, "no hint which accounts exist");
-    assert!(set_cookie(&wrong, "stafet_session").is_none());
-    assert!(set_cookie(&unknown, "stafet_session").is_none());
+    assert!(set_cookie(&wrong, STAFF_COOKIE).is_none());
+    assert!(set_cookie(&unknown, STAFF_COOKIE).is_none());
     // An empty password never works.
     let empty = app.post(
         "/api/auth/login",
@@ -327,7 +349,7 @@ fn link_api_and_session_secrets_are_never_stored_in_the_clear() {
     let (_, cli_token) = parse_user_add(&out);
     let (staff_session, _) = login(&app, &app.facilitator_email, &app.facilitator_password);
     let redeemed = redeem(&app, &people[0].token);
-    let participant_session = cookie_value(&redeemed, "stafet_session").unwrap();
+    let participant_session = cookie_value(&redeemed, PARTICIPANT_COOKIE).unwrap();
     // Every email sent so far, and its link.
     let mut secrets: Vec<String> = app.emails().iter().filter_map(|e| e.link_token()).collect();
     assert!(secrets.len() >= 3);
@@ -578,9 +600,9 @@ fn logout_ends_the_session_and_the_old_cookie_gets_401() {
         &json!({}),
     );
     assert!(res.status == 204 || res.status == 200, "{}", res.text);
-    let cleared = set_cookie(&res, "stafet_session").expect("the cookie is cleared");
+    let cleared = set_cookie(&res, STAFF_COOKIE).expect("the cookie is cleared");
     assert!(
-        cleared.starts_with("stafet_session=;")
+        cleared.starts_with(&format!("{STAFF_COOKIE}=;"))
             || cleared.to_ascii_lowercase().contains("max-age=0"),
         "{cleared}"
     );
@@ -642,7 +664,7 @@ fn the_fourth_login_attempt_in_a_minute_from_one_address_is_rate_limited() {
     );
     assert_eq!(res.status, 429, "{}", res.text);
     assert_eq!(res.code(), "rate_limited");
-    assert!(set_cookie(&res, "stafet_session").is_none());
+    assert!(set_cookie(&res, STAFF_COOKIE).is_none());
     assert_security_headers("429", &res);
 }
 
@@ -664,7 +686,7 @@ fn repeated_bad_magic_links_are_rate_limited() {
     // Redeeming is limited by the same budget.
     let res = redeem(&app, &well_formed_unknown);
     assert_eq!(res.status, 429);
-    assert!(set_cookie(&res, "stafet_session").is_none());
+    assert!(set_cookie(&res, PARTICIPANT_COOKIE).is_none());
 }
 
 #[test]
@@ -912,19 +934,23 @@ fn a_participant_cookie_session_is_refused_on_staff_routes() {
     let app = spawn_app();
     let f = fixture(&app);
     let redeemed = redeem(&app, &f.participant_token);
-    let secret = cookie_value(&redeemed, "stafet_session").unwrap();
-    let csrf = cookie_get(&app, "/api/me", &secret).body["csrf_token"]
+    let secret = cookie_value(&redeemed, PARTICIPANT_COOKIE).unwrap();
+    let csrf = cookie_get_in(&app, PARTICIPANT_COOKIE, "/api/me", &secret).body["csrf_token"]
         .as_str()
         .unwrap()
         .to_string();
     let before = settled_snapshot(&app);
-    for (method, path, body, _) in staff_routes(&f) {
-        let res = if method == "GET" {
-            cookie_get(&app, &path, &secret)
-        } else {
-            cookie_send(&app, method, &path, &secret, Some(&csrf), &body)
-        };
-        assert_eq!(res.status, 403, "{method} {path}: {}", res.text);
+    // Staff routes do not read the participant cookie: no credentials. The participant's
+    // secret put into the staff cookie is a participant's all the same.
+    for (cookie, status) in [(PARTICIPANT_COOKIE, 401), (STAFF_COOKIE, 403)] {
+        for (method, path, body, _) in staff_routes(&f) {
+            let res = if method == "GET" {
+                cookie_get_in(&app, cookie, &path, &secret)
+            } else {
+                cookie_send_in(&app, cookie, method, &path, &secret, Some(&csrf), &body)
+            };
+            assert_eq!(res.status, status, "{cookie} {method} {path}: {}", res.text);
+        }
     }
     assert_eq!(app.snapshot(), before);
 }
@@ -1060,13 +1086,17 @@ fn staff_tokens_and_sessions_are_refused_on_participant_routes() {
             assert_eq!(res.code(), "forbidden");
         }
     }
-    for (method, path, body) in participant_routes(f.qid) {
-        let res = if method == "GET" {
-            cookie_get(&app, &path, &secret)
-        } else {
-            cookie_send(&app, method, &path, &secret, Some(&csrf), &body)
-        };
-        assert_eq!(res.status, 403, "cookie {method} {path}: {}", res.text);
+    // Participant routes do not read the staff cookie; a staff secret in the participant
+    // cookie is staff's all the same.
+    for (cookie, status) in [(STAFF_COOKIE, 401), (PARTICIPANT_COOKIE, 403)] {
+        for (method, path, body) in participant_routes(f.qid) {
+            let res = if method == "GET" {
+                cookie_get_in(&app, cookie, &path, &secret)
+            } else {
+                cookie_send_in(&app, cookie, method, &path, &secret, Some(&csrf), &body)
+            };
+            assert_eq!(res.status, status, "{cookie} {method} {path}: {}", res.text);
+        }
     }
     assert_eq!(app.snapshot(), before);
 }
@@ -1089,8 +1119,8 @@ fn the_websocket_refuses_no_credentials_analysts_participants_of_nothing_and_oth
         &[("Origin", "https://evil.example")],
     );
     assert_eq!(res.status, 403, "{}", res.text);
-    let session = cookie_value(&redeem(&app, link), "stafet_session").unwrap();
-    let cookie = session_header(&session);
+    let session = cookie_value(&redeem(&app, link), PARTICIPANT_COOKIE).unwrap();
+    let cookie = session_header(PARTICIPANT_COOKIE, &session);
     let res = app.get_with(
         "/ws",
         &[
@@ -1235,7 +1265,7 @@ fn get_on_a_magic_link_shows_a_continue_form_and_changes_nothing() {
             "{}",
             res.text
         );
-        assert!(set_cookie(&res, "stafet_session").is_none(), "no session");
+        assert!(set_cookie(&res, PARTICIPANT_COOKIE).is_none(), "no session");
         assert!(res.header("set-cookie").is_none());
         assert!(
             res.header("cache-control")
@@ -1263,15 +1293,15 @@ fn posting_a_magic_link_starts_a_cookie_session_that_needs_the_csrf_token_to_wri
     let res = redeem(&app, token);
     assert_eq!(res.status, 303, "{}", res.text);
     assert_eq!(res.header("location"), Some("/app"));
-    let cookie = set_cookie(&res, "stafet_session").expect("session cookie");
+    let cookie = set_cookie(&res, PARTICIPANT_COOKIE).expect("session cookie");
     let lower = cookie.to_ascii_lowercase();
     assert!(lower.contains("httponly"), "{cookie}");
     assert!(lower.contains("samesite=strict"), "{cookie}");
-    let secret = cookie_value(&res, "stafet_session").unwrap();
+    let secret = cookie_value(&res, PARTICIPANT_COOKIE).unwrap();
     assert_ne!(&secret, token, "the cookie is a new secret, not the link");
     assert_eq!(app.count("credentials"), before + 1);
 
-    let me = cookie_get(&app, "/api/me", &secret);
+    let me = cookie_get_in(&app, PARTICIPANT_COOKIE, "/api/me", &secret);
     assert_eq!(me.status, 200, "{}", me.text);
     assert_eq!(me.body["participant"]["id"], people[0].id);
     let csrf = me.body["csrf_token"]
@@ -1279,13 +1309,21 @@ fn posting_a_magic_link_starts_a_cookie_session_that_needs_the_csrf_token_to_wri
         .expect("csrf_token")
         .to_string();
     assert_eq!(
-        cookie_value(&res, "stafet_csrf").as_deref(),
+        cookie_value(&res, PARTICIPANT_CSRF_COOKIE).as_deref(),
         Some(csrf.as_str())
     );
 
     let question = json!({ "text": "Hvordan skaber du ro til fordybelse?" });
     let snap = settled_snapshot(&app);
-    let res = cookie_send(&app, "POST", "/api/me/questions", &secret, None, &question);
+    let res = cookie_send_in(
+        &app,
+        PARTICIPANT_COOKIE,
+        "POST",
+        "/api/me/questions",
+        &secret,
+        None,
+        &question,
+    );
     assert_eq!(res.status, 403, "{}", res.text);
     assert_eq!(res.code(), "csrf");
     // The CSRF token of the link secret (what a bearer client would get) is not this session's.
@@ -1294,8 +1332,9 @@ fn posting_a_magic_link_starts_a_cookie_session_that_needs_the_csrf_token_to_wri
         .unwrap()
         .to_string();
     assert_ne!(other_csrf, csrf);
-    let res = cookie_send(
+    let res = cookie_send_in(
         &app,
+        PARTICIPANT_COOKIE,
         "POST",
         "/api/me/questions",
         &secret,
@@ -1305,8 +1344,9 @@ fn posting_a_magic_link_starts_a_cookie_session_that_needs_the_csrf_token_to_wri
     assert_eq!(res.status, 403, "{}", res.text);
     assert_eq!(app.snapshot(), snap, "refused writes change nothing");
 
-    let res = cookie_send(
+    let res = cookie_send_in(
         &app,
+        PARTICIPANT_COOKIE,
         "POST",
         "/api/me/questions",
         &secret,
@@ -1316,7 +1356,7 @@ fn posting_a_magic_link_starts_a_cookie_session_that_needs_the_csrf_token_to_wri
     assert_eq!(res.status, 201, "{}", res.text);
     // The events feed reads with the cookie as well.
     assert_eq!(
-        cookie_get(&app, "/api/me/events?since=0", &secret).status,
+        cookie_get_in(&app, PARTICIPANT_COOKIE, "/api/me/events?since=0", &secret).status,
         200
     );
 }
@@ -1326,7 +1366,7 @@ fn a_suspended_participants_link_shows_a_clear_403_page() {
     let app = spawn_app();
     let (relay, people) = app.open_relay(3, json!({}));
     let p = &people[1];
-    let session = cookie_value(&redeem(&app, &p.token), "stafet_session").unwrap();
+    let session = cookie_value(&redeem(&app, &p.token), PARTICIPANT_COOKIE).unwrap();
     let res = app.post(
         &format!("/api/relays/{relay}/participants/{}/suspend", p.id),
         Some(&app.token),
@@ -1353,14 +1393,14 @@ fn a_suspended_participants_link_shows_a_clear_403_page() {
 
     let res = redeem(&app, &p.token);
     assert_eq!(res.status, 403, "{}", res.text);
-    assert!(set_cookie(&res, "stafet_session").is_none());
+    assert!(set_cookie(&res, PARTICIPANT_COOKIE).is_none());
     assert_eq!(
         app.snapshot(),
         before,
         "no session for a suspended participant"
     );
     // An existing cookie session stops too.
-    let me = cookie_get(&app, "/api/me", &session);
+    let me = cookie_get_in(&app, PARTICIPANT_COOKIE, "/api/me", &session);
     assert_eq!(me.status, 403);
     assert_eq!(me.code(), "suspended");
 }
@@ -1400,7 +1440,7 @@ fn a_bad_link_shows_an_html_error_page_never_a_stack_trace() {
         assert_no_internals(bad, &res.text);
         let posted = redeem(&app, bad);
         assert_eq!(posted.status, 401, "{bad}: {}", posted.text);
-        assert!(set_cookie(&posted, "stafet_session").is_none());
+        assert!(set_cookie(&posted, PARTICIPANT_COOKIE).is_none());
         assert_no_internals(bad, &posted.text);
     }
     assert_eq!(app.snapshot(), before);
@@ -1784,4 +1824,315 @@ fn the_real_server_never_logs_a_link_or_bearer_token() {
     }
     // Not even a recognisable piece of one.
     assert!(!log.contains(&link[..16]), "{log}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Login CSRF, and staff and participant sessions side by side in one browser
+// ---------------------------------------------------------------------------------------------
+
+/// What a page on another site makes a browser send with its POST: that site's `Origin` (or
+/// `null` from a sandboxed frame or a redirect), or the browser's own `Sec-Fetch-Site` verdict.
+const CROSS_SITE: [(&str, &str); 4] = [
+    ("Origin", "https://evil.example"),
+    ("Origin", "null"),
+    ("Sec-Fetch-Site", "cross-site"),
+    ("Sec-Fetch-Site", "same-site"),
+];
+
+/// POST /p/{token} with extra headers, as a browser's form submission.
+fn redeem_with(app: &TestApp, token: &str, headers: &[(&str, &str)]) -> Res {
+    app.send_raw(
+        "POST",
+        &format!("/p/{token}"),
+        None,
+        "application/x-www-form-urlencoded",
+        b"",
+        headers,
+    )
+}
+
+/// The status of a websocket handshake to `/ws?{query}` that sends `cookie` (101: it opened).
+fn ws_handshake(app: &TestApp, query: &str, cookie: &str) -> u16 {
+    use tungstenite::client::IntoClientRequest as _;
+    let url = format!("{}/ws?{query}", app.base.replace("http://", "ws://"));
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut()
+        .insert("Cookie", cookie.parse().expect("a cookie header"));
+    match tungstenite::connect(req) {
+        Ok((mut ws, resp)) => {
+            let _ = ws.close(None);
+            resp.status().as_u16()
+        }
+        Err(tungstenite::Error::Http(resp)) => resp.status().as_u16(),
+        Err(e) => panic!("websocket handshake failed: {e}"),
+    }
+}
+
+#[test]
+fn a_magic_link_posted_from_another_site_is_refused_and_starts_no_session() {
+    let app = spawn_app();
+    let (_, people) = app.open_relay(2, json!({}));
+    let token = &people[0].token;
+    let before = settled_snapshot(&app);
+    for header in CROSS_SITE {
+        let res = redeem_with(&app, token, &[header]);
+        assert_eq!(res.status, 403, "{header:?}: {}", res.text);
+        assert!(
+            res.header("content-type")
+                .unwrap_or("")
+                .starts_with("text/html"),
+            "{header:?}"
+        );
+        assert!(
+            res.text.contains("Open the link from your email"),
+            "a clear page: {}",
+            res.text
+        );
+        assert!(
+            res.header("set-cookie").is_none(),
+            "{header:?} set a cookie"
+        );
+        assert_no_internals("cross-site redemption", &res.text);
+    }
+    assert_eq!(
+        app.snapshot(),
+        before,
+        "no credential row was created, nothing else changed"
+    );
+    // The Continue page's own POST works: as an older browser sends it, and as Chromium does
+    // from a page whose referrer policy was `no-referrer` (`Origin: null`).
+    let own = app.base.clone();
+    let res = redeem_with(&app, token, &[("Origin", own.as_str())]);
+    assert_eq!(res.status, 303, "{}", res.text);
+    assert_eq!(app.count("credentials"), before_credentials(&before) + 1);
+    let res = redeem_with(
+        &app,
+        token,
+        &[("Origin", "null"), ("Sec-Fetch-Site", "same-origin")],
+    );
+    assert_eq!(res.status, 303, "{}", res.text);
+    assert!(cookie_value(&res, PARTICIPANT_COOKIE).is_some());
+    assert_eq!(app.count("credentials"), before_credentials(&before) + 2);
+}
+
+fn before_credentials(snapshot: &[(String, i64)]) -> i64 {
+    snapshot
+        .iter()
+        .find(|(t, _)| t == "credentials")
+        .map(|(_, n)| *n)
+        .unwrap()
+}
+
+#[test]
+fn a_login_posted_from_another_site_is_refused_and_starts_no_session() {
+    let app = spawn_app();
+    let body =
+        json!({ "email": app.facilitator_email, "password": app.facilitator_password }).to_string();
+    let login_with = |headers: &[(&str, &str)]| {
+        app.send_raw(
+            "POST",
+            "/api/auth/login",
+            None,
+            "application/json",
+            body.as_bytes(),
+            headers,
+        )
+    };
+    let before = settled_snapshot(&app);
+    for header in CROSS_SITE {
+        let res = login_with(&[header]);
+        assert_eq!(res.status, 403, "{header:?}: {}", res.text);
+        assert_eq!(res.code(), "cross_site", "{header:?}");
+        assert!(
+            res.header("set-cookie").is_none(),
+            "{header:?} set a cookie"
+        );
+        assert!(res.body.get("csrf_token").is_none());
+    }
+    assert_eq!(app.snapshot(), before, "no session row was created");
+    let own = app.base.clone();
+    let res = login_with(&[("Origin", own.as_str()), ("Sec-Fetch-Site", "same-origin")]);
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert!(cookie_value(&res, STAFF_COOKIE).is_some());
+    assert_eq!(app.count("credentials"), before_credentials(&before) + 1);
+}
+
+#[test]
+fn a_cookie_write_sent_from_another_site_is_refused_even_with_the_right_token() {
+    let app = spawn_app();
+    let (secret, csrf) = login(&app, &app.facilitator_email, &app.facilitator_password);
+    let cookie = session_header(STAFF_COOKIE, &secret);
+    let body = relay_body("Fra en anden side").to_string();
+    let before = settled_snapshot(&app);
+    for header in CROSS_SITE {
+        let res = app.send_raw(
+            "POST",
+            "/api/relays",
+            None,
+            "application/json",
+            body.as_bytes(),
+            &[("Cookie", cookie.as_str()), ("X-CSRF-Token", &csrf), header],
+        );
+        assert_eq!(res.status, 403, "{header:?}: {}", res.text);
+        assert_eq!(res.code(), "cross_site");
+    }
+    assert_eq!(app.snapshot(), before);
+}
+
+/// A browser with a facilitator signed in, who then continues from a participant's link.
+struct BothSessions {
+    jar: CookieJar,
+    staff_csrf: String,
+    participant_csrf: String,
+}
+
+fn both_sessions(app: &TestApp, link: &str) -> BothSessions {
+    let mut jar = CookieJar::default();
+    let login = app.post(
+        "/api/auth/login",
+        None,
+        &json!({ "email": app.facilitator_email, "password": app.facilitator_password }),
+    );
+    assert_eq!(login.status, 200, "{}", login.text);
+    jar.store(&login);
+    let cookie = jar.header();
+    let redeemed = redeem_with(app, link, &[("Cookie", cookie.as_str())]);
+    assert_eq!(redeemed.status, 303, "{}", redeemed.text);
+    jar.store(&redeemed);
+    let cookie = jar.header();
+    let me = app.get_with("/api/me", &[("Cookie", cookie.as_str())]);
+    assert_eq!(me.status, 200, "{}", me.text);
+    BothSessions {
+        staff_csrf: login.body["csrf_token"].as_str().unwrap().to_string(),
+        participant_csrf: me.body["csrf_token"].as_str().unwrap().to_string(),
+        jar,
+    }
+}
+
+#[test]
+fn a_staff_user_who_redeems_a_participant_link_stays_signed_in_as_staff() {
+    let app = spawn_app();
+    let (relay, people) = app.open_relay(3, json!({}));
+    let b = both_sessions(&app, &people[0].token);
+    let cookie = b.jar.header();
+    let with_jar = [("Cookie", cookie.as_str())];
+
+    // Staff at the staff API, the participant at /api/me.
+    let relays = app.get_with("/api/relays", &with_jar);
+    assert_eq!(relays.status, 200, "still staff: {}", relays.text);
+    assert!(
+        relays
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == relay),
+        "{}",
+        relays.text
+    );
+    let whoami = app.get_with("/api/auth/me", &with_jar);
+    assert_eq!(whoami.status, 200, "{}", whoami.text);
+    assert_eq!(whoami.body["user"]["email"], app.facilitator_email);
+    let me = app.get_with("/api/me", &with_jar);
+    assert_eq!(me.body["participant"]["id"], people[0].id, "{}", me.text);
+    assert_eq!(
+        b.jar.names(),
+        vec![
+            PARTICIPANT_COOKIE,
+            PARTICIPANT_CSRF_COOKIE,
+            STAFF_COOKIE,
+            STAFF_CSRF_COOKIE
+        ],
+        "the browser holds both sessions"
+    );
+
+    // Each session writes with its own token, and only its own.
+    let write = |path: &str, csrf: &str, body: &Value| {
+        let headers = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf)];
+        app.send_raw(
+            "POST",
+            path,
+            None,
+            "application/json",
+            body.to_string().as_bytes(),
+            &headers,
+        )
+    };
+    let question = json!({ "text": "Hvad gør du, når to gode hensyn støder sammen?" });
+    let snap = settled_snapshot(&app);
+    let res = write("/api/me/questions", &b.staff_csrf, &question);
+    assert_eq!(res.code(), "csrf", "{}", res.text);
+    let res = write(
+        "/api/relays",
+        &b.participant_csrf,
+        &relay_body("Forkert token"),
+    );
+    assert_eq!(res.code(), "csrf", "{}", res.text);
+    assert_eq!(app.snapshot(), snap);
+    let res = write("/api/me/questions", &b.participant_csrf, &question);
+    assert_eq!(res.status, 201, "{}", res.text);
+    let res = write("/api/relays", &b.staff_csrf, &relay_body("To sessioner"));
+    assert_eq!(res.status, 201, "{}", res.text);
+
+    // The websocket reads the staff cookie for a relay's staff feed, the participant cookie
+    // otherwise.
+    assert_eq!(ws_handshake(&app, &format!("relay={relay}"), &cookie), 101);
+    assert_eq!(ws_handshake(&app, "since=0", &cookie), 101);
+    let staff_only = session_header(STAFF_COOKIE, b.jar.get(STAFF_COOKIE).unwrap());
+    let participant_only =
+        session_header(PARTICIPANT_COOKIE, b.jar.get(PARTICIPANT_COOKIE).unwrap());
+    assert_eq!(
+        ws_handshake(&app, &format!("relay={relay}"), &staff_only),
+        101
+    );
+    assert_eq!(ws_handshake(&app, "since=0", &staff_only), 401);
+    assert_eq!(
+        ws_handshake(&app, &format!("relay={relay}"), &participant_only),
+        401
+    );
+    assert_eq!(ws_handshake(&app, "since=0", &participant_only), 101);
+}
+
+#[test]
+fn logging_staff_out_leaves_the_participant_session_in_the_same_browser() {
+    let app = spawn_app();
+    let (_, people) = app.open_relay(2, json!({}));
+    let mut b = both_sessions(&app, &people[1].token);
+    let cookie = b.jar.header();
+    let res = app.send_raw(
+        "POST",
+        "/api/auth/logout",
+        None,
+        "application/json",
+        b"{}",
+        &[("Cookie", cookie.as_str()), ("X-CSRF-Token", &b.staff_csrf)],
+    );
+    assert_eq!(res.status, 204, "{}", res.text);
+    assert!(set_cookie(&res, PARTICIPANT_COOKIE).is_none());
+    assert!(set_cookie(&res, PARTICIPANT_CSRF_COOKIE).is_none());
+    b.jar.store(&res);
+    assert_eq!(
+        b.jar.names(),
+        vec![PARTICIPANT_COOKIE, PARTICIPANT_CSRF_COOKIE]
+    );
+    let cookie = b.jar.header();
+    let with_jar = [("Cookie", cookie.as_str())];
+    assert_eq!(app.get_with("/api/relays", &with_jar).status, 401);
+    let me = app.get_with("/api/me", &with_jar);
+    assert_eq!(me.status, 200, "{}", me.text);
+    assert_eq!(me.body["participant"]["id"], people[1].id);
+    let res = app.send_raw(
+        "POST",
+        "/api/me/questions",
+        None,
+        "application/json",
+        json!({ "text": "Hvordan holder du fast i det, der virker?" })
+            .to_string()
+            .as_bytes(),
+        &[
+            ("Cookie", cookie.as_str()),
+            ("X-CSRF-Token", &b.participant_csrf),
+        ],
+    );
+    assert_eq!(res.status, 201, "{}", res.text);
 }

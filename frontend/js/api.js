@@ -15,6 +15,12 @@ function cookie(name) {
   return hit ? decodeURIComponent(hit.slice(name.length + 1)) : '';
 }
 
+// Staff and participant sessions have their own cookies (a browser may hold both), each with
+// its CSRF token; the participant API is everything under /api/me.
+function csrfToken(path) {
+  return cookie(/^\/api\/me([/?]|$)/.test(path) ? 'stafet_participant_csrf' : 'stafet_staff_csrf');
+}
+
 /**
  * Calls the API. `body` is sent as JSON unless `contentType` says otherwise (then it is sent
  * as it is). Resolves to the parsed JSON (or null for an empty answer); rejects with ApiError.
@@ -23,7 +29,7 @@ export async function api(method, path, body, { contentType } = {}) {
   const headers = { Accept: 'application/json' };
   const init = { method, headers, credentials: 'same-origin' };
   if (method !== 'GET' && method !== 'HEAD') {
-    headers['X-CSRF-Token'] = cookie('stafet_csrf');
+    headers['X-CSRF-Token'] = csrfToken(path);
     if (body !== undefined) {
       headers['Content-Type'] = contentType || 'application/json';
       init.body = contentType ? body : JSON.stringify(body);

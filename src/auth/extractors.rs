@@ -1,8 +1,9 @@
 //! Request extractors that authenticate and authorise: a handler that names `Facilitator` in
 //! its signature cannot run for anyone else.
 //!
-//! Credentials come from `Authorization: Bearer <secret>` or the `stafet_session` cookie.
-//! Cookie-authenticated unsafe requests must also pass the CSRF check.
+//! Credentials come from `Authorization: Bearer <secret>` or the session cookie of the kind the
+//! route is for: staff routes read only the staff cookie, participant routes only the
+//! participant cookie. Cookie-authenticated unsafe requests must also pass the CSRF checks.
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
@@ -13,6 +14,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{FromRequest, HttpRequest, web};
 use chrono::Duration;
 
+use super::cookies::SessionKind;
 use super::csrf;
 use super::tokens;
 use crate::db::credentials::{self, CredentialKind};
@@ -21,9 +23,6 @@ use crate::db::{from_db, to_db};
 use crate::error::AppError;
 use crate::relay::RelayState;
 use crate::state::AppState;
-
-/// Name of the session cookie (staff and participants).
-pub const SESSION_COOKIE: &str = "stafet_session";
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]
@@ -63,8 +62,8 @@ fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("app state missing")))
 }
 
-/// The secret a request presents, and whether it came in a cookie.
-fn presented_secret(req: &HttpRequest) -> Option<(String, bool)> {
+/// The secret a request presents, and whether it came in the cookie of `kind`.
+fn presented_secret(req: &HttpRequest, kind: SessionKind) -> Option<(String, bool)> {
     if let Some(h) = req.headers().get(actix_web::http::header::AUTHORIZATION) {
         let v = h.to_str().ok()?;
         let token = v
@@ -72,8 +71,7 @@ fn presented_secret(req: &HttpRequest) -> Option<(String, bool)> {
             .or_else(|| v.strip_prefix("bearer "))?;
         return Some((token.trim().to_string(), false));
     }
-    req.cookie(SESSION_COOKIE)
-        .map(|c| (c.value().to_string(), true))
+    kind.secret_in(req).map(|secret| (secret, true))
 }
 
 fn is_unsafe(method: &Method) -> bool {
@@ -145,9 +143,9 @@ pub async fn resolve(state: &AppState, secret: String) -> Result<Principal, AppE
     }
 }
 
-async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
+async fn authenticate(req: HttpRequest, kind: SessionKind) -> Result<Principal, AppError> {
     let state = state(&req)?;
-    let Some((secret, via_cookie)) = presented_secret(&req) else {
+    let Some((secret, via_cookie)) = presented_secret(&req, kind) else {
         return Err(AppError::unauthorized("log in or use your personal link"));
     };
     if !tokens::well_formed(&secret) {
@@ -155,6 +153,7 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
         return Err(AppError::unauthorized("unknown or revoked credentials"));
     }
     if via_cookie && is_unsafe(req.method()) {
+        csrf::refuse_cross_site(&req)?;
         let presented = req
             .headers()
             .get(csrf::HEADER)
@@ -180,15 +179,6 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
 
 type Fut<T> = Pin<Box<dyn Future<Output = Result<T, AppError>>>>;
 
-impl FromRequest for Principal {
-    type Error = AppError;
-    type Future = Fut<Self>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        Box::pin(authenticate(req.clone()))
-    }
-}
-
 /// Any staff user.
 #[derive(Debug, Clone)]
 pub struct Staff(pub StaffUser, pub String);
@@ -200,7 +190,7 @@ impl FromRequest for Staff {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            match authenticate(req).await? {
+            match authenticate(req, SessionKind::Staff).await? {
                 Principal::Staff { user, secret } => Ok(Staff(user, secret)),
                 Principal::Participant { .. } => Err(AppError::forbidden("staff only")),
             }
@@ -247,7 +237,7 @@ impl FromRequest for ParticipantAuth {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            match authenticate(req).await? {
+            match authenticate(req, SessionKind::Participant).await? {
                 Principal::Participant {
                     participant,
                     relay,

@@ -14,7 +14,7 @@ use crate::db::participants::group_id;
 use crate::db::{DbConn, to_db};
 use crate::email::render::EmailKind;
 use crate::error::AppError;
-use crate::relay::{RelayState, batons, lifecycle};
+use crate::relay::{RelayState, batons, lifecycle, text};
 
 /// One participant as imported.
 #[derive(Debug, Clone, Deserialize)]
@@ -62,13 +62,31 @@ pub fn plausible_email(email: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-        && email
-            .chars()
-            .all(|c| !c.is_whitespace() && !c.is_control() && c != '<' && c != '>' && c != ',')
+        && email.chars().all(|c| {
+            // An invisible character would make a second participant of the same address.
+            !c.is_whitespace() && !text::is_invisible(c) && !matches!(c, '<' | '>' | ',')
+        })
 }
 
-fn clean_optional(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+/// The row with its texts cleaned, or why it cannot be imported.
+fn check_row(row: ImportRow) -> Result<ImportRow, String> {
+    let reason = |v: crate::relay::RuleViolation| v.to_string();
+    let name = text::validate("name", &row.name, (1, 200)).map_err(reason)?;
+    let email = row.email.trim().to_lowercase();
+    if !plausible_email(&email) {
+        return Err(format!("bad email address {email:?}"));
+    }
+    let group = text::validate("group", &row.group, (1, 100)).map_err(reason)?;
+    let title = text::validate_optional("title", row.title.as_deref(), 200).map_err(reason)?;
+    let organisation = text::validate_optional("organisation", row.organisation.as_deref(), 200)
+        .map_err(reason)?;
+    Ok(ImportRow {
+        name,
+        email,
+        group,
+        title,
+        organisation,
+    })
 }
 
 /// Checks rows that parsed; `rows` carries each row's line number. Returns the good rows and
@@ -77,33 +95,17 @@ pub fn validate_rows(rows: Vec<(usize, ImportRow)>) -> (Vec<ImportRow>, Vec<Reje
     let mut seen = HashSet::new();
     let mut good = Vec::new();
     let mut rejected = Vec::new();
-    for (line, mut row) in rows {
-        row.name = row.name.trim().to_string();
-        row.email = row.email.trim().to_lowercase();
-        row.group = row.group.trim().to_string();
-        row.title = clean_optional(row.title);
-        row.organisation = clean_optional(row.organisation);
-        let reason = if row.name.is_empty() || row.name.chars().count() > 200 {
-            Some("name must be 1 to 200 characters".to_string())
-        } else if !plausible_email(&row.email) {
-            Some(format!("bad email address {:?}", row.email))
-        } else if row.group.is_empty() || row.group.chars().count() > 100 {
-            Some("group must be 1 to 100 characters".to_string())
-        } else if row.title.as_ref().is_some_and(|t| t.chars().count() > 200)
-            || row
-                .organisation
-                .as_ref()
-                .is_some_and(|t| t.chars().count() > 200)
-        {
-            Some("title and organisation are at most 200 characters".to_string())
-        } else if !seen.insert(row.email.clone()) {
-            Some(format!("duplicate email {} in this import", row.email))
-        } else {
-            None
-        };
-        match reason {
-            Some(reason) => rejected.push(Rejected { line, reason }),
-            None => good.push(row),
+    for (line, row) in rows {
+        let checked = check_row(row).and_then(|row| {
+            if seen.insert(row.email.clone()) {
+                Ok(row)
+            } else {
+                Err(format!("duplicate email {} in this import", row.email))
+            }
+        });
+        match checked {
+            Ok(row) => good.push(row),
+            Err(reason) => rejected.push(Rejected { line, reason }),
         }
     }
     (good, rejected)

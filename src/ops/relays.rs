@@ -13,7 +13,7 @@ use crate::email::{format_time, rounds_for_email};
 use crate::error::AppError;
 use crate::relay::lifecycle::{self, Transition};
 use crate::relay::{
-    RecipientChoice, RelaySettings, RelayState, Round, RuleViolation, batons, rounds,
+    RecipientChoice, RelaySettings, RelayState, Round, RuleViolation, batons, rounds, text,
 };
 
 /// A round as given in a request.
@@ -32,12 +32,13 @@ pub struct RoundInput {
 }
 
 impl From<RoundInput> for Round {
+    /// Cleans the texts as every bounded text is (`rounds::validate` checks their bounds).
     fn from(r: RoundInput) -> Self {
         Round {
-            name: r.name,
+            name: text::clean(&r.name),
             starts_at: r.starts_at,
             ends_at: r.ends_at,
-            prompt: r.prompt,
+            prompt: r.prompt.map(|p| text::clean(&p)).filter(|p| !p.is_empty()),
         }
     }
 }
@@ -129,15 +130,13 @@ pub struct PatchRelay {
     pub settings: Option<SettingsPatch>,
 }
 
-fn check_text(field: &str, value: &str, min: usize, max: usize) -> Result<String, AppError> {
-    let v = value.trim().to_string();
-    let n = v.chars().count();
-    if n < min || n > max {
-        return Err(AppError::validation(format!(
-            "{field} must be between {min} and {max} characters"
-        )));
-    }
-    Ok(v)
+fn check_text(
+    field: &'static str,
+    value: &str,
+    min: usize,
+    max: usize,
+) -> Result<String, AppError> {
+    text::validate(field, value, (min, max)).map_err(|v| AppError::validation(v.to_string()))
 }
 
 fn check_language(language: &str) -> Result<String, AppError> {

@@ -4,6 +4,7 @@ use std::ops::RangeInclusive;
 
 use chrono::{DateTime, Datelike as _, Duration, Utc};
 
+use super::text;
 use super::types::{Round, RuleViolation};
 
 /// Number of rounds a relay gets when none are given.
@@ -63,8 +64,7 @@ pub fn validate(rounds: &[Round]) -> Result<(), RuleViolation> {
         ));
     }
     for (i, r) in rounds.iter().enumerate() {
-        let n = r.name.trim().chars().count();
-        if n == 0 || n > 100 {
+        if text::validate("round name", &r.name, (1, 100)).is_err() {
             return Err(RuleViolation::Invalid(format!(
                 "round {} needs a name of 1 to 100 characters",
                 i + 1
@@ -72,7 +72,7 @@ pub fn validate(rounds: &[Round]) -> Result<(), RuleViolation> {
         }
         if r.prompt
             .as_deref()
-            .is_some_and(|p| p.chars().count() > 2_000)
+            .is_some_and(|p| text::validate("prompt", p, (0, 2_000)).is_err())
         {
             return Err(RuleViolation::Invalid(format!(
                 "the prompt of round {} is longer than 2000 characters",

@@ -158,8 +158,17 @@ pub enum RuleViolation {
         min: usize,
         /// Upper bound.
         max: usize,
-        /// Actual length after trimming.
+        /// Visible characters after cleaning (see `relay::text`).
         got: usize,
+    },
+    /// A text hides more invisible characters (zero-width, joiners, combining marks) than its
+    /// bound allows visible ones.
+    #[error("{field} holds more than {max} invisible characters")]
+    HiddenCharacters {
+        /// Which text.
+        field: &'static str,
+        /// The text's upper bound.
+        max: usize,
     },
     /// Rounds or settings are inconsistent.
     #[error("{0}")]
@@ -180,7 +189,7 @@ impl RuleViolation {
             Self::NoBaton => "no_baton",
             Self::NoEligibleRecipient => "no_eligible_recipient",
             Self::RecipientNotEligible(_) => "recipient_not_eligible",
-            Self::TextLength { .. } => "text_length",
+            Self::TextLength { .. } | Self::HiddenCharacters { .. } => "text_length",
             Self::Invalid(_) => "invalid",
             Self::NotPending => "not_pending",
             Self::Suspended => "suspended",
@@ -189,6 +198,9 @@ impl RuleViolation {
 
     /// Whether the violation is about the input (422) rather than the current state (409).
     pub fn is_input_error(&self) -> bool {
-        matches!(self, Self::TextLength { .. } | Self::Invalid(_))
+        matches!(
+            self,
+            Self::TextLength { .. } | Self::HiddenCharacters { .. } | Self::Invalid(_)
+        )
     }
 }

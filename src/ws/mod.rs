@@ -9,8 +9,8 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::auth::extractors::{Principal, SESSION_COOKIE, client_ip, resolve};
-use crate::auth::tokens;
+use crate::auth::extractors::{Principal, client_ip, resolve};
+use crate::auth::{SessionKind, tokens};
 use crate::error::AppError;
 use crate::state::AppState;
 pub use hub::{Feed, Hub};
@@ -64,8 +64,14 @@ pub async fn ws_route(
         relay,
         since,
     } = query.into_inner();
+    // A staff feed names its relay; every other socket is a participant's.
+    let cookie = if relay.is_some() {
+        SessionKind::Staff
+    } else {
+        SessionKind::Participant
+    };
     let secret = token
-        .or_else(|| req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()))
+        .or_else(|| cookie.secret_in(&req))
         .or_else(|| {
             req.headers()
                 .get(header::AUTHORIZATION)

@@ -69,6 +69,63 @@ impl Email {
     }
 }
 
+/// The cookie holding a staff user's browser session.
+pub const STAFF_COOKIE: &str = "stafet_staff";
+/// The cookie handing a staff session's CSRF token to the page.
+pub const STAFF_CSRF_COOKIE: &str = "stafet_staff_csrf";
+/// The cookie holding a participant's browser session.
+pub const PARTICIPANT_COOKIE: &str = "stafet_participant";
+/// The cookie handing a participant session's CSRF token to the page.
+pub const PARTICIPANT_CSRF_COOKIE: &str = "stafet_participant_csrf";
+
+/// The cookies one browser holds: every `Set-Cookie` stored under its name (a later one with
+/// the same name replaces it, as a browser does), a removal forgets it.
+#[derive(Debug, Clone, Default)]
+pub struct CookieJar {
+    cookies: Vec<(String, String)>,
+}
+
+impl CookieJar {
+    /// Takes in the cookies a response sets.
+    pub fn store(&mut self, res: &Res) {
+        for header in res.all_headers("set-cookie") {
+            let mut attrs = header.split(';').map(str::trim);
+            let Some((name, value)) = attrs.next().and_then(|nv| nv.split_once('=')) else {
+                continue;
+            };
+            let removed = value.is_empty() || attrs.any(|a| a.eq_ignore_ascii_case("max-age=0"));
+            self.cookies.retain(|(n, _)| n != name);
+            if !removed {
+                self.cookies.push((name.to_string(), value.to_string()));
+            }
+        }
+    }
+
+    /// The value of cookie `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.cookies
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The names held, sorted.
+    pub fn names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.cookies.iter().map(|(n, _)| n.as_str()).collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// The `Cookie` request header sending them all.
+    pub fn header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
 /// A participant created by a fixture.
 #[derive(Debug, Clone)]
 pub struct Person {

@@ -234,7 +234,7 @@ test('participant mode: a picked recipient; the facilitator suspends, resends an
   const page = await fac.newPage();
   await login(page, server.facilitator);
   const relay = await page.evaluate(async () => {
-    const csrf = document.cookie.split('; ').find((c) => c.startsWith('stafet_csrf=')).slice(12);
+    const csrf = document.cookie.split('; ').find((c) => c.startsWith('stafet_staff_csrf=')).slice('stafet_staff_csrf='.length);
     const call = async (path, body, type = 'application/json') => {
       const r = await fetch(path, { method: 'POST', headers: { 'Content-Type': type, 'X-CSRF-Token': csrf }, body });
       return r.json();

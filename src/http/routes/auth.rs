@@ -1,20 +1,16 @@
 //! Staff login and logout.
 
-use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::extractors::{SESSION_COOKIE, client_ip};
-use crate::auth::{Staff, csrf, password};
+use crate::auth::extractors::client_ip;
+use crate::auth::{SessionKind, Staff, csrf, password};
 use crate::db::credentials;
 use crate::db::models::StaffUser;
 use crate::error::AppError;
 use crate::ops;
 use crate::state::AppState;
-
-/// Name of the cookie that hands the CSRF token to the page's scripts.
-pub const CSRF_COOKIE: &str = "stafet_csrf";
 
 /// `POST /api/auth/login` body.
 #[derive(Debug, Deserialize)]
@@ -24,34 +20,14 @@ pub struct LoginRequest {
     password: String,
 }
 
-/// The session and CSRF cookies for `secret`.
-pub fn session_cookies(
-    secret: &str,
-    max_age_hours: i64,
-    secure: bool,
-) -> (Cookie<'static>, Cookie<'static>) {
-    let session = Cookie::build(SESSION_COOKIE, secret.to_string())
-        .path("/")
-        .http_only(true)
-        .secure(secure)
-        .same_site(SameSite::Strict)
-        .max_age(CookieDuration::hours(max_age_hours))
-        .finish();
-    let csrf_cookie = Cookie::build(CSRF_COOKIE, csrf::token_for(secret))
-        .path("/")
-        .secure(secure)
-        .same_site(SameSite::Strict)
-        .max_age(CookieDuration::hours(max_age_hours))
-        .finish();
-    (session, csrf_cookie)
-}
-
-/// Logs a staff user in: a session cookie, and the CSRF token for writes.
+/// Logs a staff user in: the staff session cookie, and the CSRF token for writes. Refused when
+/// another site sent it (login CSRF would sign the browser into the attacker's account).
 pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
+    csrf::refuse_cross_site(&req)?;
     state.limits.login(client_ip(&req))?;
     let LoginRequest {
         email,
@@ -80,8 +56,8 @@ pub async fn login(
         .db
         .write(move |conn| ops::staff::start_session(conn, uid, hours, now))
         .await?;
-    let (session, csrf_cookie) =
-        session_cookies(&secret, hours, state.settings.server.cookie_secure);
+    let [session, csrf_cookie] =
+        SessionKind::Staff.cookies_for(&secret, hours, state.settings.server.cookie_secure);
     Ok(HttpResponse::Ok()
         .cookie(session)
         .cookie(csrf_cookie)
@@ -101,7 +77,8 @@ pub async fn whoami(staff: Staff) -> HttpResponse {
     }))
 }
 
-/// Ends the browser session (an API token stays valid: revoke those with the CLI).
+/// Ends the staff browser session (an API token stays valid: revoke those with the CLI). A
+/// participant session in the same browser stays.
 pub async fn logout(staff: Staff, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let Staff(_, secret) = staff;
     state
@@ -115,12 +92,7 @@ pub async fn logout(staff: Staff, state: web::Data<AppState>) -> Result<HttpResp
             Ok(())
         })
         .await?;
-    let mut gone = Cookie::new(SESSION_COOKIE, "");
-    gone.set_path("/");
-    gone.make_removal();
-    let mut gone_csrf = Cookie::new(CSRF_COOKIE, "");
-    gone_csrf.set_path("/");
-    gone_csrf.make_removal();
+    let [gone, gone_csrf] = SessionKind::Staff.removal();
     Ok(HttpResponse::NoContent()
         .cookie(gone)
         .cookie(gone_csrf)

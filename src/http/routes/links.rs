@@ -1,15 +1,17 @@
 //! Magic links: `GET /p/{token}` shows a "Continue" page and changes nothing (mail scanners
 //! fetch links before people do); its button POSTs to `/p/{token}`, which starts the
-//! participant's browser session and redirects to `/app`.
+//! participant's browser session and redirects to `/app`. Only the Continue page itself may
+//! send that POST: one from another site is refused (it would sign the browser in as the
+//! attacker's participant), and the session goes into the participant cookie, leaving a staff
+//! session in the same browser alone.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, web};
 use minijinja::HtmlEscape;
 
-use super::auth::session_cookies;
 use crate::auth::extractors::{Principal, client_ip, resolve};
-use crate::auth::tokens;
+use crate::auth::{SessionKind, csrf, tokens};
 use crate::db::credentials::{self, CredentialKind};
 use crate::db::to_db;
 use crate::error::AppError;
@@ -24,7 +26,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// A minimal page in the relay's language; every dynamic text is escaped.
+/// A minimal page in the relay's language; every dynamic text is escaped. Its referrer policy
+/// is `same-origin` (the only requests it makes are to us): under `no-referrer` a browser
+/// without `Sec-Fetch-Site` would post the Continue form with `Origin: null`, which
+/// [`csrf::refuse_cross_site`] must take for another site.
 fn page(status: StatusCode, lang: &str, title: &str, body_html: &str) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
@@ -32,7 +37,7 @@ fn page(status: StatusCode, lang: &str, title: &str, body_html: &str) -> HttpRes
         .body(format!(
             "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<meta name=\"referrer\" content=\"no-referrer\">\
+<meta name=\"referrer\" content=\"same-origin\">\
 <title>{title}</title><link rel=\"stylesheet\" href=\"/static/stafet.css\"></head>\
 <body><main class=\"card\">{body_html}</main></body></html>",
             title = HtmlEscape(title),
@@ -54,6 +59,11 @@ fn error_page(e: &AppError) -> HttpResponse {
         "rate_limited" => (
             "For mange forsøg · Too many attempts",
             "Vent et minut, og prøv igen.<br>Wait a minute and try again.",
+        ),
+        "cross_site" => (
+            "Åbn linket fra din email · Open the link from your email",
+            "Stafetten kan kun åbnes fra linket i din email, ikke fra en anden hjemmeside.<br>\
+             The relay opens only from the link in your email, not from another website.",
         ),
         _ => (
             "Linket virker ikke · This link does not work",
@@ -129,12 +139,15 @@ pub async fn show_link(
     page(StatusCode::OK, &relay.language, &relay.title, &body)
 }
 
-/// `POST /p/{token}`: starts the browser session and goes to `/app`.
+/// `POST /p/{token}`: starts the participant's browser session and goes to `/app`.
 pub async fn redeem_link(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> HttpResponse {
+    if let Err(e) = csrf::refuse_cross_site(&req) {
+        return error_page(&e);
+    }
     let token = path.into_inner();
     let (participant, _) = match participant_of_link(&req, &state, token).await {
         Ok(found) => found,
@@ -161,8 +174,8 @@ pub async fn redeem_link(
         Err(e) => return error_page(&e),
     };
     // Participant sessions live as long as the link does; the cookie is kept for 30 days.
-    let (session, csrf_cookie) =
-        session_cookies(&secret, 24 * 30, state.settings.server.cookie_secure);
+    let [session, csrf_cookie] =
+        SessionKind::Participant.cookies_for(&secret, 24 * 30, state.settings.server.cookie_secure);
     HttpResponse::SeeOther()
         .cookie(session)
         .cookie(csrf_cookie)

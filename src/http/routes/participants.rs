@@ -19,7 +19,8 @@ pub type Parsed = (Vec<(usize, ImportRow)>, Vec<Rejected>);
 const COLUMNS: [&str; 5] = ["name", "email", "group", "title", "organisation"];
 
 /// Parses a CSV import. Returns the rows that parsed (with their line numbers) and the lines
-/// that did not. A header without `name`, `email` or `group` fails the whole import.
+/// that did not, among them a row whose quote is never closed and the lines it swallowed. A
+/// header without `name`, `email` or `group` fails the whole import.
 pub fn parse_csv(data: &[u8]) -> Result<Parsed, AppError> {
     // A spreadsheet's UTF-8 export often starts with a byte-order mark.
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
@@ -54,11 +55,14 @@ pub fn parse_csv(data: &[u8]) -> Result<Parsed, AppError> {
     let (name_i, email_i, group_i) = (col("name"), col("email"), col("group"));
     let (title_i, org_i) = (col("title"), col("organisation"));
     let mut rows = Vec::new();
+    // Where the last record starts (byte, line): a quote left open swallows the rest into it.
+    let mut last_start = None;
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line() as usize);
+                last_start = e.position().map(|p| (p.byte() as usize, line));
                 rejected.push(Rejected {
                     line,
                     reason: format!("unreadable CSV: {e}"),
@@ -67,6 +71,7 @@ pub fn parse_csv(data: &[u8]) -> Result<Parsed, AppError> {
             }
         };
         let line = record.position().map_or(0, |p| p.line() as usize);
+        last_start = record.position().map(|p| (p.byte() as usize, line));
         if record.iter().all(|f| f.is_empty()) {
             continue;
         }
@@ -90,7 +95,62 @@ pub fn parse_csv(data: &[u8]) -> Result<Parsed, AppError> {
             },
         ));
     }
+    if let Some((byte, line)) = last_start
+        && let Some(tail) = data.get(byte..)
+        && ends_in_open_quote(tail)
+    {
+        rows.retain(|(l, _)| *l != line);
+        rejected.retain(|r| r.line != line);
+        rejected.extend(open_quote_report(tail, line));
+    }
     Ok((rows, rejected))
+}
+
+/// Whether `tail`, CSV text from the start of a record to the end of the input, ends inside a
+/// quoted field. The csv reader takes a quote left open as closed at the end of the input, so
+/// the lines after it silently become part of one field. Closing the quote ourselves and adding
+/// a row reads the same rows plus that one exactly when the quote was open: after any other
+/// ending the added quote is read as a character, or opens a new field that swallows the row.
+fn ends_in_open_quote(tail: &[u8]) -> bool {
+    let read = |bytes: &[u8]| -> Vec<csv::ByteRecord> {
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(bytes)
+            .byte_records()
+            .filter_map(Result::ok)
+            .collect()
+    };
+    let mut closed = tail.to_vec();
+    closed.extend_from_slice(b"\"\nend");
+    let mut expected = read(tail);
+    expected.push(csv::ByteRecord::from(vec!["end"]));
+    read(&closed) == expected
+}
+
+/// The rejections for a quote opened on `line` and never closed: that line, and every
+/// non-blank line after it that the quote swallowed.
+fn open_quote_report(tail: &[u8], line: usize) -> Vec<Rejected> {
+    let swallowed: Vec<usize> = tail
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .skip(1)
+        .filter(|(_, l)| !l.trim_ascii().is_empty())
+        .map(|(k, _)| line + k)
+        .collect();
+    let mut report = vec![Rejected {
+        line,
+        reason: format!(
+            "a quote (\") opens on this line and is never closed, so this row and the {} \
+             line(s) after it were not imported",
+            swallowed.len()
+        ),
+    }];
+    report.extend(swallowed.into_iter().map(|l| Rejected {
+        line: l,
+        reason: format!("not imported: inside the quote left open on line {line}"),
+    }));
+    report
 }
 
 /// Parses a JSON import: an array of objects, each read on its own so one bad row is reported
@@ -246,5 +306,58 @@ pub fn not_found_as(what: &'static str) -> impl Fn(AppError) -> AppError {
         } else {
             e
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quote_left_open_at_the_end_is_found_and_no_other_ending_is_taken_for_one() {
+        for open in [
+            "Ann,\"ann@x.dk,North\nBob,bob@x.dk,South\n",
+            "Ann,ann@x.dk,\"North",
+            "\"Ann",
+            "\"",
+            "Ann,\"ab\"\"cd",
+            "Ann,\"a,b\"\"\n",
+            "Ann,ann@x.dk,North,\"\r\nBob,bob@x.dk,South\r\n",
+        ] {
+            assert!(ends_in_open_quote(open.as_bytes()), "{open:?}");
+        }
+        for closed in [
+            "Ann,ann@x.dk,North\n",
+            "Ann,ann@x.dk,North",
+            "Ann,ann@x.dk,North,,,",
+            "Ann,ann@x.dk,",
+            "Ann,ann@x.dk,\"North\"",
+            "Ann,ann@x.dk,\"North\"\n",
+            "Ann,\"ab\"\"cd\"",
+            "\"Storm, Karen\",\"line one\nline two\",North\n",
+            "Ann \"Annie\" Berg,ann@x.dk,North\n",
+            "Ann,5\" screen,North",
+            "",
+        ] {
+            assert!(!ends_in_open_quote(closed.as_bytes()), "{closed:?}");
+        }
+    }
+
+    #[test]
+    fn an_unterminated_quote_rejects_its_row_and_each_line_it_swallowed() {
+        let csv = "name,email,group\nAnn,ann@x.dk,North\nBob,\"bob@x.dk,South\nCarl,carl@x.dk,North\n\nDina,dina@x.dk,South\n";
+        let (rows, rejected) = parse_csv(csv.as_bytes()).unwrap();
+        let lines: Vec<usize> = rows.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, vec![2], "only the row before the quote is kept");
+        let report: Vec<usize> = rejected.iter().map(|r| r.line).collect();
+        assert_eq!(report, vec![3, 4, 6]);
+        assert!(rejected[0].reason.contains("never closed"), "{rejected:?}");
+        assert!(rejected[0].reason.contains("2 line"), "{rejected:?}");
+        assert!(rejected[1].reason.contains("line 3"), "{rejected:?}");
+        // A legitimately quoted line break is no such thing.
+        let fine = "name,email,group\n\"Storm,\nKaren\",karen@x.dk,\"Stat\"\nAnn,ann@x.dk,North";
+        let (rows, rejected) = parse_csv(fine.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert!(rejected.is_empty(), "{rejected:?}");
     }
 }

@@ -12,6 +12,7 @@ use crate::db::to_db;
 use crate::error::AppError;
 use crate::http::body;
 use crate::ops::analysis::{self as ops, ClusterText};
+use crate::relay::text;
 use crate::state::AppState;
 
 async fn view(state: &AppState, relay_id: i64) -> Result<serde_json::Value, AppError> {
@@ -22,13 +23,8 @@ async fn view(state: &AppState, relay_id: i64) -> Result<serde_json::Value, AppE
 }
 
 fn label(s: &str) -> Result<String, AppError> {
-    let l = s.trim();
-    match l.chars().count() {
-        1..=120 => Ok(l.to_string()),
-        _ => Err(AppError::validation(
-            "a theme's label is 1 to 120 characters",
-        )),
-    }
+    text::validate("label", s, (1, 120))
+        .map_err(|_| AppError::validation("a theme's label is 1 to 120 characters"))
 }
 
 fn theme_of(conn: &mut crate::db::DbConn, id: i64) -> Result<ThemeRow, AppError> {
