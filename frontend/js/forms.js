@@ -33,3 +33,22 @@ export function select(id, options, value) {
 export function errorBox() {
   return h('p', { class: 'form-error', role: 'alert', hidden: true });
 }
+
+// What shows nothing by itself (controls, format characters such as zero-width spaces and bidi
+// controls, combining marks) and what looks blank at a text's ends: the server's rule
+// (src/relay/text.rs), so the counter a person sees agrees with what the server accepts.
+const INVISIBLE = /^[\p{Cc}\p{Cf}\p{Mn}\p{Me}\p{Variation_Selector}]+$/u;
+const BLANK = /^[\p{White_Space}\p{Cc}\p{Cf}\p{Mn}\p{Me}\u2800\u115F\u1160\u3164\uFFA0]+$/u;
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** The visible characters of `text` after blank ones are trimmed from its ends. */
+export function visibleLength(text) {
+  const parts = [...graphemes.segment(text.replace(/\r\n?/g, '\n'))].map((s) => s.segment)
+    .filter((g) => g === '\n' || g === '\t' || !/^\p{Cc}+$/u.test(g));
+  const shows = (g) => !BLANK.test(g);
+  const start = parts.findIndex(shows);
+  if (start < 0) return 0;
+  const end = parts.findLastIndex(shows);
+  return parts.slice(start, end + 1).filter((g) => g === '\n' || g === '\t' || !INVISIBLE.test(g))
+    .length;
+}

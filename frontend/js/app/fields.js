@@ -2,7 +2,7 @@
 // this device, and the errors shown under a form.
 
 import { h, toast } from '../dom.js';
-import { errorText } from '../forms.js';
+import { errorText, visibleLength } from '../forms.js';
 import { t } from './strings.js';
 import { page } from './state.js';
 
@@ -33,7 +33,7 @@ export function textField({ id, label, hint, limits, draft, rows = 5 }) {
   area.value = loadDraft(draft);
   const count = h('span', { id: `${id}-count`, class: 'count', 'aria-live': 'off' });
   const update = () => {
-    count.textContent = t.chars(area.value.trim().length, limits.max);
+    count.textContent = t.chars(visibleLength(area.value), limits.max);
     saveDraft(draft, area.value);
   };
   area.addEventListener('input', update);
@@ -61,7 +61,7 @@ export function fail(e, form) {
 
 /** Whether `area` holds fewer than `min` characters; if so, says so under `form`. */
 export function tooShort(area, min, form) {
-  if (area.value.trim().length >= min) return false;
+  if (visibleLength(area.value) >= min) return false;
   const out = form.querySelector('.form-error');
   out.textContent = t.tooShort(min);
   out.hidden = false;
