@@ -132,6 +132,12 @@ const ANSWERS: [&[&str]; 5] = [
 /// Creates the demo and returns what to print: the staff login and a few participant links.
 pub async fn run(settings: &Settings) -> anyhow::Result<String> {
     let db = Db::open(&settings.database.path, &settings.db_options())?;
+    let out = fill(&db, settings).await;
+    db.close();
+    out
+}
+
+async fn fill(db: &Db, settings: &Settings) -> anyhow::Result<String> {
     let now = chrono::Utc::now();
     let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
 
