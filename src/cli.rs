@@ -217,7 +217,7 @@ async fn export_to(
     reader: crate::export::Reader,
     out: Option<&std::path::Path>,
 ) -> anyhow::Result<u64> {
-    use std::io::Write as _;
+    use std::io::Write;
 
     let app_err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
     let total = db
@@ -244,26 +244,20 @@ async fn export_to(
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let progress = |n: u64| bar.set_position(n);
-    let rows = match out {
-        Some(path) => {
-            let mut file = crate::export::file::Staged::new(path)?;
-            let send = |page: Vec<u8>| std::future::ready(file.write_all(&page));
-            let rows = crate::export::stream(db, relay, format, reader, send, progress)
-                .await
-                .map_err(app_err)?;
-            file.commit()?;
-            rows
-        }
-        None => {
-            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-            let send = |page: Vec<u8>| std::future::ready(stdout.write_all(&page));
-            let rows = crate::export::stream(db, relay, format, reader, send, progress)
-                .await
-                .map_err(app_err)?;
-            stdout.flush()?;
-            rows
-        }
+    let mut file = out.map(crate::export::file::Staged::new).transpose()?;
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let sink: &mut dyn Write = match &mut file {
+        Some(file) => file,
+        None => &mut stdout,
     };
+    let send = |page: Vec<u8>| std::future::ready(sink.write_all(&page));
+    let rows = crate::export::stream(db, relay, format, reader, send, progress)
+        .await
+        .map_err(app_err)?;
+    sink.flush()?;
+    if let Some(file) = file {
+        file.commit()?;
+    }
     bar.finish_and_clear();
     Ok(rows)
 }

@@ -9,6 +9,7 @@ mod corpus;
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -17,19 +18,23 @@ use chrono::Utc;
 use common::spawn_app;
 use serde_json::json;
 
+/// `export --relay R --format csv --db DB --out OUT` added to `cmd`.
+fn export_args<'a>(cmd: &'a mut Command, db: &Path, relay: i64, out: &Path) -> &'a mut Command {
+    cmd.args([
+        "export",
+        "--relay",
+        &relay.to_string(),
+        "--format",
+        "csv",
+        "--db",
+    ])
+    .arg(db)
+    .arg("--out")
+    .arg(out)
+}
+
 fn export(db: &Path, relay: i64, out: &Path) -> std::process::Output {
-    run(stafet()
-        .args([
-            "export",
-            "--relay",
-            &relay.to_string(),
-            "--format",
-            "csv",
-            "--db",
-        ])
-        .arg(db)
-        .arg("--out")
-        .arg(out))
+    run(export_args(&mut stafet(), db, relay, out))
 }
 
 /// Writes until `stop`: relays, each with a batch of participants; counts the writes that
@@ -128,20 +133,8 @@ fn an_export_right_after_a_busy_server_stops_succeeds_every_time() {
 #[test]
 fn an_export_file_is_written_whole_or_not_at_all_and_only_its_owner_reads_it() {
     let app = spawn_app();
-    let (relay, people) = app.open_relay(2, json!({}));
-    let res = app.post(
-        "/api/me/questions",
-        Some(&people[0].token),
-        &json!({ "text": "Hvad betyder det for borgerne?" }),
-    );
-    assert_eq!(res.status, 201, "{}", res.text);
     // About 1.2 MB of CSV.
-    corpus::copy_question(
-        &app.db_path,
-        res.body["id"].as_i64().unwrap(),
-        600,
-        &corpus::long_text(1900),
-    );
+    let relay = corpus::relay_with(&app, 600, 1900);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("corpus.csv");
     std::fs::write(&out, "the previous export\n").unwrap();
@@ -149,22 +142,12 @@ fn an_export_file_is_written_whole_or_not_at_all_and_only_its_owner_reads_it() {
 
     // A file-size limit of 200 to 400 KB (sh counts in 512- or 1024-byte blocks) stops the
     // export half-way: a write fails as it would on a full disk.
-    let limited = run(std::process::Command::new("sh")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let mut sh = Command::new("sh");
+    sh.current_dir(env!("CARGO_MANIFEST_DIR"))
         .arg("-c")
         .arg("ulimit -f 400 && exec \"$0\" \"$@\"")
-        .arg(binary::bin())
-        .args([
-            "export",
-            "--relay",
-            &relay.to_string(),
-            "--format",
-            "csv",
-            "--db",
-        ])
-        .arg(&app.db_path)
-        .arg("--out")
-        .arg(&out));
+        .arg(binary::bin());
+    let limited = run(export_args(&mut sh, &app.db_path, relay, &out));
     assert!(!limited.status.success(), "the export fit under the limit");
     assert!(
         limited.status.code().is_some(),

@@ -22,21 +22,6 @@ const TEXT_CHARS: usize = 1900;
 /// loaded two-core machine; before the fix they failed after the pool's 10 s wait).
 const BOUND: Duration = Duration::from_secs(2);
 
-/// A relay whose corpus holds [`ROWS`] long questions: one asked through the API, the rest
-/// copied from it.
-fn big_corpus(app: &TestApp) -> i64 {
-    let (relay, people) = app.open_relay(2, json!({}));
-    let res = app.post(
-        "/api/me/questions",
-        Some(&people[0].token),
-        &json!({ "text": "Hvad betyder det for borgerne?" }),
-    );
-    assert_eq!(res.status, 201, "{}", res.text);
-    let qid = res.body["id"].as_i64().unwrap();
-    corpus::copy_question(&app.db_path, qid, ROWS - 1, &corpus::long_text(TEXT_CHARS));
-    relay
-}
-
 /// A client that asks for `path`, reads the response head, then reads nothing more; its
 /// receive buffer is small, so the server's sending stalls soon.
 fn stalled_download(app: &TestApp, path: &str) -> TcpStream {
@@ -119,7 +104,7 @@ fn ask(app: &TestApp, p: &Person, slowest: &mut Duration) -> (i64, i64) {
 #[test]
 fn eight_stalled_exports_leave_participants_and_staff_at_normal_speed() {
     let app = spawn_app();
-    let big = big_corpus(&app);
+    let big = corpus::relay_with(&app, ROWS, TEXT_CHARS);
     let (_, people) = app.open_relay(6, json!({}));
 
     let formats = ["json", "csv", "json", "csv", "json", "csv", "xlsx", "json"];

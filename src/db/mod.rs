@@ -295,16 +295,13 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        let slot = self.bulk_slot().await?;
         let pool = self.bulk.clone();
-        tokio::task::spawn_blocking(move || {
-            // The slot goes with the work: a client that leaves does not free it early.
-            let _slot = slot;
+        // Slots and connections are as many: a slot's holder finds a connection free.
+        self.compute_bulk(move || {
             let mut conn = pool.get().map_err(AppError::internal)?;
             f(&mut conn)
         })
-        .await
-        .map_err(AppError::internal)?
+        .await?
     }
 
     /// Runs CPU-heavy analyst work `f` (clustering, statistics, rendering a report) on a
@@ -317,6 +314,7 @@ impl Db {
     {
         let slot = self.bulk_slot().await?;
         tokio::task::spawn_blocking(move || {
+            // The slot goes with the work: a client that leaves does not free it early.
             let _slot = slot;
             f()
         })

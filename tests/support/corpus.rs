@@ -1,10 +1,29 @@
 //! Large corpora made fast: copies of one asked question, written straight into the database.
+//! For test crates that also have `mod common`.
 #![allow(dead_code)]
 
 use std::path::Path;
 
 use diesel::connection::SimpleConnection as _;
 use diesel::prelude::*;
+use serde_json::json;
+
+use crate::common::TestApp;
+
+/// An open relay of two whose corpus holds `rows` questions of about `chars` characters: one
+/// asked through the API, the rest copied from it. Returns the relay's id.
+pub fn relay_with(app: &TestApp, rows: usize, chars: usize) -> i64 {
+    let (relay, people) = app.open_relay(2, json!({}));
+    let res = app.post(
+        "/api/me/questions",
+        Some(&people[0].token),
+        &json!({ "text": "Hvad betyder det for borgerne?" }),
+    );
+    assert_eq!(res.status, 201, "{}", res.text);
+    let qid = res.body["id"].as_i64().unwrap();
+    copy_question(&app.db_path, qid, rows - 1, &long_text(chars));
+    relay
+}
 
 /// Adds `n` copies of question `qid` to its relay, each with `text` after its number. They
 /// are expired, so no participant's inbox sees them.

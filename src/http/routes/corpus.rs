@@ -75,8 +75,12 @@ pub async fn export_corpus(
             }
         };
         if let Err(e) = export::stream(&db, id, format, reader, send, |_| {}).await {
-            tracing::error!(error = ?e, relay = id, "corpus export failed");
-            let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+            if tx.is_closed() {
+                tracing::debug!(relay = id, "corpus export stopped: the client went away");
+            } else {
+                tracing::error!(error = ?e, relay = id, "corpus export failed");
+                let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+            }
         }
     });
     let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
