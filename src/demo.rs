@@ -255,7 +255,7 @@ kollega, svarer på det spørgsmål, du får, og sender stafetten videre. Spørg
     }
 
     let mailer = Mailer::from_settings(&settings.email, settings.base_url())?;
-    deliver_due(&db, &Clock::System, &mailer).await?;
+    deliver_due(db, &Clock::System, &mailer).await?;
 
     let mut out = String::new();
     writeln!(out, "Demo relay {relay_id} \"{}\" is open.", relay.title)?;

@@ -157,6 +157,9 @@ const POOL_WAIT: Duration = Duration::from_secs(10);
 /// How long analyst work waits for a slot of its own before it is refused with a 503.
 const BULK_WAIT: Duration = Duration::from_secs(60);
 
+/// Where write requests wait for the writer thread.
+type WriteQueue = mpsc::Sender<Box<dyn Job>>;
+
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Db {
@@ -166,7 +169,7 @@ pub struct Db {
     /// blocking thread for a connection, and CPU-heavy analysis is bounded the same way.
     bulk_slots: Arc<Semaphore>,
     /// Taken out by [`Db::close`]; with it gone the writer drains its queue and stops.
-    writer: Arc<RwLock<Option<mpsc::Sender<Box<dyn Job>>>>>,
+    writer: Arc<RwLock<Option<WriteQueue>>>,
     writer_thread: Arc<Mutex<Option<JoinHandle<()>>>>,
     commits: watch::Receiver<u64>,
 }

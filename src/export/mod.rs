@@ -353,7 +353,7 @@ pub struct Encoder {
 enum Out {
     Csv { reader: Reader, started: bool },
     Json(JsonSink<Vec<u8>>),
-    Xlsx(XlsxSink),
+    Xlsx(Box<XlsxSink>),
 }
 
 /// The end of an export: the last bytes, or (XLSX, a zip whose directory comes last) the whole
@@ -374,7 +374,7 @@ impl Encoder {
                 started: false,
             },
             Format::Json => Out::Json(JsonSink::new(Vec::new(), reader)?),
-            Format::Xlsx => Out::Xlsx(XlsxSink::new(reader)?),
+            Format::Xlsx => Out::Xlsx(Box::new(XlsxSink::new(reader)?)),
         };
         Ok(Self { out })
     }
