@@ -255,6 +255,7 @@ fn build_export_db(db: &Path, rows: usize) {
         synchronous: "OFF".into(),
         busy_timeout_ms: 5000,
         pool_size: 1,
+        bulk_pool_size: 1,
     };
     drop(stafet::db::Db::open(db, &settings_db).unwrap());
     let mut conn = diesel::SqliteConnection::establish(db.to_str().unwrap()).unwrap();

@@ -93,10 +93,16 @@ enum UserCommand {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     crate::telemetry::init();
+    #[cfg(unix)]
+    if let Err(e) = crate::telemetry::survive_file_size_limit() {
+        tracing::warn!(error = %e, "cannot handle SIGXFSZ: a file-size limit would end the process");
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Not `eprintln!`: it panics when standard error cannot be written (a full disk).
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -134,15 +140,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 settings.database.path = d;
             }
             let (password, hash) = crate::ops::staff::new_password()?;
-            let account = runtime()?.block_on(async move {
-                let db = Db::open(&settings.database.path, &settings.db_options())?;
-                let now = chrono::Utc::now();
-                db.write(move |conn| {
-                    crate::ops::staff::add_user(conn, &email, &role, &hash, password.clone(), now)
-                })
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))
-            })?;
+            let db = Db::open(&settings.database.path, &settings.db_options())?;
+            let now = chrono::Utc::now();
+            let account = runtime()?.block_on(db.write(move |conn| {
+                crate::ops::staff::add_user(conn, &email, &role, &hash, password.clone(), now)
+            }));
+            db.close();
+            let account = account.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("password: {}", account.password);
             println!("token: {}", account.token);
             Ok(())
@@ -173,8 +177,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// `stafet export`: streams the corpus to a file or standard output, with a progress bar on a
-/// terminal.
+/// `stafet export`: the corpus to a file or standard output, with a progress bar on a
+/// terminal. It reads through a `Db` like the server's (same connection set-up and busy
+/// timeout) and closes it before returning, so no thread of its own outlives the command.
 fn export(
     settings: &Settings,
     relay: i64,
@@ -182,34 +187,8 @@ fn export(
     out: Option<PathBuf>,
     pseudonyms: bool,
 ) -> anyhow::Result<()> {
-    use std::io::Write as _;
+    use crate::export::{Format, Reader};
 
-    use diesel::Connection as _;
-
-    use crate::export::{self, Format, Reader};
-
-    // Opening through `Db` runs any pending migrations, so an old file exports too.
-    drop(Db::open(&settings.database.path, &settings.db_options())?);
-    let url = settings.database.path.to_string_lossy().into_owned();
-    let mut conn = diesel::SqliteConnection::establish(&url)?;
-    let exists: i64 = {
-        use diesel::prelude::*;
-        crate::db::schema::relays::table
-            .filter(crate::db::schema::relays::id.eq(relay))
-            .count()
-            .get_result(&mut conn)?
-    };
-    anyhow::ensure!(exists == 1, "there is no relay {relay}");
-    let total = crate::db::corpus::count(&mut conn, relay)?;
-    let bar = indicatif::ProgressBar::new(total as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} questions ({eta})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    // Small exports finish before a bar would be useful; a bar only draws on a terminal anyway.
-    if total < 10_000 {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
     let format = match format {
         ExportFormat::Csv => Format::Csv,
         ExportFormat::Json => Format::Json,
@@ -220,31 +199,67 @@ fn export(
     } else {
         Reader::Named
     };
-    let progress = |n: u64| bar.set_position(n);
-    let rows = match &out {
-        Some(path) => {
-            let file = std::io::BufWriter::new(std::fs::File::create(path)?);
-            export::write_corpus(&mut conn, relay, format, reader, file, progress)?
-        }
-        None => {
-            let stdout = std::io::stdout().lock();
-            let n = export::write_corpus(
-                &mut conn,
-                relay,
-                format,
-                reader,
-                std::io::BufWriter::new(stdout),
-                progress,
-            )?;
-            std::io::stdout().flush()?;
-            n
-        }
-    };
-    bar.finish_and_clear();
+    // Opening through `Db` runs any pending migrations, so an old file exports too.
+    let db = Db::open(&settings.database.path, &settings.db_options())?;
+    let result = runtime()?.block_on(export_to(&db, relay, format, reader, out.as_deref()));
+    db.close();
+    let rows = result?;
     if let Some(path) = out {
         eprintln!("{rows} questions written to {}", path.display());
     }
     Ok(())
+}
+
+async fn export_to(
+    db: &Db,
+    relay: i64,
+    format: crate::export::Format,
+    reader: crate::export::Reader,
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<u64> {
+    use std::io::Write;
+
+    let app_err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
+    let total = db
+        .read(move |conn| {
+            use diesel::prelude::*;
+            let exists: i64 = crate::db::schema::relays::table
+                .filter(crate::db::schema::relays::id.eq(relay))
+                .count()
+                .get_result(conn)?;
+            Ok((exists == 1)
+                .then(|| crate::db::corpus::count(conn, relay))
+                .transpose()?)
+        })
+        .await
+        .map_err(app_err)?
+        .ok_or_else(|| anyhow::anyhow!("there is no relay {relay}"))?;
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} questions ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    // Small exports finish before a bar would be useful; a bar only draws on a terminal anyway.
+    if total < 10_000 {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let progress = |n: u64| bar.set_position(n);
+    let mut file = out.map(crate::export::file::Staged::new).transpose()?;
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let sink: &mut dyn Write = match &mut file {
+        Some(file) => file,
+        None => &mut stdout,
+    };
+    let send = |page: Vec<u8>| std::future::ready(sink.write_all(&page));
+    let rows = crate::export::stream(db, relay, format, reader, send, progress)
+        .await
+        .map_err(app_err)?;
+    sink.flush()?;
+    if let Some(file) = file {
+        file.commit()?;
+    }
+    bar.finish_and_clear();
+    Ok(rows)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -38,7 +38,7 @@ pub struct ServerSettings {
     pub session_hours: i64,
     /// Link lifetime after closing.
     pub link_valid_days_after_close: i64,
-    /// Secure cookies.
+    /// Secure cookies even when `public_url` is http (they always are when it is https).
     pub cookie_secure: bool,
 }
 
@@ -52,8 +52,10 @@ pub struct DatabaseSettings {
     pub synchronous: String,
     /// `PRAGMA busy_timeout`.
     pub busy_timeout_ms: u32,
-    /// Read connections.
+    /// Read connections for interactive requests.
     pub pool_size: u32,
+    /// Read connections for exports, analyses and reports (also how many run at once).
+    pub bulk_pool_size: u32,
 }
 
 /// `[email]`
@@ -157,6 +159,7 @@ impl Settings {
             synchronous: self.database.synchronous.clone(),
             busy_timeout_ms: self.database.busy_timeout_ms,
             pool_size: self.database.pool_size,
+            bulk_pool_size: self.database.bulk_pool_size,
         }
     }
 

@@ -132,6 +132,12 @@ const ANSWERS: [&[&str]; 5] = [
 /// Creates the demo and returns what to print: the staff login and a few participant links.
 pub async fn run(settings: &Settings) -> anyhow::Result<String> {
     let db = Db::open(&settings.database.path, &settings.db_options())?;
+    let out = fill(&db, settings).await;
+    db.close();
+    out
+}
+
+async fn fill(db: &Db, settings: &Settings) -> anyhow::Result<String> {
     let now = chrono::Utc::now();
     let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
 
@@ -249,7 +255,7 @@ kollega, svarer på det spørgsmål, du får, og sender stafetten videre. Spørg
     }
 
     let mailer = Mailer::from_settings(&settings.email, settings.base_url())?;
-    deliver_due(&db, &Clock::System, &mailer).await?;
+    deliver_due(db, &Clock::System, &mailer).await?;
 
     let mut out = String::new();
     writeln!(out, "Demo relay {relay_id} \"{}\" is open.", relay.title)?;

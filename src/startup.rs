@@ -20,6 +20,10 @@ use crate::state::AppState;
 use crate::telemetry::RedactedRootSpan;
 use crate::ws::{self, Hub};
 
+/// The HSTS policy when the public URL is https: a year, this host only (a parent domain's
+/// other sites are not ours to commit to https).
+const HSTS: &str = "max-age=31536000";
+
 /// A built application, bound to its port, not yet serving.
 pub struct Application {
     server: Server,
@@ -30,7 +34,10 @@ pub struct Application {
 impl Application {
     /// Opens the database (running migrations), binds `settings.server.bind` (port 0 picks a
     /// free port) and starts the scheduler and outbox worker on the current runtime.
-    pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+    pub async fn build(mut settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        let https = settings.server.public_url.starts_with("https://");
+        // Behind https a cookie must never travel in clear, whatever `cookie_secure` says.
+        settings.server.cookie_secure |= https;
         let db = Db::open(&settings.database.path, &settings.db_options())?;
         let mailer = Mailer::from_settings(&settings.email, settings.base_url())?;
         let listener = TcpListener::bind(&settings.server.bind)
@@ -59,18 +66,22 @@ impl Application {
             limits,
         });
         let server = HttpServer::new(move || {
+            let mut headers = DefaultHeaders::new()
+                .add(("Content-Security-Policy", http::CSP))
+                .add(("X-Content-Type-Options", "nosniff"))
+                .add(("X-Frame-Options", "DENY"))
+                // Magic links sit in URLs: never let them leak in a Referer header.
+                .add(("Referrer-Policy", "no-referrer"));
+            if https {
+                // Browsers that have seen the site once never try it over plain http again, so
+                // a network attacker cannot strip TLS from a magic link or a login.
+                headers = headers.add(("Strict-Transport-Security", HSTS));
+            }
             App::new()
                 .app_data(state.clone())
                 .app_data(hub_data.clone())
                 .wrap(ErrorHandlers::new().default_handler(http::json_errors))
-                .wrap(
-                    DefaultHeaders::new()
-                        .add(("Content-Security-Policy", http::CSP))
-                        .add(("X-Content-Type-Options", "nosniff"))
-                        .add(("X-Frame-Options", "DENY"))
-                        // Magic links sit in URLs: never let them leak in a Referer header.
-                        .add(("Referrer-Policy", "no-referrer")),
-                )
+                .wrap(headers)
                 .wrap(TracingLogger::<RedactedRootSpan>::new())
                 .route("/ws", web::get().to(ws::ws_route))
                 .configure(|cfg| http::configure(cfg, body_limit))
@@ -94,8 +105,14 @@ impl Application {
         self.db.clone()
     }
 
-    /// Serves until the server is stopped (Ctrl-C or SIGTERM).
+    /// Serves until the server is stopped (Ctrl-C or SIGTERM), then commits the writes already
+    /// queued and stops the database threads.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        let db = self.db;
+        tokio::task::spawn_blocking(move || db.close())
+            .await
+            .map_err(std::io::Error::other)?;
+        served
     }
 }

@@ -1,12 +1,15 @@
 //! Black-box security tests: login and sessions, CSRF, rate limits, roles on every route,
 //! participant isolation, magic links, escaping, security headers, secrets at rest and in logs.
 
+#[path = "support/binary.rs"]
+mod binary;
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration as StdDuration, Instant};
 
+use binary::wait_for;
 use chrono::{Duration, Utc};
 use common::{
     CookieJar, PARTICIPANT_COOKIE, PARTICIPANT_CSRF_COOKIE, Res, STAFF_COOKIE, STAFF_CSRF_COOKIE,
@@ -1599,84 +1602,6 @@ fn every_response_carries_the_security_headers() {
 // Secrets are never logged: the real binary
 // ---------------------------------------------------------------------------------------------
 
-/// A child process that is killed when dropped, so a failing test leaves nothing behind.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Http {
-    base: String,
-    agent: ureq::Agent,
-}
-
-impl Http {
-    fn new(base: String) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .build()
-            .into();
-        Self { base, agent }
-    }
-
-    fn send(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-    ) -> Option<(u16, String)> {
-        let url = format!("{}{path}", self.base);
-        let auth = token.map(|t| format!("Bearer {t}"));
-        let result = match method {
-            "GET" => {
-                let mut req = self.agent.get(&url);
-                if let Some(a) = &auth {
-                    req = req.header("Authorization", a);
-                }
-                req.call()
-            }
-            _ => {
-                let mut req = self.agent.post(&url);
-                if let Some(a) = &auth {
-                    req = req.header("Authorization", a);
-                }
-                let bytes = body.map(|b| b.to_string()).unwrap_or_default();
-                req.content_type("application/json").send(bytes.as_bytes())
-            }
-        };
-        let mut res = result.ok()?;
-        let status = res.status().as_u16();
-        let text = res.body_mut().read_to_string().unwrap_or_default();
-        Some((status, text))
-    }
-}
-
-fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + StdDuration::from_secs(60);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(StdDuration::from_millis(100));
-    }
-}
-
 fn link_tokens_in(dir: &Path) -> Vec<String> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
@@ -1708,32 +1633,10 @@ fn the_real_server_never_logs_a_link_or_bearer_token() {
     assert!(ok, "{err}");
     let (_, staff_token) = parse_user_add(&out);
 
-    let port = free_port();
     let log_out = dir.path().join("stdout.log");
     let log_err = dir.path().join("stderr.log");
-    let server = Server(
-        Command::new(bin())
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("RUST_LOG", "info")
-            .env_remove("STAFET__SERVER__PUBLIC_URL")
-            .arg("serve")
-            .arg("--bind")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--db")
-            .arg(&db)
-            .arg("--mail-dir")
-            .arg(&mail)
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&log_out).unwrap())
-            .stderr(std::fs::File::create(&log_err).unwrap())
-            .spawn()
-            .unwrap(),
-    );
-    let http = Http::new(format!("http://127.0.0.1:{port}"));
-    wait_for("the server", || {
-        http.send("GET", "/api/relays", Some(&staff_token), None)
-            .filter(|(s, _)| *s == 200)
-    });
+    let server = binary::Server::start(&db, &mail, &log_out, &log_err, &staff_token);
+    let http = &server.http;
 
     // A relay with two participants, opened now: the opening emails carry links.
     let (status, text) = http

@@ -51,15 +51,17 @@ pub fn run(conn: &mut DbConn, mode: &str) -> QueryResult<Outcome> {
 /// The writer's side: it wakes the background thread after commits and restarts the WAL when
 /// the background cannot keep it short.
 pub struct Checkpointer {
-    wake: SyncSender<()>,
+    /// Dropped (with the writer) to stop the thread.
+    wake: Option<SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
     wal_pages: Arc<AtomicI64>,
     restart_at: i64,
     busy_timeout_ms: u32,
 }
 
 impl Checkpointer {
-    /// Starts the background thread on `conn`, a connection of its own. The thread ends when
-    /// this handle is dropped (with the writer).
+    /// Starts the background thread on `conn`, a connection of its own. Dropping this handle
+    /// (with the writer) stops the thread and waits for it to close its connection.
     pub fn start(conn: DbConn, busy_timeout_ms: u32) -> std::io::Result<Self> {
         Self::start_with(conn, busy_timeout_ms, RESTART_FRAMES)
     }
@@ -72,7 +74,7 @@ impl Checkpointer {
         let (wake, woken) = mpsc::sync_channel::<()>(1);
         let wal_pages = Arc::new(AtomicI64::new(0));
         let seen = wal_pages.clone();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("stafet-db-checkpoint".into())
             .spawn(move || {
                 loop {
@@ -92,7 +94,8 @@ impl Checkpointer {
                 }
             })?;
         Ok(Self {
-            wake,
+            wake: Some(wake),
+            thread: Some(thread),
             wal_pages,
             restart_at,
             busy_timeout_ms,
@@ -102,7 +105,9 @@ impl Checkpointer {
     /// Called by the writer after each commit, outside any transaction.
     pub fn after_commit(&self, conn: &mut DbConn) {
         // A wake-up already pending covers this commit too.
-        let _ = self.wake.try_send(());
+        if let Some(wake) = &self.wake {
+            let _ = wake.try_send(());
+        }
         if self.wal_pages.swap(0, Ordering::Relaxed) > self.restart_at
             && let Err(e) = self.restart(conn)
         {
@@ -121,6 +126,17 @@ impl Checkpointer {
             tracing::debug!("WAL restart deferred: a reader is still on an old snapshot");
         }
         Ok(())
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        drop(self.wake.take());
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("the checkpoint thread panicked");
+        }
     }
 }
 

@@ -1,6 +1,11 @@
-//! The database: a read pool, one writer thread that commits requests in groups, and the
-//! embedded migrations. Every diesel call in the program goes through [`Db::read`] or
-//! [`Db::write`], so no actix worker ever blocks on SQLite.
+//! The database: two read pools, one writer thread that commits requests in groups, and the
+//! embedded migrations. Every diesel call in the program goes through [`Db::read`],
+//! [`Db::read_bulk`] or [`Db::write`], so no actix worker ever blocks on SQLite.
+//!
+//! Interactive requests (participants, staff pages) read from one pool; analyst work (exports,
+//! analyses, reports) from a small pool of its own with as many slots. However many exports or
+//! analyses run at once, they wait for a slot of theirs and never for a connection that a
+//! participant's request needs.
 
 mod checkpoint;
 pub mod corpus;
@@ -18,7 +23,8 @@ pub mod themes;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError, RwLock, mpsc};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -26,7 +32,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot, watch};
 
 use crate::error::AppError;
 
@@ -140,13 +146,33 @@ struct Pragmas {
 
 impl Pragmas {
     fn apply(&self, conn: &mut DbConn) -> Result<(), diesel::result::Error> {
+        // busy_timeout first: every later statement may meet another process's lock (a
+        // server closing its last connection checkpoints the WAL under an exclusive lock).
         // temp_store: a group transaction keeps one savepoint per request, and SQLite spills
         // savepoint journals over 64 KiB to a temporary file unless temp storage is in memory.
         conn.batch_execute(&format!(
-            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}; PRAGMA synchronous = {}; \
+            "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; \
              PRAGMA temp_store = MEMORY;",
             self.busy_timeout_ms, self.synchronous
         ))
+    }
+
+    /// A new connection to `url`, set up like every other.
+    fn connect(&self, url: &str) -> anyhow::Result<DbConn> {
+        let mut conn = SqliteConnection::establish(url)
+            .with_context(|| format!("opening the database {url}"))?;
+        self.apply(&mut conn)?;
+        Ok(conn)
+    }
+
+    /// A pool of `size` connections to `url`, all open before this returns.
+    fn pool(&self, url: &str, size: u32) -> anyhow::Result<Pool<ConnectionManager<DbConn>>> {
+        Pool::builder()
+            .max_size(size.max(1))
+            .connection_timeout(POOL_WAIT)
+            .connection_customizer(Box::new(self.clone()))
+            .build(ConnectionManager::<DbConn>::new(url))
+            .context("building a connection pool")
     }
 }
 
@@ -156,11 +182,26 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for Pragmas {
     }
 }
 
+/// How long an interactive read waits for a pooled connection before it fails.
+const POOL_WAIT: Duration = Duration::from_secs(10);
+
+/// How long analyst work waits for a slot of its own before it is refused with a 503.
+const BULK_WAIT: Duration = Duration::from_secs(60);
+
+/// Where write requests wait for the writer thread.
+type WriteQueue = mpsc::Sender<Box<dyn Job>>;
+
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<ConnectionManager<DbConn>>,
-    writer: mpsc::Sender<Box<dyn Job>>,
+    bulk: Pool<ConnectionManager<DbConn>>,
+    /// One per bulk connection: work holds a slot while it runs, so it never waits inside a
+    /// blocking thread for a connection, and CPU-heavy analysis is bounded the same way.
+    bulk_slots: Arc<Semaphore>,
+    /// Taken out by [`Db::close`]; with it gone the writer drains its queue and stops.
+    writer: Arc<RwLock<Option<WriteQueue>>>,
+    writer_thread: Arc<Mutex<Option<JoinHandle<()>>>>,
     commits: watch::Receiver<u64>,
 }
 
@@ -171,8 +212,10 @@ pub struct DbOptions {
     pub synchronous: String,
     /// How long a reader waits for a lock.
     pub busy_timeout_ms: u32,
-    /// Read connections.
+    /// Read connections for interactive requests.
     pub pool_size: u32,
+    /// Read connections (and slots) for analyst work: exports, analyses, reports.
+    pub bulk_pool_size: u32,
 }
 
 impl Db {
@@ -193,11 +236,9 @@ impl Db {
             synchronous: sync,
             busy_timeout_ms: options.busy_timeout_ms,
         };
-        let mut writer_conn = SqliteConnection::establish(&url)
-            .with_context(|| format!("opening the database {url}"))?;
+        let mut writer_conn = pragmas.connect(&url)?;
         // WAL lets readers run beside the one writer; it is stored in the file, so once is enough.
         writer_conn.batch_execute("PRAGMA journal_mode = WAL;")?;
-        pragmas.apply(&mut writer_conn)?;
         // Every write passes through this one connection; 16 MiB of page cache keeps the hot
         // indexes in memory instead of re-reading them from the WAL on each request.
         writer_conn.batch_execute("PRAGMA cache_size = -16384;")?;
@@ -217,31 +258,52 @@ impl Db {
             .run_pending_migrations(MIGRATIONS)
             .map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
 
-        let pool = Pool::builder()
-            .max_size(options.pool_size.max(1))
-            .connection_timeout(Duration::from_secs(10))
-            .connection_customizer(Box::new(pragmas.clone()))
-            .build(ConnectionManager::<DbConn>::new(url.clone()))
-            .context("building the connection pool")?;
+        let pool = pragmas.pool(&url, options.pool_size)?;
+        let bulk_size = options.bulk_pool_size.max(1);
+        let bulk = pragmas.pool(&url, bulk_size)?;
 
-        let mut checkpoint_conn = SqliteConnection::establish(&url)
-            .with_context(|| format!("opening the database {url}"))?;
-        pragmas.apply(&mut checkpoint_conn)?;
         let checkpointer =
-            checkpoint::Checkpointer::start(checkpoint_conn, options.busy_timeout_ms)
+            checkpoint::Checkpointer::start(pragmas.connect(&url)?, options.busy_timeout_ms)
                 .context("starting the checkpoint thread")?;
 
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
         let (commit_tx, commits) = watch::channel(0u64);
-        std::thread::Builder::new()
+        let writer_thread = std::thread::Builder::new()
             .name("stafet-db-writer".into())
             .spawn(move || writer_loop(writer_conn, rx, commit_tx, checkpointer))
             .context("starting the writer thread")?;
         Ok(Self {
             pool,
-            writer: tx,
+            bulk,
+            bulk_slots: Arc::new(Semaphore::new(bulk_size as usize)),
+            writer: Arc::new(RwLock::new(Some(tx))),
+            writer_thread: Arc::new(Mutex::new(Some(writer_thread))),
             commits,
         })
+    }
+
+    /// Stops the writer once the writes already queued are committed, and waits for it and
+    /// the checkpoint thread to end. Writes after this fail; reads still work. Every clone of
+    /// this handle sees the writer stopped. A command that opened the database calls this
+    /// before it exits, so no thread of its own still holds the database while the next
+    /// process opens it.
+    pub fn close(&self) {
+        let sender = self
+            .writer
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        drop(sender);
+        let thread = self
+            .writer_thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(thread) = thread
+            && thread.join().is_err()
+        {
+            tracing::error!("the database writer thread panicked");
+        }
     }
 
     /// Runs read-only `f` on a pooled connection in the blocking thread pool.
@@ -257,6 +319,53 @@ impl Db {
         })
         .await
         .map_err(AppError::internal)?
+    }
+
+    /// Runs read-only analyst work `f` (an export page, an analysis's rows, a report) on a
+    /// connection of the bulk pool, once one of its slots is free. Fails with 503 `busy` after
+    /// a minute without a slot. Interactive requests never wait for these connections.
+    pub async fn read_bulk<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.bulk.clone();
+        // Slots and connections are as many: a slot's holder finds a connection free.
+        self.compute_bulk(move || {
+            let mut conn = pool.get().map_err(AppError::internal)?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// Runs CPU-heavy analyst work `f` (clustering, statistics, rendering a report) on a
+    /// blocking thread in one of the bulk slots, with no connection: a few analyses at once
+    /// cannot take every core from participants' requests.
+    pub async fn compute_bulk<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let slot = self.bulk_slot().await?;
+        tokio::task::spawn_blocking(move || {
+            // The slot goes with the work: a client that leaves does not free it early.
+            let _slot = slot;
+            f()
+        })
+        .await
+        .map_err(AppError::internal)
+    }
+
+    async fn bulk_slot(&self) -> Result<OwnedSemaphorePermit, AppError> {
+        match tokio::time::timeout(BULK_WAIT, self.bulk_slots.clone().acquire_owned()).await {
+            Ok(Ok(slot)) => Ok(slot),
+            Ok(Err(closed)) => Err(AppError::internal(closed)),
+            Err(_) => Err(AppError::new(
+                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "other exports and analyses are running; try again in a minute",
+            )),
+        }
     }
 
     /// Runs read-only `f` at once on this thread when a pooled connection is free, else as
@@ -289,9 +398,14 @@ impl Db {
             panicked: false,
             reply,
         });
+        let stopped = || AppError::internal(anyhow::anyhow!("the database writer has stopped"));
         self.writer
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .ok_or_else(stopped)?
             .send(job)
-            .map_err(|_| AppError::internal(anyhow::anyhow!("the database writer has stopped")))?;
+            .map_err(|_| stopped())?;
         rx.await.map_err(|_| {
             AppError::internal(anyhow::anyhow!("the database writer dropped a request"))
         })?
@@ -492,6 +606,7 @@ pub(crate) mod tests {
                 synchronous: "NORMAL".into(),
                 busy_timeout_ms: 1000,
                 pool_size: 2,
+                bulk_pool_size: 1,
             },
         )
         .unwrap();

@@ -220,12 +220,17 @@ fn write_emls(dir: &Path, files: Vec<(usize, i64, Vec<u8>)>) -> Vec<(usize, anyh
         let tmp = dir.join(format!(".{id:08}.eml.tmp"));
         match std::fs::write(&tmp, &bytes) {
             Ok(()) => staged.push((i, id, tmp)),
-            Err(e) => outcomes.push((i, Err(anyhow::Error::from(e).context("writing the email")))),
+            Err(e) => {
+                // A full disk keeps what was written: give the space back for the retry.
+                let _ = std::fs::remove_file(&tmp);
+                outcomes.push((i, Err(anyhow::Error::from(e).context("writing the email"))));
+            }
         }
     }
     if let Err(e) = flush(dir, staged.iter().map(|(_, _, tmp)| tmp.as_path())) {
         let reason = format!("{e:#}");
-        outcomes.extend(staged.into_iter().map(|(i, _, _)| {
+        outcomes.extend(staged.into_iter().map(|(i, _, tmp)| {
+            let _ = std::fs::remove_file(&tmp);
             (
                 i,
                 Err(anyhow::anyhow!("flushing the mail folder: {reason}")),

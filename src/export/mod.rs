@@ -1,15 +1,19 @@
-//! Corpus export as CSV, JSON or XLSX, one row at a time: the rows come from
-//! [`crate::db::corpus::for_each`] and go straight to a writer, so an export never holds the
-//! corpus in memory. Analysts get pseudonyms only; names and emails are written only for
-//! facilitators and admins.
+//! Corpus export as CSV, JSON or XLSX, a page of rows at a time: an [`Encoder`] turns each
+//! page into bytes, so an export never holds the corpus in memory, and [`stream`] reads each
+//! page on a connection that it gives back before the bytes go out. Analysts get pseudonyms
+//! only; names and emails are written only for facilitators and admins.
+
+pub mod file;
+mod stream;
 
 use std::io::Write;
 use std::path::Path;
 
 use serde_json::{Map, Value, json};
 
+pub use self::stream::stream;
 use crate::db::corpus::CorpusRow;
-use crate::db::from_db;
+use crate::db::{DbConn, from_db};
 
 /// An export format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,30 +156,6 @@ fn cell_text(v: &Value) -> String {
     }
 }
 
-/// Something corpus rows are written to, one at a time.
-pub trait RowSink {
-    /// Writes one row.
-    fn row(&mut self, row: &CorpusRow) -> anyhow::Result<()>;
-}
-
-impl<W: Write> RowSink for CsvSink<W> {
-    fn row(&mut self, row: &CorpusRow) -> anyhow::Result<()> {
-        CsvSink::row(self, row)
-    }
-}
-
-impl<W: Write> RowSink for JsonSink<W> {
-    fn row(&mut self, row: &CorpusRow) -> anyhow::Result<()> {
-        JsonSink::row(self, row)
-    }
-}
-
-impl RowSink for XlsxSink {
-    fn row(&mut self, row: &CorpusRow) -> anyhow::Result<()> {
-        XlsxSink::row(self, row)
-    }
-}
-
 /// Writes rows as CSV.
 pub struct CsvSink<W: Write> {
     out: csv::Writer<W>,
@@ -185,9 +165,17 @@ pub struct CsvSink<W: Write> {
 impl<W: Write> CsvSink<W> {
     /// Starts the CSV with its header row.
     pub fn new(w: W, reader: Reader) -> anyhow::Result<Self> {
-        let mut out = csv::Writer::from_writer(w);
-        out.write_record(columns(reader))?;
-        Ok(Self { out, reader })
+        let mut sink = Self::continued(w, reader);
+        sink.out.write_record(columns(reader))?;
+        Ok(sink)
+    }
+
+    /// Goes on with a CSV whose header row is already written.
+    pub fn continued(w: W, reader: Reader) -> Self {
+        Self {
+            out: csv::Writer::from_writer(w),
+            reader,
+        }
     }
 
     /// Writes one row.
@@ -245,6 +233,13 @@ impl<W: Write> JsonSink<W> {
         self.out.write_all(b"\n]\n")?;
         self.out.flush()?;
         Ok(self.out)
+    }
+}
+
+impl JsonSink<Vec<u8>> {
+    /// The bytes written so far, leaving the buffer empty.
+    pub fn take(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.out)
     }
 }
 
@@ -311,53 +306,154 @@ impl XlsxSink {
 /// Rows read from the database per query while exporting.
 pub const PAGE_SIZE: i64 = 2000;
 
-/// Writes the whole corpus of `relay_id` to `out` and returns the number of rows. `progress`
-/// hears the running count every page. An XLSX workbook is a zip whose directory comes last, so
-/// it is built in a temporary file (in constant memory) and then copied to `out`.
+/// Where an export has got to in a relay's corpus: the pages come in question id order, each
+/// from its own query, so no connection or transaction is held from one page to the next.
+#[derive(Debug, Clone)]
+pub struct Cursor {
+    relay_id: i64,
+    after: i64,
+    done: bool,
+}
+
+impl Cursor {
+    /// The start of `relay_id`'s corpus.
+    pub fn new(relay_id: i64) -> Self {
+        Self {
+            relay_id,
+            after: 0,
+            done: false,
+        }
+    }
+
+    /// The next page of up to [`PAGE_SIZE`] rows, or `None` past the last.
+    pub fn next_page(&mut self, conn: &mut DbConn) -> diesel::QueryResult<Option<Vec<CorpusRow>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let rows = crate::db::corpus::page(conn, self.relay_id, self.after, PAGE_SIZE)?;
+        self.done = (rows.len() as i64) < PAGE_SIZE;
+        match rows.last() {
+            Some(last) => {
+                self.after = last.question_id;
+                Ok(Some(rows))
+            }
+            None => {
+                self.done = true;
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Turns corpus rows into one format's bytes, a page at a time.
+pub struct Encoder {
+    out: Out,
+}
+
+enum Out {
+    Csv { reader: Reader, started: bool },
+    Json(JsonSink<Vec<u8>>),
+    Xlsx(Box<XlsxSink>),
+}
+
+/// The end of an export: the last bytes, or (XLSX, a zip whose directory comes last) the whole
+/// workbook in a temporary file.
+pub enum Tail {
+    /// Bytes that follow the pages'.
+    Bytes(Vec<u8>),
+    /// The complete file; it is deleted when dropped.
+    File(tempfile::NamedTempFile),
+}
+
+impl Encoder {
+    /// An encoder for `format`, writing the columns `reader` may see.
+    pub fn new(format: Format, reader: Reader) -> anyhow::Result<Self> {
+        let out = match format {
+            Format::Csv => Out::Csv {
+                reader,
+                started: false,
+            },
+            Format::Json => Out::Json(JsonSink::new(Vec::new(), reader)?),
+            Format::Xlsx => Out::Xlsx(Box::new(XlsxSink::new(reader)?)),
+        };
+        Ok(Self { out })
+    }
+
+    /// Encodes `rows` and returns the bytes ready to go out (none for XLSX, which goes to its
+    /// temporary file until [`Encoder::finish`]).
+    pub fn page(&mut self, rows: &[CorpusRow]) -> anyhow::Result<Vec<u8>> {
+        match &mut self.out {
+            Out::Csv { reader, started } => {
+                let mut sink = if *started {
+                    CsvSink::continued(Vec::new(), *reader)
+                } else {
+                    CsvSink::new(Vec::new(), *reader)?
+                };
+                *started = true;
+                for row in rows {
+                    sink.row(row)?;
+                }
+                sink.finish()
+            }
+            Out::Json(sink) => {
+                for row in rows {
+                    sink.row(row)?;
+                }
+                Ok(sink.take())
+            }
+            Out::Xlsx(sink) => {
+                for row in rows {
+                    sink.row(row)?;
+                }
+                Ok(Vec::new())
+            }
+        }
+    }
+
+    /// Ends the output. Building the XLSX file takes a while: run this off async threads.
+    pub fn finish(self) -> anyhow::Result<Tail> {
+        match self.out {
+            Out::Csv { reader, started } if !started => {
+                Ok(Tail::Bytes(CsvSink::new(Vec::new(), reader)?.finish()?))
+            }
+            Out::Csv { .. } => Ok(Tail::Bytes(Vec::new())),
+            Out::Json(sink) => Ok(Tail::Bytes(sink.finish()?)),
+            Out::Xlsx(sink) => {
+                let file = tempfile::NamedTempFile::new()?;
+                sink.finish(file.path())?;
+                Ok(Tail::File(file))
+            }
+        }
+    }
+}
+
+/// Writes the whole corpus of `relay_id` to `out` on one connection and returns the number of
+/// rows (the export benchmark's path; the server and the CLI use [`stream`]). `progress` hears
+/// the running count every page.
 pub fn write_corpus<W: Write>(
-    conn: &mut crate::db::DbConn,
+    conn: &mut DbConn,
     relay_id: i64,
     format: Format,
     reader: Reader,
     mut out: W,
     mut progress: impl FnMut(u64),
 ) -> anyhow::Result<u64> {
+    let mut encoder = Encoder::new(format, reader)?;
+    let mut cursor = Cursor::new(relay_id);
     let mut n = 0u64;
-    let mut feed = |sink: &mut dyn RowSink| -> anyhow::Result<u64> {
-        crate::db::corpus::for_each(conn, relay_id, PAGE_SIZE, |row| -> anyhow::Result<()> {
-            sink.row(&row)?;
-            n += 1;
-            if n.is_multiple_of(PAGE_SIZE as u64) {
-                progress(n);
-            }
-            Ok(())
-        })
-    };
-    let total = match format {
-        Format::Csv => {
-            let mut sink = CsvSink::new(&mut out, reader)?;
-            let total = feed(&mut sink)?;
-            sink.finish()?;
-            total
+    while let Some(rows) = cursor.next_page(conn)? {
+        out.write_all(&encoder.page(&rows)?)?;
+        n += rows.len() as u64;
+        progress(n);
+    }
+    match encoder.finish()? {
+        Tail::Bytes(bytes) => out.write_all(&bytes)?,
+        Tail::File(file) => {
+            std::io::copy(&mut file.reopen()?, &mut out)?;
         }
-        Format::Json => {
-            let mut sink = JsonSink::new(&mut out, reader)?;
-            let total = feed(&mut sink)?;
-            sink.finish()?;
-            total
-        }
-        Format::Xlsx => {
-            let mut sink = XlsxSink::new(reader)?;
-            let total = feed(&mut sink)?;
-            let file = tempfile::NamedTempFile::new()?;
-            sink.finish(file.path())?;
-            std::io::copy(&mut std::fs::File::open(file.path())?, &mut out)?;
-            total
-        }
-    };
+    }
     out.flush()?;
-    progress(total);
-    Ok(total)
+    Ok(n)
 }
 
 #[cfg(test)]

@@ -28,11 +28,6 @@ fn top(n: Option<usize>) -> Result<usize, AppError> {
     }
 }
 
-/// Runs CPU-heavy analysis off the async workers.
-async fn compute<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
-    web::block(f).await.map_err(AppError::internal)
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WordsQuery {
@@ -55,7 +50,7 @@ pub async fn relay_words(
     let source = Source::parse(q.source.as_deref())?;
     let top = top(q.top)?;
     let id = path.into_inner();
-    let (relay, rows) = state.db.read(move |conn| ops::load(conn, id)).await?;
+    let (relay, rows) = state.db.read_bulk(move |conn| ops::load(conn, id)).await?;
     let group = q.group.filter(|g| !g.is_empty());
     if let Some(g) = &group
         && !rows
@@ -64,7 +59,7 @@ pub async fn relay_words(
     {
         let known = state
             .db
-            .read(move |conn| Ok(group_names(conn, id)?))
+            .read_bulk(move |conn| Ok(group_names(conn, id)?))
             .await?;
         if !known.values().any(|k| k == g) {
             return Err(AppError::validation(format!(
@@ -72,7 +67,10 @@ pub async fn relay_words(
             )));
         }
     }
-    let body = compute(move || ops::words(&relay, &rows, group.as_deref(), source, top)).await?;
+    let body = state
+        .db
+        .compute_bulk(move || ops::words(&relay, &rows, group.as_deref(), source, top))
+        .await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -103,11 +101,12 @@ pub async fn distinctive(
     let (ia, ib) = (a.relay_id, b.relay_id);
     let ((ra, rows_a), (rb, rows_b)) = state
         .db
-        .read(move |conn| Ok((ops::load(conn, ia)?, ops::load(conn, ib)?)))
+        .read_bulk(move |conn| Ok((ops::load(conn, ia)?, ops::load(conn, ib)?)))
         .await?;
-    let body =
-        compute(move || ops::distinctive((&a, &ra, &rows_a), (&b, &rb, &rows_b), source, top))
-            .await??;
+    let body = state
+        .db
+        .compute_bulk(move || ops::distinctive((&a, &ra, &rows_a), (&b, &rb, &rows_b), source, top))
+        .await??;
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -122,7 +121,7 @@ pub async fn relay_network(
     let named = reader_of(&staff) == Reader::Named;
     let (people, groups, rows) = state
         .db
-        .read(move |conn| {
+        .read_bulk(move |conn| {
             RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
             let people = ParticipantRow::for_relay(conn, id)?;
             let groups = group_names(conn, id)?;
@@ -130,7 +129,7 @@ pub async fn relay_network(
             Ok((people, groups, rows))
         })
         .await?;
-    let body = compute(move || {
+    let body = state.db.compute_bulk(move || {
         let by_pseudonym: std::collections::HashMap<&str, i64> =
             people.iter().map(|p| (p.pseudonym.as_str(), p.id)).collect();
         let nodes: Vec<Node> = people

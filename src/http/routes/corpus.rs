@@ -30,40 +30,8 @@ struct CorpusQuery {
     format: Option<String>,
 }
 
-/// A `Write` that hands 64 KiB chunks to the response stream. It runs on a blocking thread;
-/// when the client goes away the send fails and the export stops.
-struct ChunkWriter {
-    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
-    buf: Vec<u8>,
-}
-
+/// Most bytes in one chunk of the response body.
 const CHUNK: usize = 64 * 1024;
-
-impl ChunkWriter {
-    fn send(&mut self) -> std::io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
-        self.tx
-            .blocking_send(Ok(chunk))
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))
-    }
-}
-
-impl std::io::Write for ChunkWriter {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= CHUNK {
-            self.send()?;
-        }
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.send()
-    }
-}
 
 /// `GET /api/relays/{id}/corpus?format=json|csv|xlsx`
 pub async fn export_corpus(
@@ -87,27 +55,32 @@ pub async fn export_corpus(
         .read(move |conn| RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay")))
         .await?;
 
-    // Rows flow from a blocking reader thread through a small bounded channel, so a slow
-    // client holds back the reader instead of the corpus piling up in memory.
+    // A page at a time: each is read on a bulk connection that goes back before its bytes
+    // wait in this small channel for the client, so a client that stops reading holds one
+    // page in memory and nothing else.
     let (tx, mut rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let db = state.db.clone();
-    let failed = tx.clone();
     actix_web::rt::spawn(async move {
-        let result = db
-            .read(move |conn| {
-                let out = ChunkWriter {
-                    tx,
-                    buf: Vec::with_capacity(CHUNK),
-                };
-                export::write_corpus(conn, id, format, reader, out, |_| {})
-                    .map_err(AppError::internal)
-            })
-            .await;
-        if let Err(e) = result {
-            tracing::error!(error = ?e, relay = id, "corpus export failed");
-            let _ = failed
-                .send(Err(std::io::Error::other("export failed")))
-                .await;
+        let send = |page: Vec<u8>| {
+            let tx = tx.clone();
+            async move {
+                let page = Bytes::from(page);
+                for start in (0..page.len()).step_by(CHUNK) {
+                    let chunk = page.slice(start..page.len().min(start + CHUNK));
+                    tx.send(Ok(chunk)).await.map_err(|_| {
+                        std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away")
+                    })?;
+                }
+                Ok(())
+            }
+        };
+        if let Err(e) = export::stream(&db, id, format, reader, send, |_| {}).await {
+            if tx.is_closed() {
+                tracing::debug!(relay = id, "corpus export stopped: the client went away");
+            } else {
+                tracing::error!(error = ?e, relay = id, "corpus export failed");
+                let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+            }
         }
     });
     let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));

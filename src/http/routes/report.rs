@@ -48,7 +48,7 @@ pub async fn relay_report(
     }
     let (first, second) = state
         .db
-        .read(move |conn| {
+        .read_bulk(move |conn| {
             let first = load(conn, id)?;
             let second = q.compare.map(|c| load(conn, c)).transpose()?;
             Ok((first, second))
@@ -64,9 +64,10 @@ async fn respond(
     second: Option<RelayData>,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
-    let html = web::block(move || report::render(&first, second.as_ref(), now))
-        .await
-        .map_err(AppError::internal)?
+    let html = state
+        .db
+        .compute_bulk(move || report::render(&first, second.as_ref(), now))
+        .await?
         .map_err(AppError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
@@ -91,6 +92,6 @@ pub async fn shared_report(
         return Err(AppError::forbidden("this relay does not share its output"));
     }
     let id = me.relay.id;
-    let data = state.db.read(move |conn| load(conn, id)).await?;
+    let data = state.db.read_bulk(move |conn| load(conn, id)).await?;
     respond(&state, data, None).await
 }

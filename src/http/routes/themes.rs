@@ -18,7 +18,7 @@ use crate::state::AppState;
 async fn view(state: &AppState, relay_id: i64) -> Result<serde_json::Value, AppError> {
     state
         .db
-        .read(move |conn| ops::themes_view(conn, relay_id))
+        .read_bulk(move |conn| ops::themes_view(conn, relay_id))
         .await
 }
 
@@ -68,7 +68,7 @@ pub async fn cluster_themes(
     let id = path.into_inner();
     let (relay, rows, pinned) = state
         .db
-        .read(move |conn| {
+        .read_bulk(move |conn| {
             let (relay, rows) = ops::load(conn, id)?;
             let pinned: Vec<(i64, i64)> = themes::placements(conn, id)?
                 .into_iter()
@@ -79,9 +79,10 @@ pub async fn cluster_themes(
         })
         .await?;
     let (k, seed) = (input.k, input.seed.unwrap_or(relay.settings().seed));
-    let found = web::block(move || ops::cluster(&relay, &rows, &pinned, k, seed, text))
-        .await
-        .map_err(AppError::internal)?;
+    let found = state
+        .db
+        .compute_bulk(move || ops::cluster(&relay, &rows, &pinned, k, seed, text))
+        .await?;
     let now = state.clock.now();
     state
         .db
@@ -205,7 +206,7 @@ pub async fn split_theme(
     let tid = path.into_inner();
     let (theme, relay, rows) = state
         .db
-        .read(move |conn| {
+        .read_bulk(move |conn| {
             let theme = theme_of(conn, tid)?;
             let (relay, rows) = ops::load(conn, theme.relay_id)?;
             let members: std::collections::HashSet<i64> = themes::placements(conn, theme.relay_id)?
@@ -226,18 +227,19 @@ pub async fn split_theme(
         ));
     }
     let seed = relay.settings().seed;
-    let parts = web::block(move || {
-        ops::cluster(
-            &relay,
-            &rows,
-            &[],
-            Some(2),
-            seed,
-            ClusterText::QuestionAnswer,
-        )
-    })
-    .await
-    .map_err(AppError::internal)?;
+    let parts = state
+        .db
+        .compute_bulk(move || {
+            ops::cluster(
+                &relay,
+                &rows,
+                &[],
+                Some(2),
+                seed,
+                ClusterText::QuestionAnswer,
+            )
+        })
+        .await?;
     let now = to_db(state.clock.now());
     let relay_id = theme.relay_id;
     state
@@ -323,7 +325,7 @@ pub async fn theme_suggestions(
     let id = path.into_inner();
     let (relay, rows, placed) = state
         .db
-        .read(move |conn| {
+        .read_bulk(move |conn| {
             let (relay, rows) = ops::load(conn, id)?;
             let placed: Vec<(i64, i64)> = themes::placements(conn, id)?
                 .into_iter()
@@ -332,9 +334,10 @@ pub async fn theme_suggestions(
             Ok((relay, rows, placed))
         })
         .await?;
-    let list = web::block(move || ops::suggestions(&relay, &rows, &placed))
-        .await
-        .map_err(AppError::internal)?;
+    let list = state
+        .db
+        .compute_bulk(move || ops::suggestions(&relay, &rows, &placed))
+        .await?;
     Ok(HttpResponse::Ok().json(
         list.iter()
             .map(|(q, t, c)| json!({ "question_id": q, "theme_id": t, "confidence": c }))
