@@ -29,6 +29,7 @@ fn assert_closed(ws: &Live, since: Instant, word: &str) {
     assert_eq!(closed.code, POLICY, "{closed:?}");
     assert!(closed.reason.contains(word), "{closed:?}");
     let took = closed.at.duration_since(since);
+    eprintln!("closed ({}) after {took:?}", closed.reason);
     assert!(took < WITHIN, "closed after {took:?}");
 }
 
