@@ -2,7 +2,8 @@
 //! the connections of their audience.
 //!
 //! The event log in the database is the source of truth; the hub only remembers who is
-//! connected. Each connection has a bounded queue: a client that cannot keep up is dropped
+//! connected, and with which credential, so that [`revocation`] can end the connections whose
+//! credential stops granting access. Each connection has a bounded queue: a client that cannot keep up is dropped
 //! rather than allowed to hold memory or slow anyone else, and recovers by replay on reconnect.
 
 use std::collections::HashMap;
