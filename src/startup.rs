@@ -52,6 +52,12 @@ impl Application {
         tokio::spawn(worker::run(db.clone(), clock.clone(), mailer));
         let hub = Hub::default();
         tokio::spawn(hub.clone().run(db.clone()));
+        let checker = ws::revocation::Checker::new(
+            db.clone(),
+            clock.clone(),
+            settings.server.link_valid_days_after_close,
+        );
+        tokio::spawn(ws::revocation::run(hub.clone(), checker));
         let hub_data = web::Data::new(hub);
 
         let body_limit = settings.server.body_limit_bytes;

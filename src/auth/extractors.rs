@@ -12,16 +12,14 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::{Method, StatusCode};
 use actix_web::{FromRequest, HttpRequest, web};
-use chrono::Duration;
 
+use super::access::{self, Denied, Holder, Standing};
 use super::cookies::SessionKind;
 use super::csrf;
 use super::tokens;
 use crate::db::credentials::{self, CredentialKind};
 use crate::db::models::{ParticipantRow, RelayRow, StaffUser};
-use crate::db::{from_db, to_db};
 use crate::error::AppError;
-use crate::relay::RelayState;
 use crate::state::AppState;
 
 /// An authenticated caller.
@@ -78,69 +76,51 @@ fn is_unsafe(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// Resolves `secret` to a principal, applying expiry, suspension and link validity.
+/// Resolves `secret` to a principal, applying expiry, suspension and link validity (the rule
+/// in [`access::check`], which open websockets re-check too).
 pub async fn resolve(state: &AppState, secret: String) -> Result<Principal, AppError> {
     let now = state.clock.now();
     let link_days = state.settings.server.link_valid_days_after_close;
-    let found = state
+    state
         .db
         .read_now(move |conn| {
             let Some(cred) = credentials::find(conn, &secret)? else {
-                return Ok(None);
+                return Err(Denied::Revoked.error());
             };
-            if cred.expires_at.is_some_and(|e| e <= to_db(now)) {
-                return Err(AppError::unauthorized(
-                    "your session has expired; log in again",
-                ));
-            }
-            match cred.kind {
+            let (principal, holder) = match cred.kind {
                 CredentialKind::StaffSession | CredentialKind::ApiToken => {
                     let user = StaffUser::find(conn, cred.staff_user_id.unwrap_or_default())?;
-                    Ok(Some(Principal::Staff { user, secret }))
+                    let holder = Holder::Staff {
+                        suspended: user.is_suspended,
+                    };
+                    (Principal::Staff { user, secret }, holder)
                 }
                 CredentialKind::ParticipantLink | CredentialKind::ParticipantSession => {
                     let (participant, relay) = ParticipantRow::find_with_relay(
                         conn,
                         cred.participant_id.unwrap_or_default(),
                     )?;
-                    Ok(Some(Principal::Participant {
+                    let holder = Holder::Participant {
+                        suspended: participant.is_suspended,
+                        relay_state: relay.state(),
+                        closed_at: relay.closed_at,
+                    };
+                    let principal = Principal::Participant {
                         participant,
                         relay,
                         secret,
-                    }))
+                    };
+                    (principal, holder)
                 }
-            }
+            };
+            let standing = Standing {
+                expires_at: cred.expires_at,
+                holder,
+            };
+            access::check(&standing, now, link_days).map_err(Denied::error)?;
+            Ok(principal)
         })
-        .await?;
-    match found {
-        None => Err(AppError::unauthorized("unknown or revoked credentials")),
-        Some(Principal::Staff { user, .. }) if user.is_suspended => {
-            Err(AppError::unauthorized("this account is suspended"))
-        }
-        Some(Principal::Participant {
-            participant, relay, ..
-        }) if participant.is_suspended => {
-            let _ = relay;
-            Err(AppError::new(
-                StatusCode::FORBIDDEN,
-                "suspended",
-                "your participation has been paused by the organiser; contact them to take part again",
-            ))
-        }
-        Some(Principal::Participant { relay, .. })
-            if relay.state() == RelayState::Closed
-                && relay
-                    .closed_at
-                    .is_some_and(|c| from_db(c) + Duration::days(link_days) <= now) =>
-        {
-            Err(AppError::new(
-                StatusCode::GONE,
-                "link_expired",
-                "this relay has ended and its link no longer works",
-            ))
-        }
-        Some(p) => Ok(p),
-    }
+        .await
 }
 
 async fn authenticate(req: HttpRequest, kind: SessionKind) -> Result<Principal, AppError> {

@@ -1,6 +1,7 @@
 //! Who is asking: secrets and their hashes, passwords, the request extractors, CSRF and rate
 //! limits.
 
+pub mod access;
 pub mod cookies;
 pub mod csrf;
 pub mod extractors;

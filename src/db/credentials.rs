@@ -8,7 +8,9 @@ use subtle::ConstantTimeEq as _;
 
 use super::schema::credentials;
 use super::{DbConn, last_insert_id};
+use crate::auth::access::{Holder, Standing};
 use crate::auth::tokens;
+use crate::relay::RelayState;
 
 /// What a credential is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,4 +144,59 @@ pub fn find(conn: &mut DbConn, token: &str) -> QueryResult<Option<Credential>> {
 /// Deletes credential `id` (logout, or a link whose email turned out to be a repeat).
 pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
     diesel::delete(credentials::table.find(id)).execute(conn)
+}
+
+/// The [`Standing`] of each credential in `ids` that is still stored, by id, in one query: an
+/// open websocket's credential is re-checked this way while the socket stays open. A missing
+/// id was deleted (logout, revocation) or its holder was.
+pub fn standings(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<(i64, Standing)>> {
+    use super::schema::{participants, relays, staff_users};
+    type Row = (
+        i64,
+        Option<NaiveDateTime>,
+        Option<bool>,
+        Option<bool>,
+        Option<String>,
+        Option<NaiveDateTime>,
+    );
+    let mut out = Vec::with_capacity(ids.len());
+    // Well under SQLite's limit on bound parameters.
+    for chunk in ids.chunks(500) {
+        let rows: Vec<Row> = credentials::table
+            .left_join(
+                staff_users::table.on(credentials::staff_user_id.eq(staff_users::id.nullable())),
+            )
+            .left_join(
+                participants::table.on(credentials::participant_id.eq(participants::id.nullable())),
+            )
+            .left_join(
+                relays::table.on(relays::id.nullable().eq(participants::relay_id.nullable())),
+            )
+            .filter(credentials::id.eq_any(chunk))
+            .select((
+                credentials::id,
+                credentials::expires_at,
+                staff_users::is_suspended.nullable(),
+                participants::is_suspended.nullable(),
+                relays::state.nullable(),
+                relays::closed_at.nullable(),
+            ))
+            .load(conn)?;
+        out.extend(rows.into_iter().filter_map(
+            |(id, expires_at, staff, participant, relay_state, closed_at)| {
+                let holder = match (staff, participant, relay_state) {
+                    (Some(suspended), _, _) => Holder::Staff { suspended },
+                    (None, Some(suspended), Some(state)) => Holder::Participant {
+                        suspended,
+                        // As `RelayRow::state` reads it.
+                        relay_state: RelayState::parse(&state).unwrap_or(RelayState::Draft),
+                        closed_at,
+                    },
+                    _ => return None,
+                };
+                Some((id, Standing { expires_at, holder }))
+            },
+        ));
+    }
+    Ok(out)
 }

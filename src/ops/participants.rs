@@ -213,6 +213,16 @@ pub fn suspend(
         return Ok(0);
     }
     ParticipantRow::set_suspended(conn, pid, true, to_db(now))?;
+    // First in the participant's own feed, so their open connections end before anything
+    // after it (the questions passed on below, answers) reaches them; see `ws::revocation`.
+    notify::event(
+        conn,
+        relay_id,
+        Audience::Participant(pid),
+        "participant_suspended",
+        json!({}),
+        now,
+    )?;
     let mut moved = 0;
     if relay.state() == RelayState::Open {
         for q in QuestionRow::pending_for(conn, pid)? {

@@ -1,7 +1,8 @@
 //! The printable relay report: one self-contained HTML page (inline CSS allowed by a hash in
 //! its own Content-Security-Policy, charts as SVG, no requests at all) with the cake per group,
 //! top words per group, distinctive words, the network matrix and the starred questions with
-//! their answers; or two relays side by side. Participants appear by group only.
+//! their answers; or two relays side by side. Participants appear by group only, and in the
+//! participants' copy not even by group where the relay hides the asker's group ([`View`]).
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -57,6 +58,16 @@ pub struct RelayData {
     pub rows: Vec<CorpusRow>,
     /// The themes as [`ops::themes_view`] returns them.
     pub themes: Value,
+}
+
+/// Who the report is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// Facilitators and analysts: everything, groups included.
+    Staff,
+    /// The relay's participants (the shared output): it honours the relay's anonymity, so
+    /// with `show_asker_group` off nothing ties a question to its asker's group.
+    Participants,
 }
 
 #[derive(Serialize)]
@@ -134,8 +145,30 @@ fn period(rounds: &[RoundRow]) -> String {
     }
 }
 
-fn relay_section(d: &RelayData, lang: &str) -> Value {
-    let group_names: Vec<String> = {
+/// The cake as one row for the whole relay: each theme's count summed over the groups.
+fn merged_cake(cake: &[Value], label: &str) -> Vec<Value> {
+    let mut slices: Vec<Value> = Vec::new();
+    for s in cake.iter().filter_map(|g| g["slices"].as_array()).flatten() {
+        let n = s["count"].as_u64().unwrap_or(0);
+        match slices.iter_mut().find(|m| m["theme_id"] == s["theme_id"]) {
+            Some(m) => m["count"] = (m["count"].as_u64().unwrap_or(0) + n).into(),
+            None => slices.push(serde_json::json!({
+                "theme_id": s["theme_id"], "label": s["label"], "count": n,
+            })),
+        }
+    }
+    let total: u64 = cake.iter().filter_map(|g| g["total"].as_u64()).sum();
+    vec![serde_json::json!({ "group": label, "total": total, "slices": slices })]
+}
+
+fn relay_section(d: &RelayData, lang: &str, view: View) -> Value {
+    // Questions are counted under their asker's group throughout (cake, words, distinctive
+    // words, network, starred): with the groups hidden, participants see the relay as one.
+    let hidden = view == View::Participants && !d.relay.show_asker_group;
+    let everyone = if lang == "da" { "Alle" } else { "Everyone" };
+    let group_names: Vec<String> = if hidden {
+        Vec::new()
+    } else {
         let mut g: Vec<String> = d.groups.values().cloned().collect();
         g.sort();
         g
@@ -148,10 +181,13 @@ fn relay_section(d: &RelayData, lang: &str) -> Value {
         .filter_map(|(i, t)| Some((t["id"].as_i64()?, COLORS[i % COLORS.len()])))
         .collect();
     let (label_w, span) = (150.0, 400.0);
-    let cake_rows: Vec<Value> = d.themes["cake"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    let cake_groups = d.themes["cake"].as_array().cloned().unwrap_or_default();
+    let cake_groups = if hidden {
+        merged_cake(&cake_groups, everyone)
+    } else {
+        cake_groups
+    };
+    let cake_rows: Vec<Value> = cake_groups
         .iter()
         .enumerate()
         .map(|(i, g)| {
@@ -194,11 +230,16 @@ fn relay_section(d: &RelayData, lang: &str) -> Value {
         serde_json::json!({ "rows": cake_rows, "legend": legend, "width": label_w + span + 10.0, "height": cake_rows.len() * 24 })
     };
 
-    // Top words per group, from the questions.
-    let words: Vec<Value> = group_names
-        .iter()
+    // Top words per group (or of the whole relay), from the questions.
+    let word_groups: Vec<Option<&str>> = if hidden {
+        vec![None]
+    } else {
+        group_names.iter().map(|g| Some(g.as_str())).collect()
+    };
+    let words: Vec<Value> = word_groups
+        .into_iter()
         .map(|g| {
-            let table = ops::words(&d.relay, &d.rows, Some(g), Source::Questions, 10);
+            let table = ops::words(&d.relay, &d.rows, g, Source::Questions, 10);
             let items: Vec<(String, f64, String)> = table["words"]
                 .as_array()
                 .cloned()
@@ -213,7 +254,7 @@ fn relay_section(d: &RelayData, lang: &str) -> Value {
                     )
                 })
                 .collect();
-            serde_json::json!({ "group": g, "bars": bars(&items, COLORS[0]) })
+            serde_json::json!({ "group": g.unwrap_or(everyone), "bars": bars(&items, COLORS[0]) })
         })
         .collect();
 
@@ -298,9 +339,11 @@ fn relay_section(d: &RelayData, lang: &str) -> Value {
         "cake": cake,
         "words": words,
         "distinct": distinct,
-        "network": { "groups": net.groups, "rows": rows },
+        "groups_hidden": hidden,
+        "network": (!hidden).then(|| serde_json::json!({ "groups": net.groups, "rows": rows })),
         "starred": starred.iter().map(|r| serde_json::json!({
-            "question": r.question, "answer": r.answer, "asker_group": r.asker_group,
+            "question": r.question, "answer": r.answer,
+            "asker_group": (!hidden).then_some(&r.asker_group),
             "recipient_group": r.recipient_group, "round_name": r.round_name, "theme": r.theme,
         })).collect::<Vec<_>>(),
     })
@@ -316,6 +359,8 @@ fn strings(lang: &str) -> Value {
             "distinct_relays": "Ord, der skiller stafetterne", "network": "Hvem spurgte hvem (spørgerens gruppe → modtagerens)",
             "from_to": "Fra \\ til", "starred": "Udvalgte spørgsmål og svar", "no_starred": "Ingen spørgsmål er udvalgt endnu.",
             "distinct_note": "Vægtet log-odds med informativ Dirichlet-prior (Monroe, Colaresi & Quinn 2008); z-værdi.",
+            "cake_all": "Temaer", "words_all": "Hyppigste ord i spørgsmålene",
+            "groups_hidden": "Stafetten viser ikke spørgernes grupper, så tallene gælder alle deltagere under ét.",
         })
     } else {
         serde_json::json!({
@@ -326,22 +371,25 @@ fn strings(lang: &str) -> Value {
             "distinct_relays": "Words that set the relays apart", "network": "Who asked whom (asker's group → recipient's)",
             "from_to": "From \\ to", "starred": "Selected questions and answers", "no_starred": "No questions have been selected yet.",
             "distinct_note": "Weighted log-odds with an informative Dirichlet prior (Monroe, Colaresi & Quinn 2008); z-score.",
+            "cake_all": "Themes", "words_all": "Most frequent words in the questions",
+            "groups_hidden": "This relay does not show the askers' groups, so the figures cover all participants together.",
         })
     }
 }
 
-/// Renders the report of one relay, or of two side by side.
+/// Renders the report of one relay, or of two side by side, for `view`.
 pub fn render(
     first: &RelayData,
     second: Option<&RelayData>,
+    view: View,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<String, minijinja::Error> {
     let lang = first.relay.language.as_str();
-    let mut relays = vec![relay_section(first, lang)];
+    let mut relays = vec![relay_section(first, lang, view)];
     let mut title = first.relay.title.clone();
     let mut distinct_relays = None;
     if let Some(other) = second {
-        relays.push(relay_section(other, lang));
+        relays.push(relay_section(other, lang, view));
         title = format!("{} · {}", first.relay.title, other.relay.title);
         let (a, b) = (
             Side {
@@ -371,4 +419,36 @@ pub fn render(
         relays,
         distinct_relays,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_merged_cake_sums_each_theme_over_the_groups() {
+        let cake = vec![
+            json!({ "group": "A", "total": 3, "slices": [
+                { "theme_id": 1, "label": "Tillid", "count": 2 },
+                { "theme_id": null, "label": "Uden tema", "count": 1 },
+            ]}),
+            json!({ "group": "B", "total": 4, "slices": [
+                { "theme_id": 2, "label": "Drift", "count": 3 },
+                { "theme_id": 1, "label": "Tillid", "count": 1 },
+            ]}),
+        ];
+
+        let merged = merged_cake(&cake, "Alle");
+
+        assert_eq!(
+            merged,
+            vec![json!({ "group": "Alle", "total": 7, "slices": [
+                { "theme_id": 1, "label": "Tillid", "count": 3 },
+                { "theme_id": null, "label": "Uden tema", "count": 1 },
+                { "theme_id": 2, "label": "Drift", "count": 3 },
+            ]})]
+        );
+    }
 }

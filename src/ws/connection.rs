@@ -1,29 +1,85 @@
-//! One websocket connection: replay on request, live events after, heartbeats, and no gap or
-//! duplicate at the seam between them.
+//! One websocket connection: the events of its feed from the log and live, each id at most
+//! once (see [`Cursor`] for what `since` means), heartbeats, and an end with a reason when its
+//! credential stops granting access (see [`revocation`](super::revocation)).
 //!
-//! The connection subscribes to the hub before it reads the log, so an event committed during
-//! a replay is either in the replay or queued live; `last_sent` drops whichever copy comes
+//! The connection subscribes to the hub before it reads the log, so an event committed while
+//! it reads is either in what it read or queued live; the cursor drops whichever copy comes
 //! second.
 
 use std::time::{Duration, Instant};
 
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
-use tokio::sync::mpsc;
+use tokio::sync::oneshot;
 
-use super::hub::{Feed, Hub, Outgoing, event_json, max_event_id};
+use super::cursor::{Backfill, Cursor};
+use super::hub::{Feed, Hub, Outgoing, Subscription, event_json, max_event_id};
 use super::messages::{ClientMsg, error_frame};
-use crate::db::{Db, events};
+use super::revocation::{Checker, may_end_access};
+use crate::auth::access::Denied;
+use crate::db::events;
 
 /// How often the server pings.
 pub const PING_EVERY: Duration = Duration::from_secs(5);
 /// Silence after which a client counts as gone.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// Sends every event of `feed` after `since` (paging through the log); returns the last id sent.
-async fn replay(session: &mut Session, db: &Db, feed: Feed, since: i64) -> Result<i64, ()> {
-    let mut from = since;
-    loop {
-        let page = db
+/// Who is connected: their feed, the credential they presented, and how to check it.
+pub struct Peer {
+    /// Whose events the connection gets.
+    pub feed: Feed,
+    /// The credential's id.
+    pub credential: i64,
+    /// Re-checks the credential.
+    pub checker: Checker,
+}
+
+/// How a connection ends early.
+enum Stop {
+    /// The client is gone or the socket failed: nothing more to say.
+    Gone,
+    /// Close with this reason.
+    Close(CloseReason),
+}
+
+impl From<Denied> for Stop {
+    fn from(why: Denied) -> Self {
+        Stop::Close(CloseReason {
+            code: CloseCode::Policy,
+            description: Some(why.reason().into()),
+        })
+    }
+}
+
+/// Sends `text` (event `id`) unless the cursor has covered it; first re-checks the credential
+/// when the event may end access.
+async fn send(
+    session: &mut Session,
+    peer: &Peer,
+    cursor: &mut Cursor,
+    out: &Outgoing,
+) -> Result<(), Stop> {
+    if out.id <= cursor.last() {
+        return Ok(());
+    }
+    if out.recheck {
+        peer.checker.check(peer.credential).await?;
+    }
+    cursor.admit(out.id);
+    session.text(&*out.text).await.map_err(|_| Stop::Gone)
+}
+
+/// Sends the feed's events in `(after, upto]` from the log, in order, paging through it.
+async fn backfill(
+    session: &mut Session,
+    peer: &Peer,
+    ended: &mut oneshot::Receiver<Denied>,
+    b: Backfill,
+) -> Result<(), Stop> {
+    let (feed, mut from) = (peer.feed, b.after);
+    while from < b.upto {
+        let page = peer
+            .checker
+            .db()
             .read(move |conn| {
                 Ok(match feed {
                     Feed::Participant(p) => events::for_participant(conn, p, from)?,
@@ -31,103 +87,149 @@ async fn replay(session: &mut Session, db: &Db, feed: Feed, since: i64) -> Resul
                 })
             })
             .await
-            .map_err(|_| ())?;
-        let Some(last) = page.last().map(|e| e.id) else {
-            return Ok(from);
-        };
-        for e in &page {
-            session.text(event_json(e)).await.map_err(|_| ())?;
+            .map_err(|_| Stop::Gone)?;
+        for e in page.iter().take_while(|e| e.id <= b.upto) {
+            if may_end_access(e) {
+                peer.checker.check(peer.credential).await?;
+            }
+            session.text(event_json(e)).await.map_err(|_| Stop::Gone)?;
         }
-        from = last;
-        if (page.len() as i64) < events::PAGE {
-            return Ok(from);
+        if let Ok(why) = ended.try_recv() {
+            return Err(why.into());
+        }
+        match page.last() {
+            Some(last) if (page.len() as i64) == events::PAGE => from = last.id,
+            _ => break,
         }
     }
+    Ok(())
 }
 
-/// Runs a connection until the client leaves, times out, or falls too far behind.
+/// Runs a connection until the client leaves, times out, falls too far behind, or loses
+/// access. `since` is the URL's.
 pub async fn run(
     mut session: Session,
     mut stream: AggregatedMessageStream,
     hub: Hub,
-    db: Db,
-    feed: Feed,
+    peer: Peer,
     since: Option<i64>,
 ) {
-    let (sub, mut live): (u64, mpsc::Receiver<Outgoing>) = hub.subscribe(feed);
-    let start = match since {
-        Some(s) => replay(&mut session, &db, feed, s).await,
+    let Subscription {
+        id: sub,
+        events: mut live,
+        mut ended,
+    } = hub.subscribe(peer.feed, peer.credential);
+    let stop = match peer.checker.db().read(|conn| Ok(max_event_id(conn)?)).await {
         // Without `since` the connection starts at "now": what is already in the log is for
         // the page's first load, not for the live feed.
-        None => db
-            .read(|conn| Ok(max_event_id(conn)?))
+        Ok(end) => {
+            serve(
+                &mut session,
+                &mut stream,
+                &peer,
+                &mut live,
+                &mut ended,
+                end,
+                since,
+            )
             .await
-            .map_err(|_| ()),
-    };
-    let mut last_sent = match start {
-        Ok(id) => id,
-        Err(()) => {
-            hub.unsubscribe(feed, sub);
-            let _ = session.close(None).await;
-            return;
         }
+        Err(_) => Stop::Gone,
     };
+    hub.unsubscribe(peer.feed, sub);
+    let reason = match stop {
+        Stop::Gone => None,
+        Stop::Close(reason) => Some(reason),
+    };
+    let _ = session.close(reason).await;
+}
+
+/// The connection's loop, from the end of the log at `start`.
+async fn serve(
+    session: &mut Session,
+    stream: &mut AggregatedMessageStream,
+    peer: &Peer,
+    live: &mut tokio::sync::mpsc::Receiver<Outgoing>,
+    ended: &mut oneshot::Receiver<Denied>,
+    start: i64,
+    since: Option<i64>,
+) -> Stop {
+    let mut cursor = Cursor::at(start);
+    if let Some(b) = since.and_then(|s| cursor.since(s))
+        && let Err(stop) = backfill(session, peer, ended, b).await
+    {
+        return stop;
+    }
     let mut ping = tokio::time::interval(PING_EVERY);
     let mut last_heard = Instant::now();
-    let reason = loop {
-        tokio::select! {
-            next = live.recv() => match next {
-                Some((id, text)) => {
-                    if id > last_sent {
-                        if session.text(&*text).await.is_err() {
-                            break None;
-                        }
-                        last_sent = id;
-                    }
+    let mut may_end = true;
+    loop {
+        // Biased: an ended credential wins over anything still queued.
+        let step = tokio::select! {
+            biased;
+            why = &mut *ended, if may_end => match why {
+                Ok(why) => Err(why.into()),
+                // The hub dropped the listener without a reason: it fell too far behind, and
+                // the connection ends once it has sent what was queued.
+                Err(_) => {
+                    may_end = false;
+                    Ok(())
                 }
-                None => break Some(CloseReason {
-                    code: CloseCode::Again,
-                    description: Some("too far behind; reconnect with since".into()),
-                }),
             },
-            msg = stream.recv() => match msg {
-                Some(Ok(m)) => {
-                    last_heard = Instant::now();
-                    match m {
-                        AggregatedMessage::Text(text) => match serde_json::from_str::<ClientMsg>(&text) {
-                            Ok(ClientMsg { since }) => match replay(&mut session, &db, feed, since).await {
-                                Ok(id) => last_sent = last_sent.max(id),
-                                Err(()) => break None,
-                            },
-                            Err(e) => {
-                                let frame = error_frame("bad_message", &format!("expected {{\"since\": ID}}: {e}"));
-                                if session.text(frame).await.is_err() {
-                                    break None;
-                                }
-                            }
-                        },
-                        AggregatedMessage::Ping(bytes) => {
-                            if session.pong(&bytes).await.is_err() {
-                                break None;
-                            }
-                        }
-                        AggregatedMessage::Close(_) => break None,
-                        AggregatedMessage::Pong(_) | AggregatedMessage::Binary(_) => {}
-                    }
+            next = live.recv() => match next {
+                Some(out) => send(session, peer, &mut cursor, &out).await,
+                None => Err(behind()),
+            },
+            msg = stream.recv() => {
+                last_heard = Instant::now();
+                match msg {
+                    Some(Ok(m)) => on_message(session, peer, ended, &mut cursor, m).await,
+                    Some(Err(_)) => Err(Stop::Close(CloseReason { code: CloseCode::Protocol, description: None })),
+                    None => Err(Stop::Gone),
                 }
-                Some(Err(_)) => break Some(CloseReason { code: CloseCode::Protocol, description: None }),
-                None => break None,
             },
             _ = ping.tick() => {
                 if last_heard.elapsed() > IDLE_TIMEOUT {
-                    break Some(CloseReason { code: CloseCode::Away, description: Some("idle".into()) });
-                }
-                if session.ping(b"").await.is_err() {
-                    break None;
+                    Err(Stop::Close(CloseReason { code: CloseCode::Away, description: Some("idle".into()) }))
+                } else {
+                    session.ping(b"").await.map_err(|_| Stop::Gone)
                 }
             }
+        };
+        if let Err(stop) = step {
+            return stop;
         }
-    };
-    hub.unsubscribe(feed, sub);
-    let _ = session.close(reason).await;
+    }
+}
+
+fn behind() -> Stop {
+    Stop::Close(CloseReason {
+        code: CloseCode::Again,
+        description: Some("too far behind; reconnect with since".into()),
+    })
+}
+
+/// Answers one client frame.
+async fn on_message(
+    session: &mut Session,
+    peer: &Peer,
+    ended: &mut oneshot::Receiver<Denied>,
+    cursor: &mut Cursor,
+    m: AggregatedMessage,
+) -> Result<(), Stop> {
+    match m {
+        AggregatedMessage::Text(text) => match serde_json::from_str::<ClientMsg>(&text) {
+            Ok(ClientMsg { since }) => match cursor.since(since) {
+                Some(b) => backfill(session, peer, ended, b).await,
+                None => Ok(()),
+            },
+            Err(e) => {
+                let frame = error_frame("bad_message", &format!("expected {{\"since\": ID}}: {e}"));
+                session.text(frame).await.map_err(|_| Stop::Gone)
+            }
+        },
+        AggregatedMessage::Ping(bytes) => session.pong(&bytes).await.map_err(|_| Stop::Gone),
+        AggregatedMessage::Close(_) => Err(Stop::Gone),
+        AggregatedMessage::Pong(_) | AggregatedMessage::Binary(_) => Ok(()),
+    }
 }

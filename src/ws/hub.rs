@@ -2,7 +2,8 @@
 //! the connections of their audience.
 //!
 //! The event log in the database is the source of truth; the hub only remembers who is
-//! connected. Each connection has a bounded queue: a client that cannot keep up is dropped
+//! connected, and with which credential, so that [`revocation`] can end the connections whose
+//! credential stops granting access. Each connection has a bounded queue: a client that cannot keep up is dropped
 //! rather than allowed to hold memory or slow anyone else, and recovers by replay on reconnect.
 
 use std::collections::HashMap;
@@ -10,8 +11,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::json;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
+use super::revocation;
+use crate::auth::access::Denied;
 use crate::db::models::EventRow;
 use crate::db::schema::events;
 use crate::db::{Db, from_db};
@@ -35,15 +38,53 @@ impl Feed {
     }
 }
 
-/// An event ready to send: its id and its JSON text, serialised once for every listener.
-pub type Outgoing = (i64, Arc<str>);
+/// An event ready to send, serialised once for every listener.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// The event's id.
+    pub id: i64,
+    /// Its JSON text.
+    pub text: Arc<str>,
+    /// Whether the event may end its listener's access: the listener re-checks its credential
+    /// before it sends this event or anything after it.
+    pub recheck: bool,
+}
+
+impl Outgoing {
+    /// `e` as its listeners get it.
+    pub fn of(e: &EventRow) -> Self {
+        Self {
+            id: e.id,
+            text: event_json(e).into(),
+            recheck: revocation::may_end_access(e),
+        }
+    }
+}
 
 /// Events a connection may have queued before it counts as too slow.
 pub const QUEUE: usize = 256;
 
+/// One connection as the hub knows it.
+struct Listener {
+    id: u64,
+    credential: i64,
+    tx: mpsc::Sender<Outgoing>,
+    end: Option<oneshot::Sender<Denied>>,
+}
+
 #[derive(Default)]
 struct Subscribers {
-    by_feed: HashMap<Feed, Vec<(u64, mpsc::Sender<Outgoing>)>>,
+    by_feed: HashMap<Feed, Vec<Listener>>,
+}
+
+/// A connection's registration: its events, and the signal that its access has ended.
+pub struct Subscription {
+    /// Listener id, for [`Hub::unsubscribe`].
+    pub id: u64,
+    /// The feed's events, in id order; closed when the connection fell too far behind.
+    pub events: mpsc::Receiver<Outgoing>,
+    /// Fires once when the connection's credential stops granting access.
+    pub ended: oneshot::Receiver<Denied>,
 }
 
 /// Cloneable handle to the live fan-out.
@@ -66,19 +107,25 @@ pub fn event_json(e: &EventRow) -> String {
 }
 
 impl Hub {
-    /// Registers a listener for `feed`.
-    pub fn subscribe(&self, feed: Feed) -> (u64, mpsc::Receiver<Outgoing>) {
-        let (tx, rx) = mpsc::channel(QUEUE);
+    /// Registers a listener for `feed` that presented credential `credential`.
+    pub fn subscribe(&self, feed: Feed, credential: i64) -> Subscription {
+        let (tx, events) = mpsc::channel(QUEUE);
+        let (end, ended) = oneshot::channel();
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        self.lock().by_feed.entry(feed).or_default().push((id, tx));
-        (id, rx)
+        self.lock().by_feed.entry(feed).or_default().push(Listener {
+            id,
+            credential,
+            tx,
+            end: Some(end),
+        });
+        Subscription { id, events, ended }
     }
 
     /// Removes a listener.
     pub fn unsubscribe(&self, feed: Feed, id: u64) {
         let mut subs = self.lock();
         if let Some(list) = subs.by_feed.get_mut(&feed) {
-            list.retain(|(i, _)| *i != id);
+            list.retain(|l| l.id != id);
             if list.is_empty() {
                 subs.by_feed.remove(&feed);
             }
@@ -95,6 +142,38 @@ impl Hub {
         self.dropped.load(Ordering::Relaxed)
     }
 
+    /// The credentials of the connected listeners, each once.
+    pub fn credentials(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self
+            .lock()
+            .by_feed
+            .values()
+            .flatten()
+            .map(|l| l.credential)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// Ends every listener that presented `credential`: no event reaches it any more, and it
+    /// is told why.
+    pub fn end(&self, credential: i64, why: Denied) {
+        let mut subs = self.lock();
+        subs.by_feed.retain(|_, list| {
+            list.retain_mut(|l| {
+                if l.credential != credential {
+                    return true;
+                }
+                if let Some(end) = l.end.take() {
+                    let _ = end.send(why);
+                }
+                false
+            });
+            !list.is_empty()
+        });
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Subscribers> {
         self.subs.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -107,8 +186,8 @@ impl Hub {
             let Some(list) = subs.by_feed.get_mut(&feed) else {
                 continue;
             };
-            let text: Arc<str> = event_json(e).into();
-            list.retain(|(_, tx)| match tx.try_send((e.id, text.clone())) {
+            let out = Outgoing::of(e);
+            list.retain(|l| match l.tx.try_send(out.clone()) {
                 Ok(()) => true,
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     // Dropping the sender ends the connection once it has drained its queue;
@@ -204,18 +283,18 @@ mod tests {
     #[tokio::test]
     async fn a_listener_that_stops_reading_is_dropped_and_the_others_get_everything() {
         let hub = Hub::default();
-        let (_, mut slow) = hub.subscribe(Feed::Participant(1));
-        let (_, mut fast) = hub.subscribe(Feed::Participant(1));
+        let mut slow = hub.subscribe(Feed::Participant(1), 10);
+        let mut fast = hub.subscribe(Feed::Participant(1), 11);
         let mut fast_got = Vec::new();
         for id in 1..=(QUEUE as i64 * 2) {
             hub.dispatch(&[event(id, 1)]);
-            while let Ok((i, _)) = fast.try_recv() {
-                fast_got.push(i);
+            while let Ok(o) = fast.events.try_recv() {
+                fast_got.push(o.id);
             }
         }
         assert_eq!(fast_got.len(), QUEUE * 2, "the reader got every event");
         let mut slow_got = 0;
-        while slow.recv().await.is_some() {
+        while slow.events.recv().await.is_some() {
             slow_got += 1;
         }
         assert_eq!(
@@ -229,11 +308,31 @@ mod tests {
     #[test]
     fn events_reach_only_their_own_feed() {
         let hub = Hub::default();
-        let (_, mut one) = hub.subscribe(Feed::Participant(1));
-        let (_, mut staff) = hub.subscribe(Feed::Staff(1));
+        let mut one = hub.subscribe(Feed::Participant(1), 10);
+        let mut staff = hub.subscribe(Feed::Staff(1), 11);
         hub.dispatch(&[event(1, 2), event(2, 1)]);
-        assert_eq!(one.try_recv().unwrap().0, 2);
-        assert!(one.try_recv().is_err());
-        assert!(staff.try_recv().is_err());
+        assert_eq!(one.events.try_recv().unwrap().id, 2);
+        assert!(one.events.try_recv().is_err());
+        assert!(staff.events.try_recv().is_err());
+    }
+
+    #[test]
+    fn ending_a_credential_ends_each_of_its_listeners_and_no_other() {
+        let hub = Hub::default();
+        let mut phone = hub.subscribe(Feed::Participant(1), 7);
+        let mut laptop = hub.subscribe(Feed::Participant(1), 7);
+        let mut other = hub.subscribe(Feed::Participant(1), 8);
+        assert_eq!(hub.credentials(), vec![7, 8]);
+
+        hub.end(7, Denied::Suspended);
+        hub.dispatch(&[event(1, 1)]);
+
+        for ended in [&mut phone, &mut laptop] {
+            assert_eq!(ended.ended.try_recv(), Ok(Denied::Suspended));
+            assert!(ended.events.try_recv().is_err(), "nothing after the end");
+        }
+        assert!(other.ended.try_recv().is_err());
+        assert_eq!(other.events.try_recv().unwrap().id, 1);
+        assert_eq!(hub.credentials(), vec![8]);
     }
 }

@@ -2,8 +2,10 @@
 //! for participants; staff add `?relay=ID` for that relay's staff feed).
 
 pub mod connection;
+pub mod cursor;
 pub mod hub;
 pub mod messages;
+pub mod revocation;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -84,6 +86,8 @@ pub async fn ws_route(
         state.limits.link(client_ip(&req))?;
         return Err(AppError::unauthorized("unknown or revoked credentials"));
     }
+    // map_or: a well-formed token always splits.
+    let credential = tokens::split(&secret).map_or(0, |(id, _)| id);
     let principal = match resolve(&state, secret).await {
         Err(e) if e.status() == actix_web::http::StatusCode::UNAUTHORIZED => {
             state.limits.link(client_ip(&req))?;
@@ -115,12 +119,16 @@ pub async fn ws_route(
         .max_frame_size(MAX_FRAME)
         .aggregate_continuations()
         .max_continuation_size(MAX_FRAME);
+    let peer = connection::Peer {
+        feed,
+        credential,
+        checker: revocation::Checker::of(&state),
+    };
     actix_web::rt::spawn(connection::run(
         session,
         stream,
         hub.get_ref().clone(),
-        state.db.clone(),
-        feed,
+        peer,
         since,
     ));
     Ok(response)

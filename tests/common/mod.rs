@@ -458,6 +458,11 @@ impl TestApp {
                 })
             })
             .collect();
+        self.import_rows(relay, rows)
+    }
+
+    /// Imports `rows` (`{name, email, group, ...}`); returns every participant of the relay.
+    pub fn import_rows(&self, relay: i64, rows: Vec<Value>) -> Vec<Person> {
         let res = self.post(
             &format!("/api/relays/{relay}/participants"),
             Some(&self.token),

@@ -10,7 +10,7 @@ use crate::db::models::{ParticipantRow, RoundRow};
 use crate::db::participants::group_names;
 use crate::error::AppError;
 use crate::ops::analysis as ops;
-use crate::report::{self, RelayData};
+use crate::report::{self, RelayData, View};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -54,7 +54,7 @@ pub async fn relay_report(
             Ok((first, second))
         })
         .await?;
-    respond(&state, first, second).await
+    respond(&state, first, second, View::Staff).await
 }
 
 /// Renders the report off the async workers and sends it with its own CSP.
@@ -62,11 +62,12 @@ async fn respond(
     state: &AppState,
     first: RelayData,
     second: Option<RelayData>,
+    view: View,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
     let html = state
         .db
-        .compute_bulk(move || report::render(&first, second.as_ref(), now))
+        .compute_bulk(move || report::render(&first, second.as_ref(), view, now))
         .await?
         .map_err(AppError::internal)?;
     Ok(HttpResponse::Ok()
@@ -77,7 +78,8 @@ async fn respond(
 }
 
 /// `GET /api/me/report`: the shared output of a closed relay, for its participants, when the
-/// relay shares it. The same page the analysts print: groups and starred questions, no names.
+/// relay shares it. The page the analysts print, as the relay's anonymity allows: no names,
+/// and no asker's group where the relay hides it.
 pub async fn shared_report(
     me: crate::auth::ParticipantAuth,
     state: web::Data<AppState>,
@@ -93,5 +95,5 @@ pub async fn shared_report(
     }
     let id = me.relay.id;
     let data = state.db.read_bulk(move |conn| load(conn, id)).await?;
-    respond(&state, data, None).await
+    respond(&state, data, None, View::Participants).await
 }
