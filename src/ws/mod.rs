@@ -12,7 +12,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::auth::extractors::{Principal, client_ip, resolve};
-use crate::auth::{SessionKind, tokens};
+use crate::auth::{SessionKind, csrf, tokens};
 use crate::error::AppError;
 use crate::state::AppState;
 pub use hub::{Feed, Hub};
@@ -35,21 +35,6 @@ pub struct WsQuery {
     since: Option<i64>,
 }
 
-/// Cross-site websocket hijacking defence: a browser always sends `Origin`; it must be ours.
-fn same_origin(req: &HttpRequest) -> bool {
-    let Some(origin) = req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return true;
-    };
-    let host = req.connection_info().host().to_string();
-    origin
-        .split_once("://")
-        .is_some_and(|(_, rest)| rest.trim_end_matches('/') == host)
-}
-
 /// `GET /ws`
 pub async fn ws_route(
     req: HttpRequest,
@@ -58,9 +43,9 @@ pub async fn ws_route(
     hub: web::Data<Hub>,
     query: web::Query<WsQuery>,
 ) -> Result<HttpResponse, AppError> {
-    if !same_origin(&req) {
-        return Err(AppError::forbidden("cross-origin websocket refused"));
-    }
+    // Cross-site websocket hijacking: a page of another site must not open a socket with the
+    // user's cookie. Browsers send `Origin` and `Sec-Fetch-Site` on the handshake.
+    csrf::refuse_cross_site(&req)?;
     let WsQuery {
         token,
         relay,
