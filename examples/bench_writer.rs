@@ -80,7 +80,7 @@ async fn main() {
                 ops::participants::import(conn, relay.id, rows.clone(), now)?;
                 ops::relays::open_now(conn, relay.id, now)?;
                 Ok(
-                    stafet::db::models::ParticipantRow::for_relay(conn, relay.id)?
+                    stafet::db::participants::ParticipantRow::for_relay(conn, relay.id)?
                         .into_iter()
                         .map(|p| p.id)
                         .collect::<Vec<_>>(),

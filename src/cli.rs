@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::db::corpus::CorpusRow;
+use crate::db::relays::RelayRow;
 use crate::startup::Application;
 
 /// Stafet: relay-style digital Q&A.
@@ -222,14 +224,9 @@ async fn export_to(
     let app_err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
     let total = db
         .read(move |conn| {
-            use diesel::prelude::*;
-            let exists: i64 = crate::db::schema::relays::table
-                .filter(crate::db::schema::relays::id.eq(relay))
-                .count()
-                .get_result(conn)?;
-            Ok((exists == 1)
-                .then(|| crate::db::corpus::count(conn, relay))
-                .transpose()?)
+            use diesel::OptionalExtension as _;
+            let exists = RelayRow::find(conn, relay).optional()?.is_some();
+            Ok(exists.then(|| CorpusRow::count(conn, relay)).transpose()?)
         })
         .await
         .map_err(app_err)?

@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use crate::analysis::fixtures;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::db::credentials::{self, CredentialKind};
-use crate::db::models::ParticipantRow;
+use crate::db::credentials::{Credential, CredentialKind};
+use crate::db::participants::ParticipantRow;
 use crate::db::{Db, to_db};
 use crate::email::worker::{Mailer, deliver_due};
 use crate::ops;
@@ -267,7 +267,7 @@ kollega, svarer på det spørgsmål, du får, og sender stafetten videre. Spørg
         let pid = p.id;
         let secret = db
             .write(move |conn| {
-                Ok(credentials::issue(
+                Ok(Credential::issue(
                     conn,
                     CredentialKind::ParticipantLink,
                     None,

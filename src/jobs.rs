@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::ops::clock::{StepReport, due, live_relays, step};
+use crate::ops::scheduler::{StepReport, due, live_relays, step};
 
 /// What one pass over the live relays did.
 #[derive(Debug, Default)]

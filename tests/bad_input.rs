@@ -293,12 +293,12 @@ fn relay_state(app: &TestApp, relay: i64) -> String {
 /// no participant can hold a link yet; this stands in for one to prove the state check itself.
 fn link_without_email(app: &TestApp, participant: i64) -> String {
     use diesel::prelude::*;
-    use stafet::db::credentials::{self, CredentialKind};
+    use stafet::db::credentials::{Credential, CredentialKind};
     let mut conn = SqliteConnection::establish(app.db_path.to_str().unwrap()).unwrap();
     diesel::sql_query("PRAGMA busy_timeout = 10000")
         .execute(&mut conn)
         .unwrap();
-    credentials::issue(
+    Credential::issue(
         &mut conn,
         CredentialKind::ParticipantLink,
         None,

@@ -17,8 +17,10 @@ use super::access::{self, Denied, Holder, Standing};
 use super::cookies::SessionKind;
 use super::csrf;
 use super::tokens;
-use crate::db::credentials::{self, CredentialKind};
-use crate::db::models::{ParticipantRow, RelayRow, StaffUser};
+use crate::db::credentials::{Credential, CredentialKind};
+use crate::db::participants::ParticipantRow;
+use crate::db::relays::RelayRow;
+use crate::db::staff::StaffUserRow;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -32,7 +34,7 @@ pub enum Principal {
     /// A staff user.
     Staff {
         /// The account.
-        user: StaffUser,
+        user: StaffUserRow,
         /// The secret presented (for logout and CSRF).
         secret: String,
     },
@@ -84,12 +86,12 @@ pub async fn resolve(state: &AppState, secret: String) -> Result<Principal, AppE
     state
         .db
         .read_now(move |conn| {
-            let Some(cred) = credentials::find(conn, &secret)? else {
+            let Some(cred) = Credential::find(conn, &secret)? else {
                 return Err(Denied::Revoked.error());
             };
             let (principal, holder) = match cred.kind {
                 CredentialKind::StaffSession | CredentialKind::ApiToken => {
-                    let user = StaffUser::find(conn, cred.staff_user_id.unwrap_or_default())?;
+                    let user = StaffUserRow::find(conn, cred.staff_user_id.unwrap_or_default())?;
                     let holder = Holder::Staff {
                         suspended: user.is_suspended,
                     };
@@ -161,7 +163,7 @@ type Fut<T> = Pin<Box<dyn Future<Output = Result<T, AppError>>>>;
 
 /// Any staff user.
 #[derive(Debug, Clone)]
-pub struct Staff(pub StaffUser, pub String);
+pub struct Staff(pub StaffUserRow, pub String);
 
 impl FromRequest for Staff {
     type Error = AppError;
@@ -180,7 +182,7 @@ impl FromRequest for Staff {
 
 /// A facilitator or admin: may set up and run relays.
 #[derive(Debug, Clone)]
-pub struct Facilitator(pub StaffUser);
+pub struct Facilitator(pub StaffUserRow);
 
 impl FromRequest for Facilitator {
     type Error = AppError;

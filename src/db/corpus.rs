@@ -89,52 +89,54 @@ LEFT JOIN answers a ON a.question_id = q.id \
 LEFT JOIN question_themes qt ON qt.question_id = q.id LEFT JOIN themes t ON t.id = qt.theme_id \
 WHERE q.relay_id = ? AND q.id > ? ORDER BY q.id LIMIT ?";
 
-/// Up to `limit` corpus rows of `relay_id` with ids above `after`, in id order.
-pub fn page(
-    conn: &mut DbConn,
-    relay_id: i64,
-    after: i64,
-    limit: i64,
-) -> QueryResult<Vec<CorpusRow>> {
-    diesel::sql_query(CORPUS_SQL)
-        .bind::<BigInt, _>(relay_id)
-        .bind::<BigInt, _>(after)
-        .bind::<BigInt, _>(limit)
-        .load(conn)
-}
+impl CorpusRow {
+    /// Up to `limit` corpus rows of `relay_id` with ids above `after`, in id order.
+    pub fn page(
+        conn: &mut DbConn,
+        relay_id: i64,
+        after: i64,
+        limit: i64,
+    ) -> QueryResult<Vec<CorpusRow>> {
+        diesel::sql_query(CORPUS_SQL)
+            .bind::<BigInt, _>(relay_id)
+            .bind::<BigInt, _>(after)
+            .bind::<BigInt, _>(limit)
+            .load(conn)
+    }
 
-/// Calls `each` with every corpus row of the relay, in id order, `page_size` rows per query.
-/// Stops early (and returns the error) when `each` fails.
-pub fn for_each<E: From<diesel::result::Error>>(
-    conn: &mut DbConn,
-    relay_id: i64,
-    page_size: i64,
-    mut each: impl FnMut(CorpusRow) -> Result<(), E>,
-) -> Result<u64, E> {
-    let mut after = 0;
-    let mut n = 0u64;
-    loop {
-        let rows = page(conn, relay_id, after, page_size)?;
-        let Some(last) = rows.last() else {
-            return Ok(n);
-        };
-        after = last.question_id;
-        let full = rows.len() as i64 == page_size;
-        for row in rows {
-            n += 1;
-            each(row)?;
-        }
-        if !full {
-            return Ok(n);
+    /// Calls `each` with every corpus row of the relay, in id order, `page_size` rows per query.
+    /// Stops early (and returns the error) when `each` fails.
+    pub fn for_each<E: From<diesel::result::Error>>(
+        conn: &mut DbConn,
+        relay_id: i64,
+        page_size: i64,
+        mut each: impl FnMut(CorpusRow) -> Result<(), E>,
+    ) -> Result<u64, E> {
+        let mut after = 0;
+        let mut n = 0u64;
+        loop {
+            let rows = Self::page(conn, relay_id, after, page_size)?;
+            let Some(last) = rows.last() else {
+                return Ok(n);
+            };
+            after = last.question_id;
+            let full = rows.len() as i64 == page_size;
+            for row in rows {
+                n += 1;
+                each(row)?;
+            }
+            if !full {
+                return Ok(n);
+            }
         }
     }
-}
 
-/// How many questions the relay has (for progress bars).
-pub fn count(conn: &mut DbConn, relay_id: i64) -> QueryResult<i64> {
-    use super::schema::questions;
-    questions::table
-        .filter(questions::relay_id.eq(relay_id))
-        .count()
-        .get_result(conn)
+    /// How many questions the relay has (for progress bars).
+    pub fn count(conn: &mut DbConn, relay_id: i64) -> QueryResult<i64> {
+        use super::schema::questions;
+        questions::table
+            .filter(questions::relay_id.eq(relay_id))
+            .count()
+            .get_result(conn)
+    }
 }

@@ -1,12 +1,24 @@
-//! The event log: every change someone should hear about, with its audience.
+//! The event log: every change someone should hear about, with its audience. Replays of one
+//! feed page through it by id; the live fan-out reads everything after its cursor.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sqlite::Sqlite;
 
 use super::DbConn;
-use super::models::EventRow;
 use super::schema::{events, participants};
+
+/// An event row.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = events, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct EventRow {
+    pub id: i64,
+    pub relay_id: i64,
+    pub participant_id: Option<i64>,
+    pub kind: String,
+    pub data: String,
+    pub created_at: NaiveDateTime,
+}
 
 /// Who an event is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,43 +32,89 @@ pub enum Audience {
 /// Most events returned by one replay request; clients page with `since`.
 pub const PAGE: i64 = 500;
 
-/// Appends an event.
-pub fn append(
-    conn: &mut DbConn,
-    relay_id: i64,
-    audience: Audience,
-    kind: &str,
-    data: &serde_json::Value,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    let participant_id = match audience {
-        Audience::Staff => None,
-        Audience::Participant(p) => Some(p),
-    };
-    diesel::insert_into(events::table)
-        .values((
-            events::relay_id.eq(relay_id),
-            events::participant_id.eq(participant_id),
-            events::kind.eq(kind),
-            events::data.eq(data.to_string()),
-            events::created_at.eq(now),
-        ))
-        .execute(conn)
-        .map(|_| ())
-}
-
 /// A page of one feed, before choosing columns.
 type Feed = events::BoxedQuery<'static, Sqlite>;
 
-/// A participant's events after `since`, oldest first.
-pub fn for_participant(
-    conn: &mut DbConn,
-    participant_id: i64,
-    since: i64,
-) -> QueryResult<Vec<EventRow>> {
-    participant_feed(participant_id, since)
-        .select(EventRow::as_select())
-        .load(conn)
+impl EventRow {
+    /// Appends an event.
+    pub fn append(
+        conn: &mut DbConn,
+        relay_id: i64,
+        audience: Audience,
+        kind: &str,
+        data: &serde_json::Value,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        let participant_id = match audience {
+            Audience::Staff => None,
+            Audience::Participant(p) => Some(p),
+        };
+        diesel::insert_into(events::table)
+            .values((
+                events::relay_id.eq(relay_id),
+                events::participant_id.eq(participant_id),
+                events::kind.eq(kind),
+                events::data.eq(data.to_string()),
+                events::created_at.eq(now),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// A participant's events after `since`, oldest first, a [`PAGE`] at most.
+    pub fn for_participant(
+        conn: &mut DbConn,
+        participant_id: i64,
+        since: i64,
+    ) -> QueryResult<Vec<EventRow>> {
+        participant_feed(participant_id, since)
+            .select(EventRow::as_select())
+            .load(conn)
+    }
+
+    /// A relay's staff feed after `since`, oldest first, a [`PAGE`] at most.
+    pub fn for_staff(conn: &mut DbConn, relay_id: i64, since: i64) -> QueryResult<Vec<EventRow>> {
+        staff_feed(relay_id, since)
+            .select(EventRow::as_select())
+            .load(conn)
+    }
+
+    /// The `n` most recent events of a relay's staff feed after `since`, oldest first.
+    pub fn latest_for_staff(
+        conn: &mut DbConn,
+        relay_id: i64,
+        since: i64,
+        n: i64,
+    ) -> QueryResult<Vec<EventRow>> {
+        let mut rows: Vec<EventRow> = events::table
+            .filter(events::relay_id.eq(relay_id))
+            .filter(events::participant_id.is_null())
+            .filter(events::id.gt(since))
+            .order(events::id.desc())
+            .limit(n)
+            .select(EventRow::as_select())
+            .load(conn)?;
+        rows.reverse();
+        Ok(rows)
+    }
+
+    /// The highest event id so far (0 in an empty log).
+    pub fn max_id(conn: &mut DbConn) -> QueryResult<i64> {
+        events::table
+            .select(diesel::dsl::max(events::id))
+            .first::<Option<i64>>(conn)
+            .map(|m| m.unwrap_or(0))
+    }
+
+    /// Every feed's events after `since`, oldest first, at most `limit`.
+    pub fn after(conn: &mut DbConn, since: i64, limit: i64) -> QueryResult<Vec<EventRow>> {
+        events::table
+            .filter(events::id.gt(since))
+            .order(events::id.asc())
+            .limit(limit)
+            .select(EventRow::as_select())
+            .load(conn)
+    }
 }
 
 fn participant_feed(participant_id: i64, since: i64) -> Feed {
@@ -72,32 +130,6 @@ fn participant_feed(participant_id: i64, since: i64) -> Feed {
         .order(events::id.asc())
         .limit(PAGE)
         .into_boxed()
-}
-
-/// A relay's staff feed after `since`, oldest first.
-pub fn for_staff(conn: &mut DbConn, relay_id: i64, since: i64) -> QueryResult<Vec<EventRow>> {
-    staff_feed(relay_id, since)
-        .select(EventRow::as_select())
-        .load(conn)
-}
-
-/// The `n` most recent events of a relay's staff feed after `since`, oldest first.
-pub fn latest_for_staff(
-    conn: &mut DbConn,
-    relay_id: i64,
-    since: i64,
-    n: i64,
-) -> QueryResult<Vec<EventRow>> {
-    let mut rows: Vec<EventRow> = events::table
-        .filter(events::relay_id.eq(relay_id))
-        .filter(events::participant_id.is_null())
-        .filter(events::id.gt(since))
-        .order(events::id.desc())
-        .limit(n)
-        .select(EventRow::as_select())
-        .load(conn)?;
-    rows.reverse();
-    Ok(rows)
 }
 
 fn staff_feed(relay_id: i64, since: i64) -> Feed {

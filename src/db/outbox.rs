@@ -8,8 +8,27 @@ use diesel::sqlite::Sqlite;
 
 use super::DbConn;
 use super::fixed::{self, Param};
-use super::models::OutboxRow;
 use super::schema::email_outbox;
+
+/// An outbox row.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = email_outbox, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct OutboxRow {
+    pub id: i64,
+    pub idempotency_key: String,
+    pub relay_id: i64,
+    pub participant_id: i64,
+    pub kind: String,
+    pub to_address: String,
+    pub params: String,
+    pub link_token: Option<String>,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
 
 /// An email to queue.
 #[derive(Debug, Clone)]
@@ -30,32 +49,148 @@ pub struct NewEmail<'a> {
     pub link_token: Option<String>,
 }
 
-/// Queues `email` unless its key is already queued; returns whether it was new.
-pub fn enqueue(conn: &mut DbConn, email: NewEmail<'_>, now: NaiveDateTime) -> QueryResult<bool> {
-    let n = diesel::insert_into(email_outbox::table)
-        .values((
-            email_outbox::idempotency_key.eq(&email.idempotency_key),
-            email_outbox::relay_id.eq(email.relay_id),
-            email_outbox::participant_id.eq(email.participant_id),
-            email_outbox::kind.eq(email.kind),
-            email_outbox::to_address.eq(email.to_address),
-            email_outbox::params.eq(email.params.to_string()),
-            email_outbox::link_token.eq(&email.link_token),
-            email_outbox::status.eq("queued"),
-            email_outbox::next_attempt_at.eq(now),
-            email_outbox::created_at.eq(now),
-        ))
-        .on_conflict(email_outbox::idempotency_key)
-        .do_nothing()
-        .execute(conn)?;
-    Ok(n == 1)
-}
+impl OutboxRow {
+    /// Queues `email` unless its key is already queued; returns whether it was new.
+    pub fn enqueue(
+        conn: &mut DbConn,
+        email: NewEmail<'_>,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        let n = diesel::insert_into(email_outbox::table)
+            .values((
+                email_outbox::idempotency_key.eq(&email.idempotency_key),
+                email_outbox::relay_id.eq(email.relay_id),
+                email_outbox::participant_id.eq(email.participant_id),
+                email_outbox::kind.eq(email.kind),
+                email_outbox::to_address.eq(email.to_address),
+                email_outbox::params.eq(email.params.to_string()),
+                email_outbox::link_token.eq(&email.link_token),
+                email_outbox::status.eq("queued"),
+                email_outbox::next_attempt_at.eq(now),
+                email_outbox::created_at.eq(now),
+            ))
+            .on_conflict(email_outbox::idempotency_key)
+            .do_nothing()
+            .execute(conn)?;
+        Ok(n == 1)
+    }
 
-/// Queued emails whose next attempt is due, longest due first.
-pub fn due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<OutboxRow>> {
-    due_query(now, limit)
-        .select(OutboxRow::as_select())
-        .load(conn)
+    /// Queued emails whose next attempt is due, longest due first.
+    fn due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<OutboxRow>> {
+        due_query(now, limit)
+            .select(OutboxRow::as_select())
+            .load(conn)
+    }
+
+    /// Takes up to `limit` due emails for sending: each is leased until `lease_until`, so no
+    /// other worker (or a second pass of this one) sends it meanwhile. A worker that dies while
+    /// sending loses its lease and the email is tried again later, with the same Message-ID.
+    pub fn claim_due(
+        conn: &mut DbConn,
+        now: NaiveDateTime,
+        lease_until: NaiveDateTime,
+        limit: i64,
+    ) -> QueryResult<Vec<OutboxRow>> {
+        let mut claimed = Vec::new();
+        for row in Self::due(conn, now, limit)? {
+            let n = diesel::update(
+                email_outbox::table
+                    .find(row.id)
+                    .filter(email_outbox::status.eq("queued"))
+                    .filter(email_outbox::next_attempt_at.le(now)),
+            )
+            .set(email_outbox::next_attempt_at.eq(lease_until))
+            .execute(conn)?;
+            if n == 1 {
+                claimed.push(row);
+            }
+        }
+        Ok(claimed)
+    }
+
+    /// The earliest future attempt among queued emails, so the worker knows how long to sleep.
+    pub fn next_attempt(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
+        email_outbox::table
+            .filter(email_outbox::status.eq("queued"))
+            .select(diesel::dsl::min(email_outbox::next_attempt_at))
+            .first(conn)
+    }
+
+    /// Marks an email sent and forgets its link secret.
+    pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<()> {
+        fixed::execute(
+            conn,
+            "UPDATE email_outbox SET status = 'sent', sent_at = ?, link_token = NULL, \
+             attempts = attempts + 1, last_error = NULL WHERE id = ?",
+            &[Param::Time(Some(now)), Param::Int(id)],
+        )
+        .map(|_| ())
+    }
+
+    /// Records a failed attempt: retried at `retry_at`, or failed for good when `None`.
+    pub fn mark_attempt_failed(
+        conn: &mut DbConn,
+        id: i64,
+        error: &str,
+        retry_at: Option<NaiveDateTime>,
+    ) -> QueryResult<()> {
+        let attempts = email_outbox::attempts + 1;
+        match retry_at {
+            Some(at) => diesel::update(email_outbox::table.find(id))
+                .set((
+                    email_outbox::attempts.eq(attempts),
+                    email_outbox::last_error.eq(error),
+                    email_outbox::next_attempt_at.eq(at),
+                ))
+                .execute(conn),
+            None => diesel::update(email_outbox::table.find(id))
+                .set((
+                    email_outbox::attempts.eq(attempts),
+                    email_outbox::last_error.eq(error),
+                    email_outbox::status.eq("failed"),
+                    email_outbox::link_token.eq(None::<String>),
+                ))
+                .execute(conn),
+        }
+        .map(|_| ())
+    }
+
+    /// The latest email of each participant of a relay.
+    pub fn latest_per_participant(
+        conn: &mut DbConn,
+        relay_id: i64,
+    ) -> QueryResult<HashMap<i64, OutboxRow>> {
+        let rows: Vec<OutboxRow> = email_outbox::table
+            .filter(email_outbox::relay_id.eq(relay_id))
+            .order(email_outbox::id.asc())
+            .select(OutboxRow::as_select())
+            .load(conn)?;
+        Ok(rows.into_iter().map(|r| (r.participant_id, r)).collect())
+    }
+
+    /// The latest email to one participant of `relay_id`.
+    pub fn latest_for(
+        conn: &mut DbConn,
+        relay_id: i64,
+        participant_id: i64,
+    ) -> QueryResult<Option<OutboxRow>> {
+        email_outbox::table
+            .filter(email_outbox::relay_id.eq(relay_id))
+            .filter(email_outbox::participant_id.eq(participant_id))
+            .order(email_outbox::id.desc())
+            .select(OutboxRow::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Emails of a relay counted by status.
+    pub fn counts(conn: &mut DbConn, relay_id: i64) -> QueryResult<Vec<(String, i64)>> {
+        email_outbox::table
+            .filter(email_outbox::relay_id.eq(relay_id))
+            .group_by(email_outbox::status)
+            .select((email_outbox::status, diesel::dsl::count_star()))
+            .load(conn)
+    }
 }
 
 /// In the due index's own order, so a pass reads `limit` rows of it: ordered by id, SQLite
@@ -67,116 +202,6 @@ fn due_query(now: NaiveDateTime, limit: i64) -> email_outbox::BoxedQuery<'static
         .order((email_outbox::next_attempt_at.asc(), email_outbox::id.asc()))
         .limit(limit)
         .into_boxed()
-}
-
-/// Takes up to `limit` due emails for sending: each is leased until `lease_until`, so no
-/// other worker (or a second pass of this one) sends it meanwhile. A worker that dies while
-/// sending loses its lease and the email is tried again later, with the same Message-ID.
-pub fn claim_due(
-    conn: &mut DbConn,
-    now: NaiveDateTime,
-    lease_until: NaiveDateTime,
-    limit: i64,
-) -> QueryResult<Vec<OutboxRow>> {
-    let mut claimed = Vec::new();
-    for row in due(conn, now, limit)? {
-        let n = diesel::update(
-            email_outbox::table
-                .find(row.id)
-                .filter(email_outbox::status.eq("queued"))
-                .filter(email_outbox::next_attempt_at.le(now)),
-        )
-        .set(email_outbox::next_attempt_at.eq(lease_until))
-        .execute(conn)?;
-        if n == 1 {
-            claimed.push(row);
-        }
-    }
-    Ok(claimed)
-}
-
-/// The earliest future attempt among queued emails, so the worker knows how long to sleep.
-pub fn next_attempt(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
-    email_outbox::table
-        .filter(email_outbox::status.eq("queued"))
-        .select(diesel::dsl::min(email_outbox::next_attempt_at))
-        .first(conn)
-}
-
-/// Marks an email sent and forgets its link secret.
-pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<()> {
-    fixed::execute(
-        conn,
-        "UPDATE email_outbox SET status = 'sent', sent_at = ?, link_token = NULL, \
-         attempts = attempts + 1, last_error = NULL WHERE id = ?",
-        &[Param::Time(Some(now)), Param::Int(id)],
-    )
-    .map(|_| ())
-}
-
-/// Records a failed attempt: retried at `retry_at`, or failed for good when `None`.
-pub fn mark_attempt_failed(
-    conn: &mut DbConn,
-    id: i64,
-    error: &str,
-    retry_at: Option<NaiveDateTime>,
-) -> QueryResult<()> {
-    let attempts = email_outbox::attempts + 1;
-    match retry_at {
-        Some(at) => diesel::update(email_outbox::table.find(id))
-            .set((
-                email_outbox::attempts.eq(attempts),
-                email_outbox::last_error.eq(error),
-                email_outbox::next_attempt_at.eq(at),
-            ))
-            .execute(conn),
-        None => diesel::update(email_outbox::table.find(id))
-            .set((
-                email_outbox::attempts.eq(attempts),
-                email_outbox::last_error.eq(error),
-                email_outbox::status.eq("failed"),
-                email_outbox::link_token.eq(None::<String>),
-            ))
-            .execute(conn),
-    }
-    .map(|_| ())
-}
-
-/// The latest email of each participant of a relay.
-pub fn latest_per_participant(
-    conn: &mut DbConn,
-    relay_id: i64,
-) -> QueryResult<HashMap<i64, OutboxRow>> {
-    let rows: Vec<OutboxRow> = email_outbox::table
-        .filter(email_outbox::relay_id.eq(relay_id))
-        .order(email_outbox::id.asc())
-        .select(OutboxRow::as_select())
-        .load(conn)?;
-    Ok(rows.into_iter().map(|r| (r.participant_id, r)).collect())
-}
-
-/// The latest email to one participant of `relay_id`.
-pub fn latest_for(
-    conn: &mut DbConn,
-    relay_id: i64,
-    participant_id: i64,
-) -> QueryResult<Option<OutboxRow>> {
-    email_outbox::table
-        .filter(email_outbox::relay_id.eq(relay_id))
-        .filter(email_outbox::participant_id.eq(participant_id))
-        .order(email_outbox::id.desc())
-        .select(OutboxRow::as_select())
-        .first(conn)
-        .optional()
-}
-
-/// Emails of a relay counted by status.
-pub fn counts(conn: &mut DbConn, relay_id: i64) -> QueryResult<Vec<(String, i64)>> {
-    email_outbox::table
-        .filter(email_outbox::relay_id.eq(relay_id))
-        .group_by(email_outbox::status)
-        .select((email_outbox::status, diesel::dsl::count_star()))
-        .load(conn)
 }
 
 #[cfg(test)]

@@ -1,14 +1,51 @@
-//! Participants and their groups.
+//! Participants: the row, and the queries on people of a relay (with the counts pairing reads).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConn;
 use super::fixed::{self, Param};
-use super::models::{NewParticipant, ParticipantRow, RelayRow};
-use super::schema::{groups, participants, relays};
+use super::relays::RelayRow;
+use super::schema::{deliveries, participants, relays};
+use crate::relay::pairing::Candidate;
+
+/// A participant row.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = participants, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct ParticipantRow {
+    pub id: i64,
+    pub relay_id: i64,
+    pub group_id: i64,
+    pub name: String,
+    pub email: String,
+    pub title: Option<String>,
+    pub organisation: Option<String>,
+    pub pseudonym: String,
+    pub batons: i32,
+    pub inbox_count: i32,
+    pub received_count: i32,
+    pub is_suspended: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A new participant.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = participants)]
+pub struct NewParticipant {
+    pub relay_id: i64,
+    pub group_id: i64,
+    pub name: String,
+    pub email: String,
+    pub title: Option<String>,
+    pub organisation: Option<String>,
+    pub pseudonym: String,
+    pub batons: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
 
 impl ParticipantRow {
     /// Loads a participant.
@@ -116,30 +153,51 @@ impl ParticipantRow {
             .get_result(conn)?;
         Ok(format!("P{:03}", n + 1))
     }
-}
 
-/// The id of the relay's group `name`, creating it if needed.
-pub fn group_id(conn: &mut DbConn, relay_id: i64, name: &str) -> QueryResult<i64> {
-    let existing = groups::table
-        .filter(groups::relay_id.eq(relay_id))
-        .filter(groups::name.eq(name))
-        .select(groups::id)
-        .first(conn)
-        .optional()?;
-    match existing {
-        Some(id) => Ok(id),
-        None => diesel::insert_into(groups::table)
-            .values((groups::relay_id.eq(relay_id), groups::name.eq(name)))
-            .returning(groups::id)
-            .get_result(conn),
+    /// Everyone in the relay as a possible recipient of `asker_id`, and how many deliveries the
+    /// asker has made so far (the pairing draw's nonce, fixed by the relay's history).
+    pub fn candidates(
+        conn: &mut DbConn,
+        relay_id: i64,
+        asker_id: i64,
+    ) -> QueryResult<(Vec<Candidate>, u64)> {
+        let people: Vec<(i64, i64, bool, i32, i32)> = participants::table
+            .filter(participants::relay_id.eq(relay_id))
+            .order(participants::id.asc())
+            .select((
+                participants::id,
+                participants::group_id,
+                participants::is_suspended,
+                participants::inbox_count,
+                participants::received_count,
+            ))
+            .load(conn)?;
+        let from_asker: Vec<i64> = deliveries::table
+            .filter(deliveries::asker_id.eq(asker_id))
+            .select(deliveries::recipient_id)
+            .load(conn)?;
+        let nonce = from_asker.len() as u64;
+        let from_asker: HashSet<i64> = from_asker.into_iter().collect();
+        let list = people
+            .into_iter()
+            .map(|(id, group_id, suspended, inbox, received)| Candidate {
+                id,
+                group_id,
+                active: !suspended,
+                unanswered: inbox.max(0) as u32,
+                received_total: received.max(0) as u32,
+                received_from_asker: from_asker.contains(&id),
+            })
+            .collect();
+        Ok((list, nonce))
     }
-}
 
-/// A relay's group names by id.
-pub fn group_names(conn: &mut DbConn, relay_id: i64) -> QueryResult<HashMap<i64, String>> {
-    let rows: Vec<(i64, String)> = groups::table
-        .filter(groups::relay_id.eq(relay_id))
-        .select((groups::id, groups::name))
-        .load(conn)?;
-    Ok(rows.into_iter().collect())
+    /// The participants with these ids, by id.
+    pub fn by_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<HashMap<i64, ParticipantRow>> {
+        let rows: Vec<ParticipantRow> = participants::table
+            .filter(participants::id.eq_any(ids))
+            .select(ParticipantRow::as_select())
+            .load(conn)?;
+        Ok(rows.into_iter().map(|p| (p.id, p)).collect())
+    }
 }

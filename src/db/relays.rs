@@ -1,11 +1,68 @@
-//! Relays and their rounds.
+//! Relays: the row, its settings as the pure core sees them, and its queries.
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::models::{NewRelay, NewRound, RelayRow, RoundRow};
-use super::schema::{relays, rounds};
-use super::{DbConn, from_db, to_db};
-use crate::relay::{RecipientChoice, RelaySettings, RelayState, Round};
+use super::DbConn;
+use super::schema::relays;
+use crate::relay::{RecipientChoice, RelaySettings, RelayState};
+
+/// A relay row.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, AsChangeset)]
+#[diesel(table_name = relays, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct RelayRow {
+    pub id: i64,
+    pub title: String,
+    pub topic: String,
+    pub purpose: String,
+    pub language: String,
+    pub timezone: String,
+    pub state: String,
+    pub recipient_choice: String,
+    pub cross_group: bool,
+    pub max_inbox: i32,
+    pub batons_per_round: i32,
+    pub max_batons: i32,
+    pub asker_anonymous: bool,
+    pub show_asker_group: bool,
+    pub reminder_after_hours: i32,
+    pub reroute_after_hours: i32,
+    pub share_output: bool,
+    pub seed: i64,
+    pub rounds_started: i32,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub scheduled_at: Option<NaiveDateTime>,
+    pub opened_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+/// A new relay.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = relays)]
+pub struct NewRelay {
+    pub title: String,
+    pub topic: String,
+    pub purpose: String,
+    pub language: String,
+    pub timezone: String,
+    pub state: String,
+    pub recipient_choice: String,
+    pub cross_group: bool,
+    pub max_inbox: i32,
+    pub batons_per_round: i32,
+    pub max_batons: i32,
+    pub asker_anonymous: bool,
+    pub show_asker_group: bool,
+    pub reminder_after_hours: i32,
+    pub reroute_after_hours: i32,
+    pub share_output: bool,
+    pub seed: i64,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
 
 impl RelayRow {
     /// The lifecycle state.
@@ -82,69 +139,6 @@ impl RelayRow {
     pub fn save(&self, conn: &mut DbConn) -> QueryResult<()> {
         diesel::update(relays::table.find(self.id))
             .set(self)
-            .execute(conn)
-            .map(|_| ())
-    }
-}
-
-impl RoundRow {
-    /// The round as the pure core sees it.
-    pub fn to_round(&self) -> Round {
-        Round {
-            name: self.name.clone(),
-            starts_at: from_db(self.starts_at),
-            ends_at: from_db(self.ends_at),
-            prompt: self.prompt.clone(),
-        }
-    }
-
-    /// A relay's rounds in order.
-    pub fn for_relay(conn: &mut DbConn, relay_id: i64) -> QueryResult<Vec<RoundRow>> {
-        rounds::table
-            .filter(rounds::relay_id.eq(relay_id))
-            .order(rounds::position.asc())
-            .select(RoundRow::as_select())
-            .load(conn)
-    }
-
-    /// Replaces a relay's rounds (only before any question refers to them).
-    pub fn replace(conn: &mut DbConn, relay_id: i64, new: &[Round]) -> QueryResult<Vec<RoundRow>> {
-        diesel::delete(rounds::table.filter(rounds::relay_id.eq(relay_id))).execute(conn)?;
-        let rows: Vec<NewRound> = new
-            .iter()
-            .enumerate()
-            .map(|(i, r)| NewRound {
-                relay_id,
-                position: i as i32,
-                name: r.name.trim().to_string(),
-                starts_at: to_db(r.starts_at),
-                ends_at: to_db(r.ends_at),
-                prompt: r.prompt.clone().filter(|p| !p.trim().is_empty()),
-            })
-            .collect();
-        diesel::insert_into(rounds::table)
-            .values(rows)
-            .execute(conn)?;
-        Self::for_relay(conn, relay_id)
-    }
-
-    /// Updates the times of existing rounds in place (when an early opening shifts them).
-    pub fn retime(conn: &mut DbConn, rows: &[RoundRow], new: &[Round]) -> QueryResult<()> {
-        for (row, r) in rows.iter().zip(new) {
-            diesel::update(rounds::table.find(row.id))
-                .set((
-                    rounds::starts_at.eq(to_db(r.starts_at)),
-                    rounds::ends_at.eq(to_db(r.ends_at)),
-                ))
-                .execute(conn)?;
-        }
-        Ok(())
-    }
-
-    /// Updates the prompt of a round.
-    pub fn set_prompt(conn: &mut DbConn, id: i64, prompt: Option<&str>) -> QueryResult<()> {
-        diesel::update(rounds::table.find(id))
-            .set(rounds::prompt.eq(prompt))
             .execute(conn)
             .map(|_| ())
     }

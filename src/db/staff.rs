@@ -4,10 +4,31 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConn;
-use super::models::{NewStaffUser, StaffUser};
 use super::schema::staff_users;
 
-impl StaffUser {
+/// A staff account.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = staff_users, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct StaffUserRow {
+    pub id: i64,
+    pub email: String,
+    pub role: String,
+    pub password_hash: String,
+    pub is_suspended: bool,
+    pub created_at: NaiveDateTime,
+}
+
+/// A new staff account.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = staff_users)]
+pub struct NewStaffUser<'a> {
+    pub email: &'a str,
+    pub role: &'a str,
+    pub password_hash: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+impl StaffUserRow {
     /// Creates an account.
     pub fn insert(
         conn: &mut DbConn,
@@ -15,7 +36,7 @@ impl StaffUser {
         role: &str,
         password_hash: &str,
         now: NaiveDateTime,
-    ) -> QueryResult<StaffUser> {
+    ) -> QueryResult<StaffUserRow> {
         diesel::insert_into(staff_users::table)
             .values(NewStaffUser {
                 email,
@@ -23,24 +44,24 @@ impl StaffUser {
                 password_hash,
                 created_at: now,
             })
-            .returning(StaffUser::as_returning())
+            .returning(StaffUserRow::as_returning())
             .get_result(conn)
     }
 
     /// The account with this email (compared case-insensitively, stored lower-case).
-    pub fn by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<StaffUser>> {
+    pub fn by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<StaffUserRow>> {
         staff_users::table
             .filter(staff_users::email.eq(email.trim().to_lowercase()))
-            .select(StaffUser::as_select())
+            .select(StaffUserRow::as_select())
             .first(conn)
             .optional()
     }
 
     /// The account with this id.
-    pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<StaffUser> {
+    pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<StaffUserRow> {
         staff_users::table
             .find(id)
-            .select(StaffUser::as_select())
+            .select(StaffUserRow::as_select())
             .first(conn)
     }
 }

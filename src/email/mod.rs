@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::db::from_db;
-use crate::db::models::RoundRow;
+use crate::db::rounds::RoundRow;
 
 /// `t` as a reader of the relay sees it: local time, in Danish or English words.
 pub fn format_time(t: DateTime<Utc>, timezone: &str, language: &str) -> String {

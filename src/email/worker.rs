@@ -27,9 +27,9 @@ use tokio::sync::watch;
 use super::render::{self, EmailKind};
 use crate::clock::Clock;
 use crate::config::EmailSettings;
-use crate::db::events::Audience;
-use crate::db::models::OutboxRow;
-use crate::db::{Db, events, from_db, outbox, to_db};
+use crate::db::events::{Audience, EventRow};
+use crate::db::outbox::OutboxRow;
+use crate::db::{Db, from_db, to_db};
 
 /// How emails leave.
 #[derive(Clone)]
@@ -292,7 +292,7 @@ pub async fn deliver_due(db: &Db, clock: &Clock, mailer: &Mailer) -> anyhow::Res
     let now = clock.now();
     let lease = to_db(now + Duration::seconds(LEASE_SECONDS));
     let due = db
-        .write(move |conn| Ok(outbox::claim_due(conn, to_db(now), lease, PASS as i64)?))
+        .write(move |conn| Ok(OutboxRow::claim_due(conn, to_db(now), lease, PASS as i64)?))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     if due.is_empty() {
@@ -328,9 +328,9 @@ pub async fn deliver_due(db: &Db, clock: &Clock, mailer: &Mailer) -> anyhow::Res
         db.write(move |conn| {
             for (id, outcome, at) in &outcomes {
                 match outcome {
-                    None => outbox::mark_sent(conn, *id, to_db(*at))?,
+                    None => OutboxRow::mark_sent(conn, *id, to_db(*at))?,
                     Some((reason, retry)) => {
-                        outbox::mark_attempt_failed(conn, *id, reason, *retry)?
+                        OutboxRow::mark_attempt_failed(conn, *id, reason, *retry)?
                     }
                 }
             }
@@ -338,11 +338,11 @@ pub async fn deliver_due(db: &Db, clock: &Clock, mailer: &Mailer) -> anyhow::Res
             let now = to_db(clock_now);
             for &relay_id in &relays {
                 let counts: serde_json::Map<String, serde_json::Value> =
-                    outbox::counts(conn, relay_id)?
+                    OutboxRow::counts(conn, relay_id)?
                         .into_iter()
                         .map(|(status, n)| (status, json!(n)))
                         .collect();
-                events::append(
+                EventRow::append(
                     conn,
                     relay_id,
                     Audience::Staff,
@@ -407,7 +407,7 @@ pub async fn run(db: Db, clock: Clock, mailer: Mailer) {
     let mut wake = Wake::new(&db, clock.clone());
     loop {
         wake.seen();
-        let next = match db.read_now(|conn| Ok(outbox::next_attempt(conn)?)).await {
+        let next = match db.read_now(|conn| Ok(OutboxRow::next_attempt(conn)?)).await {
             Ok(next) => next.map(from_db),
             Err(e) => {
                 tracing::error!(error = %e, "outbox worker: reading the next attempt");

@@ -330,7 +330,7 @@ impl Cursor {
         if self.done {
             return Ok(None);
         }
-        let rows = crate::db::corpus::page(conn, self.relay_id, self.after, PAGE_SIZE)?;
+        let rows = CorpusRow::page(conn, self.relay_id, self.after, PAGE_SIZE)?;
         self.done = (rows.len() as i64) < PAGE_SIZE;
         match rows.last() {
             Some(last) => {

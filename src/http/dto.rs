@@ -2,8 +2,12 @@
 
 use serde_json::{Value, json};
 
+use crate::db::events::EventRow;
 use crate::db::from_db;
-use crate::db::models::{OutboxRow, ParticipantRow, RelayRow, RoundRow};
+use crate::db::outbox::OutboxRow;
+use crate::db::participants::ParticipantRow;
+use crate::db::relays::RelayRow;
+use crate::db::rounds::RoundRow;
 use crate::relay::rounds;
 
 /// A round.
@@ -81,5 +85,15 @@ pub fn participant(
         "answered": counts.2,
         "pending": counts.3,
         "latest_email": email.map(email_status),
+    })
+}
+
+/// An event as the feeds send it, over HTTP and websockets alike: `{id, type, created_at, data}`.
+pub fn event(e: &EventRow) -> Value {
+    json!({
+        "id": e.id,
+        "type": e.kind,
+        "created_at": from_db(e.created_at),
+        "data": serde_json::from_str::<Value>(&e.data).unwrap_or_default(),
     })
 }

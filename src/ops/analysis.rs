@@ -11,9 +11,9 @@ use crate::analysis::{
     self, ClusterOptions, Corpus, KChoice, Language, PinnedThemes, SuggestOptions, Tokenizer,
     TokenizerOptions,
 };
-use crate::db::corpus::{self, CorpusRow};
-use crate::db::models::RelayRow;
-use crate::db::themes::{self, ThemeRow};
+use crate::db::corpus::CorpusRow;
+use crate::db::relays::RelayRow;
+use crate::db::themes::{PlacementRow, ThemeRow};
 use crate::db::{DbConn, to_db};
 use crate::error::AppError;
 
@@ -55,7 +55,7 @@ impl Source {
 pub fn load(conn: &mut DbConn, relay_id: i64) -> Result<(RelayRow, Vec<CorpusRow>), AppError> {
     let relay = RelayRow::find(conn, relay_id).map_err(|_| AppError::not_found("relay"))?;
     let mut rows = Vec::new();
-    corpus::for_each(conn, relay_id, 5000, |r| -> Result<(), AppError> {
+    CorpusRow::for_each(conn, relay_id, 5000, |r| -> Result<(), AppError> {
         rows.push(r);
         Ok(())
     })?;
@@ -320,9 +320,9 @@ pub fn store_clusters(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let now = to_db(now);
-    themes::clear_unpinned(conn, relay_id)?;
+    ThemeRow::clear_unpinned(conn, relay_id)?;
     for t in found {
-        let row = themes::insert(
+        let row = ThemeRow::insert(
             conn,
             relay_id,
             &default_label(&t.words),
@@ -331,7 +331,7 @@ pub fn store_clusters(
             now,
         )?;
         for &(qid, score) in &t.members {
-            themes::place(conn, qid, Some(row.id), false, Some(score), now)?;
+            PlacementRow::place(conn, qid, Some(row.id), false, Some(score), now)?;
         }
     }
     Ok(())
@@ -373,7 +373,7 @@ pub fn suggestions(
 pub fn themes_view(conn: &mut DbConn, relay_id: i64) -> Result<Value, AppError> {
     let (_, rows) = load(conn, relay_id)?;
     let list = ThemeRow::for_relay(conn, relay_id)?;
-    let members = themes::members(conn, relay_id)?;
+    let members = PlacementRow::by_theme(conn, relay_id)?;
     let by_id: HashMap<i64, &CorpusRow> = rows.iter().map(|r| (r.question_id, r)).collect();
     let groups: Vec<String> = {
         let set: std::collections::BTreeSet<String> =

@@ -4,9 +4,9 @@
 //! HTTP handlers, the scheduler, the CLI and the demo alike.
 
 pub mod analysis;
-pub mod clock;
 pub mod notify;
 pub mod participants;
 pub mod questions;
 pub mod relays;
+pub mod scheduler;
 pub mod staff;

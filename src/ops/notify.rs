@@ -4,10 +4,11 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::db::credentials::{self, CredentialKind};
-use crate::db::events::{self, Audience};
-use crate::db::models::{ParticipantRow, RelayRow};
-use crate::db::outbox::{self, NewEmail};
+use crate::db::credentials::{Credential, CredentialKind};
+use crate::db::events::{Audience, EventRow};
+use crate::db::outbox::{NewEmail, OutboxRow};
+use crate::db::participants::ParticipantRow;
+use crate::db::relays::RelayRow;
 use crate::db::{DbConn, to_db};
 use crate::email::render::EmailKind;
 use crate::error::AppError;
@@ -21,7 +22,7 @@ pub fn event(
     data: Value,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    Ok(events::append(
+    Ok(EventRow::append(
         conn,
         relay_id,
         audience,
@@ -53,7 +54,7 @@ pub fn email(
     }
     // Each email carries its own link, so no secret ever has to be kept in the clear for
     // longer than it takes to send one email.
-    let link = credentials::issue(
+    let link = Credential::issue(
         conn,
         CredentialKind::ParticipantLink,
         None,
@@ -61,7 +62,7 @@ pub fn email(
         to_db(now),
         None,
     )?;
-    let queued = outbox::enqueue(
+    let queued = OutboxRow::enqueue(
         conn,
         NewEmail {
             idempotency_key: key,
@@ -75,7 +76,7 @@ pub fn email(
         to_db(now),
     )?;
     if !queued {
-        credentials::delete(conn, link.id)?;
+        Credential::delete(conn, link.id)?;
     }
     Ok(())
 }

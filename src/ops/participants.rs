@@ -8,9 +8,12 @@ use serde_json::json;
 
 use super::{notify, questions, relays};
 use crate::db::events::Audience;
-use crate::db::models::{NewParticipant, ParticipantRow, QuestionRow, RelayRow, RoundRow};
-use crate::db::outbox;
-use crate::db::participants::group_id;
+use crate::db::groups::GroupRow;
+use crate::db::outbox::OutboxRow;
+use crate::db::participants::{NewParticipant, ParticipantRow};
+use crate::db::questions::QuestionRow;
+use crate::db::relays::RelayRow;
+use crate::db::rounds::RoundRow;
 use crate::db::{DbConn, to_db};
 use crate::email::render::EmailKind;
 use crate::error::AppError;
@@ -125,7 +128,7 @@ pub fn import(
     let settings = relay.settings();
     let mut report = ImportReport::default();
     for row in rows {
-        let gid = group_id(conn, relay_id, &row.group)?;
+        let gid = GroupRow::id_for(conn, relay_id, &row.group)?;
         match ParticipantRow::by_email(conn, relay_id, &row.email)? {
             Some(existing) => {
                 let changed = existing.name != row.name
@@ -286,7 +289,7 @@ pub fn resend_latest(
         ));
     }
     let relay = RelayRow::find(conn, relay_id)?;
-    let Some(last) = outbox::latest_for(conn, relay_id, pid)? else {
+    let Some(last) = OutboxRow::latest_for(conn, relay_id, pid)? else {
         return Err(AppError::conflict(
             "no_email",
             "no email has been sent to this participant yet",

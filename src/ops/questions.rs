@@ -6,10 +6,14 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use super::notify;
+use crate::db::answers::AnswerRow;
+use crate::db::deliveries::DeliveryRow;
 use crate::db::events::Audience;
-use crate::db::models::{AnswerRow, NewQuestion, ParticipantRow, QuestionRow, RelayRow, RoundRow};
-use crate::db::participants::group_names;
-use crate::db::questions as q;
+use crate::db::groups::GroupRow;
+use crate::db::participants::ParticipantRow;
+use crate::db::questions::{NewQuestion, QuestionRow};
+use crate::db::relays::RelayRow;
+use crate::db::rounds::RoundRow;
 use crate::db::{DbConn, from_db, to_db};
 use crate::email::format_time;
 use crate::email::render::EmailKind;
@@ -21,7 +25,7 @@ fn asker_view(conn: &mut DbConn, p: &ParticipantRow) -> Result<Asker, AppError> 
     Ok(Asker {
         id: p.id,
         group_id: p.group_id,
-        last_asked_by: q::last_asked_by(conn, p.id)?,
+        last_asked_by: DeliveryRow::last_asker_of(conn, p.id)?,
     })
 }
 
@@ -34,7 +38,7 @@ fn choose_recipient(
 ) -> Result<ParticipantRow, AppError> {
     let settings = relay.settings();
     let view = asker_view(conn, asker)?;
-    let (candidates, nonce) = q::candidates(conn, relay.id, asker.id)?;
+    let (candidates, nonce) = ParticipantRow::candidates(conn, relay.id, asker.id)?;
     let id = match named {
         Some(to) => {
             let c = candidates
@@ -175,7 +179,7 @@ pub fn ask(
         },
     )?;
     ParticipantRow::set_batons(conn, asker.id, left)?;
-    let groups = group_names(conn, relay.id)?;
+    let groups = GroupRow::names(conn, relay.id)?;
     deliver(
         conn, &groups, &relay, &question, &asker, &recipient, delivery, false, now,
     )?;
@@ -224,7 +228,7 @@ pub fn answer(
     let text = text::answer(raw_text)?;
     let answerer = ParticipantRow::find(conn, answerer_id)?;
     let asker = ParticipantRow::find(conn, question.asker_id)?;
-    let answer = q::insert_answer(conn, &question, &text, to_db(now))?;
+    let answer = QuestionRow::answer(conn, &question, &text, to_db(now))?;
     let settings = relay.settings();
     let new_batons = batons::after_answer(answerer.batons.max(0) as u32, &settings);
     ParticipantRow::set_batons(conn, answerer.id, new_batons)?;
@@ -319,8 +323,8 @@ pub fn reroute(
     let asker = ParticipantRow::find(conn, question.asker_id)?;
     let old = ParticipantRow::find(conn, question.recipient_id)?;
     let new = choose_recipient(conn, &relay, &asker, to)?;
-    let old_delivery = q::open_delivery(conn, qid)?.unwrap_or_default();
-    let new_delivery = q::redeliver(conn, &question, new.id, to_db(now))?;
+    let old_delivery = DeliveryRow::open_for(conn, qid)?.map_or(0, |d| d.id);
+    let new_delivery = QuestionRow::redeliver(conn, &question, new.id, to_db(now))?;
     notify::event(
         conn,
         relay.id,
@@ -339,7 +343,7 @@ pub fn reroute(
         now,
     )?;
     let moved = QuestionRow::find(conn, qid)?;
-    let groups = group_names(conn, relay.id)?;
+    let groups = GroupRow::names(conn, relay.id)?;
     deliver(
         conn,
         &groups,
@@ -378,10 +382,10 @@ pub fn remind(conn: &mut DbConn, qid: i64, now: DateTime<Utc>) -> Result<(), App
     }
     let relay = RelayRow::find(conn, question.relay_id)?;
     let recipient = ParticipantRow::find(conn, question.recipient_id)?;
-    q::mark_reminded(conn, qid, to_db(now))?;
+    QuestionRow::mark_reminded(conn, qid, to_db(now))?;
     let waiting = QuestionRow::pending_for(conn, recipient.id)?;
     let oldest = waiting.first().unwrap_or(&question);
-    let delivery = q::open_delivery(conn, qid)?.unwrap_or_default();
+    let delivery = DeliveryRow::open_for(conn, qid)?.map_or(0, |d| d.id);
     notify::event(
         conn,
         relay.id,

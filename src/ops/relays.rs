@@ -6,7 +6,10 @@ use serde_json::json;
 
 use super::notify;
 use crate::db::events::Audience;
-use crate::db::models::{NewRelay, ParticipantRow, RelayRow, RoundRow};
+use crate::db::participants::ParticipantRow;
+use crate::db::questions::QuestionRow;
+use crate::db::relays::{NewRelay, RelayRow};
+use crate::db::rounds::RoundRow;
 use crate::db::{DbConn, from_db, to_db};
 use crate::email::render::EmailKind;
 use crate::email::{format_time, rounds_for_email};
@@ -511,7 +514,7 @@ pub fn start_round(
     relay.updated_at = to_db(now);
     relay.save(conn)?;
     let settings = relay.settings();
-    let pending = crate::db::questions::counts_per_participant(conn, relay.id)?;
+    let pending = QuestionRow::counts_per_participant(conn, relay.id)?;
     for p in active_participants(conn, relay.id)? {
         let before = p.batons.max(0) as u32;
         let batons = batons::after_round_start(before, &settings);
@@ -560,8 +563,8 @@ pub fn close(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> Result<RelayRow,
     relay.closed_at = Some(to_db(now));
     relay.updated_at = to_db(now);
     relay.save(conn)?;
-    let expired = crate::db::questions::expire_pending(conn, id, to_db(now))?;
-    let questions = crate::db::models::QuestionRow::for_relay(conn, id)?;
+    let expired = QuestionRow::expire_pending(conn, id, to_db(now))?;
+    let questions = QuestionRow::for_relay(conn, id)?;
     let answered = questions.iter().filter(|q| q.status == "answered").count();
     let people = ParticipantRow::for_relay(conn, id)?;
     for p in people.iter().filter(|p| !p.is_suspended) {

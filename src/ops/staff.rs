@@ -3,8 +3,8 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::auth::password;
-use crate::db::credentials::{self, CredentialKind};
-use crate::db::models::StaffUser;
+use crate::db::credentials::{Credential, CredentialKind};
+use crate::db::staff::StaffUserRow;
 use crate::db::{DbConn, to_db};
 use crate::error::AppError;
 use crate::ops::participants::plausible_email;
@@ -16,7 +16,7 @@ pub const ROLES: [&str; 3] = ["admin", "facilitator", "analyst"];
 #[derive(Debug)]
 pub struct NewAccount {
     /// The account.
-    pub user: StaffUser,
+    pub user: StaffUserRow,
     /// Generated password.
     pub password: String,
     /// API token.
@@ -41,14 +41,14 @@ pub fn add_user(
             "role must be admin, facilitator or analyst",
         ));
     }
-    if StaffUser::by_email(conn, &email)?.is_some() {
+    if StaffUserRow::by_email(conn, &email)?.is_some() {
         return Err(AppError::conflict(
             "duplicate",
             format!("{email} already has an account"),
         ));
     }
-    let user = StaffUser::insert(conn, &email, role, password_hash, to_db(now))?;
-    let token = credentials::issue(
+    let user = StaffUserRow::insert(conn, &email, role, password_hash, to_db(now))?;
+    let token = Credential::issue(
         conn,
         CredentialKind::ApiToken,
         Some(user.id),
@@ -78,7 +78,7 @@ pub fn start_session(
     hours: i64,
     now: DateTime<Utc>,
 ) -> Result<String, AppError> {
-    Ok(credentials::issue(
+    Ok(Credential::issue(
         conn,
         CredentialKind::StaffSession,
         Some(user_id),

@@ -15,7 +15,9 @@ use sha2::{Digest as _, Sha256};
 
 use crate::analysis::network::{self, Edge, Node};
 use crate::db::corpus::CorpusRow;
-use crate::db::models::{ParticipantRow, RelayRow, RoundRow};
+use crate::db::participants::ParticipantRow;
+use crate::db::relays::RelayRow;
+use crate::db::rounds::RoundRow;
 use crate::ops::analysis::{self as ops, Side, Source};
 
 const CSS: &str = include_str!("report.css");

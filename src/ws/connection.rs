@@ -12,11 +12,11 @@ use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReaso
 use tokio::sync::oneshot;
 
 use super::cursor::{Backfill, Cursor};
-use super::hub::{Feed, Hub, Outgoing, Subscription, event_json, max_event_id};
+use super::hub::{Feed, Hub, Outgoing, Subscription, event_json};
 use super::messages::{ClientMsg, error_frame};
 use super::revocation::{Checker, may_end_access};
 use crate::auth::access::Denied;
-use crate::db::events;
+use crate::db::events::{self, EventRow};
 
 /// How often the server pings.
 pub const PING_EVERY: Duration = Duration::from_secs(5);
@@ -82,8 +82,8 @@ async fn backfill(
             .db()
             .read(move |conn| {
                 Ok(match feed {
-                    Feed::Participant(p) => events::for_participant(conn, p, from)?,
-                    Feed::Staff(r) => events::for_staff(conn, r, from)?,
+                    Feed::Participant(p) => EventRow::for_participant(conn, p, from)?,
+                    Feed::Staff(r) => EventRow::for_staff(conn, r, from)?,
                 })
             })
             .await
@@ -119,7 +119,12 @@ pub async fn run(
         events: mut live,
         mut ended,
     } = hub.subscribe(peer.feed, peer.credential);
-    let stop = match peer.checker.db().read(|conn| Ok(max_event_id(conn)?)).await {
+    let stop = match peer
+        .checker
+        .db()
+        .read(|conn| Ok(EventRow::max_id(conn)?))
+        .await
+    {
         // Without `since` the connection starts at "now": what is already in the log is for
         // the page's first load, not for the live feed.
         Ok(end) => {

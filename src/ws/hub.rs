@@ -10,14 +10,13 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
 use super::revocation;
 use crate::auth::access::Denied;
-use crate::db::models::EventRow;
-use crate::db::schema::events;
-use crate::db::{Db, from_db};
+use crate::db::Db;
+use crate::db::events::EventRow;
+use crate::http::dto;
 
 /// Whose events a connection receives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -95,15 +94,9 @@ pub struct Hub {
     dropped: Arc<AtomicU64>,
 }
 
-/// The JSON text of an event as clients receive it: `{id, type, created_at, data}`.
+/// The JSON text of an event as clients receive it (see [`dto::event`]).
 pub fn event_json(e: &EventRow) -> String {
-    json!({
-        "id": e.id,
-        "type": e.kind,
-        "created_at": from_db(e.created_at),
-        "data": serde_json::from_str::<serde_json::Value>(&e.data).unwrap_or_default(),
-    })
-    .to_string()
+    dto::event(e).to_string()
 }
 
 impl Hub {
@@ -207,7 +200,7 @@ impl Hub {
     /// dispatches them.
     pub async fn run(self, db: Db) {
         let mut commits = db.commits();
-        let mut cursor = match db.read(|conn| Ok(max_event_id(conn)?)).await {
+        let mut cursor = match db.read(|conn| Ok(EventRow::max_id(conn)?)).await {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(error = %e, "live feed could not start");
@@ -221,7 +214,7 @@ impl Hub {
             loop {
                 let from = cursor;
                 let rows = match db
-                    .read_now(move |conn| Ok(events_after(conn, from, 1000)?))
+                    .read_now(move |conn| Ok(EventRow::after(conn, from, 1000)?))
                     .await
                 {
                     Ok(rows) => rows,
@@ -239,30 +232,6 @@ impl Hub {
             }
         }
     }
-}
-
-/// The highest event id so far.
-pub fn max_event_id(conn: &mut crate::db::DbConn) -> diesel::QueryResult<i64> {
-    use diesel::prelude::*;
-    events::table
-        .select(diesel::dsl::max(events::id))
-        .first::<Option<i64>>(conn)
-        .map(|m| m.unwrap_or(0))
-}
-
-/// Every event after `since`, oldest first, at most `limit`.
-pub fn events_after(
-    conn: &mut crate::db::DbConn,
-    since: i64,
-    limit: i64,
-) -> diesel::QueryResult<Vec<EventRow>> {
-    use diesel::prelude::*;
-    events::table
-        .filter(events::id.gt(since))
-        .order(events::id.asc())
-        .limit(limit)
-        .select(EventRow::as_select())
-        .load(conn)
 }
 
 #[cfg(test)]

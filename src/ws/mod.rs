@@ -91,7 +91,7 @@ pub async fn ws_route(
             state
                 .db
                 .read(move |conn| {
-                    crate::db::models::RelayRow::find(conn, relay)
+                    crate::db::relays::RelayRow::find(conn, relay)
                         .map_err(|_| AppError::not_found("relay"))
                 })
                 .await?;

@@ -24,8 +24,9 @@ use std::time::Duration;
 use super::hub::Hub;
 use crate::auth::access::{self, Denied};
 use crate::clock::Clock;
-use crate::db::models::EventRow;
-use crate::db::{Db, credentials};
+use crate::db::Db;
+use crate::db::credentials::Credential;
+use crate::db::events::EventRow;
 use crate::state::AppState;
 
 /// The longest an open socket goes without its credential being re-checked.
@@ -81,7 +82,7 @@ impl Checker {
         let wanted = ids.clone();
         let found = match self
             .db
-            .read(move |conn| Ok(credentials::standings(conn, &wanted)?))
+            .read(move |conn| Ok(Credential::standings(conn, &wanted)?))
             .await
         {
             Ok(found) => found.into_iter().collect::<HashMap<_, _>>(),

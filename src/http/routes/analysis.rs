@@ -8,8 +8,9 @@ use serde_json::json;
 use super::corpus::reader_of;
 use crate::analysis::network::{self, Edge, Node};
 use crate::auth::Staff;
-use crate::db::models::{ParticipantRow, RelayRow};
-use crate::db::participants::group_names;
+use crate::db::groups::GroupRow;
+use crate::db::participants::ParticipantRow;
+use crate::db::relays::RelayRow;
 use crate::error::AppError;
 use crate::export::Reader;
 use crate::ops::analysis::{self as ops, Side, Source};
@@ -59,7 +60,7 @@ pub async fn relay_words(
     {
         let known = state
             .db
-            .read_bulk(move |conn| Ok(group_names(conn, id)?))
+            .read_bulk(move |conn| Ok(GroupRow::names(conn, id)?))
             .await?;
         if !known.values().any(|k| k == g) {
             return Err(AppError::validation(format!(
@@ -124,7 +125,7 @@ pub async fn relay_network(
         .read_bulk(move |conn| {
             RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
             let people = ParticipantRow::for_relay(conn, id)?;
-            let groups = group_names(conn, id)?;
+            let groups = GroupRow::names(conn, id)?;
             let (_, rows) = ops::load(conn, id)?;
             Ok((people, groups, rows))
         })

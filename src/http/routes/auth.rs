@@ -6,8 +6,8 @@ use serde_json::json;
 
 use crate::auth::extractors::client_ip;
 use crate::auth::{SessionKind, Staff, csrf, password};
-use crate::db::credentials;
-use crate::db::models::StaffUser;
+use crate::db::credentials::{Credential, CredentialKind};
+use crate::db::staff::StaffUserRow;
 use crate::error::AppError;
 use crate::ops;
 use crate::state::AppState;
@@ -36,7 +36,7 @@ pub async fn login(
     let lookup = email.clone();
     let user = state
         .db
-        .read(move |conn| Ok(StaffUser::by_email(conn, &lookup)?))
+        .read(move |conn| Ok(StaffUserRow::by_email(conn, &lookup)?))
         .await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     // Verify even for unknown emails, so response time does not reveal which accounts exist.
@@ -84,10 +84,10 @@ pub async fn logout(staff: Staff, state: web::Data<AppState>) -> Result<HttpResp
     state
         .db
         .write(move |conn| {
-            if let Some(c) = credentials::find(conn, &secret)?
-                && c.kind == credentials::CredentialKind::StaffSession
+            if let Some(c) = Credential::find(conn, &secret)?
+                && c.kind == CredentialKind::StaffSession
             {
-                credentials::delete(conn, c.id)?;
+                Credential::delete(conn, c.id)?;
             }
             Ok(())
         })

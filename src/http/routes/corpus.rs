@@ -9,7 +9,8 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use crate::auth::Staff;
-use crate::db::models::{QuestionRow, RelayRow};
+use crate::db::questions::QuestionRow;
+use crate::db::relays::RelayRow;
 use crate::error::AppError;
 use crate::export::{self, Format, Reader};
 use crate::state::AppState;

@@ -12,7 +12,7 @@ use minijinja::HtmlEscape;
 
 use crate::auth::extractors::{Principal, client_ip, resolve};
 use crate::auth::{SessionKind, csrf, tokens};
-use crate::db::credentials::{self, CredentialKind};
+use crate::db::credentials::{Credential, CredentialKind};
 use crate::db::to_db;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -85,8 +85,8 @@ async fn participant_of_link(
     token: String,
 ) -> Result<
     (
-        crate::db::models::ParticipantRow,
-        crate::db::models::RelayRow,
+        crate::db::participants::ParticipantRow,
+        crate::db::relays::RelayRow,
     ),
     AppError,
 > {
@@ -158,7 +158,7 @@ pub async fn redeem_link(
     let stored = state
         .db
         .write(move |conn| {
-            Ok(credentials::issue(
+            Ok(Credential::issue(
                 conn,
                 CredentialKind::ParticipantSession,
                 None,

@@ -7,10 +7,14 @@ use serde_json::{Value, json};
 use super::participants::not_found_as;
 use super::{events_json, since};
 use crate::auth::{ParticipantAuth, csrf};
-use crate::db::models::{ParticipantRow, RelayRow, RoundRow};
-use crate::db::participants::group_names;
-use crate::db::questions as q;
-use crate::db::{DbConn, events, from_db, models::QuestionRow};
+use crate::db::answers::AnswerRow;
+use crate::db::events::EventRow;
+use crate::db::groups::GroupRow;
+use crate::db::participants::ParticipantRow;
+use crate::db::questions::QuestionRow;
+use crate::db::relays::RelayRow;
+use crate::db::rounds::RoundRow;
+use crate::db::{DbConn, from_db};
 use crate::error::AppError;
 use crate::http::{body, dto};
 use crate::ops::questions as ops;
@@ -45,16 +49,16 @@ fn me_view(
     let me = ParticipantRow::find(conn, pid)?;
     let relay = RelayRow::find(conn, me.relay_id)?;
     let rounds = RoundRow::for_relay(conn, relay.id)?;
-    let groups = group_names(conn, relay.id)?;
+    let groups = GroupRow::names(conn, relay.id)?;
     let group = |id: i64| groups.get(&id).cloned().unwrap_or_default();
 
-    let inbox_items = q::inbox(conn, pid)?;
+    let inbox_items = QuestionRow::inbox(conn, pid)?;
     let asked_rows = QuestionRow::asked_by(conn, pid)?;
     let mut ids: Vec<i64> = inbox_items.iter().map(|i| i.question.asker_id).collect();
     ids.extend(asked_rows.iter().map(|q| q.recipient_id));
-    let people = q::participants_by_id(conn, &ids)?;
+    let people = ParticipantRow::by_ids(conn, &ids)?;
     let asked_ids: Vec<i64> = asked_rows.iter().map(|q| q.id).collect();
-    let answers = q::answers_for(conn, &asked_ids)?;
+    let answers = AnswerRow::for_questions(conn, &asked_ids)?;
 
     let inbox: Vec<Value> = inbox_items
         .iter()
@@ -63,8 +67,8 @@ fn me_view(
             let mut v = json!({
                 "id": item.question.id,
                 "text": item.question.text,
-                "received_at": from_db(item.delivered_at),
-                "status": item.outcome,
+                "received_at": from_db(item.delivery.delivered_at),
+                "status": item.delivery.outcome,
                 "answer": item.answer.as_ref().map(|a| json!({ "text": a.text, "answered_at": from_db(a.created_at) })),
             });
             if relay.show_asker_group {
@@ -102,11 +106,11 @@ fn me_view(
             group_id: me.group_id,
             last_asked_by: None,
         };
-        let (candidates, _) = q::candidates(conn, relay.id, me.id)?;
+        let (candidates, _) = ParticipantRow::candidates(conn, relay.id, me.id)?;
         let eligible: Vec<i64> = pairing::eligible(&view, &candidates, &settings)
             .map(|c| c.id)
             .collect();
-        let everyone = q::participants_by_id(conn, &eligible)?;
+        let everyone = ParticipantRow::by_ids(conn, &eligible)?;
         let mut list: Vec<&ParticipantRow> = everyone.values().collect();
         list.sort_by(|a, b| a.name.cmp(&b.name));
         list.iter()
@@ -227,7 +231,7 @@ pub async fn my_events(
     let since = since(&req)?;
     let rows = state
         .db
-        .read(move |conn| Ok(events::for_participant(conn, pid, since)?))
+        .read(move |conn| Ok(EventRow::for_participant(conn, pid, since)?))
         .await?;
     Ok(HttpResponse::Ok().json(events_json(rows)))
 }

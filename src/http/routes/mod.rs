@@ -136,18 +136,7 @@ pub fn since(req: &HttpRequest) -> Result<i64, crate::error::AppError> {
         .map_err(crate::http::query_error)
 }
 
-/// Events as the API returns them: `{id, type, created_at, data}`.
-pub fn events_json(rows: Vec<crate::db::models::EventRow>) -> serde_json::Value {
-    serde_json::Value::Array(
-        rows.into_iter()
-            .map(|e| {
-                serde_json::json!({
-                    "id": e.id,
-                    "type": e.kind,
-                    "created_at": crate::db::from_db(e.created_at),
-                    "data": serde_json::from_str::<serde_json::Value>(&e.data).unwrap_or_default(),
-                })
-            })
-            .collect(),
-    )
+/// Events as the API returns them, each as [`dto::event`](crate::http::dto::event) shapes it.
+pub fn events_json(rows: Vec<crate::db::events::EventRow>) -> serde_json::Value {
+    serde_json::Value::Array(rows.iter().map(crate::http::dto::event).collect())
 }

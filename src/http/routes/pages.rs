@@ -165,7 +165,7 @@ mod tests {
     }
 
     /// Every event kind the server appends to a relay's staff feed, read from the calls that
-    /// append events (`notify::event` and `events::append`, audience third, kind fourth).
+    /// append events (`notify::event` and `EventRow::append`, audience third, kind fourth).
     fn staff_event_kinds() -> BTreeSet<String> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         let mut files = vec![root];
@@ -180,12 +180,12 @@ mod tests {
                 continue;
             }
             let src = std::fs::read_to_string(&path).unwrap();
-            for args in ["notify::event(", "events::append("]
+            for args in ["notify::event(", "EventRow::append("]
                 .iter()
                 .flat_map(|callee| calls(&src, callee))
             {
                 let site = format!("{}: ({})", path.display(), args.join(", "));
-                // `notify::event` hands its caller's kind on to `events::append`.
+                // `notify::event` hands its caller's kind on to `EventRow::append`.
                 if path.ends_with("ops/notify.rs") && args.get(3) == Some(&"kind") {
                     continue;
                 }

@@ -5,9 +5,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use crate::auth::Facilitator;
-use crate::db::models::{ParticipantRow, RelayRow};
-use crate::db::participants::group_names;
-use crate::db::{outbox, questions};
+use crate::db::groups::GroupRow;
+use crate::db::outbox::OutboxRow;
+use crate::db::participants::ParticipantRow;
+use crate::db::questions::QuestionRow;
+use crate::db::relays::RelayRow;
 use crate::error::AppError;
 use crate::http::{body, dto};
 use crate::ops::participants::{self as ops, ImportRow, Rejected};
@@ -232,9 +234,9 @@ pub async fn list_participants(
         .read(move |conn| {
             RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
             let people = ParticipantRow::for_relay(conn, id)?;
-            let groups = group_names(conn, id)?;
-            let counts = questions::counts_per_participant(conn, id)?;
-            let emails = outbox::latest_per_participant(conn, id)?;
+            let groups = GroupRow::names(conn, id)?;
+            let counts = QuestionRow::counts_per_participant(conn, id)?;
+            let emails = OutboxRow::latest_per_participant(conn, id)?;
             Ok(people
                 .iter()
                 .map(|p| {

@@ -7,9 +7,10 @@ use serde_json::json;
 use super::participants::not_found_as;
 use crate::auth::Facilitator;
 use crate::db::from_db;
-use crate::db::models::{QuestionRow, RelayRow};
-use crate::db::participants::group_names;
-use crate::db::questions;
+use crate::db::groups::GroupRow;
+use crate::db::participants::ParticipantRow;
+use crate::db::questions::QuestionRow;
+use crate::db::relays::RelayRow;
 use crate::error::AppError;
 use crate::ops::questions::{self as ops, RerouteReason};
 use crate::state::AppState;
@@ -70,10 +71,10 @@ pub async fn pending_questions(
         .read(move |conn| {
             let relay = RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
             let pending = QuestionRow::pending_for_relay(conn, id)?;
-            let groups = group_names(conn, id)?;
+            let groups = GroupRow::names(conn, id)?;
             let mut ids: Vec<i64> = pending.iter().map(|q| q.recipient_id).collect();
             ids.extend(pending.iter().map(|q| q.asker_id));
-            let people = questions::participants_by_id(conn, &ids)?;
+            let people = ParticipantRow::by_ids(conn, &ids)?;
             let person = |pid: i64| {
                 people.get(&pid).map(|p| {
                     json!({

@@ -7,10 +7,13 @@ use serde_json::json;
 
 use super::{StaffFeedQuery, events_json};
 use crate::auth::{Facilitator, Staff};
-use crate::db::events;
-use crate::db::models::{ParticipantRow, QuestionRow, RelayRow, RoundRow};
-use crate::db::outbox;
-use crate::db::participants::group_names;
+use crate::db::events::{self, EventRow};
+use crate::db::groups::GroupRow;
+use crate::db::outbox::OutboxRow;
+use crate::db::participants::ParticipantRow;
+use crate::db::questions::QuestionRow;
+use crate::db::relays::RelayRow;
+use crate::db::rounds::RoundRow;
 use crate::error::AppError;
 use crate::http::{body, dto};
 use crate::ops::relays::{self as ops, CreateRelay, PatchRelay};
@@ -159,8 +162,8 @@ pub async fn relay_stats(
             let rounds = RoundRow::for_relay(conn, id)?;
             let people = ParticipantRow::for_relay(conn, id)?;
             let questions = QuestionRow::for_relay(conn, id)?;
-            let groups = group_names(conn, id)?;
-            let emails = outbox::counts(conn, id)?;
+            let groups = GroupRow::names(conn, id)?;
+            let emails = OutboxRow::counts(conn, id)?;
             let group_of: BTreeMap<i64, i64> = people.iter().map(|p| (p.id, p.group_id)).collect();
             let count = |status: &str| questions.iter().filter(|q| q.status == status).count();
             let mut per_round = Vec::new();
@@ -247,8 +250,8 @@ pub async fn staff_events(
         .read(move |conn| {
             RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
             Ok(match query.latest {
-                Some(n) => events::latest_for_staff(conn, id, query.since, n)?,
-                None => events::for_staff(conn, id, query.since)?,
+                Some(n) => EventRow::latest_for_staff(conn, id, query.since, n)?,
+                None => EventRow::for_staff(conn, id, query.since)?,
             })
         })
         .await?;

@@ -6,8 +6,9 @@ use serde::Deserialize;
 
 use crate::auth::Staff;
 use crate::db::DbConn;
-use crate::db::models::{ParticipantRow, RoundRow};
-use crate::db::participants::group_names;
+use crate::db::groups::GroupRow;
+use crate::db::participants::ParticipantRow;
+use crate::db::rounds::RoundRow;
 use crate::error::AppError;
 use crate::ops::analysis as ops;
 use crate::report::{self, RelayData, View};
@@ -25,7 +26,7 @@ fn load(conn: &mut DbConn, id: i64) -> Result<RelayData, AppError> {
     Ok(RelayData {
         rounds: RoundRow::for_relay(conn, id)?,
         people: ParticipantRow::for_relay(conn, id)?,
-        groups: group_names(conn, id)?,
+        groups: GroupRow::names(conn, id)?,
         themes: ops::themes_view(conn, id)?,
         relay,
         rows,

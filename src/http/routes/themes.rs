@@ -6,8 +6,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::Staff;
-use crate::db::models::RelayRow;
-use crate::db::themes::{self, ThemeRow};
+use crate::db::questions::QuestionRow;
+use crate::db::relays::RelayRow;
+use crate::db::themes::{PlacementRow, ThemeRow};
 use crate::db::to_db;
 use crate::error::AppError;
 use crate::http::body;
@@ -70,7 +71,7 @@ pub async fn cluster_themes(
         .db
         .read_bulk(move |conn| {
             let (relay, rows) = ops::load(conn, id)?;
-            let pinned: Vec<(i64, i64)> = themes::placements(conn, id)?
+            let pinned: Vec<(i64, i64)> = PlacementRow::for_relay(conn, id)?
                 .into_iter()
                 .filter(|p| p.is_pinned)
                 .map(|p| (p.question_id, p.theme_id))
@@ -123,7 +124,7 @@ pub async fn create_theme(
         .db
         .write(move |conn| {
             RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
-            Ok(themes::insert(conn, id, &label, &[], true, now)?)
+            Ok(ThemeRow::insert(conn, id, &label, &[], true, now)?)
         })
         .await?;
     Ok(HttpResponse::Created().json(json!({
@@ -148,7 +149,7 @@ pub async fn rename_theme(
         .db
         .write(move |conn| {
             let t = theme_of(conn, tid)?;
-            themes::rename(conn, tid, &label, now)?;
+            ThemeRow::rename(conn, tid, &label, now)?;
             Ok(t.relay_id)
         })
         .await?;
@@ -187,9 +188,9 @@ pub async fn merge_theme(
                     "both themes must belong to the same relay",
                 ));
             }
-            themes::move_all(conn, from.id, to.id, now)?;
-            themes::pin(conn, to.id, now)?;
-            themes::delete(conn, from.id)?;
+            ThemeRow::move_all(conn, from.id, to.id, now)?;
+            ThemeRow::pin(conn, to.id, now)?;
+            ThemeRow::delete(conn, from.id)?;
             Ok(to.relay_id)
         })
         .await?;
@@ -209,11 +210,12 @@ pub async fn split_theme(
         .read_bulk(move |conn| {
             let theme = theme_of(conn, tid)?;
             let (relay, rows) = ops::load(conn, theme.relay_id)?;
-            let members: std::collections::HashSet<i64> = themes::placements(conn, theme.relay_id)?
-                .into_iter()
-                .filter(|p| p.theme_id == tid)
-                .map(|p| p.question_id)
-                .collect();
+            let members: std::collections::HashSet<i64> =
+                PlacementRow::for_relay(conn, theme.relay_id)?
+                    .into_iter()
+                    .filter(|p| p.theme_id == tid)
+                    .map(|p| p.question_id)
+                    .collect();
             let rows: Vec<_> = rows
                 .into_iter()
                 .filter(|r| members.contains(&r.question_id))
@@ -246,12 +248,12 @@ pub async fn split_theme(
         .db
         .write(move |conn| {
             theme_of(conn, tid)?;
-            themes::delete(conn, tid)?;
+            ThemeRow::delete(conn, tid)?;
             for (i, part) in parts.iter().enumerate() {
                 let name = format!("{} ({})", theme.label, i + 1);
-                let row = themes::insert(conn, relay_id, &name, &part.words, true, now)?;
+                let row = ThemeRow::insert(conn, relay_id, &name, &part.words, true, now)?;
                 for &(qid, score) in &part.members {
-                    themes::place(conn, qid, Some(row.id), true, Some(score), now)?;
+                    PlacementRow::place(conn, qid, Some(row.id), true, Some(score), now)?;
                 }
             }
             Ok(())
@@ -271,7 +273,7 @@ pub async fn delete_theme(
         .db
         .write(move |conn| {
             theme_of(conn, tid)?;
-            Ok(themes::delete(conn, tid)?)
+            Ok(ThemeRow::delete(conn, tid)?)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -299,16 +301,16 @@ pub async fn place_question(
     state
         .db
         .write(move |conn| {
-            let relay = themes::relay_of_question(conn, qid)
-                .map_err(|_| AppError::not_found("question"))?;
+            let relay =
+                QuestionRow::relay_of(conn, qid).map_err(|_| AppError::not_found("question"))?;
             if let Some(tid) = theme_id {
                 let t = theme_of(conn, tid)?;
                 if t.relay_id != relay {
                     return Err(AppError::validation("the theme belongs to another relay"));
                 }
-                themes::pin(conn, tid, now)?;
+                ThemeRow::pin(conn, tid, now)?;
             }
-            themes::place(conn, qid, theme_id, true, None, now)?;
+            PlacementRow::place(conn, qid, theme_id, true, None, now)?;
             Ok(())
         })
         .await?;
@@ -327,7 +329,7 @@ pub async fn theme_suggestions(
         .db
         .read_bulk(move |conn| {
             let (relay, rows) = ops::load(conn, id)?;
-            let placed: Vec<(i64, i64)> = themes::placements(conn, id)?
+            let placed: Vec<(i64, i64)> = PlacementRow::for_relay(conn, id)?
                 .into_iter()
                 .map(|p| (p.question_id, p.theme_id))
                 .collect();

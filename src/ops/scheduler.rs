@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 
 use super::{questions, relays};
-use crate::db::models::{QuestionRow, RelayRow, RoundRow};
+use crate::db::questions::QuestionRow;
+use crate::db::relays::RelayRow;
+use crate::db::rounds::RoundRow;
 use crate::db::{DbConn, from_db};
 use crate::error::AppError;
 use crate::relay::deadlines::{self, ClockView, Due, PendingDelivery};

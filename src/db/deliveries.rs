@@ -1,0 +1,98 @@
+//! Deliveries: each time a question is passed to someone, and what became of it. A
+//! participant's `inbox_count` counts their open deliveries and moves with them.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::fixed::{self, Param};
+use super::schema::deliveries;
+use super::{DbConn, last_insert_id};
+
+/// A delivery row.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = deliveries, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub question_id: i64,
+    pub asker_id: i64,
+    pub recipient_id: i64,
+    pub delivered_at: NaiveDateTime,
+    pub ended_at: Option<NaiveDateTime>,
+    pub outcome: String,
+}
+
+/// A new delivery.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = deliveries)]
+pub struct NewDelivery {
+    pub question_id: i64,
+    pub asker_id: i64,
+    pub recipient_id: i64,
+    pub delivered_at: NaiveDateTime,
+    pub outcome: String,
+}
+
+impl DeliveryRow {
+    /// Records that a question was passed to its recipient, and counts it in their inbox;
+    /// returns the delivery's id.
+    pub fn insert(conn: &mut DbConn, new: NewDelivery) -> QueryResult<i64> {
+        fixed::execute(
+            conn,
+            "UPDATE participants SET inbox_count = inbox_count + 1, \
+             received_count = received_count + 1 WHERE id = ?",
+            &[Param::Int(new.recipient_id)],
+        )?;
+        diesel::insert_into(deliveries::table)
+            .values(&new)
+            .execute(conn)?;
+        last_insert_id(conn)
+    }
+
+    /// The open delivery of a question.
+    pub fn open_for(conn: &mut DbConn, question_id: i64) -> QueryResult<Option<DeliveryRow>> {
+        deliveries::table
+            .filter(deliveries::question_id.eq(question_id))
+            .filter(deliveries::outcome.eq("pending"))
+            .select(DeliveryRow::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Ends the open delivery of a question with `outcome` and takes it out of its recipient's
+    /// inbox count; returns its id.
+    pub fn end_open(
+        conn: &mut DbConn,
+        question_id: i64,
+        outcome: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<Option<i64>> {
+        let Some(open) = Self::open_for(conn, question_id)? else {
+            return Ok(None);
+        };
+        fixed::execute(
+            conn,
+            "UPDATE deliveries SET outcome = ?, ended_at = ? WHERE id = ?",
+            &[
+                Param::Text(outcome),
+                Param::Time(Some(now)),
+                Param::Int(open.id),
+            ],
+        )?;
+        fixed::execute(
+            conn,
+            "UPDATE participants SET inbox_count = inbox_count - 1 WHERE id = ?",
+            &[Param::Int(open.recipient_id)],
+        )?;
+        Ok(Some(open.id))
+    }
+
+    /// The participant who most recently passed a question to `participant_id`.
+    pub fn last_asker_of(conn: &mut DbConn, participant_id: i64) -> QueryResult<Option<i64>> {
+        deliveries::table
+            .filter(deliveries::recipient_id.eq(participant_id))
+            .order(deliveries::id.desc())
+            .select(deliveries::asker_id)
+            .first(conn)
+            .optional()
+    }
+}
