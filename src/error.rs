@@ -1,9 +1,18 @@
-//! The HTTP error type.
+//! The HTTP error type, and how every layer's failures become one.
 //!
-//! Domain rules return [`RuleViolation`](crate::relay::RuleViolation); database code returns
-//! diesel errors; both convert into [`AppError`], which every handler returns and which renders as
-//! `{"error": {"code", "message"}}` with a fitting status. Unexpected failures (5xx) carry their
-//! cause for the log only: the client sees "internal error".
+//! - Domain rules return [`RuleViolation`]; it becomes a 409 (the state does not allow it) or a
+//!   422 (the input breaks a rule) with the violation's own code, and stays the error's source,
+//!   so callers that expect a rule to refuse now and then (the scheduler) match on the rule,
+//!   never on a status code ([`AppError::rule`]).
+//! - Database code returns diesel errors. A lookup of something the request names turns a
+//!   missing row into a 404 that names it with [`Found::or_not_found`]; every other database
+//!   failure stays what it is: a unique violation a 409 `duplicate`, anything else a 500.
+//! - Anything unexpected is a 500 carrying its cause (`anyhow` with context, or the diesel
+//!   error).
+//!
+//! Every [`AppError`] renders as `{"error": {"code", "message"}}` with its status. Its cause is
+//! its [`source`](std::error::Error::source), logged for a 5xx and never shown: the client sees
+//! "internal error".
 
 use std::fmt;
 
@@ -19,7 +28,18 @@ pub struct AppError {
     status: StatusCode,
     code: &'static str,
     message: String,
-    cause: Option<anyhow::Error>,
+    cause: Option<Cause>,
+}
+
+/// What an [`AppError`] came from.
+#[derive(Debug)]
+enum Cause {
+    /// A relay rule refused.
+    Rule(RuleViolation),
+    /// The database failed, or found nothing.
+    Db(DieselError),
+    /// Anything else.
+    Other(anyhow::Error),
 }
 
 impl AppError {
@@ -73,12 +93,17 @@ impl AppError {
 
     /// 500 with a cause that is logged, never shown.
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
-        Self {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: "internal",
-            message: "internal error".into(),
-            cause: Some(cause.into()),
-        }
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        )
+        .caused_by(Cause::Other(cause.into()))
+    }
+
+    fn caused_by(mut self, cause: Cause) -> Self {
+        self.cause = Some(cause);
+        self
     }
 
     /// The stable code.
@@ -90,13 +115,35 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// The relay rule that refused, when a rule did.
+    pub fn rule(&self) -> Option<&RuleViolation> {
+        match &self.cause {
+            Some(Cause::Rule(v)) => Some(v),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.cause {
-            Some(cause) => write!(f, "{}: {:#}", self.code, cause),
-            None => write!(f, "{}: {}", self.code, self.message),
+            // A 5xx says what failed underneath, for the log; the rest say what the client hears.
+            Some(Cause::Other(cause)) => write!(f, "{}: {:#}", self.code, cause),
+            Some(Cause::Db(cause)) if self.status.is_server_error() => {
+                write!(f, "{}: {}", self.code, cause)
+            }
+            _ => write!(f, "{}: {}", self.code, self.message),
+        }
+    }
+}
+
+impl std::error::Error for AppError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self.cause.as_ref()? {
+            Cause::Rule(v) => Some(v),
+            Cause::Db(e) => Some(e),
+            Cause::Other(e) => Some(e.as_ref()),
         }
     }
 }
@@ -107,8 +154,8 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Some(cause) = &self.cause {
-            tracing::error!(error = format!("{cause:#}"), "request failed");
+        if self.status.is_server_error() && self.cause.is_some() {
+            tracing::error!(error = %self, "request failed");
         }
         HttpResponse::build(self.status).json(serde_json::json!({
             "error": { "code": self.code, "message": self.message }
@@ -123,25 +170,48 @@ impl From<RuleViolation> for AppError {
         } else {
             StatusCode::CONFLICT
         };
-        Self::new(status, v.code(), v.to_string())
+        Self::new(status, v.code(), v.to_string()).caused_by(Cause::Rule(v))
     }
 }
 
 impl From<DieselError> for AppError {
+    /// A row missing where one was expected is a 404 of a "record"; lookups of what a request
+    /// names say what it is with [`Found::or_not_found`].
     fn from(e: DieselError) -> Self {
-        match e {
+        let error = match &e {
             DieselError::NotFound => Self::not_found("record"),
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 Self::conflict("duplicate", format!("already exists: {}", info.message()))
             }
-            other => Self::internal(other),
-        }
+            _ => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error",
+            ),
+        };
+        error.caused_by(Cause::Db(e))
     }
 }
 
 impl From<anyhow::Error> for AppError {
     fn from(e: anyhow::Error) -> Self {
         Self::internal(e)
+    }
+}
+
+/// Lookups of a row that a request names.
+pub trait Found<T> {
+    /// The row, a 404 naming `what` when there is no such row, or the database's own failure
+    /// as [`AppError`] has it (a 500): a failing database is never taken for a missing row.
+    fn or_not_found(self, what: &str) -> Result<T, AppError>;
+}
+
+impl<T> Found<T> for diesel::QueryResult<T> {
+    fn or_not_found(self, what: &str) -> Result<T, AppError> {
+        self.map_err(|e| match e {
+            DieselError::NotFound => AppError::not_found(what).caused_by(Cause::Db(e)),
+            other => other.into(),
+        })
     }
 }
 
@@ -168,5 +238,59 @@ mod tests {
         let text = String::from_utf8(body.to_vec()).unwrap();
         assert!(!text.contains("secret"), "{text}");
         assert!(text.contains("internal error"));
+    }
+
+    /// A connection to a database without tables: every lookup fails in the database.
+    fn broken() -> crate::db::DbConn {
+        use diesel::Connection as _;
+        crate::db::DbConn::establish(":memory:").unwrap()
+    }
+
+    #[test]
+    fn a_lookup_the_database_fails_is_a_500_and_only_a_missing_row_a_404() {
+        use crate::db::relays::RelayRow;
+
+        let failed = RelayRow::find(&mut broken(), 1).or_not_found("relay");
+        let e = failed.unwrap_err();
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR, "{e}");
+        assert!(e.to_string().contains("no such table"), "{e}");
+
+        let (_dir, mut conn) = crate::db::tests::migrated();
+        let missing = RelayRow::find(&mut conn, 1)
+            .or_not_found("relay")
+            .unwrap_err();
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        assert_eq!(missing.message, "relay not found");
+    }
+
+    #[test]
+    fn an_error_keeps_its_cause_as_its_source() {
+        use std::error::Error as _;
+
+        let rule = AppError::from(RuleViolation::NoEligibleRecipient);
+        assert_eq!(rule.status(), StatusCode::CONFLICT);
+        assert_eq!(rule.rule(), Some(&RuleViolation::NoEligibleRecipient));
+        let source = rule.source().unwrap();
+        assert_eq!(
+            source.downcast_ref::<RuleViolation>(),
+            Some(&RuleViolation::NoEligibleRecipient)
+        );
+
+        let db = AppError::from(DieselError::NotFound);
+        assert_eq!(db.status(), StatusCode::NOT_FOUND);
+        assert!(db.rule().is_none());
+        assert!(matches!(
+            db.source().unwrap().downcast_ref::<DieselError>(),
+            Some(DieselError::NotFound)
+        ));
+
+        let internal =
+            AppError::internal(anyhow::anyhow!("disk full").context("storing the answer"));
+        let chain: Vec<String> = std::iter::successors(internal.source(), |e| (*e).source())
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(chain, ["storing the answer", "disk full"]);
+
+        assert!(AppError::validation("no").source().is_none());
     }
 }

@@ -15,7 +15,7 @@ use crate::db::corpus::CorpusRow;
 use crate::db::relays::RelayRow;
 use crate::db::themes::{PlacementRow, ThemeRow};
 use crate::db::{DbConn, to_db};
-use crate::error::AppError;
+use crate::error::{AppError, Found};
 
 /// Which texts an analysis reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +53,7 @@ impl Source {
 
 /// A relay's corpus rows, in question order.
 pub fn load(conn: &mut DbConn, relay_id: i64) -> Result<(RelayRow, Vec<CorpusRow>), AppError> {
-    let relay = RelayRow::find(conn, relay_id).map_err(|_| AppError::not_found("relay"))?;
+    let relay = RelayRow::find(conn, relay_id).or_not_found("relay")?;
     let mut rows = Vec::new();
     CorpusRow::for_each(conn, relay_id, 5000, |r| -> Result<(), AppError> {
         rows.push(r);

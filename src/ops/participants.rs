@@ -16,8 +16,8 @@ use crate::db::relays::RelayRow;
 use crate::db::rounds::RoundRow;
 use crate::db::{DbConn, to_db};
 use crate::email::render::EmailKind;
-use crate::error::AppError;
-use crate::relay::{RelayState, batons, lifecycle, text};
+use crate::error::{AppError, Found};
+use crate::relay::{RelayState, RuleViolation, batons, lifecycle, text};
 
 /// One participant as imported.
 #[derive(Debug, Clone, Deserialize)]
@@ -122,7 +122,7 @@ pub fn import(
     rows: Vec<ImportRow>,
     now: DateTime<Utc>,
 ) -> Result<ImportReport, AppError> {
-    let relay = RelayRow::find(conn, relay_id)?;
+    let relay = RelayRow::find(conn, relay_id).or_not_found("relay")?;
     lifecycle::ensure_participants_editable(relay.state())?;
     let rounds = RoundRow::for_relay(conn, relay_id)?;
     let settings = relay.settings();
@@ -195,7 +195,7 @@ pub fn import(
 }
 
 fn participant_of(conn: &mut DbConn, relay_id: i64, pid: i64) -> Result<ParticipantRow, AppError> {
-    let p = ParticipantRow::find(conn, pid)?;
+    let p = ParticipantRow::find(conn, pid).or_not_found("participant")?;
     if p.relay_id != relay_id {
         return Err(AppError::not_found("participant"));
     }
@@ -233,7 +233,7 @@ pub fn suspend(
             // stranded, rather than failing the suspension.
             match questions::reroute(conn, q.id, None, questions::RerouteReason::Suspended, now) {
                 Ok(_) => moved += 1,
-                Err(e) if e.status().is_client_error() => {}
+                Err(e) if e.rule() == Some(&RuleViolation::NoEligibleRecipient) => {}
                 Err(e) => return Err(e),
             }
         }

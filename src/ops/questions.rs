@@ -17,7 +17,7 @@ use crate::db::rounds::RoundRow;
 use crate::db::{DbConn, from_db, to_db};
 use crate::email::format_time;
 use crate::email::render::EmailKind;
-use crate::error::AppError;
+use crate::error::{AppError, Found};
 use crate::relay::pairing::{self, Asker};
 use crate::relay::{RecipientChoice, batons, lifecycle, rounds, text};
 
@@ -215,7 +215,7 @@ pub fn answer(
     raw_text: &str,
     now: DateTime<Utc>,
 ) -> Result<(AnswerRow, u32), AppError> {
-    let question = QuestionRow::find(conn, qid).map_err(|_| AppError::not_found("question"))?;
+    let question = QuestionRow::find(conn, qid).or_not_found("question")?;
     // Someone else's question looks exactly like a missing one: its existence is not theirs.
     if question.recipient_id != answerer_id {
         return Err(AppError::not_found("question"));
@@ -308,14 +308,14 @@ pub fn reroute(
     reason: RerouteReason,
     now: DateTime<Utc>,
 ) -> Result<ParticipantRow, AppError> {
-    let question = QuestionRow::find(conn, qid).map_err(|_| AppError::not_found("question"))?;
+    let question = QuestionRow::find(conn, qid).or_not_found("question")?;
     let relay = RelayRow::find(conn, question.relay_id)?;
     lifecycle::ensure_open(relay.state(), "rerouting")?;
     if question.status != "pending" {
         return Err(crate::relay::RuleViolation::NotPending.into());
     }
     if let Some(to) = to {
-        let p = ParticipantRow::find(conn, to).map_err(|_| AppError::not_found("recipient"))?;
+        let p = ParticipantRow::find(conn, to).or_not_found("recipient")?;
         if p.relay_id != relay.id {
             return Err(AppError::not_found("recipient"));
         }
@@ -407,4 +407,25 @@ pub fn remind(conn: &mut DbConn, qid: i64, now: DateTime<Utc>) -> Result<(), App
         }),
         now,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::StatusCode;
+    use diesel::Connection as _;
+
+    use super::*;
+
+    /// A question lookup that the database fails (here: no tables at all) is that failure, a
+    /// 500, and never a 404 that tells the caller the question does not exist.
+    #[test]
+    fn a_failing_database_is_no_missing_question() {
+        let mut conn = DbConn::establish(":memory:").unwrap();
+        let now = Utc::now();
+        let answered = answer(&mut conn, 1, 1, "Et svar med nok tegn i sig", now).unwrap_err();
+        let rerouted = reroute(&mut conn, 1, None, RerouteReason::Facilitator, now).unwrap_err();
+        for e in [answered, rerouted] {
+            assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR, "{e}");
+        }
+    }
 }

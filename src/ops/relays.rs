@@ -13,7 +13,7 @@ use crate::db::rounds::RoundRow;
 use crate::db::{DbConn, from_db, to_db};
 use crate::email::render::EmailKind;
 use crate::email::{format_time, rounds_for_email};
-use crate::error::AppError;
+use crate::error::{AppError, Found};
 use crate::relay::lifecycle::{self, Transition};
 use crate::relay::{
     RecipientChoice, RelaySettings, RelayState, Round, RuleViolation, batons, rounds, text,
@@ -261,7 +261,7 @@ pub fn patch(
     input: PatchRelay,
     now: DateTime<Utc>,
 ) -> Result<(RelayRow, Vec<RoundRow>), AppError> {
-    let mut row = RelayRow::find(conn, id)?;
+    let mut row = RelayRow::find(conn, id).or_not_found("relay")?;
     let mut round_rows = RoundRow::for_relay(conn, id)?;
     let state = row.state();
     let can = lifecycle::editable(state);
@@ -397,7 +397,7 @@ pub fn invite(
 
 /// Draft → scheduled: invitations go out; the clock opens the relay at round 1.
 pub fn schedule(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> Result<RelayRow, AppError> {
-    let mut relay = RelayRow::find(conn, id)?;
+    let mut relay = RelayRow::find(conn, id).or_not_found("relay")?;
     let next = lifecycle::next_state(relay.state(), Transition::Schedule)?;
     ensure_enough_participants(conn, id)?;
     let rounds = RoundRow::for_relay(conn, id)?;
@@ -422,7 +422,7 @@ pub fn schedule(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> Result<RelayR
 
 /// Opens a draft or scheduled relay now: rounds shift so round 1 starts now.
 pub fn open_now(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> Result<RelayRow, AppError> {
-    let relay = RelayRow::find(conn, id)?;
+    let relay = RelayRow::find(conn, id).or_not_found("relay")?;
     lifecycle::next_state(relay.state(), Transition::Open)?;
     ensure_enough_participants(conn, id)?;
     let rows = RoundRow::for_relay(conn, id)?;
@@ -556,7 +556,7 @@ pub fn start_round(
 
 /// Closes the relay: pending questions expire, everyone gets the closing email.
 pub fn close(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> Result<RelayRow, AppError> {
-    let mut relay = RelayRow::find(conn, id)?;
+    let mut relay = RelayRow::find(conn, id).or_not_found("relay")?;
     let next = lifecycle::next_state(relay.state(), Transition::Close)?;
     let was_open = relay.state() == RelayState::Open;
     relay.state = next.as_str().into();

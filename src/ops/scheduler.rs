@@ -8,6 +8,7 @@ use crate::db::relays::RelayRow;
 use crate::db::rounds::RoundRow;
 use crate::db::{DbConn, from_db};
 use crate::error::AppError;
+use crate::relay::RuleViolation;
 use crate::relay::deadlines::{self, ClockView, Due, PendingDelivery};
 
 /// What one step did, for logs and tests.
@@ -65,7 +66,7 @@ pub fn step(conn: &mut DbConn, relay_id: i64, now: DateTime<Utc>) -> Result<Step
             Due::Reroute(qid) => {
                 match questions::reroute(conn, qid, None, questions::RerouteReason::Timeout, now) {
                     Ok(_) => {}
-                    Err(e) if e.status().is_client_error() => {
+                    Err(e) if e.rule() == Some(&RuleViolation::NoEligibleRecipient) => {
                         report.stranded.push(qid);
                         continue;
                     }
@@ -82,4 +83,59 @@ pub fn step(conn: &mut DbConn, relay_id: i64, now: DateTime<Utc>) -> Result<Step
 /// Ids of the relays the clock acts on.
 pub fn live_relays(conn: &mut DbConn) -> Result<Vec<i64>, AppError> {
     Ok(RelayRow::live(conn)?.into_iter().map(|r| r.id).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+    use serde_json::json;
+
+    use super::*;
+    use crate::ops::participants::{ImportRow, import};
+    use crate::ops::relays::{CreateRelay, create, open_now};
+
+    /// A question due to move on when nobody else may take it stays where it is, reported as
+    /// stranded, and the step goes on; the refusal is the pairing rule's, not an error.
+    #[test]
+    fn a_reroute_that_finds_nobody_leaves_the_question_stranded() {
+        let (_dir, mut conn) = crate::db::tests::migrated();
+        let now = Utc::now();
+        let input: CreateRelay = serde_json::from_value(json!({
+            "title": "Stafet", "topic": "Ledelse", "purpose": "", "language": "da",
+            "timezone": "Europe/Copenhagen", "starts_at": now + Duration::days(1),
+            "settings": { "reminder_after_hours": 1, "reroute_after_hours": 2 },
+        }))
+        .unwrap();
+        let (relay, _) = create(&mut conn, input, None, now).unwrap();
+        let people = ["a", "b"].map(|n| ImportRow {
+            name: format!("Leder {n}"),
+            email: format!("{n}@x.dk"),
+            group: n.into(),
+            title: None,
+            organisation: None,
+        });
+        import(&mut conn, relay.id, people.to_vec(), now).unwrap();
+        open_now(&mut conn, relay.id, now).unwrap();
+        let asker =
+            crate::db::participants::ParticipantRow::for_relay(&mut conn, relay.id).unwrap()[0].id;
+        let asked = questions::ask(
+            &mut conn,
+            asker,
+            "Hvordan giver du dine ledere rum til at lede?",
+            None,
+            now,
+        )
+        .unwrap();
+
+        let report = step(&mut conn, relay.id, now + Duration::hours(3)).unwrap();
+
+        let qid = asked.question.id;
+        assert_eq!(report.stranded, [qid]);
+        assert!(!report.applied.contains(&Due::Reroute(qid)), "{report:?}");
+        let q = QuestionRow::find(&mut conn, qid).unwrap();
+        assert_eq!(
+            q.recipient_id, asked.recipient.id,
+            "still with its recipient"
+        );
+    }
 }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::auth::extractors::{Principal, client_ip, resolve};
 use crate::auth::{SessionKind, csrf, tokens};
-use crate::error::AppError;
+use crate::error::{AppError, Found};
 use crate::state::AppState;
 pub use hub::{Feed, Hub};
 
@@ -91,8 +91,7 @@ pub async fn ws_route(
             state
                 .db
                 .read(move |conn| {
-                    crate::db::relays::RelayRow::find(conn, relay)
-                        .map_err(|_| AppError::not_found("relay"))
+                    crate::db::relays::RelayRow::find(conn, relay).or_not_found("relay")
                 })
                 .await?;
             Feed::Staff(relay)

@@ -11,7 +11,7 @@ use crate::auth::Staff;
 use crate::db::groups::GroupRow;
 use crate::db::participants::ParticipantRow;
 use crate::db::relays::RelayRow;
-use crate::error::AppError;
+use crate::error::{AppError, Found};
 use crate::export::Reader;
 use crate::ops::analysis::{self as ops, Side, Source};
 use crate::state::AppState;
@@ -123,7 +123,7 @@ pub async fn relay_network(
     let (people, groups, rows) = state
         .db
         .read_bulk(move |conn| {
-            RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
+            RelayRow::find(conn, id).or_not_found("relay")?;
             let people = ParticipantRow::for_relay(conn, id)?;
             let groups = GroupRow::names(conn, id)?;
             let (_, rows) = ops::load(conn, id)?;

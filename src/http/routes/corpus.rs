@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use crate::auth::Staff;
 use crate::db::questions::QuestionRow;
 use crate::db::relays::RelayRow;
-use crate::error::AppError;
+use crate::error::{AppError, Found};
 use crate::export::{self, Format, Reader};
 use crate::state::AppState;
 
@@ -53,7 +53,7 @@ pub async fn export_corpus(
     let reader = reader_of(&staff);
     let relay = state
         .db
-        .read(move |conn| RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay")))
+        .read(move |conn| RelayRow::find(conn, id).or_not_found("relay"))
         .await?;
 
     // A page at a time: each is read on a bulk connection that goes back before its bytes
@@ -116,7 +116,7 @@ pub async fn star_question(
     state
         .db
         .write(move |conn| {
-            QuestionRow::find(conn, qid).map_err(|_| AppError::not_found("question"))?;
+            QuestionRow::find(conn, qid).or_not_found("question")?;
             QuestionRow::set_starred(conn, qid, starred)?;
             Ok(())
         })

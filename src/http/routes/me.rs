@@ -4,7 +4,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::participants::not_found_as;
 use super::{events_json, since};
 use crate::auth::{ParticipantAuth, csrf};
 use crate::db::answers::AnswerRow;
@@ -209,9 +208,7 @@ pub async fn answer_question(
     let now = state.clock.now();
     let (answer, batons) = state
         .db
-        .write(move |conn| {
-            ops::answer(conn, pid, qid, &text, now).map_err(not_found_as("question"))
-        })
+        .write(move |conn| ops::answer(conn, pid, qid, &text, now))
         .await?;
     Ok(HttpResponse::Created().json(json!({
         "question_id": qid,

@@ -10,7 +10,7 @@ use crate::db::outbox::OutboxRow;
 use crate::db::participants::ParticipantRow;
 use crate::db::questions::QuestionRow;
 use crate::db::relays::RelayRow;
-use crate::error::AppError;
+use crate::error::{AppError, Found};
 use crate::http::{body, dto};
 use crate::ops::participants::{self as ops, ImportRow, Rejected};
 use crate::state::AppState;
@@ -212,10 +212,7 @@ pub async fn import_participants(
     let now = state.clock.now();
     let mut report = state
         .db
-        .write(move |conn| {
-            RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
-            ops::import(conn, id, good.clone(), now)
-        })
+        .write(move |conn| ops::import(conn, id, good.clone(), now))
         .await?;
     rejected.sort_by_key(|r| r.line);
     report.rejected = rejected;
@@ -232,7 +229,7 @@ pub async fn list_participants(
     let body = state
         .db
         .read(move |conn| {
-            RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
+            RelayRow::find(conn, id).or_not_found("relay")?;
             let people = ParticipantRow::for_relay(conn, id)?;
             let groups = GroupRow::names(conn, id)?;
             let counts = QuestionRow::counts_per_participant(conn, id)?;
@@ -263,7 +260,7 @@ pub async fn suspend_participant(
     let now = state.clock.now();
     let rerouted = state
         .db
-        .write(move |conn| ops::suspend(conn, id, pid, now).map_err(not_found_as("participant")))
+        .write(move |conn| ops::suspend(conn, id, pid, now))
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "status": "suspended", "rerouted": rerouted })))
 }
@@ -278,7 +275,7 @@ pub async fn unsuspend_participant(
     let now = state.clock.now();
     state
         .db
-        .write(move |conn| ops::unsuspend(conn, id, pid, now).map_err(not_found_as("participant")))
+        .write(move |conn| ops::unsuspend(conn, id, pid, now))
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "status": "active" })))
 }
@@ -293,22 +290,9 @@ pub async fn resend_email(
     let now = state.clock.now();
     let kind = state
         .db
-        .write(move |conn| {
-            ops::resend_latest(conn, id, pid, now).map_err(not_found_as("participant"))
-        })
+        .write(move |conn| ops::resend_latest(conn, id, pid, now))
         .await?;
     Ok(HttpResponse::Accepted().json(json!({ "queued": kind })))
-}
-
-/// Names the missing thing in a generic "record not found".
-pub fn not_found_as(what: &'static str) -> impl Fn(AppError) -> AppError {
-    move |e| {
-        if e.status() == StatusCode::NOT_FOUND && e.code() == "not_found" {
-            AppError::not_found(what)
-        } else {
-            e
-        }
-    }
 }
 
 #[cfg(test)]

@@ -4,14 +4,13 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::participants::not_found_as;
 use crate::auth::Facilitator;
 use crate::db::from_db;
 use crate::db::groups::GroupRow;
 use crate::db::participants::ParticipantRow;
 use crate::db::questions::QuestionRow;
 use crate::db::relays::RelayRow;
-use crate::error::AppError;
+use crate::error::{AppError, Found};
 use crate::ops::questions::{self as ops, RerouteReason};
 use crate::state::AppState;
 
@@ -45,10 +44,7 @@ pub async fn reroute_question(
     let now = state.clock.now();
     let new = state
         .db
-        .write(move |conn| {
-            ops::reroute(conn, qid, to, RerouteReason::Facilitator, now)
-                .map_err(not_found_as("question"))
-        })
+        .write(move |conn| ops::reroute(conn, qid, to, RerouteReason::Facilitator, now))
         .await?;
     Ok(HttpResponse::Ok().json(json!({
         "question_id": qid,
@@ -69,7 +65,7 @@ pub async fn pending_questions(
     let body = state
         .db
         .read(move |conn| {
-            let relay = RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
+            let relay = RelayRow::find(conn, id).or_not_found("relay")?;
             let pending = QuestionRow::pending_for_relay(conn, id)?;
             let groups = GroupRow::names(conn, id)?;
             let mut ids: Vec<i64> = pending.iter().map(|q| q.recipient_id).collect();

@@ -14,7 +14,7 @@ use crate::db::participants::ParticipantRow;
 use crate::db::questions::QuestionRow;
 use crate::db::relays::RelayRow;
 use crate::db::rounds::RoundRow;
-use crate::error::AppError;
+use crate::error::{AppError, Found};
 use crate::http::{body, dto};
 use crate::ops::relays::{self as ops, CreateRelay, PatchRelay};
 use crate::state::AppState;
@@ -24,7 +24,7 @@ async fn relay_response(state: &AppState, id: i64) -> Result<HttpResponse, AppEr
     let (row, rounds) = state
         .db
         .read(move |conn| {
-            let row = RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
+            let row = RelayRow::find(conn, id).or_not_found("relay")?;
             Ok((row, RoundRow::for_relay(conn, id)?))
         })
         .await?;
@@ -92,10 +92,7 @@ pub async fn patch_relay(
     let now = state.clock.now();
     let (row, rounds) = state
         .db
-        .write(move |conn| {
-            RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
-            ops::patch(conn, id, input.clone(), now)
-        })
+        .write(move |conn| ops::patch(conn, id, input.clone(), now))
         .await?;
     Ok(HttpResponse::Ok().json(dto::relay(&row, &rounds, now)))
 }
@@ -110,13 +107,7 @@ async fn transition(
     ) -> Result<RelayRow, AppError>,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
-    state
-        .db
-        .write(move |conn| {
-            RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
-            op(conn, id, now)
-        })
-        .await?;
+    state.db.write(move |conn| op(conn, id, now)).await?;
     relay_response(state, id).await
 }
 
@@ -158,7 +149,7 @@ pub async fn relay_stats(
     let body = state
         .db
         .read(move |conn| {
-            let relay = RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
+            let relay = RelayRow::find(conn, id).or_not_found("relay")?;
             let rounds = RoundRow::for_relay(conn, id)?;
             let people = ParticipantRow::for_relay(conn, id)?;
             let questions = QuestionRow::for_relay(conn, id)?;
@@ -248,7 +239,7 @@ pub async fn staff_events(
     let rows = state
         .db
         .read(move |conn| {
-            RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
+            RelayRow::find(conn, id).or_not_found("relay")?;
             Ok(match query.latest {
                 Some(n) => EventRow::latest_for_staff(conn, id, query.since, n)?,
                 None => EventRow::for_staff(conn, id, query.since)?,

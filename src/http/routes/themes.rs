@@ -10,7 +10,7 @@ use crate::db::questions::QuestionRow;
 use crate::db::relays::RelayRow;
 use crate::db::themes::{PlacementRow, ThemeRow};
 use crate::db::to_db;
-use crate::error::AppError;
+use crate::error::{AppError, Found};
 use crate::http::body;
 use crate::ops::analysis::{self as ops, ClusterText};
 use crate::relay::text;
@@ -29,7 +29,7 @@ fn label(s: &str) -> Result<String, AppError> {
 }
 
 fn theme_of(conn: &mut crate::db::DbConn, id: i64) -> Result<ThemeRow, AppError> {
-    ThemeRow::find(conn, id).map_err(|_| AppError::not_found("theme"))
+    ThemeRow::find(conn, id).or_not_found("theme")
 }
 
 /// `POST /api/relays/{id}/themes/cluster` body.
@@ -123,7 +123,7 @@ pub async fn create_theme(
     let row = state
         .db
         .write(move |conn| {
-            RelayRow::find(conn, id).map_err(|_| AppError::not_found("relay"))?;
+            RelayRow::find(conn, id).or_not_found("relay")?;
             Ok(ThemeRow::insert(conn, id, &label, &[], true, now)?)
         })
         .await?;
@@ -301,8 +301,7 @@ pub async fn place_question(
     state
         .db
         .write(move |conn| {
-            let relay =
-                QuestionRow::relay_of(conn, qid).map_err(|_| AppError::not_found("question"))?;
+            let relay = QuestionRow::relay_of(conn, qid).or_not_found("question")?;
             if let Some(tid) = theme_id {
                 let t = theme_of(conn, tid)?;
                 if t.relay_id != relay {
