@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::PossibleValuesParser;
 use clap::{Parser, Subcommand};
 
 use crate::clock::Clock;
@@ -10,6 +11,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::db::corpus::CorpusRow;
 use crate::db::relays::RelayRow;
+use crate::relay::StaffRole;
 use crate::startup::Application;
 
 /// Stafet: relay-style digital Q&A.
@@ -83,7 +85,7 @@ enum UserCommand {
         #[arg(long)]
         email: String,
         /// admin, facilitator or analyst.
-        #[arg(long, value_parser = ["admin", "facilitator", "analyst"])]
+        #[arg(long, value_parser = PossibleValuesParser::new(StaffRole::ALL.iter().map(|r| r.as_str())))]
         role: String,
         /// SQLite database file.
         #[arg(long)]

@@ -13,6 +13,7 @@ use crate::email::worker::{Mailer, deliver_due};
 use crate::ops;
 use crate::ops::participants::ImportRow;
 use crate::ops::relays::{CreateRelay, SettingsPatch};
+use crate::relay::StaffRole;
 
 const PEOPLE: [(&str, &str, &str, &str); 10] = [
     (
@@ -150,7 +151,7 @@ async fn fill(db: &Db, settings: &Settings) -> anyhow::Result<String> {
             ops::staff::add_user(
                 conn,
                 &account_email,
-                "facilitator",
+                StaffRole::Facilitator.as_str(),
                 &hash,
                 password.clone(),
                 now,

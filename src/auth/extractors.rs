@@ -104,7 +104,7 @@ pub async fn resolve(state: &AppState, secret: String) -> Result<Principal, AppE
                     )?;
                     let holder = Holder::Participant {
                         suspended: participant.is_suspended,
-                        relay_state: relay.state(),
+                        relay_state: relay.state,
                         closed_at: relay.closed_at,
                     };
                     let principal = Principal::Participant {
@@ -192,7 +192,7 @@ impl FromRequest for Facilitator {
         let staff = Staff::from_request(req, payload);
         Box::pin(async move {
             let Staff(user, _) = staff.await?;
-            if matches!(user.role.as_str(), "facilitator" | "admin") {
+            if user.role.runs_relays() {
                 Ok(Facilitator(user))
             } else {
                 Err(AppError::forbidden("facilitators only"))

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
 
 use super::DbConn;
+use crate::relay::QuestionStatus;
 
 /// One question of the corpus as stored. Names and emails are always loaded; whoever turns
 /// rows into output decides whether the reader may see them.
@@ -53,9 +54,9 @@ pub struct CorpusRow {
     /// When it was asked.
     #[diesel(sql_type = Timestamp)]
     pub asked_at: NaiveDateTime,
-    /// pending, answered or expired.
+    /// Where the question is.
     #[diesel(sql_type = Text)]
-    pub status: String,
+    pub status: QuestionStatus,
     /// The answer, if any.
     #[diesel(sql_type = Nullable<Text>)]
     pub answer: Option<String>,

@@ -10,41 +10,19 @@ use super::schema::credentials;
 use super::{DbConn, last_insert_id};
 use crate::auth::access::{Holder, Standing};
 use crate::auth::tokens;
-use crate::relay::RelayState;
+use crate::relay::{RelayState, named_enum};
 
-/// What a credential is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CredentialKind {
-    /// Browser session of a staff user (cookie).
-    StaffSession,
-    /// Long-lived staff API token (bearer).
-    ApiToken,
-    /// A participant's magic link, also usable as a bearer token.
-    ParticipantLink,
-    /// A participant's browser session after redeeming a link (cookie).
-    ParticipantSession,
-}
-
-impl CredentialKind {
-    /// Stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::StaffSession => "staff_session",
-            Self::ApiToken => "api_token",
-            Self::ParticipantLink => "participant_link",
-            Self::ParticipantSession => "participant_session",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        [
-            Self::StaffSession,
-            Self::ApiToken,
-            Self::ParticipantLink,
-            Self::ParticipantSession,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+named_enum! {
+    /// What a credential is.
+    pub enum CredentialKind {
+        /// Browser session of a staff user (cookie).
+        StaffSession = "staff_session",
+        /// Long-lived staff API token (bearer).
+        ApiToken = "api_token",
+        /// A participant's magic link, also usable as a bearer token.
+        ParticipantLink = "participant_link",
+        /// A participant's browser session after redeeming a link (cookie).
+        ParticipantSession = "participant_session",
     }
 }
 
@@ -86,7 +64,7 @@ impl Credential {
         diesel::insert_into(credentials::table)
             .values((
                 credentials::token_hash.eq(tokens::hash(&secret)),
-                credentials::kind.eq(kind.as_str()),
+                credentials::kind.eq(kind),
                 credentials::staff_user_id.eq(staff_user_id),
                 credentials::participant_id.eq(participant_id),
                 credentials::created_at.eq(now),
@@ -104,7 +82,7 @@ impl Credential {
     pub fn find(conn: &mut DbConn, token: &str) -> QueryResult<Option<Credential>> {
         type Row = (
             String,
-            String,
+            CredentialKind,
             Option<i64>,
             Option<i64>,
             Option<NaiveDateTime>,
@@ -123,23 +101,21 @@ impl Credential {
             ))
             .first(conn)
             .optional()?;
-        Ok(
-            row.and_then(|(hash, kind, staff_user_id, participant_id, expires_at)| {
-                // Constant time, so a guess learns nothing from how long the refusal took.
-                let matches: bool = hash
-                    .as_bytes()
-                    .ct_eq(tokens::hash(secret).as_bytes())
-                    .into();
-                Some(Credential {
-                    id,
-                    kind: CredentialKind::parse(&kind)?,
-                    staff_user_id,
-                    participant_id,
-                    expires_at,
-                })
-                .filter(|_| matches)
-            }),
-        )
+        // Constant time, so a guess learns nothing from how long the refusal took.
+        let matches = |hash: &String| -> bool {
+            hash.as_bytes()
+                .ct_eq(tokens::hash(secret).as_bytes())
+                .into()
+        };
+        Ok(row.filter(|(hash, ..)| matches(hash)).map(
+            |(_, kind, staff_user_id, participant_id, expires_at)| Credential {
+                id,
+                kind,
+                staff_user_id,
+                participant_id,
+                expires_at,
+            },
+        ))
     }
 
     /// Deletes credential `id` (logout, or a link whose email turned out to be a repeat).
@@ -157,7 +133,7 @@ impl Credential {
             Option<NaiveDateTime>,
             Option<bool>,
             Option<bool>,
-            Option<String>,
+            Option<RelayState>,
             Option<NaiveDateTime>,
         );
         let mut out = Vec::with_capacity(ids.len());
@@ -191,8 +167,7 @@ impl Credential {
                         (Some(suspended), _, _) => Holder::Staff { suspended },
                         (None, Some(suspended), Some(state)) => Holder::Participant {
                             suspended,
-                            // As `RelayRow::state` reads it.
-                            relay_state: RelayState::parse(&state).unwrap_or(RelayState::Draft),
+                            relay_state: state,
                             closed_at,
                         },
                         _ => return None,

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use super::fixed::{self, Param};
 use super::schema::deliveries;
 use super::{DbConn, last_insert_id};
+use crate::relay::DeliveryOutcome;
 
 /// A delivery row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -18,7 +19,7 @@ pub struct DeliveryRow {
     pub recipient_id: i64,
     pub delivered_at: NaiveDateTime,
     pub ended_at: Option<NaiveDateTime>,
-    pub outcome: String,
+    pub outcome: DeliveryOutcome,
 }
 
 /// A new delivery.
@@ -29,7 +30,7 @@ pub struct NewDelivery {
     pub asker_id: i64,
     pub recipient_id: i64,
     pub delivered_at: NaiveDateTime,
-    pub outcome: String,
+    pub outcome: DeliveryOutcome,
 }
 
 impl DeliveryRow {
@@ -52,7 +53,7 @@ impl DeliveryRow {
     pub fn open_for(conn: &mut DbConn, question_id: i64) -> QueryResult<Option<DeliveryRow>> {
         deliveries::table
             .filter(deliveries::question_id.eq(question_id))
-            .filter(deliveries::outcome.eq("pending"))
+            .filter(deliveries::outcome.eq(DeliveryOutcome::Pending))
             .select(DeliveryRow::as_select())
             .first(conn)
             .optional()
@@ -63,7 +64,7 @@ impl DeliveryRow {
     pub fn end_open(
         conn: &mut DbConn,
         question_id: i64,
-        outcome: &str,
+        outcome: DeliveryOutcome,
         now: NaiveDateTime,
     ) -> QueryResult<Option<i64>> {
         let Some(open) = Self::open_for(conn, question_id)? else {
@@ -73,7 +74,7 @@ impl DeliveryRow {
             conn,
             "UPDATE deliveries SET outcome = ?, ended_at = ? WHERE id = ?",
             &[
-                Param::Text(outcome),
+                Param::Text(outcome.as_str()),
                 Param::Time(Some(now)),
                 Param::Int(open.id),
             ],

@@ -7,6 +7,7 @@ use diesel::sqlite::Sqlite;
 
 use super::DbConn;
 use super::schema::{events, participants};
+use crate::relay::EventKind;
 
 /// An event row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -15,7 +16,7 @@ pub struct EventRow {
     pub id: i64,
     pub relay_id: i64,
     pub participant_id: Option<i64>,
-    pub kind: String,
+    pub kind: EventKind,
     pub data: String,
     pub created_at: NaiveDateTime,
 }
@@ -41,7 +42,7 @@ impl EventRow {
         conn: &mut DbConn,
         relay_id: i64,
         audience: Audience,
-        kind: &str,
+        kind: EventKind,
         data: &serde_json::Value,
         now: NaiveDateTime,
     ) -> QueryResult<()> {

@@ -21,6 +21,7 @@ pub mod deliveries;
 pub mod events;
 mod fixed;
 pub mod groups;
+mod named;
 pub mod outbox;
 pub mod participants;
 pub mod questions;

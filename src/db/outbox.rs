@@ -9,6 +9,19 @@ use diesel::sqlite::Sqlite;
 use super::DbConn;
 use super::fixed::{self, Param};
 use super::schema::email_outbox;
+use crate::relay::named_enum;
+
+named_enum! {
+    /// Where an email is on its way out.
+    pub enum OutboxStatus {
+        /// Waiting for (another) attempt.
+        Queued = "queued",
+        /// Handed to the mail server.
+        Sent = "sent",
+        /// Given up on: refused for good, or out of attempts.
+        Failed = "failed",
+    }
+}
 
 /// An outbox row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -22,7 +35,7 @@ pub struct OutboxRow {
     pub to_address: String,
     pub params: String,
     pub link_token: Option<String>,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub last_error: Option<String>,
@@ -65,7 +78,7 @@ impl OutboxRow {
                 email_outbox::to_address.eq(email.to_address),
                 email_outbox::params.eq(email.params.to_string()),
                 email_outbox::link_token.eq(&email.link_token),
-                email_outbox::status.eq("queued"),
+                email_outbox::status.eq(OutboxStatus::Queued),
                 email_outbox::next_attempt_at.eq(now),
                 email_outbox::created_at.eq(now),
             ))
@@ -96,7 +109,7 @@ impl OutboxRow {
             let n = diesel::update(
                 email_outbox::table
                     .find(row.id)
-                    .filter(email_outbox::status.eq("queued"))
+                    .filter(email_outbox::status.eq(OutboxStatus::Queued))
                     .filter(email_outbox::next_attempt_at.le(now)),
             )
             .set(email_outbox::next_attempt_at.eq(lease_until))
@@ -111,7 +124,7 @@ impl OutboxRow {
     /// The earliest future attempt among queued emails, so the worker knows how long to sleep.
     pub fn next_attempt(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
         email_outbox::table
-            .filter(email_outbox::status.eq("queued"))
+            .filter(email_outbox::status.eq(OutboxStatus::Queued))
             .select(diesel::dsl::min(email_outbox::next_attempt_at))
             .first(conn)
     }
@@ -120,9 +133,13 @@ impl OutboxRow {
     pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<()> {
         fixed::execute(
             conn,
-            "UPDATE email_outbox SET status = 'sent', sent_at = ?, link_token = NULL, \
+            "UPDATE email_outbox SET status = ?, sent_at = ?, link_token = NULL, \
              attempts = attempts + 1, last_error = NULL WHERE id = ?",
-            &[Param::Time(Some(now)), Param::Int(id)],
+            &[
+                Param::Text(OutboxStatus::Sent.as_str()),
+                Param::Time(Some(now)),
+                Param::Int(id),
+            ],
         )
         .map(|_| ())
     }
@@ -147,7 +164,7 @@ impl OutboxRow {
                 .set((
                     email_outbox::attempts.eq(attempts),
                     email_outbox::last_error.eq(error),
-                    email_outbox::status.eq("failed"),
+                    email_outbox::status.eq(OutboxStatus::Failed),
                     email_outbox::link_token.eq(None::<String>),
                 ))
                 .execute(conn),
@@ -184,7 +201,7 @@ impl OutboxRow {
     }
 
     /// Emails of a relay counted by status.
-    pub fn counts(conn: &mut DbConn, relay_id: i64) -> QueryResult<Vec<(String, i64)>> {
+    pub fn counts(conn: &mut DbConn, relay_id: i64) -> QueryResult<Vec<(OutboxStatus, i64)>> {
         email_outbox::table
             .filter(email_outbox::relay_id.eq(relay_id))
             .group_by(email_outbox::status)
@@ -197,7 +214,7 @@ impl OutboxRow {
 /// read and sorted every due row, and a backlog made each pass slower than the last.
 fn due_query(now: NaiveDateTime, limit: i64) -> email_outbox::BoxedQuery<'static, Sqlite> {
     email_outbox::table
-        .filter(email_outbox::status.eq("queued"))
+        .filter(email_outbox::status.eq(OutboxStatus::Queued))
         .filter(email_outbox::next_attempt_at.le(now))
         .order((email_outbox::next_attempt_at.asc(), email_outbox::id.asc()))
         .limit(limit)

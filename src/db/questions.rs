@@ -12,6 +12,7 @@ use super::deliveries::{DeliveryRow, NewDelivery};
 use super::fixed::{self, Param};
 use super::schema::{deliveries, questions};
 use super::{DbConn, last_insert_id};
+use crate::relay::{DeliveryOutcome, QuestionStatus};
 
 /// A question row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -23,7 +24,7 @@ pub struct QuestionRow {
     pub asker_id: i64,
     pub recipient_id: i64,
     pub text: String,
-    pub status: String,
+    pub status: QuestionStatus,
     pub asked_at: NaiveDateTime,
     pub delivered_at: NaiveDateTime,
     pub reminded_at: Option<NaiveDateTime>,
@@ -40,7 +41,7 @@ pub struct NewQuestion {
     pub asker_id: i64,
     pub recipient_id: i64,
     pub text: String,
-    pub status: String,
+    pub status: QuestionStatus,
     pub asked_at: NaiveDateTime,
     pub delivered_at: NaiveDateTime,
 }
@@ -80,7 +81,7 @@ impl QuestionRow {
                 asker_id: q.asker_id,
                 recipient_id: q.recipient_id,
                 delivered_at: q.delivered_at,
-                outcome: "pending".into(),
+                outcome: DeliveryOutcome::Pending,
             },
         )?;
         Ok((q, delivery))
@@ -90,7 +91,7 @@ impl QuestionRow {
     pub fn pending_for_relay(conn: &mut DbConn, relay_id: i64) -> QueryResult<Vec<QuestionRow>> {
         questions::table
             .filter(questions::relay_id.eq(relay_id))
-            .filter(questions::status.eq("pending"))
+            .filter(questions::status.eq(QuestionStatus::Pending))
             .order(questions::id.asc())
             .select(QuestionRow::as_select())
             .load(conn)
@@ -173,10 +174,14 @@ impl QuestionRow {
         let answer = AnswerRow::insert(conn, question.id, question.recipient_id, text, now)?;
         fixed::execute(
             conn,
-            "UPDATE questions SET status = 'answered', answered_at = ? WHERE id = ?",
-            &[Param::Time(Some(now)), Param::Int(question.id)],
+            "UPDATE questions SET status = ?, answered_at = ? WHERE id = ?",
+            &[
+                Param::Text(QuestionStatus::Answered.as_str()),
+                Param::Time(Some(now)),
+                Param::Int(question.id),
+            ],
         )?;
-        DeliveryRow::end_open(conn, question.id, "answered", now)?;
+        DeliveryRow::end_open(conn, question.id, DeliveryOutcome::Answered, now)?;
         Ok(answer)
     }
 
@@ -187,7 +192,7 @@ impl QuestionRow {
         to: i64,
         now: NaiveDateTime,
     ) -> QueryResult<i64> {
-        DeliveryRow::end_open(conn, question.id, "withdrawn", now)?;
+        DeliveryRow::end_open(conn, question.id, DeliveryOutcome::Withdrawn, now)?;
         diesel::update(questions::table.find(question.id))
             .set((
                 questions::recipient_id.eq(to),
@@ -202,7 +207,7 @@ impl QuestionRow {
                 asker_id: question.asker_id,
                 recipient_id: to,
                 delivered_at: now,
-                outcome: "pending".into(),
+                outcome: DeliveryOutcome::Pending,
             },
         )
     }
@@ -224,14 +229,14 @@ impl QuestionRow {
     ) -> QueryResult<usize> {
         let pending = Self::pending_for_relay(conn, relay_id)?;
         for q in &pending {
-            DeliveryRow::end_open(conn, q.id, "expired", now)?;
+            DeliveryRow::end_open(conn, q.id, DeliveryOutcome::Expired, now)?;
         }
         diesel::update(
             questions::table
                 .filter(questions::relay_id.eq(relay_id))
-                .filter(questions::status.eq("pending")),
+                .filter(questions::status.eq(QuestionStatus::Pending)),
         )
-        .set(questions::status.eq("expired"))
+        .set(questions::status.eq(QuestionStatus::Expired))
         .execute(conn)
     }
 
@@ -245,10 +250,10 @@ impl QuestionRow {
         for q in &qs {
             out.entry(q.asker_id).or_default().0 += 1;
             let r = out.entry(q.recipient_id).or_default();
-            match q.status.as_str() {
-                "answered" => r.2 += 1,
-                "pending" => r.3 += 1,
-                _ => {}
+            match q.status {
+                QuestionStatus::Answered => r.2 += 1,
+                QuestionStatus::Pending => r.3 += 1,
+                QuestionStatus::Expired => {}
             }
         }
         let received: Vec<(i64, i64)> = deliveries::table
@@ -269,8 +274,7 @@ impl QuestionRow {
 pub struct InboxItem {
     /// The question.
     pub question: QuestionRow,
-    /// Its passing to this participant: when, and its outcome (`pending`, `answered`,
-    /// `withdrawn` or `expired`).
+    /// Its passing to this participant: when, and what became of it.
     pub delivery: DeliveryRow,
     /// The answer, when this participant answered it.
     pub answer: Option<AnswerRow>,
@@ -282,12 +286,12 @@ pub struct InboxItem {
 fn pending_query(participant_id: i64) -> questions::BoxedQuery<'static, Sqlite> {
     let open = deliveries::table
         .filter(deliveries::recipient_id.eq(participant_id))
-        .filter(deliveries::outcome.eq("pending"))
+        .filter(deliveries::outcome.eq(DeliveryOutcome::Pending))
         .select(deliveries::question_id);
     questions::table
         .filter(questions::id.eq_any(open))
         .filter(questions::recipient_id.eq(participant_id))
-        .filter(questions::status.eq("pending"))
+        .filter(questions::status.eq(QuestionStatus::Pending))
         .order(questions::id.asc())
         .into_boxed()
 }

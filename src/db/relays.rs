@@ -17,8 +17,8 @@ pub struct RelayRow {
     pub purpose: String,
     pub language: String,
     pub timezone: String,
-    pub state: String,
-    pub recipient_choice: String,
+    pub state: RelayState,
+    pub recipient_choice: RecipientChoice,
     pub cross_group: bool,
     pub max_inbox: i32,
     pub batons_per_round: i32,
@@ -47,8 +47,8 @@ pub struct NewRelay {
     pub purpose: String,
     pub language: String,
     pub timezone: String,
-    pub state: String,
-    pub recipient_choice: String,
+    pub state: RelayState,
+    pub recipient_choice: RecipientChoice,
     pub cross_group: bool,
     pub max_inbox: i32,
     pub batons_per_round: i32,
@@ -65,16 +65,10 @@ pub struct NewRelay {
 }
 
 impl RelayRow {
-    /// The lifecycle state.
-    pub fn state(&self) -> RelayState {
-        // unwrap_or: the column only ever holds names written by `RelayState::as_str`.
-        RelayState::parse(&self.state).unwrap_or(RelayState::Draft)
-    }
-
     /// The rules as the pure core sees them.
     pub fn settings(&self) -> RelaySettings {
         RelaySettings {
-            recipient_choice: RecipientChoice::parse(&self.recipient_choice).unwrap_or_default(),
+            recipient_choice: self.recipient_choice,
             cross_group: self.cross_group,
             max_inbox: self.max_inbox.max(0) as u32,
             batons_per_round: self.batons_per_round.max(0) as u32,
@@ -90,7 +84,7 @@ impl RelayRow {
 
     /// Writes `s` into the row's settings columns.
     pub fn set_settings(&mut self, s: &RelaySettings) {
-        self.recipient_choice = s.recipient_choice.as_str().into();
+        self.recipient_choice = s.recipient_choice;
         self.cross_group = s.cross_group;
         self.max_inbox = s.max_inbox as i32;
         self.batons_per_round = s.batons_per_round as i32;
@@ -122,7 +116,7 @@ impl RelayRow {
     /// Relays the clock acts on.
     pub fn live(conn: &mut DbConn) -> QueryResult<Vec<RelayRow>> {
         relays::table
-            .filter(relays::state.eq_any(["scheduled", "open"]))
+            .filter(relays::state.eq_any([RelayState::Scheduled, RelayState::Open]))
             .select(RelayRow::as_select())
             .load(conn)
     }

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::staff_users;
+use crate::relay::StaffRole;
 
 /// A staff account.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -12,7 +13,7 @@ use super::schema::staff_users;
 pub struct StaffUserRow {
     pub id: i64,
     pub email: String,
-    pub role: String,
+    pub role: StaffRole,
     pub password_hash: String,
     pub is_suspended: bool,
     pub created_at: NaiveDateTime,
@@ -21,10 +22,10 @@ pub struct StaffUserRow {
 /// A new staff account.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = staff_users)]
-pub struct NewStaffUser<'a> {
-    pub email: &'a str,
-    pub role: &'a str,
-    pub password_hash: &'a str,
+pub struct NewStaffUser {
+    pub email: String,
+    pub role: StaffRole,
+    pub password_hash: String,
     pub created_at: NaiveDateTime,
 }
 
@@ -33,15 +34,15 @@ impl StaffUserRow {
     pub fn insert(
         conn: &mut DbConn,
         email: &str,
-        role: &str,
+        role: StaffRole,
         password_hash: &str,
         now: NaiveDateTime,
     ) -> QueryResult<StaffUserRow> {
         diesel::insert_into(staff_users::table)
             .values(NewStaffUser {
-                email,
+                email: email.to_string(),
                 role,
-                password_hash,
+                password_hash: password_hash.to_string(),
                 created_at: now,
             })
             .returning(StaffUserRow::as_returning())

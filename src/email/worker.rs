@@ -30,6 +30,7 @@ use crate::config::EmailSettings;
 use crate::db::events::{Audience, EventRow};
 use crate::db::outbox::OutboxRow;
 use crate::db::{Db, from_db, to_db};
+use crate::relay::EventKind;
 
 /// How emails leave.
 #[derive(Clone)]
@@ -340,13 +341,13 @@ pub async fn deliver_due(db: &Db, clock: &Clock, mailer: &Mailer) -> anyhow::Res
                 let counts: serde_json::Map<String, serde_json::Value> =
                     OutboxRow::counts(conn, relay_id)?
                         .into_iter()
-                        .map(|(status, n)| (status, json!(n)))
+                        .map(|(status, n)| (status.as_str().to_string(), json!(n)))
                         .collect();
                 EventRow::append(
                     conn,
                     relay_id,
                     Audience::Staff,
-                    "email_status",
+                    EventKind::EmailStatus,
                     &json!(counts),
                     now,
                 )?;

@@ -480,7 +480,7 @@ mod tests {
             recipient_email: "bo@stat.dk".into(),
             question: "Hvordan, \"konkret\", måler I værdi for borgerne?".into(),
             asked_at: t,
-            status: "answered".into(),
+            status: crate::relay::QuestionStatus::Answered,
             answer: Some("=HYPERLINK(\"http://x\")".into()),
             answered_at: Some(t),
             theme_id: None,

@@ -12,13 +12,14 @@ use crate::db::relays::RelayRow;
 use crate::db::{DbConn, to_db};
 use crate::email::render::EmailKind;
 use crate::error::AppError;
+use crate::relay::EventKind;
 
 /// Appends an event for `audience`.
 pub fn event(
     conn: &mut DbConn,
     relay_id: i64,
     audience: Audience,
-    kind: &str,
+    kind: EventKind,
     data: Value,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
@@ -79,4 +80,135 @@ pub fn email(
         Credential::delete(conn, link.id)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use crate::relay::EventKind;
+
+    /// The arguments of every call to `callee` in `src`, split at top-level commas; mentions in
+    /// comments and strings are not calls.
+    fn calls<'a>(src: &'a str, callee: &str) -> Vec<Vec<&'a str>> {
+        let mut found = Vec::new();
+        for (at, _) in src.match_indices(callee) {
+            let line = &src[src[..at].rfind('\n').map_or(0, |n| n + 1)..at];
+            if line.ends_with('"') || line.contains("//") {
+                continue;
+            }
+            let start = at + callee.len();
+            let (mut depth, mut in_str, mut escaped, mut from) = (0, false, false, start);
+            let mut args = Vec::new();
+            for (i, c) in src[start..].char_indices().map(|(i, c)| (start + i, c)) {
+                match c {
+                    _ if escaped => escaped = false,
+                    '\\' if in_str => escaped = true,
+                    '"' => in_str = !in_str,
+                    _ if in_str => {}
+                    '(' | '[' | '{' => depth += 1,
+                    ')' if depth == 0 => {
+                        args.push(src[from..i].trim());
+                        break;
+                    }
+                    ')' | ']' | '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        args.push(src[from..i].trim());
+                        from = i + 1;
+                    }
+                    _ => {}
+                }
+            }
+            args.retain(|a| !a.is_empty());
+            found.push(args);
+        }
+        found
+    }
+
+    /// Every (kind, goes to staff) pair the code appends, read from the calls that append
+    /// events (`notify::event` and `EventRow::append`: audience third, kind fourth).
+    fn appended() -> BTreeSet<(&'static str, bool)> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![root];
+        let mut pairs = BTreeSet::new();
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let src = std::fs::read_to_string(&path).unwrap();
+            for args in ["notify::event(", "EventRow::append("]
+                .iter()
+                .flat_map(|callee| calls(&src, callee))
+            {
+                let site = format!("{}: ({})", path.display(), args.join(", "));
+                // `notify::event` hands its caller's kind on to `EventRow::append`.
+                if path.ends_with("ops/notify.rs") && args.get(3) == Some(&"kind") {
+                    continue;
+                }
+                let (Some(audience), Some(kind)) = (args.get(2), args.get(3)) else {
+                    panic!("cannot read the audience and kind of {site}");
+                };
+                let Some(kind) = EventKind::ALL
+                    .iter()
+                    .find(|k| format!("EventKind::{k:?}") == *kind)
+                else {
+                    panic!("the event kind is not an `EventKind::` variant: {site}");
+                };
+                let to_staff = match *audience {
+                    "Audience::Staff" => true,
+                    a if a.starts_with("Audience::Participant(") => false,
+                    _ => panic!("cannot tell the audience of {site}"),
+                };
+                pairs.insert((kind.as_str(), to_staff));
+            }
+        }
+        pairs
+    }
+
+    /// The feeds each kind declares (and `docs/EVENTS.md` lists) are exactly the feeds the code
+    /// appends it to: the console labels the staff kinds from the declaration.
+    #[test]
+    fn every_event_kind_goes_to_exactly_the_feeds_it_declares() {
+        let declared: BTreeSet<(&str, bool)> = EventKind::ALL
+            .iter()
+            .flat_map(|k| {
+                let staff = k.for_staff().then_some((k.as_str(), true));
+                let participants = k.for_participants().then_some((k.as_str(), false));
+                staff.into_iter().chain(participants)
+            })
+            .collect();
+        let appended = appended();
+        assert_eq!(
+            declared.difference(&appended).collect::<Vec<_>>(),
+            Vec::<&(&str, bool)>::new(),
+            "declared (kind, to staff) but never appended"
+        );
+        assert_eq!(
+            appended.difference(&declared).collect::<Vec<_>>(),
+            Vec::<&(&str, bool)>::new(),
+            "appended (kind, to staff) but not declared"
+        );
+    }
+
+    #[test]
+    fn the_event_kinds_are_documented_with_their_feeds() {
+        let doc =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/EVENTS.md"))
+                .unwrap();
+        for kind in EventKind::ALL {
+            let feeds = match (kind.for_staff(), kind.for_participants()) {
+                (true, true) => "staff, participant",
+                (true, false) => "staff",
+                (false, true) => "participant",
+                (false, false) => panic!("{kind} goes to no feed"),
+            };
+            let heading = format!("### `{kind}` ({feeds})");
+            assert!(doc.contains(&heading), "docs/EVENTS.md lacks {heading:?}");
+        }
+    }
 }

@@ -17,7 +17,7 @@ use crate::db::rounds::RoundRow;
 use crate::db::{DbConn, to_db};
 use crate::email::render::EmailKind;
 use crate::error::{AppError, Found};
-use crate::relay::{RelayState, RuleViolation, batons, lifecycle, text};
+use crate::relay::{EventKind, RelayState, RuleViolation, batons, lifecycle, text};
 
 /// One participant as imported.
 #[derive(Debug, Clone, Deserialize)]
@@ -123,7 +123,7 @@ pub fn import(
     now: DateTime<Utc>,
 ) -> Result<ImportReport, AppError> {
     let relay = RelayRow::find(conn, relay_id).or_not_found("relay")?;
-    lifecycle::ensure_participants_editable(relay.state())?;
+    lifecycle::ensure_participants_editable(relay.state)?;
     let rounds = RoundRow::for_relay(conn, relay_id)?;
     let settings = relay.settings();
     let mut report = ImportReport::default();
@@ -150,7 +150,7 @@ pub fn import(
             }
             None => {
                 let pseudonym = ParticipantRow::next_pseudonym(conn, relay_id)?;
-                let open = relay.state() == RelayState::Open;
+                let open = relay.state == RelayState::Open;
                 let p = ParticipantRow::insert(
                     conn,
                     NewParticipant {
@@ -170,7 +170,7 @@ pub fn import(
                         updated_at: to_db(now),
                     },
                 )?;
-                match relay.state() {
+                match relay.state {
                     RelayState::Scheduled => relays::invite(conn, &relay, &rounds, &p, now)?,
                     RelayState::Open => {
                         relays::welcome(conn, &relay, &rounds, &p, p.batons.max(0) as u32, now)?
@@ -186,7 +186,7 @@ pub fn import(
             conn,
             relay_id,
             Audience::Staff,
-            "participants_imported",
+            EventKind::ParticipantsImported,
             json!({ "created": report.created, "updated": report.updated }),
             now,
         )?;
@@ -211,7 +211,7 @@ pub fn suspend(
 ) -> Result<usize, AppError> {
     let p = participant_of(conn, relay_id, pid)?;
     let relay = RelayRow::find(conn, relay_id)?;
-    lifecycle::ensure_participants_editable(relay.state())?;
+    lifecycle::ensure_participants_editable(relay.state)?;
     if p.is_suspended {
         return Ok(0);
     }
@@ -222,12 +222,12 @@ pub fn suspend(
         conn,
         relay_id,
         Audience::Participant(pid),
-        "participant_suspended",
+        EventKind::ParticipantSuspended,
         json!({}),
         now,
     )?;
     let mut moved = 0;
-    if relay.state() == RelayState::Open {
+    if relay.state == RelayState::Open {
         for q in QuestionRow::pending_for(conn, pid)? {
             // A question nobody can take stays where it is, visible to the facilitator as
             // stranded, rather than failing the suspension.
@@ -242,7 +242,7 @@ pub fn suspend(
         conn,
         relay_id,
         Audience::Staff,
-        "participant_suspended",
+        EventKind::ParticipantSuspended,
         json!({ "participant_id": pid, "rerouted": moved }),
         now,
     )?;
@@ -258,7 +258,7 @@ pub fn unsuspend(
 ) -> Result<(), AppError> {
     let p = participant_of(conn, relay_id, pid)?;
     let relay = RelayRow::find(conn, relay_id)?;
-    lifecycle::ensure_participants_editable(relay.state())?;
+    lifecycle::ensure_participants_editable(relay.state)?;
     if !p.is_suspended {
         return Ok(());
     }
@@ -267,7 +267,7 @@ pub fn unsuspend(
         conn,
         relay_id,
         Audience::Staff,
-        "participant_unsuspended",
+        EventKind::ParticipantUnsuspended,
         json!({ "participant_id": pid }),
         now,
     )?;

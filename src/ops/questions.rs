@@ -19,7 +19,7 @@ use crate::email::format_time;
 use crate::email::render::EmailKind;
 use crate::error::{AppError, Found};
 use crate::relay::pairing::{self, Asker};
-use crate::relay::{RecipientChoice, batons, lifecycle, rounds, text};
+use crate::relay::{EventKind, QuestionStatus, RecipientChoice, batons, lifecycle, rounds, text};
 
 fn asker_view(conn: &mut DbConn, p: &ParticipantRow) -> Result<Asker, AppError> {
     Ok(Asker {
@@ -100,7 +100,7 @@ fn deliver(
         conn,
         relay.id,
         Audience::Participant(recipient.id),
-        "question_received",
+        EventKind::QuestionReceived,
         data,
         now,
     )?;
@@ -145,7 +145,7 @@ pub fn ask(
 ) -> Result<Asked, AppError> {
     let asker = ParticipantRow::find(conn, asker_id)?;
     let relay = RelayRow::find(conn, asker.relay_id)?;
-    lifecycle::ensure_open(relay.state(), "asking")?;
+    lifecycle::ensure_open(relay.state, "asking")?;
     let text = text::question(raw_text)?;
     let left = batons::after_ask(asker.batons.max(0) as u32)?;
     let named = match (relay.settings().recipient_choice, named) {
@@ -173,7 +173,7 @@ pub fn ask(
             asker_id: asker.id,
             recipient_id: recipient.id,
             text,
-            status: "pending".into(),
+            status: QuestionStatus::Pending,
             asked_at: to_db(now),
             delivered_at: to_db(now),
         },
@@ -187,7 +187,7 @@ pub fn ask(
         conn,
         relay.id,
         Audience::Participant(asker.id),
-        "question_sent",
+        EventKind::QuestionSent,
         json!({ "question_id": question.id, "recipient": { "id": recipient.id, "name": recipient.name }, "batons": left }),
         now,
     )?;
@@ -195,7 +195,7 @@ pub fn ask(
         conn,
         relay.id,
         Audience::Staff,
-        "question_asked",
+        EventKind::QuestionAsked,
         json!({ "question_id": question.id, "asker_id": asker.id, "recipient_id": recipient.id }),
         now,
     )?;
@@ -221,8 +221,8 @@ pub fn answer(
         return Err(AppError::not_found("question"));
     }
     let relay = RelayRow::find(conn, question.relay_id)?;
-    lifecycle::ensure_open(relay.state(), "answering")?;
-    if question.status != "pending" {
+    lifecycle::ensure_open(relay.state, "answering")?;
+    if question.status != QuestionStatus::Pending {
         return Err(crate::relay::RuleViolation::NotPending.into());
     }
     let text = text::answer(raw_text)?;
@@ -236,7 +236,7 @@ pub fn answer(
         conn,
         relay.id,
         Audience::Participant(answerer.id),
-        "baton_granted",
+        EventKind::BatonGranted,
         json!({ "question_id": qid, "batons": new_batons }),
         now,
     )?;
@@ -244,7 +244,7 @@ pub fn answer(
         conn,
         relay.id,
         Audience::Participant(asker.id),
-        "answer_received",
+        EventKind::AnswerReceived,
         json!({
             "question_id": qid,
             "text": text,
@@ -271,7 +271,7 @@ pub fn answer(
         conn,
         relay.id,
         Audience::Staff,
-        "question_answered",
+        EventKind::QuestionAnswered,
         json!({ "question_id": qid, "answerer_id": answerer.id }),
         now,
     )?;
@@ -310,8 +310,8 @@ pub fn reroute(
 ) -> Result<ParticipantRow, AppError> {
     let question = QuestionRow::find(conn, qid).or_not_found("question")?;
     let relay = RelayRow::find(conn, question.relay_id)?;
-    lifecycle::ensure_open(relay.state(), "rerouting")?;
-    if question.status != "pending" {
+    lifecycle::ensure_open(relay.state, "rerouting")?;
+    if question.status != QuestionStatus::Pending {
         return Err(crate::relay::RuleViolation::NotPending.into());
     }
     if let Some(to) = to {
@@ -329,7 +329,7 @@ pub fn reroute(
         conn,
         relay.id,
         Audience::Participant(old.id),
-        "question_withdrawn",
+        EventKind::QuestionWithdrawn,
         json!({ "question_id": qid, "reason": reason.as_str() }),
         now,
     )?;
@@ -359,7 +359,7 @@ pub fn reroute(
         conn,
         relay.id,
         Audience::Participant(asker.id),
-        "question_rerouted",
+        EventKind::QuestionRerouted,
         json!({ "question_id": qid, "recipient": { "id": new.id, "name": new.name }, "reason": reason.as_str() }),
         now,
     )?;
@@ -367,7 +367,7 @@ pub fn reroute(
         conn,
         relay.id,
         Audience::Staff,
-        "question_rerouted",
+        EventKind::QuestionRerouted,
         json!({ "question_id": qid, "from_id": old.id, "to_id": new.id, "reason": reason.as_str() }),
         now,
     )?;
@@ -377,7 +377,7 @@ pub fn reroute(
 /// Sends the one reminder for question `qid` to its current recipient.
 pub fn remind(conn: &mut DbConn, qid: i64, now: DateTime<Utc>) -> Result<(), AppError> {
     let question = QuestionRow::find(conn, qid)?;
-    if question.status != "pending" || question.reminded_at.is_some() {
+    if question.status != QuestionStatus::Pending || question.reminded_at.is_some() {
         return Ok(());
     }
     let relay = RelayRow::find(conn, question.relay_id)?;
@@ -390,7 +390,7 @@ pub fn remind(conn: &mut DbConn, qid: i64, now: DateTime<Utc>) -> Result<(), App
         conn,
         relay.id,
         Audience::Participant(recipient.id),
-        "reminder",
+        EventKind::Reminder,
         json!({ "question_id": qid }),
         now,
     )?;

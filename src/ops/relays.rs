@@ -16,7 +16,8 @@ use crate::email::{format_time, rounds_for_email};
 use crate::error::{AppError, Found};
 use crate::relay::lifecycle::{self, Transition};
 use crate::relay::{
-    RecipientChoice, RelaySettings, RelayState, Round, RuleViolation, batons, rounds, text,
+    EventKind, QuestionStatus, RecipientChoice, RelaySettings, RelayState, Round, RuleViolation,
+    batons, rounds, text,
 };
 
 /// A round as given in a request.
@@ -231,8 +232,8 @@ pub fn create(
             purpose,
             language,
             timezone,
-            state: RelayState::Draft.as_str().into(),
-            recipient_choice: String::new(),
+            state: RelayState::Draft,
+            recipient_choice: RecipientChoice::default(),
             cross_group: false,
             max_inbox: 0,
             batons_per_round: 0,
@@ -263,7 +264,7 @@ pub fn patch(
 ) -> Result<(RelayRow, Vec<RoundRow>), AppError> {
     let mut row = RelayRow::find(conn, id).or_not_found("relay")?;
     let mut round_rows = RoundRow::for_relay(conn, id)?;
-    let state = row.state();
+    let state = row.state;
     let can = lifecycle::editable(state);
     let refuse = |what: &str| {
         Err(AppError::conflict(
@@ -398,10 +399,10 @@ pub fn invite(
 /// Draft → scheduled: invitations go out; the clock opens the relay at round 1.
 pub fn schedule(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> Result<RelayRow, AppError> {
     let mut relay = RelayRow::find(conn, id).or_not_found("relay")?;
-    let next = lifecycle::next_state(relay.state(), Transition::Schedule)?;
+    let next = lifecycle::next_state(relay.state, Transition::Schedule)?;
     ensure_enough_participants(conn, id)?;
     let rounds = RoundRow::for_relay(conn, id)?;
-    relay.state = next.as_str().into();
+    relay.state = next;
     relay.scheduled_at = Some(to_db(now));
     relay.updated_at = to_db(now);
     relay.save(conn)?;
@@ -413,7 +414,7 @@ pub fn schedule(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> Result<RelayR
         conn,
         id,
         Audience::Staff,
-        "relay_scheduled",
+        EventKind::RelayScheduled,
         json!({ "starts_at": starts }),
         now,
     )?;
@@ -423,7 +424,7 @@ pub fn schedule(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> Result<RelayR
 /// Opens a draft or scheduled relay now: rounds shift so round 1 starts now.
 pub fn open_now(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> Result<RelayRow, AppError> {
     let relay = RelayRow::find(conn, id).or_not_found("relay")?;
-    lifecycle::next_state(relay.state(), Transition::Open)?;
+    lifecycle::next_state(relay.state, Transition::Open)?;
     ensure_enough_participants(conn, id)?;
     let rows = RoundRow::for_relay(conn, id)?;
     let current: Vec<Round> = rows.iter().map(RoundRow::to_round).collect();
@@ -437,8 +438,8 @@ pub fn open(
     mut relay: RelayRow,
     now: DateTime<Utc>,
 ) -> Result<RelayRow, AppError> {
-    let next = lifecycle::next_state(relay.state(), Transition::Open)?;
-    relay.state = next.as_str().into();
+    let next = lifecycle::next_state(relay.state, Transition::Open)?;
+    relay.state = next;
     relay.opened_at = Some(to_db(now));
     relay.rounds_started = 1;
     relay.updated_at = to_db(now);
@@ -454,7 +455,7 @@ pub fn open(
         conn,
         relay.id,
         Audience::Staff,
-        "relay_opened",
+        EventKind::RelayOpened,
         json!({}),
         now,
     )?;
@@ -476,7 +477,7 @@ pub fn welcome(
         conn,
         relay.id,
         Audience::Participant(p.id),
-        "relay_opened",
+        EventKind::RelayOpened,
         json!({ "round": round.map(|r| r.position + 1), "batons": batons }),
         now,
     )?;
@@ -505,7 +506,7 @@ pub fn start_round(
     index: usize,
     now: DateTime<Utc>,
 ) -> Result<RelayRow, AppError> {
-    lifecycle::ensure_open(relay.state(), "starting a round")?;
+    lifecycle::ensure_open(relay.state, "starting a round")?;
     let rounds = RoundRow::for_relay(conn, relay.id)?;
     let Some(round) = rounds.get(index).cloned() else {
         return Err(RuleViolation::Invalid(format!("no round {}", index + 1)).into());
@@ -523,7 +524,7 @@ pub fn start_round(
             conn,
             relay.id,
             Audience::Participant(p.id),
-            "round_started",
+            EventKind::RoundStarted,
             json!({ "round": index + 1, "name": round.name, "prompt": round.prompt, "batons": batons }),
             now,
         )?;
@@ -547,7 +548,7 @@ pub fn start_round(
         conn,
         relay.id,
         Audience::Staff,
-        "round_started",
+        EventKind::RoundStarted,
         json!({ "round": index + 1, "name": round.name }),
         now,
     )?;
@@ -557,22 +558,25 @@ pub fn start_round(
 /// Closes the relay: pending questions expire, everyone gets the closing email.
 pub fn close(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> Result<RelayRow, AppError> {
     let mut relay = RelayRow::find(conn, id).or_not_found("relay")?;
-    let next = lifecycle::next_state(relay.state(), Transition::Close)?;
-    let was_open = relay.state() == RelayState::Open;
-    relay.state = next.as_str().into();
+    let next = lifecycle::next_state(relay.state, Transition::Close)?;
+    let was_open = relay.state == RelayState::Open;
+    relay.state = next;
     relay.closed_at = Some(to_db(now));
     relay.updated_at = to_db(now);
     relay.save(conn)?;
     let expired = QuestionRow::expire_pending(conn, id, to_db(now))?;
     let questions = QuestionRow::for_relay(conn, id)?;
-    let answered = questions.iter().filter(|q| q.status == "answered").count();
+    let answered = questions
+        .iter()
+        .filter(|q| q.status == QuestionStatus::Answered)
+        .count();
     let people = ParticipantRow::for_relay(conn, id)?;
     for p in people.iter().filter(|p| !p.is_suspended) {
         notify::event(
             conn,
             id,
             Audience::Participant(p.id),
-            "relay_closed",
+            EventKind::RelayClosed,
             json!({}),
             now,
         )?;
@@ -598,7 +602,7 @@ pub fn close(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> Result<RelayRow,
         conn,
         id,
         Audience::Staff,
-        "relay_closed",
+        EventKind::RelayClosed,
         json!({ "expired_questions": expired }),
         now,
     )?;

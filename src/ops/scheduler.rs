@@ -43,7 +43,7 @@ pub fn due(
     let settings = relay.settings();
     let due = deadlines::due(
         &ClockView {
-            state: relay.state(),
+            state: relay.state,
             rounds: &rounds,
             rounds_started: usize::try_from(relay.rounds_started).unwrap_or(0),
             settings: &settings,

@@ -8,9 +8,7 @@ use crate::db::staff::StaffUserRow;
 use crate::db::{DbConn, to_db};
 use crate::error::AppError;
 use crate::ops::participants::plausible_email;
-
-/// The roles of SPEC §1.
-pub const ROLES: [&str; 3] = ["admin", "facilitator", "analyst"];
+use crate::relay::StaffRole;
 
 /// A new account's one-time secrets, shown once by `stafet user add`.
 #[derive(Debug)]
@@ -36,11 +34,8 @@ pub fn add_user(
     if !plausible_email(&email) {
         return Err(AppError::validation(format!("bad email address {email:?}")));
     }
-    if !ROLES.contains(&role) {
-        return Err(AppError::validation(
-            "role must be admin, facilitator or analyst",
-        ));
-    }
+    let role = StaffRole::parse(role)
+        .ok_or_else(|| AppError::validation("role must be admin, facilitator or analyst"))?;
     if StaffUserRow::by_email(conn, &email)?.is_some() {
         return Err(AppError::conflict(
             "duplicate",

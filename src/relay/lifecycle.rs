@@ -33,7 +33,7 @@ pub fn next_state(state: RelayState, transition: Transition) -> Result<RelayStat
         (Scheduled | Open, Transition::Close) => Closed,
         _ => {
             return Err(RuleViolation::WrongState {
-                state: state.as_str(),
+                state,
                 action: transition.name(),
             });
         }
@@ -79,10 +79,7 @@ pub fn ensure_open(state: RelayState, action: &'static str) -> Result<(), RuleVi
     if state == RelayState::Open {
         Ok(())
     } else {
-        Err(RuleViolation::WrongState {
-            state: state.as_str(),
-            action,
-        })
+        Err(RuleViolation::WrongState { state, action })
     }
 }
 
@@ -90,7 +87,7 @@ pub fn ensure_open(state: RelayState, action: &'static str) -> Result<(), RuleVi
 pub fn ensure_participants_editable(state: RelayState) -> Result<(), RuleViolation> {
     if state == RelayState::Closed {
         Err(RuleViolation::WrongState {
-            state: state.as_str(),
+            state,
             action: "changing participants",
         })
     } else {
@@ -146,7 +143,7 @@ mod tests {
         assert_eq!(
             next_state(Draft, Transition::Close),
             Err(RuleViolation::WrongState {
-                state: "draft",
+                state: Draft,
                 action: "closing"
             })
         );
@@ -157,7 +154,7 @@ mod tests {
         assert_eq!(
             next_state(Scheduled, Transition::Schedule),
             Err(RuleViolation::WrongState {
-                state: "scheduled",
+                state: Scheduled,
                 action: "scheduling"
             })
         );
@@ -168,14 +165,14 @@ mod tests {
         assert_eq!(
             next_state(Open, Transition::Schedule),
             Err(RuleViolation::WrongState {
-                state: "open",
+                state: Open,
                 action: "scheduling"
             })
         );
         assert_eq!(
             next_state(Open, Transition::Open),
             Err(RuleViolation::WrongState {
-                state: "open",
+                state: Open,
                 action: "opening"
             })
         );
@@ -278,7 +275,7 @@ mod tests {
             assert_eq!(
                 ensure_open(s, "asking"),
                 Err(RuleViolation::WrongState {
-                    state: s.as_str(),
+                    state: s,
                     action: "asking"
                 })
             );
@@ -293,7 +290,7 @@ mod tests {
         assert_eq!(
             ensure_participants_editable(Closed),
             Err(RuleViolation::WrongState {
-                state: "closed",
+                state: Closed,
                 action: "changing participants"
             })
         );

@@ -3,70 +3,202 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Where a relay is in its life. Transitions only ever move forward.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RelayState {
-    /// Everything editable, no email sent.
-    Draft,
-    /// Invitations sent; opens by itself at the start of round 1.
-    Scheduled,
-    /// Questions and answers flow.
-    Open,
-    /// Nothing more can be asked or answered.
-    Closed,
+/// Declares a fieldless enum whose every value has one fixed name: the name stored in the
+/// database, sent in JSON and parsed back. Gives it `ALL`, `as_str` and `parse`; serde's names
+/// (`rename_all = "snake_case"`) are checked against `as_str` by a unit test.
+macro_rules! named_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $text:literal, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+        )]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )+
+        }
+
+        impl $name {
+            /// Every value, in the order declared.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The stored and serialised name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text,)+
+                }
+            }
+
+            /// Parses a stored or serialised name.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s {
+                    $($text => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use named_enum;
+
+named_enum! {
+    /// Where a relay is in its life. Transitions only ever move forward.
+    pub enum RelayState {
+        /// Everything editable, no email sent.
+        Draft = "draft",
+        /// Invitations sent; opens by itself at the start of round 1.
+        Scheduled = "scheduled",
+        /// Questions and answers flow.
+        Open = "open",
+        /// Nothing more can be asked or answered.
+        Closed = "closed",
+    }
 }
 
-impl RelayState {
-    /// The stored and serialised name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Scheduled => "scheduled",
-            Self::Open => "open",
-            Self::Closed => "closed",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "draft" => Some(Self::Draft),
-            "scheduled" => Some(Self::Scheduled),
-            "open" => Some(Self::Open),
-            "closed" => Some(Self::Closed),
-            _ => None,
-        }
+named_enum! {
+    /// How a question finds its recipient.
+    #[derive(Default)]
+    pub enum RecipientChoice {
+        /// The asker picks among the eligible colleagues.
+        Participant = "participant",
+        /// The platform pairs the asker with a colleague.
+        #[default]
+        Auto = "auto",
     }
 }
 
-/// How a question finds its recipient.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RecipientChoice {
-    /// The asker picks among the eligible colleagues.
-    Participant,
-    /// The platform pairs the asker with a colleague.
-    #[default]
-    Auto,
+named_enum! {
+    /// Where a question is: waiting with its (latest) recipient, answered, or expired when the
+    /// relay closed before anyone answered it.
+    pub enum QuestionStatus {
+        /// Waiting for an answer.
+        Pending = "pending",
+        /// Answered by its last recipient.
+        Answered = "answered",
+        /// The relay closed while it waited.
+        Expired = "expired",
+    }
 }
 
-impl RecipientChoice {
-    /// The stored and serialised name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Participant => "participant",
-            Self::Auto => "auto",
-        }
+named_enum! {
+    /// What became of one passing of a question to a participant.
+    pub enum DeliveryOutcome {
+        /// Still with this participant.
+        Pending = "pending",
+        /// This participant answered it.
+        Answered = "answered",
+        /// It moved on to someone else (timeout, a facilitator, a suspension).
+        Withdrawn = "withdrawn",
+        /// The relay closed while it waited here.
+        Expired = "expired",
+    }
+}
+
+named_enum! {
+    /// A staff account's role (SPEC §1).
+    pub enum StaffRole {
+        /// Everything a facilitator may, and staff accounts.
+        Admin = "admin",
+        /// Sets up and runs relays; sees names.
+        Facilitator = "facilitator",
+        /// Reads and analyses the corpus under pseudonyms.
+        Analyst = "analyst",
+    }
+}
+
+impl StaffRole {
+    /// Whether the role may set up and run relays (and see participants' names).
+    pub fn runs_relays(self) -> bool {
+        matches!(self, Self::Facilitator | Self::Admin)
+    }
+}
+
+named_enum! {
+    /// What an event in a feed says happened. `docs/EVENTS.md` lists each with its audience
+    /// and data.
+    pub enum EventKind {
+        /// Staff: the relay was scheduled.
+        RelayScheduled = "relay_scheduled",
+        /// Staff and each participant: the relay opened.
+        RelayOpened = "relay_opened",
+        /// Staff and each participant: a round began.
+        RoundStarted = "round_started",
+        /// Staff and each participant: the relay closed.
+        RelayClosed = "relay_closed",
+        /// Staff: a question was asked.
+        QuestionAsked = "question_asked",
+        /// Staff: a question was answered.
+        QuestionAnswered = "question_answered",
+        /// Staff and the asker: a question moved to another recipient.
+        QuestionRerouted = "question_rerouted",
+        /// Staff and the participant: a participant was suspended.
+        ParticipantSuspended = "participant_suspended",
+        /// Staff: a suspension was lifted.
+        ParticipantUnsuspended = "participant_unsuspended",
+        /// Staff: participants were imported.
+        ParticipantsImported = "participants_imported",
+        /// Staff: the relay's email counts by status changed.
+        EmailStatus = "email_status",
+        /// The recipient: a question arrived.
+        QuestionReceived = "question_received",
+        /// The asker: their question went out.
+        QuestionSent = "question_sent",
+        /// The answerer: answering earned a baton.
+        BatonGranted = "baton_granted",
+        /// The asker: their question was answered.
+        AnswerReceived = "answer_received",
+        /// The former recipient: a question moved on to someone else.
+        QuestionWithdrawn = "question_withdrawn",
+        /// The recipient: a question is still waiting for them.
+        Reminder = "reminder",
+    }
+}
+
+impl EventKind {
+    /// Whether events of this kind go to a relay's staff feed.
+    pub fn for_staff(self) -> bool {
+        matches!(
+            self,
+            Self::RelayScheduled
+                | Self::RelayOpened
+                | Self::RoundStarted
+                | Self::RelayClosed
+                | Self::QuestionAsked
+                | Self::QuestionAnswered
+                | Self::QuestionRerouted
+                | Self::ParticipantSuspended
+                | Self::ParticipantUnsuspended
+                | Self::ParticipantsImported
+                | Self::EmailStatus
+        )
     }
 
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "participant" => Some(Self::Participant),
-            "auto" => Some(Self::Auto),
-            _ => None,
-        }
+    /// Whether events of this kind go to a participant's own feed.
+    pub fn for_participants(self) -> bool {
+        matches!(
+            self,
+            Self::RelayOpened
+                | Self::RoundStarted
+                | Self::RelayClosed
+                | Self::QuestionRerouted
+                | Self::ParticipantSuspended
+                | Self::QuestionReceived
+                | Self::QuestionSent
+                | Self::BatonGranted
+                | Self::AnswerReceived
+                | Self::QuestionWithdrawn
+                | Self::Reminder
+        )
     }
 }
 
@@ -136,7 +268,7 @@ pub enum RuleViolation {
     #[error("the relay is {state}; {action} is not possible now")]
     WrongState {
         /// Current state.
-        state: &'static str,
+        state: RelayState,
         /// What was attempted.
         action: &'static str,
     },
@@ -202,5 +334,49 @@ impl RuleViolation {
             self,
             Self::TextLength { .. } | Self::HiddenCharacters { .. } | Self::Invalid(_)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Serialize;
+    use serde::de::DeserializeOwned;
+
+    use super::*;
+
+    /// Each value's serde name is its `as_str` name, and both parse back to it.
+    fn names_agree<T>(all: &[T], as_str: fn(T) -> &'static str, parse: fn(&str) -> Option<T>)
+    where
+        T: Copy + PartialEq + std::fmt::Debug + Serialize + DeserializeOwned,
+    {
+        for &value in all {
+            let name = as_str(value);
+            assert_eq!(serde_json::to_value(value).unwrap(), name, "{value:?}");
+            assert_eq!(serde_json::from_value::<T>(name.into()).unwrap(), value);
+            assert_eq!(parse(name), Some(value));
+        }
+        assert_eq!(parse("no such name"), None);
+    }
+
+    #[test]
+    fn every_named_enum_has_one_name_per_value_in_the_database_and_in_json() {
+        names_agree(RelayState::ALL, RelayState::as_str, RelayState::parse);
+        names_agree(
+            RecipientChoice::ALL,
+            RecipientChoice::as_str,
+            RecipientChoice::parse,
+        );
+        names_agree(
+            QuestionStatus::ALL,
+            QuestionStatus::as_str,
+            QuestionStatus::parse,
+        );
+        names_agree(
+            DeliveryOutcome::ALL,
+            DeliveryOutcome::as_str,
+            DeliveryOutcome::parse,
+        );
+        names_agree(StaffRole::ALL, StaffRole::as_str, StaffRole::parse);
+        names_agree(EventKind::ALL, EventKind::as_str, EventKind::parse);
     }
 }

@@ -243,7 +243,7 @@ mod tests {
             id,
             relay_id: 1,
             participant_id: Some(participant),
-            kind: "question_received".into(),
+            kind: crate::relay::EventKind::QuestionReceived,
             data: "{}".into(),
             created_at: chrono::DateTime::UNIX_EPOCH.naive_utc(),
         }

@@ -83,7 +83,7 @@ pub async fn ws_route(
     let feed = match principal {
         Principal::Participant { participant, .. } => Feed::Participant(participant.id),
         Principal::Staff { user, .. } => {
-            if !matches!(user.role.as_str(), "facilitator" | "admin") {
+            if !user.role.runs_relays() {
                 return Err(AppError::forbidden("facilitators only"));
             }
             let relay =

@@ -27,6 +27,7 @@ use crate::clock::Clock;
 use crate::db::Db;
 use crate::db::credentials::Credential;
 use crate::db::events::EventRow;
+use crate::relay::EventKind;
 use crate::state::AppState;
 
 /// The longest an open socket goes without its credential being re-checked.
@@ -36,12 +37,9 @@ pub const SWEEP_EVERY: Duration = Duration::from_millis(500);
 /// second keeps it within a few percent of a core.
 pub const MIN_GAP: Duration = Duration::from_millis(200);
 
-/// The event kind that tells a participant's connection to re-check its credential.
-pub const SUSPENDED: &str = "participant_suspended";
-
 /// Whether `e` may end the access of the connections that receive it.
 pub fn may_end_access(e: &EventRow) -> bool {
-    e.participant_id.is_some() && e.kind == SUSPENDED
+    e.participant_id.is_some() && e.kind == EventKind::ParticipantSuspended
 }
 
 /// Checks credentials against the database at the current time.

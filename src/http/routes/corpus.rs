@@ -17,7 +17,7 @@ use crate::state::AppState;
 
 /// Who may see names: facilitators and admins. Analysts read pseudonyms only.
 pub fn reader_of(staff: &Staff) -> Reader {
-    if matches!(staff.0.role.as_str(), "facilitator" | "admin") {
+    if staff.0.role.runs_relays() {
         Reader::Named
     } else {
         Reader::Analyst

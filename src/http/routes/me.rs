@@ -98,7 +98,7 @@ fn me_view(
         .collect();
     let settings = relay.settings();
     let recipients: Vec<Value> = if settings.recipient_choice == RecipientChoice::Participant
-        && relay.state() == RelayState::Open
+        && relay.state == RelayState::Open
     {
         let view = Asker {
             id: me.id,

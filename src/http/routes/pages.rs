@@ -88,9 +88,9 @@ async fn serve(req: HttpRequest, path: &str) -> Result<HttpResponse, AppError> {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
-    use std::path::Path;
 
     use super::Assets;
+    use crate::relay::EventKind;
 
     /// Past these a script stops being one screen's worth of code one can read in a sitting.
     const MAX_LINES: usize = 400;
@@ -127,88 +127,14 @@ mod tests {
         );
     }
 
-    /// The arguments of every call to `callee` in `src`, split at top-level commas; mentions in
-    /// comments and strings are not calls.
-    fn calls<'a>(src: &'a str, callee: &str) -> Vec<Vec<&'a str>> {
-        let mut found = Vec::new();
-        for (at, _) in src.match_indices(callee) {
-            let line = &src[src[..at].rfind('\n').map_or(0, |n| n + 1)..at];
-            if line.ends_with('"') || line.contains("//") {
-                continue;
-            }
-            let start = at + callee.len();
-            let (mut depth, mut in_str, mut escaped, mut from) = (0, false, false, start);
-            let mut args = Vec::new();
-            for (i, c) in src[start..].char_indices().map(|(i, c)| (start + i, c)) {
-                match c {
-                    _ if escaped => escaped = false,
-                    '\\' if in_str => escaped = true,
-                    '"' => in_str = !in_str,
-                    _ if in_str => {}
-                    '(' | '[' | '{' => depth += 1,
-                    ')' if depth == 0 => {
-                        args.push(src[from..i].trim());
-                        break;
-                    }
-                    ')' | ']' | '}' => depth -= 1,
-                    ',' if depth == 0 => {
-                        args.push(src[from..i].trim());
-                        from = i + 1;
-                    }
-                    _ => {}
-                }
-            }
-            args.retain(|a| !a.is_empty());
-            found.push(args);
-        }
-        found
-    }
-
-    /// Every event kind the server appends to a relay's staff feed, read from the calls that
-    /// append events (`notify::event` and `EventRow::append`, audience third, kind fourth).
+    /// Every event kind that goes to a relay's staff feed (see [`EventKind::for_staff`], which
+    /// `ops::notify`'s tests hold to the places that append events).
     fn staff_event_kinds() -> BTreeSet<String> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let mut files = vec![root];
-        let mut kinds = BTreeSet::new();
-        let mut sites = 0;
-        while let Some(path) = files.pop() {
-            if path.is_dir() {
-                files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
-                continue;
-            }
-            if path.extension().is_none_or(|e| e != "rs") {
-                continue;
-            }
-            let src = std::fs::read_to_string(&path).unwrap();
-            for args in ["notify::event(", "EventRow::append("]
-                .iter()
-                .flat_map(|callee| calls(&src, callee))
-            {
-                let site = format!("{}: ({})", path.display(), args.join(", "));
-                // `notify::event` hands its caller's kind on to `EventRow::append`.
-                if path.ends_with("ops/notify.rs") && args.get(3) == Some(&"kind") {
-                    continue;
-                }
-                let (Some(audience), Some(kind)) = (args.get(2), args.get(3)) else {
-                    panic!("cannot read the audience and kind of {site}");
-                };
-                let Some(kind) = kind.strip_prefix('"').and_then(|k| k.strip_suffix('"')) else {
-                    panic!(
-                        "the event kind is not a literal, so the console's labels cannot be checked: {site}"
-                    );
-                };
-                sites += 1;
-                match *audience {
-                    "Audience::Staff" => {
-                        kinds.insert(kind.to_string());
-                    }
-                    a if a.starts_with("Audience::Participant(") => {}
-                    _ => panic!("cannot tell the audience of {site}"),
-                }
-            }
-        }
-        assert!(sites >= 10, "found only {sites} places that append events");
-        kinds
+        EventKind::ALL
+            .iter()
+            .filter(|k| k.for_staff())
+            .map(|k| k.as_str().to_string())
+            .collect()
     }
 
     /// The text of `script` between `open` and the next `close`.

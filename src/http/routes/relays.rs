@@ -17,6 +17,7 @@ use crate::db::rounds::RoundRow;
 use crate::error::{AppError, Found};
 use crate::http::{body, dto};
 use crate::ops::relays::{self as ops, CreateRelay, PatchRelay};
+use crate::relay::QuestionStatus;
 use crate::state::AppState;
 
 async fn relay_response(state: &AppState, id: i64) -> Result<HttpResponse, AppError> {
@@ -156,7 +157,7 @@ pub async fn relay_stats(
             let groups = GroupRow::names(conn, id)?;
             let emails = OutboxRow::counts(conn, id)?;
             let group_of: BTreeMap<i64, i64> = people.iter().map(|p| (p.id, p.group_id)).collect();
-            let count = |status: &str| questions.iter().filter(|q| q.status == status).count();
+            let count = |status| questions.iter().filter(|q| q.status == status).count();
             let mut per_round = Vec::new();
             for r in &rounds {
                 let qs: Vec<_> = questions.iter().filter(|q| q.round_id == Some(r.id)).collect();
@@ -164,8 +165,8 @@ pub async fn relay_stats(
                     "round": r.position + 1,
                     "name": r.name,
                     "asked": qs.len(),
-                    "answered": qs.iter().filter(|q| q.status == "answered").count(),
-                    "pending": qs.iter().filter(|q| q.status == "pending").count(),
+                    "answered": qs.iter().filter(|q| q.status == QuestionStatus::Answered).count(),
+                    "pending": qs.iter().filter(|q| q.status == QuestionStatus::Pending).count(),
                 }));
             }
             let mut per_group = Vec::new();
@@ -173,10 +174,10 @@ pub async fn relay_stats(
                 let members: Vec<_> = people.iter().filter(|p| p.group_id == *gid).collect();
                 let in_group = |pid: i64| group_of.get(&pid) == Some(gid);
                 let asked = questions.iter().filter(|q| in_group(q.asker_id)).count();
-                let answered = questions.iter().filter(|q| q.status == "answered" && in_group(q.recipient_id)).count();
+                let answered = questions.iter().filter(|q| q.status == QuestionStatus::Answered && in_group(q.recipient_id)).count();
                 let active = members
                     .iter()
-                    .filter(|p| questions.iter().any(|q| q.asker_id == p.id || (q.recipient_id == p.id && q.status == "answered")))
+                    .filter(|p| questions.iter().any(|q| q.asker_id == p.id || (q.recipient_id == p.id && q.status == QuestionStatus::Answered)))
                     .count();
                 per_group.push(json!({
                     "group": name,
@@ -188,9 +189,10 @@ pub async fn relay_stats(
             }
             let participated = people
                 .iter()
-                .filter(|p| questions.iter().any(|q| q.asker_id == p.id || (q.recipient_id == p.id && q.status == "answered")))
+                .filter(|p| questions.iter().any(|q| q.asker_id == p.id || (q.recipient_id == p.id && q.status == QuestionStatus::Answered)))
                 .count();
-            let email_counts: BTreeMap<String, i64> = emails.into_iter().collect();
+            let email_counts: BTreeMap<&str, i64> =
+                emails.into_iter().map(|(s, n)| (s.as_str(), n)).collect();
             Ok(json!({
                 "relay_id": relay.id,
                 "state": relay.state,
@@ -202,9 +204,9 @@ pub async fn relay_stats(
                 },
                 "questions": {
                     "asked": questions.len(),
-                    "answered": count("answered"),
-                    "pending": count("pending"),
-                    "expired": count("expired"),
+                    "answered": count(QuestionStatus::Answered),
+                    "pending": count(QuestionStatus::Pending),
+                    "expired": count(QuestionStatus::Expired),
                 },
                 "batons_in_play": people.iter().filter(|p| !p.is_suspended).map(|p| i64::from(p.batons)).sum::<i64>(),
                 "per_round": per_round,

@@ -85,7 +85,7 @@ pub async fn shared_report(
     me: crate::auth::ParticipantAuth,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    if me.relay.state() != crate::relay::RelayState::Closed {
+    if me.relay.state != crate::relay::RelayState::Closed {
         return Err(AppError::conflict(
             "not_closed",
             "the output is shared once the relay has closed",
