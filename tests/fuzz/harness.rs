@@ -113,15 +113,26 @@ pub fn drive<S: Strategy>(
         statuses: BTreeMap::new(),
     };
     STATUSES.with(|s| s.borrow_mut().clear());
+    let first_failure = std::cell::Cell::new(true);
     let run = |cases: u32, chunk_seed: u64| {
         let config = Config {
             cases,
             failure_persistence: None,
             rng_seed: RngSeed::Fixed(chunk_seed),
             max_shrink_iters: 512,
+            // A hang costs its timeout on every shrinking step.
+            max_shrink_time: 180_000,
             ..Config::default()
         };
-        TestRunner::new(config).run(&strategy, |v| test(v).map_err(TestCaseError::fail))
+        TestRunner::new(config).run(&strategy, |v| {
+            test(v).map_err(|e| {
+                // Shown at once: shrinking may take minutes.
+                if first_failure.replace(false) {
+                    eprintln!("{parser}: a case failed, shrinking it: {e}");
+                }
+                TestCaseError::fail(e)
+            })
+        })
     };
     let mut chunk = 0u64;
     loop {
