@@ -2,9 +2,34 @@
 //! (JSON with wrong types, extreme numbers, huge or odd strings, bodies spoiled byte by byte,
 //! CSV with quotes, BOMs, CRLF, NULs and extra columns, query strings, websocket frames).
 
+use std::fmt;
+
 use proptest::collection::vec;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
+
+/// Bytes that print as text with escapes (`b"a\\xff"`), so a failing case reads as what was
+/// sent rather than as a list of numbers.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Raw(pub Vec<u8>);
+
+impl fmt::Debug for Raw {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "b\"{}\"", self.0.escape_ascii())
+    }
+}
+
+impl std::ops::Deref for Raw {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+fn raw(bytes: impl Strategy<Value = Vec<u8>>) -> impl Strategy<Value = Raw> {
+    bytes.prop_map(Raw)
+}
 
 /// Characters that have broken text handling somewhere: multi-byte letters, emoji, combining
 /// marks, invisible and direction-changing characters, controls, NUL.
@@ -335,7 +360,7 @@ pub enum Splice {
     /// Insert a raw token.
     Insert(usize, &'static str),
     /// Insert arbitrary bytes.
-    Bytes(usize, Vec<u8>),
+    Bytes(usize, Raw),
     /// Remove a run of bytes.
     Delete(usize, usize),
     /// Cut the body off.
@@ -347,7 +372,7 @@ pub enum Splice {
 fn splice() -> impl Strategy<Value = Splice> {
     prop_oneof![
         3 => (any::<usize>(), prop::sample::select(RAW_TOKENS)).prop_map(|(i, t)| Splice::Insert(i, t)),
-        2 => (any::<usize>(), vec(any::<u8>(), 1..8)).prop_map(|(i, b)| Splice::Bytes(i, b)),
+        2 => (any::<usize>(), raw(vec(any::<u8>(), 1..8))).prop_map(|(i, b)| Splice::Bytes(i, b)),
         2 => (any::<usize>(), 1usize..16).prop_map(|(i, n)| Splice::Delete(i, n)),
         1 => any::<usize>().prop_map(Splice::Truncate),
         2 => (any::<usize>(), 1u8..=255).prop_map(|(i, m)| Splice::Flip(i, m)),
@@ -365,7 +390,7 @@ fn apply_splices(mut bytes: Vec<u8>, splices: &[Splice]) -> Vec<u8> {
             }
             Splice::Bytes(i, b) => {
                 let p = pos(*i);
-                bytes.splice(p..p, b.iter().copied());
+                bytes.splice(p..p, b.0.iter().copied());
             }
             Splice::Delete(i, n) => {
                 let p = pos(*i).min(len);
@@ -392,7 +417,7 @@ pub enum Recipe {
     /// Some other JSON document.
     Any(Value),
     /// Bytes.
-    Bytes(Vec<u8>),
+    Bytes(Raw),
     /// The example's text with these splices.
     Spliced(Vec<Splice>),
 }
@@ -404,7 +429,7 @@ impl Recipe {
             Self::Valid => example.to_string().into_bytes(),
             Self::Edited(e) => apply(example.clone(), e).to_string().into_bytes(),
             Self::Any(v) => v.to_string().into_bytes(),
-            Self::Bytes(b) => b.clone(),
+            Self::Bytes(b) => b.0.clone(),
             Self::Spliced(s) => apply_splices(example.to_string().into_bytes(), s),
         }
     }
@@ -416,14 +441,14 @@ pub fn recipe() -> impl Strategy<Value = Recipe> {
         1 => Just(Recipe::Valid),
         6 => vec(edit(), 1..4).prop_map(Recipe::Edited),
         2 => arbitrary_json().prop_map(Recipe::Any),
-        1 => vec(any::<u8>(), 0..300).prop_map(Recipe::Bytes),
+        1 => raw(vec(any::<u8>(), 0..300)).prop_map(Recipe::Bytes),
         3 => vec(splice(), 1..4).prop_map(Recipe::Spliced),
     ]
 }
 
 /// A `Content-Type` header value: mostly JSON, sometimes something else or odd.
-pub fn json_content_type() -> impl Strategy<Value = Vec<u8>> {
-    prop_oneof![
+pub fn json_content_type() -> impl Strategy<Value = Raw> {
+    raw(prop_oneof![
         40 => Just(b"application/json".to_vec()),
         1 => Just(b"application/json; charset=utf-8".to_vec()),
         1 => Just(b"APPLICATION/JSON".to_vec()),
@@ -435,7 +460,7 @@ pub fn json_content_type() -> impl Strategy<Value = Vec<u8>> {
         1 => Just(b"application/json; charset=\xff".to_vec()),
         1 => Just(b";;;".to_vec()),
         1 => Just(Vec::new()),
-    ]
+    ])
 }
 
 /// One field of a CSV row.
@@ -461,7 +486,7 @@ fn csv_field() -> impl Strategy<Value = Vec<u8>> {
 /// A CSV import: a header (known columns in any order, unknown ones, odd spelling, a BOM),
 /// rows with too few or too many fields and hostile contents, mixed line endings; then
 /// perhaps spoiled byte by byte.
-pub fn csv_body() -> impl Strategy<Value = Vec<u8>> {
+pub fn csv_body() -> impl Strategy<Value = Raw> {
     let column = prop_oneof![
         8 => prop::sample::select(vec!["name", "email", "group", "title", "organisation"])
             .prop_map(str::to_string),
@@ -495,22 +520,22 @@ pub fn csv_body() -> impl Strategy<Value = Vec<u8>> {
                 out.extend_from_slice(eols[i % eols.len()].as_bytes());
                 out.extend_from_slice(&row.join(&b","[..]));
             }
-            match splices {
+            Raw(match splices {
                 Some(s) => apply_splices(out, &s),
                 None => out,
-            }
+            })
         })
 }
 
 /// A `Content-Type` for a CSV import.
-pub fn csv_content_type() -> impl Strategy<Value = Vec<u8>> {
-    prop_oneof![
+pub fn csv_content_type() -> impl Strategy<Value = Raw> {
+    raw(prop_oneof![
         8 => Just(b"text/csv".to_vec()),
         1 => Just(b"text/csv; charset=utf-8".to_vec()),
         1 => Just(b"TEXT/CSV".to_vec()),
         1 => Just(b"text/csvx".to_vec()),
         1 => Just(b"application/json".to_vec()),
-    ]
+    ])
 }
 
 /// A query-string value: numbers at the edges of i64/usize, words the routes know, and
@@ -572,9 +597,9 @@ pub enum Frame {
     /// A text frame.
     Text(String),
     /// A binary frame.
-    Binary(Vec<u8>),
+    Binary(Raw),
     /// A ping with a payload.
-    Ping(Vec<u8>),
+    Ping(Raw),
 }
 
 /// Frames: `{"since": N}` spoiled in the ways a JSON body is, any text, binary, pings, and
@@ -587,8 +612,8 @@ pub fn ws_frame() -> impl Strategy<Value = Frame> {
         2 => odd_number().prop_map(|n| Frame::Text(json!({ "since": n }).to_string())),
         2 => any::<String>().prop_map(Frame::Text),
         1 => (16_300usize..16_500).prop_map(|n| Frame::Text(format!("{{\"since\": {}}}", "1".repeat(n)))),
-        1 => vec(any::<u8>(), 0..64).prop_map(Frame::Binary),
-        1 => vec(any::<u8>(), 0..125).prop_map(Frame::Ping),
+        1 => raw(vec(any::<u8>(), 0..64)).prop_map(Frame::Binary),
+        1 => raw(vec(any::<u8>(), 0..125)).prop_map(Frame::Ping),
     ]
 }
 
@@ -706,8 +731,8 @@ fn toml_document(doc: &Value) -> String {
 
 /// A configuration file: the defaults with some values spoiled, left out or added, any
 /// document, or the text spoiled byte by byte.
-pub fn config_file() -> impl Strategy<Value = Vec<u8>> {
-    prop_oneof![
+pub fn config_file() -> impl Strategy<Value = Raw> {
+    raw(prop_oneof![
         1 => Just(toml_document(&config_example()).into_bytes()),
         6 => vec(edit(), 1..4)
             .prop_map(|e| toml_document(&apply(config_example(), &e)).into_bytes()),
@@ -715,7 +740,7 @@ pub fn config_file() -> impl Strategy<Value = Vec<u8>> {
         1 => vec(any::<u8>(), 0..200),
         2 => vec(splice(), 1..4)
             .prop_map(|s| apply_splices(toml_document(&config_example()).into_bytes(), &s)),
-    ]
+    ])
 }
 
 /// `STAFET__SECTION__KEY` overrides: real keys (and a few that are not) with odd values.

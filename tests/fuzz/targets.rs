@@ -237,81 +237,69 @@ fn tokens(people: &[Person]) -> HashMap<i64, String> {
     people.iter().map(|p| (p.id, p.token.clone())).collect()
 }
 
+/// Who sends a participant case, where, and its valid example: an ask in the auto relay
+/// (route 0) or the participant-mode one (1), by someone holding a baton when anyone does (so
+/// the case gets past that rule), or an answer (2), mostly by the question's recipient.
+fn participant_case(
+    t: &Target,
+    relays: [i64; 2],
+    someone: &[Person],
+    (route, i, j): (usize, usize, usize),
+) -> (i64, String, Value) {
+    let text = "Hvordan måler I, om borgerne får gavn af det?";
+    if route < 2 {
+        let relay = relays[route];
+        let with = t.ids(&format!(
+            "SELECT id AS n FROM participants WHERE relay_id = {relay} ORDER BY batons = 0, id"
+        ));
+        let (from, to) = (pick(&with, i % 2, 0), pick(&with, j, 0));
+        let example = if route == 0 {
+            json!({ "text": text })
+        } else {
+            json!({ "text": text, "recipient_id": to })
+        };
+        return (from, "/api/me/questions".into(), example);
+    }
+    let order = "FROM questions ORDER BY status <> 'pending', id";
+    let qids = t.ids(&format!("SELECT id AS n {order}"));
+    let recipients = t.ids(&format!("SELECT recipient_id AS n {order}"));
+    let k = i % qids.len().min(4);
+    let who = if j % 8 == 0 {
+        someone[j % someone.len()].id
+    } else {
+        recipients[k]
+    };
+    let path = format!("/api/me/questions/{}/answer", qids[k]);
+    (who, path, json!({ "text": text }))
+}
+
 /// Asking (auto and participant mode) and answering, as participants with live ids.
 pub fn json_participant(budget: Budget) -> Outcome {
     let t = Target::start();
     let (auto, a) = t.app.open_relay(10, json!({}));
-    let (named, n) = t
-        .app
-        .open_relay(10, json!({ "recipient_choice": "participant" }));
+    let participant_mode = json!({ "recipient_choice": "participant" });
+    let (named, n) = t.app.open_relay(10, participant_mode);
     let mut token = tokens(&a);
     token.extend(tokens(&n));
-    let ask = |from: &str, body: &Value| {
-        let res = t.app.post("/api/me/questions", Some(from), body);
-        assert_eq!(res.status, 201, "{}", res.text);
-    };
-    ask(
-        &a[0].token,
-        &json!({ "text": "Hvad gør borgerne gladest?" }),
-    );
-    ask(
-        &n[0].token,
-        &json!({ "text": "Hvad gør borgerne gladest?", "recipient_id": n[1].id }),
-    );
+    let first = json!({ "text": "Hvad gør borgerne gladest?" });
+    let res = t.app.post("/api/me/questions", Some(&a[0].token), &first);
+    assert_eq!(res.status, 201, "{}", res.text);
+    let named_first = json!({ "text": first["text"], "recipient_id": n[1].id });
+    let res = t
+        .app
+        .post("/api/me/questions", Some(&n[0].token), &named_first);
+    assert_eq!(res.status, 201, "{}", res.text);
     let cases = (
-        0..3usize,
-        any::<usize>(),
-        any::<usize>(),
+        (0..3usize, any::<usize>(), any::<usize>()),
         inputs::recipe(),
         inputs::json_content_type(),
     );
-    harness::drive(
-        "json-participant",
-        budget,
-        cases,
-        |(route, i, j, recipe, ct)| {
-            let text = "Hvordan måler I, om borgerne får gavn af det?";
-            let (who, path, example) = match route {
-                0 | 1 => {
-                    let relay = if route == 0 { auto } else { named };
-                    // Someone with a baton when there is one, so the case gets past that rule.
-                    let with = t.ids(&format!(
-                    "SELECT id AS n FROM participants WHERE relay_id = {relay} ORDER BY batons = 0, id"
-                ));
-                    let from = pick(&with, i % 2, with[0]);
-                    let to = pick(&with, j, with[0]);
-                    let example = if route == 0 {
-                        json!({ "text": text })
-                    } else {
-                        json!({ "text": text, "recipient_id": to })
-                    };
-                    (from, "/api/me/questions".to_string(), example)
-                }
-                _ => {
-                    let qids =
-                        t.ids("SELECT id AS n FROM questions ORDER BY status <> 'pending', id");
-                    let recipients = t.ids(
-                        "SELECT recipient_id AS n FROM questions ORDER BY status <> 'pending', id",
-                    );
-                    let k = i % qids.len().min(4);
-                    // Mostly the question's recipient; now and then someone else.
-                    let who = if j % 8 == 0 {
-                        a[j % a.len()].id
-                    } else {
-                        recipients[k]
-                    };
-                    (
-                        who,
-                        format!("/api/me/questions/{}/answer", qids[k]),
-                        json!({ "text": text }),
-                    )
-                }
-            };
-            let body = recipe.bake(&example);
-            t.call("POST", &path, Some(&token[&who]), &ct, &body)?;
-            Ok(())
-        },
-    )
+    harness::drive("json-participant", budget, cases, |(aim, recipe, ct)| {
+        let (who, path, example) = participant_case(&t, [auto, named], &a, aim);
+        let body = recipe.bake(&example);
+        t.call("POST", &path, Some(&token[&who]), &ct, &body)?;
+        Ok(())
+    })
 }
 
 /// Login, themes (cluster, create, rename, merge, place), starring and rerouting.
@@ -536,8 +524,8 @@ pub fn websocket(budget: Budget) -> Outcome {
         for (n, frame) in frames.iter().enumerate() {
             let message = match frame {
                 Frame::Text(s) => Message::Text(s.clone().into()),
-                Frame::Binary(b) => Message::Binary(b.clone().into()),
-                Frame::Ping(p) => Message::Ping(p.clone().into()),
+                Frame::Binary(b) => Message::Binary(b.0.clone().into()),
+                Frame::Ping(p) => Message::Ping(p.0.clone().into()),
             };
             let marker = format!("marker-{n}").into_bytes();
             let sent = ws
@@ -689,7 +677,7 @@ pub fn config(budget: Budget) -> Outcome {
             }
         }
         let config = dir.path().join("stafet.toml");
-        std::fs::write(&config, &file).map_err(|e| e.to_string())?;
+        std::fs::write(&config, &file.0).map_err(|e| e.to_string())?;
         run_configured(dir.path(), &config, &env, login.as_bytes()).map_err(|e| {
             format!(
                 "{e}\nconfig file:\n{}\nenv: {env:?}",
