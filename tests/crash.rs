@@ -552,6 +552,7 @@ fn check(db: &Path, mail: &Path, record: &Record, all_sent: bool) {
     check_acknowledged(&s, record);
     check_rules(&s);
     check_batons(&s);
+    check_events(&s);
     check_emails(&s, mail, all_sent);
 }
 
@@ -739,6 +740,52 @@ fn check_batons(s: &State) {
             p.id
         );
     }
+}
+
+/// Each question and answer told whom it should, once, in the same commit: the recipient
+/// (`question_received`) and the staff (`question_asked`) of every question, the asker
+/// (`answer_received`) and the staff (`question_answered`) of every answer.
+fn check_events(s: &State) {
+    let told = |kind: &str, staff: bool| -> Vec<(Option<i64>, i64)> {
+        let mut v: Vec<_> = s
+            .events
+            .iter()
+            .filter(|e| e.kind == kind && e.participant_id.is_none() == staff)
+            .map(|e| {
+                let data: Value = serde_json::from_str(&e.data).unwrap();
+                (e.participant_id, data["question_id"].as_i64().unwrap())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let sorted = |mut v: Vec<(Option<i64>, i64)>| {
+        v.sort();
+        v
+    };
+    let asker: HashMap<i64, i64> = s.questions.iter().map(|q| (q.id, q.asker_id)).collect();
+    let questions = || s.questions.iter();
+    assert_eq!(
+        told("question_received", false),
+        sorted(questions().map(|q| (Some(q.recipient_id), q.id)).collect())
+    );
+    assert_eq!(
+        told("question_asked", true),
+        sorted(questions().map(|q| (None, q.id)).collect())
+    );
+    assert_eq!(
+        told("answer_received", false),
+        sorted(
+            s.answers
+                .iter()
+                .map(|a| (Some(asker[&a.question_id]), a.question_id))
+                .collect()
+        )
+    );
+    assert_eq!(
+        told("question_answered", true),
+        sorted(s.answers.iter().map(|a| (None, a.question_id)).collect())
+    );
 }
 
 /// The outbox holds exactly the emails the questions call for, and the mail folder holds at
