@@ -150,6 +150,21 @@ impl Settings {
             self.scheduler.tick_ms > 0,
             "scheduler.tick_ms must be positive"
         );
+        // Bounded so the times computed from them (a session's end, a link's end) cannot
+        // overflow, and because a larger value is a typo.
+        anyhow::ensure!(
+            (1..=24 * 365).contains(&self.server.session_hours),
+            "server.session_hours must be between 1 and 8760 (a year)"
+        );
+        anyhow::ensure!(
+            (0..=3650).contains(&self.server.link_valid_days_after_close),
+            "server.link_valid_days_after_close must be between 0 and 3650 (ten years)"
+        );
+        // The pool opens all its connections before the server starts.
+        anyhow::ensure!(
+            self.database.pool_size <= 64,
+            "database.pool_size must be at most 64"
+        );
         Ok(())
     }
 
@@ -179,5 +194,39 @@ mod tests {
         assert_eq!(s.database.synchronous, "FULL");
         assert!(s.server.body_limit_bytes > 0);
         assert!(s.email.smtp.active_host().is_none(), "no SMTP by default");
+    }
+
+    /// The defaults with one change, validated.
+    fn validated(change: impl FnOnce(&mut Settings)) -> anyhow::Result<()> {
+        let mut s = Settings::load().unwrap();
+        change(&mut s);
+        s.validate()
+    }
+
+    #[test]
+    fn session_hours_beyond_a_year_are_refused_at_startup() {
+        // Found by the fuzzer: a login then overflowed computing the session's end (a 500).
+        assert!(validated(|s| s.server.session_hours = i64::MAX).is_err());
+        assert!(validated(|s| s.server.session_hours = 0).is_err());
+        assert!(validated(|s| s.server.session_hours = 24 * 366).is_err());
+        assert!(validated(|s| s.server.session_hours = 24 * 365).is_ok());
+    }
+
+    #[test]
+    fn link_days_after_close_beyond_ten_years_are_refused_at_startup() {
+        // A participant of a closed relay then overflowed the link's end (a 500).
+        assert!(validated(|s| s.server.link_valid_days_after_close = i64::MAX).is_err());
+        assert!(validated(|s| s.server.link_valid_days_after_close = -1).is_err());
+        assert!(validated(|s| s.server.link_valid_days_after_close = 3651).is_err());
+        assert!(validated(|s| s.server.link_valid_days_after_close = 0).is_ok());
+    }
+
+    #[test]
+    fn a_pool_of_more_than_sixty_four_readers_is_refused_at_startup() {
+        // Found by the fuzzer: the pool opens every connection before serving, so a pool of
+        // billions never started and kept taking memory.
+        assert!(validated(|s| s.database.pool_size = u32::MAX).is_err());
+        assert!(validated(|s| s.database.pool_size = 65).is_err());
+        assert!(validated(|s| s.database.pool_size = 64).is_ok());
     }
 }
