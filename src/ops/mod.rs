@@ -5,8 +5,10 @@
 
 pub mod analysis;
 pub mod clock;
+pub mod corpus;
 pub mod notify;
 pub mod participants;
 pub mod questions;
 pub mod relays;
 pub mod staff;
+pub mod themes;
