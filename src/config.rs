@@ -22,6 +22,8 @@ pub struct Settings {
     pub scheduler: SchedulerSettings,
     /// Login and link rate limits.
     pub rate_limit: RateLimitSettings,
+    /// Scheduled backups.
+    pub backup: BackupSettings,
 }
 
 /// `[server]`
@@ -119,6 +121,37 @@ pub struct RateLimitSettings {
     pub link_per_minute: u32,
 }
 
+/// `[backup]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupSettings {
+    /// Hours between two scheduled backups; 0 turns them off.
+    pub every_hours: u64,
+    /// Seconds between two scheduled backups, used instead of `every_hours` when not 0.
+    #[serde(default)]
+    pub every_seconds: u64,
+    /// Folder of the scheduled backups.
+    pub dir: PathBuf,
+    /// Scheduled backups kept; the oldest beyond this are deleted.
+    pub keep: usize,
+}
+
+impl BackupSettings {
+    /// The schedule, when scheduled backups are on.
+    pub fn schedule(&self) -> Option<crate::backup::schedule::Schedule> {
+        let every = match (self.every_seconds, self.every_hours) {
+            (0, 0) => return None,
+            (0, hours) => std::time::Duration::from_secs(hours.saturating_mul(3600)),
+            (seconds, _) => std::time::Duration::from_secs(seconds),
+        };
+        Some(crate::backup::schedule::Schedule {
+            dir: self.dir.clone(),
+            every,
+            keep: self.keep,
+        })
+    }
+}
+
 impl Settings {
     /// Loads the layered settings.
     pub fn load() -> anyhow::Result<Self> {
@@ -150,6 +183,10 @@ impl Settings {
             self.scheduler.tick_ms > 0,
             "scheduler.tick_ms must be positive"
         );
+        anyhow::ensure!(
+            self.backup.schedule().is_none() || self.backup.keep > 0,
+            "backup.keep must be at least 1 when scheduled backups are on"
+        );
         Ok(())
     }
 
@@ -179,5 +216,9 @@ mod tests {
         assert_eq!(s.database.synchronous, "FULL");
         assert!(s.server.body_limit_bytes > 0);
         assert!(s.email.smtp.active_host().is_none(), "no SMTP by default");
+        assert!(
+            s.backup.schedule().is_none(),
+            "no scheduled backups by default"
+        );
     }
 }
