@@ -220,6 +220,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 fn backup(settings: &Settings, out: &std::path::Path) -> anyhow::Result<()> {
     let path = &settings.database.path;
     anyhow::ensure!(path.is_file(), "there is no database at {}", path.display());
+    if let (Ok(a), Ok(b)) = (out.canonicalize(), path.canonicalize()) {
+        // Renamed over the live file, the copy would meet the server's write-ahead log.
+        anyhow::ensure!(a != b, "--out {} is the database itself", out.display());
+    }
     let db = Db::open(path, &settings.db_options())?;
     let written = runtime()?.block_on(crate::backup::snapshot::write(&db, out));
     db.close();

@@ -187,6 +187,10 @@ impl Settings {
             self.backup.schedule().is_none() || self.backup.keep > 0,
             "backup.keep must be at least 1 when scheduled backups are on"
         );
+        anyhow::ensure!(
+            self.backup.every_hours <= 24 * 366 && self.backup.every_seconds <= 86_400 * 366,
+            "backup.every_hours must be at most a year"
+        );
         Ok(())
     }
 
@@ -216,9 +220,32 @@ mod tests {
         assert_eq!(s.database.synchronous, "FULL");
         assert!(s.server.body_limit_bytes > 0);
         assert!(s.email.smtp.active_host().is_none(), "no SMTP by default");
+        assert!(s.validate().is_ok());
         assert!(
             s.backup.schedule().is_none(),
             "no scheduled backups by default"
         );
+    }
+
+    #[test]
+    fn scheduled_backups_need_a_kept_count_and_a_sane_interval() {
+        let mut s = Settings::load().unwrap();
+        s.backup.every_hours = 6;
+        s.backup.keep = 0;
+        assert!(s.validate().is_err(), "keep 0 would delete every backup");
+        s.backup.keep = 28;
+        assert!(s.validate().is_ok());
+        assert_eq!(
+            s.backup.schedule().unwrap().every,
+            std::time::Duration::from_secs(6 * 3600)
+        );
+        s.backup.every_seconds = 2;
+        assert_eq!(
+            s.backup.schedule().unwrap().every,
+            std::time::Duration::from_secs(2)
+        );
+        s.backup.every_seconds = 0;
+        s.backup.every_hours = u64::MAX;
+        assert!(s.validate().is_err(), "would overflow the timer");
     }
 }

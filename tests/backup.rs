@@ -378,18 +378,22 @@ fn one_server_per_database_and_a_restore_only_when_none_runs() {
     assert_eq!(in_backup.questions.len(), 6);
 
     // A second server on the same file is refused, and the first goes on.
-    let mut second = stafet()
+    let second = stafet()
         .args(["serve", "--bind", "127.0.0.1:0", "--db"])
         .arg(db)
         .arg("--mail-dir")
         .arg(mail)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
+        .stdout(std::fs::File::create(site.path("second.out")).unwrap())
+        .stderr(std::fs::File::create(site.path("second.err")).unwrap())
         .spawn()
         .unwrap();
-    let status = exits(&mut second);
-    let said = second.wait_with_output().unwrap();
-    let said = String::from_utf8_lossy(&said.stderr);
+    // Killed when the test fails, like the first.
+    let mut second = Server {
+        child: second,
+        http: Http::new(String::new()),
+    };
+    let status = exits(&mut second.child);
+    let said = std::fs::read_to_string(site.path("second.err")).unwrap();
     assert!(!status.success());
     assert!(said.contains("in use by another Stafet server"), "{said}");
     assert!(said.contains("two servers on one SQLite file"), "{said}");
@@ -404,6 +408,10 @@ fn one_server_per_database_and_a_restore_only_when_none_runs() {
         "{}",
         stderr(&refused)
     );
+    assert_eq!(std::fs::metadata(db).unwrap().ino(), inode);
+    let onto_itself = backup(db, db);
+    assert!(!onto_itself.status.success());
+    assert!(stderr(&onto_itself).contains("is the database itself"));
     assert_eq!(std::fs::metadata(db).unwrap().ino(), inode);
     for (n, secret) in secrets.iter().enumerate() {
         assert!(
