@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod network;
 pub mod network_svg;
 pub mod profiles;
+mod refine;
 mod rng;
 pub mod stopwords;
 pub mod suggest;

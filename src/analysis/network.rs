@@ -252,11 +252,13 @@ fn chains(edges: &[Edge]) -> Vec<Vec<i64>> {
     out
 }
 
+/// Nodes and edges written short, for the tests of this module and of [`super::profiles`].
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(super) mod test_data {
+    use super::{Edge, Node};
 
-    fn node(id: i64, group: &str) -> Node {
+    /// Participant `id` of `group`, pseudonym `P{id}`.
+    pub(in crate::analysis) fn node(id: i64, group: &str) -> Node {
         Node {
             id,
             pseudonym: format!("P{id:03}"),
@@ -264,7 +266,14 @@ mod tests {
         }
     }
 
-    fn edge(q: i64, a: i64, r: i64, asked: i64, answered: Option<i64>) -> Edge {
+    /// Question `q` from `a` to `r`, asked at `asked`, maybe answered.
+    pub(in crate::analysis) fn edge(
+        q: i64,
+        a: i64,
+        r: i64,
+        asked: i64,
+        answered: Option<i64>,
+    ) -> Edge {
         Edge {
             question_id: q,
             asker: a,
@@ -273,6 +282,12 @@ mod tests {
             answered_at: answered,
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_data::{edge, node};
+    use super::*;
 
     #[test]
     fn the_matrix_and_counts_follow_the_questions() {

@@ -196,7 +196,7 @@ pub fn network_svg(
     for c in &colours {
         writeln!(
             w,
-            r#"<marker id="{p}-arrow-{}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="10" markerHeight="10" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{c}"/></marker>"#,
+            r#"<marker id="{p}-arrow-{}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="14" markerHeight="14" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{c}"/></marker>"#,
             &c[1..]
         )
         .unwrap();

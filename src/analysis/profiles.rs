@@ -156,26 +156,9 @@ pub fn group_profiles(
 
 #[cfg(test)]
 mod tests {
+    use super::super::network::test_data::{edge, node};
     use super::*;
     use proptest::prelude::*;
-
-    fn node(id: i64, group: &str) -> Node {
-        Node {
-            id,
-            pseudonym: format!("P{id:03}"),
-            group: group.into(),
-        }
-    }
-
-    fn edge(q: i64, asker: i64, recipient: i64, asked: i64, answered: Option<i64>) -> Edge {
-        Edge {
-            question_id: q,
-            asker,
-            recipient,
-            asked_at: asked,
-            answered_at: answered,
-        }
-    }
 
     #[test]
     fn profiles_by_hand() {
