@@ -3,7 +3,7 @@
 //! then runs cases from [`crate::inputs`] through [`crate::harness`].
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -440,7 +440,13 @@ fn until_pong(ws: &mut Ws, marker: &[u8]) -> Result<Vec<String>, Option<u16>> {
 }
 
 /// Checks what the server sent for one frame.
-fn check_frame(frame: &Frame, got: Result<Vec<String>, Option<u16>>) -> Result<bool, String> {
+/// `seen` holds the event ids this connection has sent so far: a connection never sends one
+/// twice, whichever way `since` arrives (SPEC §4 Websocket).
+fn check_frame(
+    frame: &Frame,
+    got: Result<Vec<String>, Option<u16>>,
+    seen: &mut HashSet<i64>,
+) -> Result<bool, String> {
     let texts = match (frame, got) {
         (Frame::Text(t), Err(code)) if t.len() > 16 * 1024 => {
             // Above the frame limit: the server closes with "too big" or "protocol error".
@@ -470,6 +476,15 @@ fn check_frame(frame: &Frame, got: Result<Vec<String>, Option<u16>>) -> Result<b
     let is_event = |v: &Value| {
         v["id"].as_i64().is_some() && v["type"].is_string() && v["created_at"].is_string()
     };
+    for id in parsed
+        .iter()
+        .filter(|v| is_event(v))
+        .filter_map(|v| v["id"].as_i64())
+    {
+        if !seen.insert(id) {
+            return Err(format!("event {id} sent twice on one connection"));
+        }
+    }
     let ok = match frame {
         Frame::Text(t) => match serde_json::from_str::<stafet::ws::messages::ClientMsg>(t) {
             Ok(msg) => parsed
@@ -520,7 +535,11 @@ pub fn websocket(budget: Budget) -> Outcome {
         // The replay of `since=0` first.
         ws.send(Message::Ping(b"start".to_vec().into()))
             .map_err(|e| e.to_string())?;
-        until_pong(&mut ws, b"start").map_err(|c| format!("closed at once: {c:?}"))?;
+        let replay = until_pong(&mut ws, b"start").map_err(|c| format!("closed at once: {c:?}"))?;
+        let mut seen: HashSet<i64> = replay
+            .iter()
+            .filter_map(|t| serde_json::from_str::<Value>(t).ok()?["id"].as_i64())
+            .collect();
         for (n, frame) in frames.iter().enumerate() {
             let message = match frame {
                 Frame::Text(s) => Message::Text(s.clone().into()),
@@ -535,7 +554,7 @@ pub fn websocket(budget: Budget) -> Outcome {
                 Ok(()) => until_pong(&mut ws, &marker),
                 Err(_) => Err(None),
             };
-            if !check_frame(frame, got)? {
+            if !check_frame(frame, got, &mut seen)? {
                 break;
             }
         }
