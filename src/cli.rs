@@ -1,4 +1,4 @@
-//! The command line (SPEC §4): `serve`, `user add`, `demo`, `export`.
+//! The command line (SPEC §4): `serve`, `user add`, `demo`, `export`, `backup`, `restore`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -65,6 +65,24 @@ enum Command {
         #[arg(long)]
         pseudonyms: bool,
         /// SQLite database file.
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
+    /// Write a consistent copy of the database (also while a server runs), mode 0600.
+    Backup {
+        /// The backup file; replaced only once the new copy is whole.
+        #[arg(long)]
+        out: PathBuf,
+        /// SQLite database file.
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
+    /// Put a backup back in place of the database (refused while a server has it open).
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        /// The database file to replace, or a new file to create.
         #[arg(long)]
         db: Option<PathBuf>,
     },
@@ -178,7 +196,49 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             export(&settings, relay, format, out, pseudonyms)
         }
+        Command::Backup { out, db } => {
+            if let Some(d) = db {
+                settings.database.path = d;
+            }
+            backup(&settings, &out)
+        }
+        Command::Restore { from, db } => {
+            let target = db.unwrap_or(settings.database.path);
+            let done =
+                crate::backup::restore::restore(&from, &target, settings.database.busy_timeout_ms)?;
+            println!(
+                "{} {} from {} ({} bytes)",
+                if done.replaced { "replaced" } else { "created" },
+                done.path.display(),
+                from.display(),
+                done.bytes
+            );
+            Ok(())
+        }
     }
+}
+
+/// `stafet backup`: a snapshot through a `Db` like the server's (same connection set-up and
+/// busy timeout), closed before returning. A missing database is an error, not a new empty
+/// one backed up.
+fn backup(settings: &Settings, out: &std::path::Path) -> anyhow::Result<()> {
+    let path = &settings.database.path;
+    anyhow::ensure!(path.is_file(), "there is no database at {}", path.display());
+    if let (Ok(a), Ok(b)) = (out.canonicalize(), path.canonicalize()) {
+        // Renamed over the live file, the copy would meet the server's write-ahead log.
+        anyhow::ensure!(a != b, "--out {} is the database itself", out.display());
+    }
+    let db = Db::open(path, &settings.db_options())?;
+    let written = runtime()?.block_on(crate::backup::snapshot::write(&db, out));
+    db.close();
+    let written = written?;
+    println!(
+        "wrote {} ({} bytes) in {} ms",
+        written.path.display(),
+        written.bytes,
+        written.took.as_millis()
+    );
+    Ok(())
 }
 
 /// `stafet export`: the corpus to a file or standard output, with a progress bar on a

@@ -22,6 +22,8 @@ pub struct Settings {
     pub scheduler: SchedulerSettings,
     /// Login and link rate limits.
     pub rate_limit: RateLimitSettings,
+    /// Scheduled backups.
+    pub backup: BackupSettings,
 }
 
 /// `[server]`
@@ -119,6 +121,37 @@ pub struct RateLimitSettings {
     pub link_per_minute: u32,
 }
 
+/// `[backup]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupSettings {
+    /// Hours between two scheduled backups; 0 turns them off.
+    pub every_hours: u64,
+    /// Seconds between two scheduled backups, used instead of `every_hours` when not 0.
+    #[serde(default)]
+    pub every_seconds: u64,
+    /// Folder of the scheduled backups.
+    pub dir: PathBuf,
+    /// Scheduled backups kept; the oldest beyond this are deleted.
+    pub keep: usize,
+}
+
+impl BackupSettings {
+    /// The schedule, when scheduled backups are on.
+    pub fn schedule(&self) -> Option<crate::backup::schedule::Schedule> {
+        let every = match (self.every_seconds, self.every_hours) {
+            (0, 0) => return None,
+            (0, hours) => std::time::Duration::from_secs(hours.saturating_mul(3600)),
+            (seconds, _) => std::time::Duration::from_secs(seconds),
+        };
+        Some(crate::backup::schedule::Schedule {
+            dir: self.dir.clone(),
+            every,
+            keep: self.keep,
+        })
+    }
+}
+
 impl Settings {
     /// Loads the layered settings.
     pub fn load() -> anyhow::Result<Self> {
@@ -150,6 +183,29 @@ impl Settings {
             self.scheduler.tick_ms > 0,
             "scheduler.tick_ms must be positive"
         );
+        // Bounded so the times computed from them (a session's end, a link's end) cannot
+        // overflow, and because a larger value is a typo.
+        anyhow::ensure!(
+            (1..=24 * 365).contains(&self.server.session_hours),
+            "server.session_hours must be between 1 and 8760 (a year)"
+        );
+        anyhow::ensure!(
+            (0..=3650).contains(&self.server.link_valid_days_after_close),
+            "server.link_valid_days_after_close must be between 0 and 3650 (ten years)"
+        );
+        // The pool opens all its connections before the server starts.
+        anyhow::ensure!(
+            self.database.pool_size <= 64,
+            "database.pool_size must be at most 64"
+        );
+        anyhow::ensure!(
+            self.backup.schedule().is_none() || self.backup.keep > 0,
+            "backup.keep must be at least 1 when scheduled backups are on"
+        );
+        anyhow::ensure!(
+            self.backup.every_hours <= 24 * 366 && self.backup.every_seconds <= 86_400 * 366,
+            "backup.every_hours must be at most a year"
+        );
         Ok(())
     }
 
@@ -179,5 +235,66 @@ mod tests {
         assert_eq!(s.database.synchronous, "FULL");
         assert!(s.server.body_limit_bytes > 0);
         assert!(s.email.smtp.active_host().is_none(), "no SMTP by default");
+        assert!(s.validate().is_ok());
+        assert!(
+            s.backup.schedule().is_none(),
+            "no scheduled backups by default"
+        );
+    }
+
+    #[test]
+    fn scheduled_backups_need_a_kept_count_and_a_sane_interval() {
+        let mut s = Settings::load().unwrap();
+        s.backup.every_hours = 6;
+        s.backup.keep = 0;
+        assert!(s.validate().is_err(), "keep 0 would delete every backup");
+        s.backup.keep = 28;
+        assert!(s.validate().is_ok());
+        assert_eq!(
+            s.backup.schedule().unwrap().every,
+            std::time::Duration::from_secs(6 * 3600)
+        );
+        s.backup.every_seconds = 2;
+        assert_eq!(
+            s.backup.schedule().unwrap().every,
+            std::time::Duration::from_secs(2)
+        );
+        s.backup.every_seconds = 0;
+        s.backup.every_hours = u64::MAX;
+        assert!(s.validate().is_err(), "would overflow the timer");
+    }
+
+    /// The defaults with one change, validated.
+    fn validated(change: impl FnOnce(&mut Settings)) -> anyhow::Result<()> {
+        let mut s = Settings::load().unwrap();
+        change(&mut s);
+        s.validate()
+    }
+
+    #[test]
+    fn session_hours_beyond_a_year_are_refused_at_startup() {
+        // Found by the fuzzer: a login then overflowed computing the session's end (a 500).
+        assert!(validated(|s| s.server.session_hours = i64::MAX).is_err());
+        assert!(validated(|s| s.server.session_hours = 0).is_err());
+        assert!(validated(|s| s.server.session_hours = 24 * 366).is_err());
+        assert!(validated(|s| s.server.session_hours = 24 * 365).is_ok());
+    }
+
+    #[test]
+    fn link_days_after_close_beyond_ten_years_are_refused_at_startup() {
+        // A participant of a closed relay then overflowed the link's end (a 500).
+        assert!(validated(|s| s.server.link_valid_days_after_close = i64::MAX).is_err());
+        assert!(validated(|s| s.server.link_valid_days_after_close = -1).is_err());
+        assert!(validated(|s| s.server.link_valid_days_after_close = 3651).is_err());
+        assert!(validated(|s| s.server.link_valid_days_after_close = 0).is_ok());
+    }
+
+    #[test]
+    fn a_pool_of_more_than_sixty_four_readers_is_refused_at_startup() {
+        // Found by the fuzzer: the pool opens every connection before serving, so a pool of
+        // billions never started and kept taking memory.
+        assert!(validated(|s| s.database.pool_size = u32::MAX).is_err());
+        assert!(validated(|s| s.database.pool_size = 65).is_err());
+        assert!(validated(|s| s.database.pool_size = 64).is_ok());
     }
 }

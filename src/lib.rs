@@ -3,6 +3,7 @@
 
 pub mod analysis;
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod config;

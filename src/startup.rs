@@ -10,6 +10,10 @@ use anyhow::Context as _;
 use tracing_actix_web::TracingLogger;
 
 use crate::auth::rate_limit::RateLimits;
+use crate::backup::{
+    self,
+    lock::{DbLock, LockError},
+};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
@@ -29,15 +33,25 @@ pub struct Application {
     server: Server,
     port: u16,
     db: Db,
+    /// Keeps other servers (and restores) off this database until the server has stopped.
+    lock: DbLock,
 }
 
 impl Application {
-    /// Opens the database (running migrations), binds `settings.server.bind` (port 0 picks a
+    /// Takes the database's lock (refusing to start when another server has it), opens the
+    /// database (running migrations), binds `settings.server.bind` (port 0 picks a
     /// free port) and starts the scheduler and outbox worker on the current runtime.
     pub async fn build(mut settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         let https = settings.server.public_url.starts_with("https://");
         // Behind https a cookie must never travel in clear, whatever `cookie_secure` says.
         settings.server.cookie_secure |= https;
+        let lock = DbLock::acquire(&settings.database.path).map_err(|e| match e {
+            LockError::Held { .. } => anyhow::anyhow!(
+                "{e}: two servers on one SQLite file would both write it as its only writer; \
+                 stop the other one first, or give this one another --db"
+            ),
+            LockError::Io(e) => e,
+        })?;
         let db = Db::open(&settings.database.path, &settings.db_options())?;
         let mailer = Mailer::from_settings(&settings.email, settings.base_url())?;
         let listener = TcpListener::bind(&settings.server.bind)
@@ -58,6 +72,9 @@ impl Application {
             settings.server.link_valid_days_after_close,
         );
         tokio::spawn(ws::revocation::run(hub.clone(), checker));
+        if let Some(schedule) = settings.backup.schedule() {
+            tokio::spawn(backup::schedule::run(db.clone(), schedule));
+        }
         let hub_data = web::Data::new(hub);
 
         let body_limit = settings.server.body_limit_bytes;
@@ -98,7 +115,12 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(5)
         .run();
-        Ok(Self { server, port, db })
+        Ok(Self {
+            server,
+            port,
+            db,
+            lock,
+        })
     }
 
     /// The port actually bound.
@@ -112,13 +134,14 @@ impl Application {
     }
 
     /// Serves until the server is stopped (Ctrl-C or SIGTERM), then commits the writes already
-    /// queued and stops the database threads.
+    /// queued, stops the database threads and releases the database's lock.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         let db = self.db;
         tokio::task::spawn_blocking(move || db.close())
             .await
             .map_err(std::io::Error::other)?;
+        drop(self.lock);
         served
     }
 }

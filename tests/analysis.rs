@@ -893,3 +893,182 @@ fn tiny_relays_cluster_without_errors() {
     let network = app.get(&format!("/api/relays/{relay}/network"), Some(&app.token));
     assert_eq!(network.body["chains"]["count"], 1);
 }
+
+/// The shape of a JSON value: each object's keys with the shapes of their values, each array
+/// as the distinct shapes of its elements, each leaf as its type. The objects keyed by data
+/// (`per_group`, `histogram`) keep one key, `*`, with the shapes of their values.
+fn shape(v: &Value) -> Value {
+    const MAPS: [&str; 2] = ["per_group", "histogram"];
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| match v {
+                    Value::Object(inner) if MAPS.contains(&k.as_str()) => {
+                        let mut values: Vec<Value> = inner.values().map(shape).collect();
+                        values.sort_by_key(Value::to_string);
+                        values.dedup();
+                        (k.clone(), json!({ "*": values }))
+                    }
+                    _ => (k.clone(), shape(v)),
+                })
+                .collect(),
+        ),
+        Value::Array(a) => {
+            let mut shapes: Vec<Value> = a.iter().map(shape).collect();
+            shapes.sort_by_key(Value::to_string);
+            shapes.dedup();
+            Value::Array(shapes)
+        }
+        Value::String(_) => json!("string"),
+        Value::Number(n) if n.is_f64() => json!("float"),
+        Value::Number(_) => json!("integer"),
+        Value::Bool(_) => json!("bool"),
+        Value::Null => json!("null"),
+    }
+}
+
+/// Every analysis and themes view, as the API has always sent it: the key names, the nesting
+/// and the JSON type of every value (the frontend reads them by name).
+#[test]
+fn every_analysis_view_keeps_its_json_shape() {
+    let app = spawn_app();
+    let (relay, _, _) = danish_relay(&app);
+    let t = Some(app.token.as_str());
+    let ok = |res: common::Res| {
+        assert!(res.status < 300, "{}", res.text);
+        res.body
+    };
+    let get = |path: &str| ok(app.get(path, t));
+    let clustered = ok(app.post(
+        &format!("/api/relays/{relay}/themes/cluster"),
+        t,
+        &json!({ "k": 3, "seed": 1 }),
+    ));
+    let created = ok(app.post(
+        &format!("/api/relays/{relay}/themes"),
+        t,
+        &json!({ "label": "Eget tema" }),
+    ));
+    // One question taken out: the cake gets its unplaced slice and there is a suggestion.
+    let qid = clustered["themes"][0]["members"][0].as_i64().unwrap();
+    let placed = ok(app.send(
+        "PUT",
+        &format!("/api/questions/{qid}/theme"),
+        t,
+        &json!({ "theme_id": null }),
+    ));
+    let star = ok(app.send(
+        "PUT",
+        &format!("/api/questions/{qid}/star"),
+        t,
+        &json!({ "starred": true }),
+    ));
+
+    let slice = |theme_id: &str| json!({ "count": "integer", "label": "string", "share": "float", "theme_id": theme_id });
+    let theme = json!({
+        "id": "integer", "label": "string", "label_words": ["string"], "members": ["integer"],
+        "per_group": { "*": ["integer"] }, "pinned": "bool",
+        "representatives": [{ "question_id": "integer", "text": "string" }], "size": "integer",
+    });
+    let empty_theme = json!({
+        "id": "integer", "label": "string", "label_words": [], "members": [],
+        "per_group": { "*": [] }, "pinned": "bool", "representatives": [], "size": "integer",
+    });
+    // A group's cake row has the unplaced slice when one of its questions is unplaced: the one
+    // taken out above, and any the clustering left without a theme.
+    let mut view = shape(&get(&format!("/api/relays/{relay}/themes")));
+    let with_unplaced = json!({ "group": "string", "slices": [slice("integer"), slice("null")], "total": "integer" });
+    let all_placed = json!({ "group": "string", "slices": [slice("integer")], "total": "integer" });
+    let rows = view["cake"].as_array().unwrap().clone();
+    assert!(rows.contains(&with_unplaced), "{rows:?}");
+    assert!(
+        rows.iter().all(|r| *r == with_unplaced || *r == all_placed),
+        "{rows:?}"
+    );
+    view["cake"] = json!([with_unplaced]);
+    assert_eq!(
+        view,
+        json!({
+            "cake": [with_unplaced],
+            "groups": ["string"], "questions": "integer", "relay_id": "integer",
+            "themes": [theme, empty_theme], "unplaced": "integer",
+        })
+    );
+    assert_eq!(
+        shape(&created),
+        json!({
+            "id": "integer", "label": "string", "label_words": [], "members": [],
+            "pinned": "bool", "relay_id": "integer", "size": "integer",
+        })
+    );
+    assert_eq!(
+        shape(&placed),
+        json!({ "question_id": "integer", "theme_id": "null" })
+    );
+    assert_eq!(
+        shape(&star),
+        json!({ "question_id": "integer", "starred": "bool" })
+    );
+    assert_eq!(
+        shape(&get(&format!("/api/relays/{relay}/themes/suggestions"))),
+        json!([{ "confidence": "float", "question_id": "integer", "theme_id": "integer" }])
+    );
+
+    let words = |group: &str| {
+        json!({
+            "documents": "integer", "group": group, "relay_id": "integer", "source": "string",
+            "words": [{ "count": "integer", "questions": "integer", "word": "string" }],
+        })
+    };
+    assert_eq!(
+        shape(&get(&format!("/api/relays/{relay}/words"))),
+        words("null")
+    );
+    assert_eq!(
+        shape(&get(&format!("/api/relays/{relay}/words?group=Stat"))),
+        words("string")
+    );
+    let side = |group: &str| json!({ "documents": "integer", "group": group, "label": "string", "relay_id": "integer" });
+    let word = json!([{
+        "count_a": "integer", "count_b": "integer", "delta": "float", "word": "string", "z": "float",
+    }]);
+    assert_eq!(
+        shape(&get(&format!(
+            "/api/analysis/distinctive?a={relay}:Kommune&b={relay}"
+        ))),
+        json!({
+            "a": side("string"), "a_words": word, "b": side("null"), "b_words": word,
+            "source": "string",
+        })
+    );
+
+    let mut network = json!({
+        "chains": {
+            "count": "integer", "histogram": { "*": ["integer"] }, "longest": "integer",
+            "top": [{
+                "length": "integer",
+                "path": [{ "group": "string", "pseudonym": "string" }],
+                "questions": ["integer"],
+            }],
+        },
+        "groups": ["string"],
+        "matrix": [["integer"]],
+        "participants": [{
+            "answered": "integer", "asked": "integer", "group": "string", "name": "string",
+            "pseudonym": "string", "received": "integer",
+        }],
+        "relay_id": "integer",
+    });
+    assert_eq!(
+        shape(&get(&format!("/api/relays/{relay}/network"))),
+        network
+    );
+    // Analysts get no name at all, not even a null one.
+    network["participants"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("name");
+    let (_, analyst) = app.add_staff("analytiker@example.dk", "analyst");
+    let res = app.get(&format!("/api/relays/{relay}/network"), Some(&analyst));
+    assert_eq!(shape(&ok(res)), network);
+}

@@ -1,7 +1,13 @@
-//! Who asked whom: the group × group matrix, per-participant counts, and relay chains — how far
-//! a baton travelled when each answer was followed by a question from the one who answered.
+//! Who asked whom: the group × group matrix, per-participant counts, relay chains — how far a
+//! baton travelled when each answer was followed by a question from the one who answered — and
+//! the group links labelled by the theme that carries most of their questions (drawn by
+//! [`super::network_svg`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::Serialize;
+
+use super::cluster::ThemeId;
 
 /// One question as the network sees it. Times are comparable numbers (e.g. Unix seconds).
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +111,101 @@ pub fn network(nodes: &[Node], edges: &[Edge]) -> Network {
     }
 }
 
+/// Questions on one link of the group network that belong to one theme (`theme_id: None` for
+/// questions in no theme): an entry of [`GroupLink::split`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ThemeCount {
+    /// The theme, or `None` for questions in no theme.
+    pub theme_id: Option<ThemeId>,
+    /// The theme's label.
+    pub theme_label: Option<String>,
+    /// Questions of the link in this theme.
+    pub count: u32,
+}
+
+/// Questions asked by one group of another (or of itself), labelled by the theme that carries
+/// most of them: `{from, to, count, theme_id, theme_label, split}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupLink {
+    /// The asking group.
+    pub from: String,
+    /// The receiving group.
+    pub to: String,
+    /// Questions on the link.
+    pub count: u32,
+    /// The theme with most of the link's questions (ties go to the theme listed first);
+    /// `None` when none of them has a theme.
+    pub theme_id: Option<ThemeId>,
+    /// That theme's label.
+    pub theme_label: Option<String>,
+    /// Questions per theme, most first (ties in the themes' order), those in no theme last.
+    pub split: Vec<ThemeCount>,
+}
+
+/// The links of the group network with their themes. `theme_of` maps a question to its theme;
+/// `themes` lists every theme as `(id, label)` in the order to show them, and a theme missing
+/// from it counts as no theme. Links come in the order of the sorted group names (from, then
+/// to); a question whose asker or recipient is not among `nodes` is left out.
+pub fn group_links(
+    nodes: &[Node],
+    edges: &[Edge],
+    theme_of: &HashMap<i64, ThemeId>,
+    themes: &[(ThemeId, String)],
+) -> Vec<GroupLink> {
+    let group_of: HashMap<i64, &str> = nodes.iter().map(|n| (n.id, n.group.as_str())).collect();
+    let position: HashMap<ThemeId, usize> = themes
+        .iter()
+        .enumerate()
+        .map(|(i, (t, _))| (*t, i))
+        .collect();
+    // Per link, counts per theme position; `themes.len()` stands for no theme.
+    let mut links: BTreeMap<(&str, &str), Vec<u32>> = BTreeMap::new();
+    for e in edges {
+        let (Some(&a), Some(&b)) = (group_of.get(&e.asker), group_of.get(&e.recipient)) else {
+            continue;
+        };
+        let slot = theme_of
+            .get(&e.question_id)
+            .and_then(|t| position.get(t))
+            .copied()
+            .unwrap_or(themes.len());
+        links
+            .entry((a, b))
+            .or_insert_with(|| vec![0; themes.len() + 1])[slot] += 1;
+    }
+    links
+        .into_iter()
+        .map(|((from, to), counts)| {
+            let mut order: Vec<usize> = (0..themes.len()).filter(|&i| counts[i] > 0).collect();
+            order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then(a.cmp(&b)));
+            let top = order.first().map(|&i| &themes[i]);
+            let mut split: Vec<ThemeCount> = order
+                .iter()
+                .map(|&i| ThemeCount {
+                    theme_id: Some(themes[i].0),
+                    theme_label: Some(themes[i].1.clone()),
+                    count: counts[i],
+                })
+                .collect();
+            if counts[themes.len()] > 0 {
+                split.push(ThemeCount {
+                    theme_id: None,
+                    theme_label: None,
+                    count: counts[themes.len()],
+                });
+            }
+            GroupLink {
+                from: from.to_owned(),
+                to: to.to_owned(),
+                count: counts.iter().sum(),
+                theme_id: top.map(|t| t.0),
+                theme_label: top.map(|t| t.1.clone()),
+                split,
+            }
+        })
+        .collect()
+}
+
 fn chains(edges: &[Edge]) -> Vec<Vec<i64>> {
     // Each participant's questions in the order they asked them.
     let mut asked_by: HashMap<i64, Vec<&Edge>> = HashMap::new();
@@ -151,11 +252,13 @@ fn chains(edges: &[Edge]) -> Vec<Vec<i64>> {
     out
 }
 
+/// Nodes and edges written short, for the tests of this module and of [`super::profiles`].
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(super) mod test_data {
+    use super::{Edge, Node};
 
-    fn node(id: i64, group: &str) -> Node {
+    /// Participant `id` of `group`, pseudonym `P{id}`.
+    pub(in crate::analysis) fn node(id: i64, group: &str) -> Node {
         Node {
             id,
             pseudonym: format!("P{id:03}"),
@@ -163,7 +266,14 @@ mod tests {
         }
     }
 
-    fn edge(q: i64, a: i64, r: i64, asked: i64, answered: Option<i64>) -> Edge {
+    /// Question `q` from `a` to `r`, asked at `asked`, maybe answered.
+    pub(in crate::analysis) fn edge(
+        q: i64,
+        a: i64,
+        r: i64,
+        asked: i64,
+        answered: Option<i64>,
+    ) -> Edge {
         Edge {
             question_id: q,
             asker: a,
@@ -172,6 +282,12 @@ mod tests {
             answered_at: answered,
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_data::{edge, node};
+    use super::*;
 
     #[test]
     fn the_matrix_and_counts_follow_the_questions() {
@@ -232,6 +348,69 @@ mod tests {
         let nodes = [node(1, "A"), node(2, "B")];
         let edges = [edge(1, 1, 2, 0, Some(10)), edge(2, 2, 1, 5, None)];
         assert_eq!(network(&nodes, &edges).chains, vec![vec![1], vec![2]]);
+    }
+
+    #[test]
+    fn links_carry_their_main_theme_and_split() {
+        let nodes = [node(1, "Stat"), node(2, "Kommune"), node(3, "Kommune")];
+        let edges = [
+            edge(1, 1, 2, 0, None),
+            edge(2, 1, 3, 0, None),
+            edge(3, 1, 2, 0, None),
+            edge(4, 1, 2, 0, None),
+            edge(5, 2, 3, 0, None),
+            edge(6, 2, 1, 0, None),
+            edge(7, 2, 99, 0, None),
+        ];
+        let themes = vec![(10, "Borgere".to_string()), (20, "Styring".to_string())];
+        // Stat → Kommune: two Styring, one Borgere, one in no theme; Kommune → Kommune: one
+        // Borgere; Kommune → Stat: one in a theme that is not listed, so none.
+        let theme_of = HashMap::from([(1, 20), (2, 10), (3, 20), (5, 10), (6, 77)]);
+        let links = group_links(&nodes, &edges, &theme_of, &themes);
+        let ends: Vec<(&str, &str, u32)> = links
+            .iter()
+            .map(|l| (l.from.as_str(), l.to.as_str(), l.count))
+            .collect();
+        assert_eq!(
+            ends,
+            [
+                ("Kommune", "Kommune", 1),
+                ("Kommune", "Stat", 1),
+                ("Stat", "Kommune", 4)
+            ]
+        );
+        let sk = &links[2];
+        assert_eq!(sk.theme_id, Some(20));
+        assert_eq!(sk.theme_label.as_deref(), Some("Styring"));
+        let split: Vec<(Option<i64>, u32)> =
+            sk.split.iter().map(|s| (s.theme_id, s.count)).collect();
+        assert_eq!(split, [(Some(20), 2), (Some(10), 1), (None, 1)]);
+        assert_eq!(links[1].theme_id, None);
+        assert_eq!(
+            links[1].split,
+            [ThemeCount {
+                theme_id: None,
+                theme_label: None,
+                count: 1
+            }]
+        );
+        let json = serde_json::to_value(sk).unwrap();
+        assert_eq!(json["theme_label"], "Styring");
+        assert_eq!(json["split"][2]["theme_id"], serde_json::Value::Null);
+        // The links add up to the matrix.
+        let n = network(&nodes, &edges);
+        let total: u32 = n.matrix.iter().flatten().sum();
+        assert_eq!(links.iter().map(|l| l.count).sum::<u32>(), total);
+    }
+
+    #[test]
+    fn ties_go_to_the_theme_listed_first() {
+        let nodes = [node(1, "A"), node(2, "B")];
+        let edges = [edge(1, 1, 2, 0, None), edge(2, 1, 2, 0, None)];
+        let themes = vec![(5, "Fem".to_string()), (3, "Tre".to_string())];
+        let theme_of = HashMap::from([(1, 3), (2, 5)]);
+        let links = group_links(&nodes, &edges, &theme_of, &themes);
+        assert_eq!(links[0].theme_id, Some(5));
     }
 
     #[test]

@@ -49,10 +49,10 @@ fn clustering_recovers_the_fixture_topics() {
     let mean = aris.iter().sum::<f64>() / aris.len() as f64;
     let min = aris.iter().copied().fold(f64::INFINITY, f64::min);
     eprintln!("ARI over seeds 0..10: {aris:.3?}, mean {mean:.3}, min {min:.3}");
-    // Measured: mean 0.62, min 0.53 (scikit-learn TF-IDF + KMeans(n_init=4) on the same
-    // tokens: mean 0.51).
-    assert!(mean >= 0.55, "mean ARI {mean}");
-    assert!(min >= 0.45, "min ARI {min}");
+    // Measured: mean 0.69, min 0.61 with split-merge refinement; 0.62 and 0.53 without it
+    // (scikit-learn TF-IDF + KMeans(n_init=4) on the same tokens: mean 0.51).
+    assert!(mean >= 0.66, "mean ARI {mean}");
+    assert!(min >= 0.58, "min ARI {min}");
 }
 
 #[test]

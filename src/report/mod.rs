@@ -3,22 +3,31 @@
 //! top words per group, distinctive words, the network matrix and the starred questions with
 //! their answers; or two relays side by side. Participants appear by group only, and in the
 //! participants' copy not even by group where the relay hides the asker's group ([`View`]).
+//! It renders from the same views the analysis API answers with.
 
-use std::collections::BTreeMap;
+mod bars;
+mod cake;
+mod section;
+
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use base64::Engine as _;
+use chrono::{DateTime, Utc};
 use minijinja::{AutoEscape, Environment, context};
-use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
-use crate::analysis::network::{self, Edge, Node};
 use crate::db::corpus::CorpusRow;
+use crate::db::groups::GroupRow;
 use crate::db::participants::ParticipantRow;
 use crate::db::relays::RelayRow;
 use crate::db::rounds::RoundRow;
-use crate::ops::analysis::{self as ops, Side, Source};
+use crate::db::{Db, DbConn};
+use crate::error::AppError;
+use crate::ops::analysis::{self, Side, Source};
+use crate::ops::themes::{self, views::ThemesView};
+use crate::relay::RelayState;
 
 const CSS: &str = include_str!("report.css");
 const TEMPLATE: &str = include_str!("report.html");
@@ -27,6 +36,9 @@ const COLORS: [&str; 12] = [
     "#4d7c0f", "#1e40af", "#9a3412", "#6d28d9",
 ];
 const UNPLACED: &str = "#b8bec8";
+
+/// How many words each side shows when two relays are compared.
+const DISTINCT_RELAY_WORDS: usize = 10;
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
@@ -46,7 +58,7 @@ form-action 'none'; frame-ancestors 'none'"
     )
 }
 
-/// Everything the report shows of one relay, loaded by the caller.
+/// Everything the report shows of one relay.
 pub struct RelayData {
     /// The relay.
     pub relay: RelayRow,
@@ -55,11 +67,26 @@ pub struct RelayData {
     /// Its participants.
     pub people: Vec<ParticipantRow>,
     /// Group names by id.
-    pub groups: std::collections::HashMap<i64, String>,
+    pub groups: HashMap<i64, String>,
     /// The corpus.
     pub rows: Vec<CorpusRow>,
-    /// The themes as [`ops::themes_view`] returns them.
-    pub themes: Value,
+    /// The themes as the themes API shows them.
+    pub themes: ThemesView,
+}
+
+impl RelayData {
+    /// Reads what the report shows of a relay (404 when there is none).
+    pub fn load(conn: &mut DbConn, relay_id: i64) -> Result<Self, AppError> {
+        let (relay, rows) = analysis::load(conn, relay_id)?;
+        Ok(Self {
+            rounds: RoundRow::for_relay(conn, relay_id)?,
+            people: ParticipantRow::for_relay(conn, relay_id)?,
+            groups: GroupRow::names(conn, relay_id)?,
+            themes: themes::themes_view(conn, relay_id)?,
+            relay,
+            rows,
+        })
+    }
 }
 
 /// Who the report is for.
@@ -72,283 +99,58 @@ pub enum View {
     Participants,
 }
 
-#[derive(Serialize)]
-struct Bar {
-    label: String,
-    value: String,
-    y: u32,
-    w: u32,
-}
-
-#[derive(Serialize)]
-struct Bars {
-    rows: Vec<Bar>,
-    width: u32,
-    height: u32,
-    label_width: u32,
-    color: &'static str,
-}
-
-fn bars(items: &[(String, f64, String)], color: &'static str) -> Bars {
-    let max = items
-        .iter()
-        .map(|i| i.1.abs())
-        .fold(0.0_f64, f64::max)
-        .max(1e-9);
-    let (label_width, span) = (110u32, 150u32);
-    Bars {
-        rows: items
-            .iter()
-            .enumerate()
-            .map(|(i, (label, v, shown))| Bar {
-                label: label.clone(),
-                value: shown.clone(),
-                y: i as u32 * 16,
-                w: ((v.abs() / max) * f64::from(span)).round().max(1.0) as u32,
-            })
-            .collect(),
-        width: label_width + span + 40,
-        height: items.len() as u32 * 16 + 4,
-        label_width,
-        color,
+/// The staff's report of a relay, or of two side by side with `compare`.
+pub async fn for_staff(
+    db: &Db,
+    relay_id: i64,
+    compare: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    if compare == Some(relay_id) {
+        return Err(AppError::validation("compare the relay with another relay"));
     }
+    let (first, second) = db
+        .read_bulk(move |conn| {
+            let first = RelayData::load(conn, relay_id)?;
+            let second = compare.map(|c| RelayData::load(conn, c)).transpose()?;
+            Ok((first, second))
+        })
+        .await?;
+    render_bulk(db, first, second, View::Staff, now).await
 }
 
-fn distinct_bars(d: &Value, a_label: String, b_label: String) -> Value {
-    let side = |key: &str, color| {
-        let items: Vec<(String, f64, String)> = d[key]
-            .as_array()
-            .map(|ws| {
-                ws.iter()
-                    .map(|w| {
-                        let z = w["z"].as_f64().unwrap_or_default();
-                        (
-                            w["word"].as_str().unwrap_or_default().to_string(),
-                            z,
-                            format!("z {z:.1}"),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        serde_json::to_value(bars(&items, color)).unwrap_or(Value::Null)
-    };
-    serde_json::json!({ "a_label": a_label, "b_label": b_label, "a": side("a_words", COLORS[0]), "b": side("b_words", COLORS[1]) })
-}
-
-fn period(rounds: &[RoundRow]) -> String {
-    match (rounds.first(), rounds.last()) {
-        (Some(f), Some(l)) => format!(
-            "{} – {}",
-            f.starts_at.format("%Y-%m-%d"),
-            l.ends_at.format("%Y-%m-%d")
-        ),
-        _ => String::new(),
+/// The shared output of `relay` for its participants: once the relay has closed, and only
+/// when it shares its output.
+pub async fn for_participants(
+    db: &Db,
+    relay: &RelayRow,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    if relay.state != RelayState::Closed {
+        return Err(AppError::conflict(
+            "not_closed",
+            "the output is shared once the relay has closed",
+        ));
     }
+    if !relay.share_output {
+        return Err(AppError::forbidden("this relay does not share its output"));
+    }
+    let id = relay.id;
+    let data = db.read_bulk(move |conn| RelayData::load(conn, id)).await?;
+    render_bulk(db, data, None, View::Participants, now).await
 }
 
-/// The cake as one row for the whole relay: each theme's count summed over the groups.
-fn merged_cake(cake: &[Value], label: &str) -> Vec<Value> {
-    let mut slices: Vec<Value> = Vec::new();
-    for s in cake.iter().filter_map(|g| g["slices"].as_array()).flatten() {
-        let n = s["count"].as_u64().unwrap_or(0);
-        match slices.iter_mut().find(|m| m["theme_id"] == s["theme_id"]) {
-            Some(m) => m["count"] = (m["count"].as_u64().unwrap_or(0) + n).into(),
-            None => slices.push(serde_json::json!({
-                "theme_id": s["theme_id"], "label": s["label"], "count": n,
-            })),
-        }
-    }
-    let total: u64 = cake.iter().filter_map(|g| g["total"].as_u64()).sum();
-    vec![serde_json::json!({ "group": label, "total": total, "slices": slices })]
-}
-
-fn relay_section(d: &RelayData, lang: &str, view: View) -> Value {
-    // Questions are counted under their asker's group throughout (cake, words, distinctive
-    // words, network, starred): with the groups hidden, participants see the relay as one.
-    let hidden = view == View::Participants && !d.relay.show_asker_group;
-    let everyone = if lang == "da" { "Alle" } else { "Everyone" };
-    let group_names: Vec<String> = if hidden {
-        Vec::new()
-    } else {
-        let mut g: Vec<String> = d.groups.values().cloned().collect();
-        g.sort();
-        g
-    };
-    // The cake: one stacked bar per group.
-    let themes = d.themes["themes"].as_array().cloned().unwrap_or_default();
-    let color_of: BTreeMap<i64, &str> = themes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, t)| Some((t["id"].as_i64()?, COLORS[i % COLORS.len()])))
-        .collect();
-    let (label_w, span) = (150.0, 400.0);
-    let cake_groups = d.themes["cake"].as_array().cloned().unwrap_or_default();
-    let cake_groups = if hidden {
-        merged_cake(&cake_groups, everyone)
-    } else {
-        cake_groups
-    };
-    let cake_rows: Vec<Value> = cake_groups
-        .iter()
-        .enumerate()
-        .map(|(i, g)| {
-            let total = g["total"].as_f64().unwrap_or(0.0).max(1.0);
-            let mut x = label_w;
-            let slices: Vec<Value> = g["slices"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .iter()
-                .filter(|s| s["count"].as_u64().unwrap_or(0) > 0)
-                .map(|s| {
-                    let w = s["count"].as_f64().unwrap_or(0.0) / total * span;
-                    let color = s["theme_id"].as_i64().and_then(|t| color_of.get(&t).copied()).unwrap_or(UNPLACED);
-                    let v = serde_json::json!({ "x": format!("{x:.1}"), "w": format!("{w:.1}"), "color": color, "label": s["label"], "count": s["count"] });
-                    x += w;
-                    v
-                })
-                .collect();
-            serde_json::json!({ "group": g["group"], "total": g["total"], "y": i * 24, "slices": slices })
-        })
-        .collect();
-    let mut legend: Vec<Value> = themes
-        .iter()
-        .map(|t| serde_json::json!({ "label": t["label"], "count": t["size"], "color": t["id"].as_i64().and_then(|id| color_of.get(&id).copied()).unwrap_or(UNPLACED) }))
-        .collect();
-    if d.themes["unplaced"].as_u64().unwrap_or(0) > 0 {
-        let label = if lang == "da" {
-            "Uden tema"
-        } else {
-            "No theme"
-        };
-        legend.push(
-            serde_json::json!({ "label": label, "count": d.themes["unplaced"], "color": UNPLACED }),
-        );
-    }
-    let cake = if themes.is_empty() {
-        serde_json::json!({ "rows": [] })
-    } else {
-        serde_json::json!({ "rows": cake_rows, "legend": legend, "width": label_w + span + 10.0, "height": cake_rows.len() * 24 })
-    };
-
-    // Top words per group (or of the whole relay), from the questions.
-    let word_groups: Vec<Option<&str>> = if hidden {
-        vec![None]
-    } else {
-        group_names.iter().map(|g| Some(g.as_str())).collect()
-    };
-    let words: Vec<Value> = word_groups
-        .into_iter()
-        .map(|g| {
-            let table = ops::words(&d.relay, &d.rows, g, Source::Questions, 10);
-            let items: Vec<(String, f64, String)> = table["words"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .iter()
-                .map(|w| {
-                    let n = w["count"].as_u64().unwrap_or(0);
-                    (
-                        w["word"].as_str().unwrap_or_default().to_string(),
-                        n as f64,
-                        n.to_string(),
-                    )
-                })
-                .collect();
-            serde_json::json!({ "group": g.unwrap_or(everyone), "bars": bars(&items, COLORS[0]) })
-        })
-        .collect();
-
-    // Distinctive words between the first two groups.
-    let distinct = (group_names.len() >= 2)
-        .then(|| {
-            let side = |g: &str| Side {
-                relay_id: d.relay.id,
-                group: Some(g.to_string()),
-            };
-            let (a, b) = (side(&group_names[0]), side(&group_names[1]));
-            ops::distinctive(
-                (&a, &d.relay, &d.rows),
-                (&b, &d.relay, &d.rows),
-                Source::Questions,
-                8,
-            )
-            .ok()
-            .map(|v| distinct_bars(&v, group_names[0].clone(), group_names[1].clone()))
-        })
-        .flatten();
-
-    // The network matrix and the longest chain.
-    let pseudo: std::collections::HashMap<&str, i64> = d
-        .people
-        .iter()
-        .map(|p| (p.pseudonym.as_str(), p.id))
-        .collect();
-    let nodes: Vec<Node> = d
-        .people
-        .iter()
-        .map(|p| Node {
-            id: p.id,
-            pseudonym: p.pseudonym.clone(),
-            group: d.groups.get(&p.group_id).cloned().unwrap_or_default(),
-        })
-        .collect();
-    let edges: Vec<Edge> = d
-        .rows
-        .iter()
-        .filter_map(|r| {
-            Some(Edge {
-                question_id: r.question_id,
-                asker: *pseudo.get(r.asker.as_str())?,
-                recipient: *pseudo.get(r.recipient.as_str())?,
-                asked_at: r.asked_at.and_utc().timestamp(),
-                answered_at: r.answered_at.map(|t| t.and_utc().timestamp()),
-            })
-        })
-        .collect();
-    let net = network::network(&nodes, &edges);
-    let max = net
-        .matrix
-        .iter()
-        .flatten()
-        .copied()
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let rows: Vec<Value> = net
-        .groups
-        .iter()
-        .zip(&net.matrix)
-        .map(|(g, cells)| {
-            let cells: Vec<Value> = cells
-                .iter()
-                .map(|&n| serde_json::json!({ "n": n, "heat": (n * 5).div_ceil(max) }))
-                .collect();
-            serde_json::json!({ "group": g, "cells": cells })
-        })
-        .collect();
-    let starred: Vec<&CorpusRow> = d.rows.iter().filter(|r| r.starred).collect();
-    serde_json::json!({
-        "title": d.relay.title,
-        "topic": d.relay.topic,
-        "purpose": d.relay.purpose,
-        "period": period(&d.rounds),
-        "participants": d.people.len(),
-        "questions": d.rows.len(),
-        "answered": d.rows.iter().filter(|r| r.answer.is_some()).count(),
-        "longest_chain": net.chains.first().map_or(0, Vec::len),
-        "cake": cake,
-        "words": words,
-        "distinct": distinct,
-        "groups_hidden": hidden,
-        "network": (!hidden).then(|| serde_json::json!({ "groups": net.groups, "rows": rows })),
-        "starred": starred.iter().map(|r| serde_json::json!({
-            "question": r.question, "answer": r.answer,
-            "asker_group": (!hidden).then_some(&r.asker_group),
-            "recipient_group": r.recipient_group, "round_name": r.round_name, "theme": r.theme,
-        })).collect::<Vec<_>>(),
-    })
+/// Renders in a bulk slot, off the async workers.
+async fn render_bulk(
+    db: &Db,
+    first: RelayData,
+    second: Option<RelayData>,
+    view: View,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    db.compute_bulk(move || render(&first, second.as_ref(), view, now))
+        .await?
+        .map_err(AppError::internal)
 }
 
 fn strings(lang: &str) -> Value {
@@ -384,33 +186,23 @@ pub fn render(
     first: &RelayData,
     second: Option<&RelayData>,
     view: View,
-    now: chrono::DateTime<chrono::Utc>,
+    now: DateTime<Utc>,
 ) -> Result<String, minijinja::Error> {
     let lang = first.relay.language.as_str();
-    let mut relays = vec![relay_section(first, lang, view)];
+    let mut relays = vec![section::relay_section(first, lang, view)];
     let mut title = first.relay.title.clone();
     let mut distinct_relays = None;
     if let Some(other) = second {
-        relays.push(relay_section(other, lang, view));
+        relays.push(section::relay_section(other, lang, view));
         title = format!("{} · {}", first.relay.title, other.relay.title);
-        let (a, b) = (
-            Side {
-                relay_id: first.relay.id,
-                group: None,
-            },
-            Side {
-                relay_id: other.relay.id,
-                group: None,
-            },
-        );
-        distinct_relays = ops::distinctive(
-            (&a, &first.relay, &first.rows),
-            (&b, &other.relay, &other.rows),
+        distinct_relays = analysis::distinctive(
+            (&Side::relay(first.relay.id), &first.relay, &first.rows),
+            (&Side::relay(other.relay.id), &other.relay, &other.rows),
             Source::Questions,
-            10,
+            DISTINCT_RELAY_WORDS,
         )
         .ok()
-        .map(|v| distinct_bars(&v, first.relay.title.clone(), other.relay.title.clone()));
+        .map(|v| bars::distinct_bars(&v, first.relay.title.clone(), other.relay.title.clone()));
     }
     ENV.get_template("report.html")?.render(context! {
         lang,
@@ -421,36 +213,4 @@ pub fn render(
         relays,
         distinct_relays,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    #[test]
-    fn the_merged_cake_sums_each_theme_over_the_groups() {
-        let cake = vec![
-            json!({ "group": "A", "total": 3, "slices": [
-                { "theme_id": 1, "label": "Tillid", "count": 2 },
-                { "theme_id": null, "label": "Uden tema", "count": 1 },
-            ]}),
-            json!({ "group": "B", "total": 4, "slices": [
-                { "theme_id": 2, "label": "Drift", "count": 3 },
-                { "theme_id": 1, "label": "Tillid", "count": 1 },
-            ]}),
-        ];
-
-        let merged = merged_cake(&cake, "Alle");
-
-        assert_eq!(
-            merged,
-            vec![json!({ "group": "Alle", "total": 7, "slices": [
-                { "theme_id": 1, "label": "Tillid", "count": 3 },
-                { "theme_id": null, "label": "Uden tema", "count": 1 },
-                { "theme_id": 2, "label": "Drift", "count": 3 },
-            ]})]
-        );
-    }
 }

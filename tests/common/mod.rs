@@ -2,7 +2,7 @@
 //! manual clock, and speaks HTTP to it. Emails are read back from the `.eml` folder.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration as StdDuration;
 
@@ -559,4 +559,34 @@ impl TestApp {
         .map(|t| (t.to_string(), self.count(t)))
         .collect()
     }
+}
+
+/// Runs `<bin> user add` on the database at `db` with no `STAFET…` variables of this process;
+/// returns the (password, token) it prints.
+pub fn cli_user_add(bin: &Path, db: &Path, email: &str, role: &str) -> (String, String) {
+    let mut cmd = std::process::Command::new(bin);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("STAFET") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd
+        .args(["user", "add", "--email", email, "--role", role, "--db"])
+        .arg(db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = |prefix: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no {prefix:?} in {stdout:?}"))
+            .to_string()
+    };
+    (line("password: "), line("token: "))
 }

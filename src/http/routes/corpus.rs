@@ -4,25 +4,16 @@
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::Stream;
 use serde::Deserialize;
-use serde_json::json;
 use tokio::sync::mpsc;
 
 use crate::auth::Staff;
-use crate::db::questions::QuestionRow;
-use crate::db::relays::RelayRow;
-use crate::error::{AppError, Found};
+use crate::db::Db;
+use crate::error::AppError;
 use crate::export::{self, Format, Reader};
+use crate::ops::corpus;
 use crate::state::AppState;
-
-/// Who may see names: facilitators and admins. Analysts read pseudonyms only.
-pub fn reader_of(staff: &Staff) -> Reader {
-    if staff.0.role.runs_relays() {
-        Reader::Named
-    } else {
-        Reader::Analyst
-    }
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -42,58 +33,66 @@ pub async fn export_corpus(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let query = web::Query::<CorpusQuery>::from_query(req.query_string())
-        .map_err(crate::http::query_error)?
-        .into_inner();
-    let format = match query.format.as_deref() {
-        None => Format::Json,
-        Some(f) => Format::parse(f)
-            .ok_or_else(|| AppError::validation("format must be json, csv or xlsx"))?,
-    };
+        .map_err(crate::http::query_error)?;
+    let format = corpus::format(query.format.as_deref())?;
     let id = path.into_inner();
-    let reader = reader_of(&staff);
-    let relay = state
-        .db
-        .read(move |conn| RelayRow::find(conn, id).or_not_found("relay"))
-        .await?;
+    let relay = state.db.read(move |conn| corpus::relay(conn, id)).await?;
+    let body = pages(
+        state.db.clone(),
+        id,
+        format,
+        corpus::reader_of(staff.0.role),
+    );
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        corpus::file_name(&relay, format)
+    );
+    Ok(HttpResponse::Ok()
+        .content_type(format.content_type())
+        .insert_header((header::CONTENT_DISPOSITION, disposition))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .streaming(body))
+}
 
-    // A page at a time: each is read on a bulk connection that goes back before its bytes
-    // wait in this small channel for the client, so a client that stops reading holds one
-    // page in memory and nothing else.
+/// The export as a response body, a page at a time: each is read on a bulk connection that
+/// goes back before its bytes wait in this small channel for the client, so a client that
+/// stops reading holds one page in memory and nothing else.
+fn pages(
+    db: Db,
+    relay_id: i64,
+    format: Format,
+    reader: Reader,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
     let (tx, mut rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    let db = state.db.clone();
     actix_web::rt::spawn(async move {
-        let send = |page: Vec<u8>| {
-            let tx = tx.clone();
-            async move {
-                let page = Bytes::from(page);
-                for start in (0..page.len()).step_by(CHUNK) {
-                    let chunk = page.slice(start..page.len().min(start + CHUNK));
-                    tx.send(Ok(chunk)).await.map_err(|_| {
-                        std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away")
-                    })?;
-                }
-                Ok(())
-            }
-        };
-        if let Err(e) = export::stream(&db, id, format, reader, send, |_| {}).await {
+        let send = |page: Vec<u8>| send_in_chunks(tx.clone(), page);
+        if let Err(e) = export::stream(&db, relay_id, format, reader, send, |_| {}).await {
             if tx.is_closed() {
-                tracing::debug!(relay = id, "corpus export stopped: the client went away");
+                tracing::debug!(
+                    relay = relay_id,
+                    "corpus export stopped: the client went away"
+                );
             } else {
-                tracing::error!(error = ?e, relay = id, "corpus export failed");
+                tracing::error!(error = ?e, relay = relay_id, "corpus export failed");
                 let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
             }
         }
     });
-    let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
-    let filename = format!("stafet-relay-{}-corpus.{}", relay.id, format.extension());
-    Ok(HttpResponse::Ok()
-        .content_type(format.content_type())
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{filename}\""),
-        ))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .streaming(body))
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+async fn send_in_chunks(
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    page: Vec<u8>,
+) -> std::io::Result<()> {
+    let page = Bytes::from(page);
+    for start in (0..page.len()).step_by(CHUNK) {
+        let chunk = page.slice(start..page.len().min(start + CHUNK));
+        tx.send(Ok(chunk))
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))?;
+    }
+    Ok(())
 }
 
 /// `PUT /api/questions/{qid}/star` body.
@@ -113,13 +112,9 @@ pub async fn star_question(
 ) -> Result<HttpResponse, AppError> {
     let StarRequest { starred } = crate::http::body::json(&req, payload).await?;
     let qid = path.into_inner();
-    state
+    let view = state
         .db
-        .write(move |conn| {
-            QuestionRow::find(conn, qid).or_not_found("question")?;
-            QuestionRow::set_starred(conn, qid, starred)?;
-            Ok(())
-        })
+        .write(move |conn| corpus::star(conn, qid, starred))
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "question_id": qid, "starred": starred })))
+    Ok(HttpResponse::Ok().json(view))
 }
