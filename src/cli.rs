@@ -25,9 +25,9 @@ enum Command {
         /// Address to listen on, e.g. 0.0.0.0:8080.
         #[arg(long)]
         bind: Option<String>,
-        /// SQLite database file.
+        /// The database: a SQLite file, or a postgres:// URL (refused until that backend is done).
         #[arg(long)]
-        db: Option<PathBuf>,
+        db: Option<String>,
         /// Folder for .eml files when no SMTP server is configured.
         #[arg(long)]
         mail_dir: Option<PathBuf>,
@@ -39,9 +39,9 @@ enum Command {
     },
     /// Fill the database with a realistic Danish demo relay.
     Demo {
-        /// SQLite database file.
+        /// The database: a SQLite file, or a postgres:// URL (refused until that backend is done).
         #[arg(long)]
-        db: Option<PathBuf>,
+        db: Option<String>,
         /// Folder for .eml files.
         #[arg(long)]
         mail_dir: Option<PathBuf>,
@@ -60,9 +60,9 @@ enum Command {
         /// Pseudonyms only: leave out names and emails (for an analyst).
         #[arg(long)]
         pseudonyms: bool,
-        /// SQLite database file.
+        /// The database: a SQLite file, or a postgres:// URL (refused until that backend is done).
         #[arg(long)]
-        db: Option<PathBuf>,
+        db: Option<String>,
     },
 }
 
@@ -83,9 +83,9 @@ enum UserCommand {
         /// admin, facilitator or analyst.
         #[arg(long, value_parser = ["admin", "facilitator", "analyst"])]
         role: String,
-        /// SQLite database file.
+        /// The database: a SQLite file, or a postgres:// URL (refused until that backend is done).
         #[arg(long)]
-        db: Option<PathBuf>,
+        db: Option<String>,
     },
 }
 
@@ -116,7 +116,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 settings.server.bind = b;
             }
             if let Some(d) = db {
-                settings.database.path = d;
+                settings.database.url = d;
             }
             if let Some(m) = mail_dir {
                 settings.email.mail_dir = m;
@@ -125,7 +125,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let app = Application::build(settings.clone(), Clock::System).await?;
                 tracing::info!(
                     port = app.port(),
-                    db = %settings.database.path.display(),
+                    db = %settings.database.target()?,
                     mail_dir = %settings.email.mail_dir.display(),
                     "Stafet is serving"
                 );
@@ -137,10 +137,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             command: UserCommand::Add { email, role, db },
         } => {
             if let Some(d) = db {
-                settings.database.path = d;
+                settings.database.url = d;
             }
             let (password, hash) = crate::ops::staff::new_password()?;
-            let db = Db::open(&settings.database.path, &settings.db_options())?;
+            let db = Db::open(&settings.database.sqlite_path()?, &settings.db_options())?;
             let now = chrono::Utc::now();
             let account = runtime()?.block_on(db.write(move |conn| {
                 crate::ops::staff::add_user(conn, &email, &role, &hash, password.clone(), now)
@@ -153,7 +153,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo { db, mail_dir } => {
             if let Some(d) = db {
-                settings.database.path = d;
+                settings.database.url = d;
             }
             if let Some(m) = mail_dir {
                 settings.email.mail_dir = m;
@@ -170,7 +170,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             db,
         } => {
             if let Some(d) = db {
-                settings.database.path = d;
+                settings.database.url = d;
             }
             export(&settings, relay, format, out, pseudonyms)
         }
@@ -200,7 +200,7 @@ fn export(
         Reader::Named
     };
     // Opening through `Db` runs any pending migrations, so an old file exports too.
-    let db = Db::open(&settings.database.path, &settings.db_options())?;
+    let db = Db::open(&settings.database.sqlite_path()?, &settings.db_options())?;
     let result = runtime()?.block_on(export_to(&db, relay, format, reader, out.as_deref()));
     db.close();
     let rows = result?;

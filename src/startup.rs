@@ -38,7 +38,7 @@ impl Application {
         let https = settings.server.public_url.starts_with("https://");
         // Behind https a cookie must never travel in clear, whatever `cookie_secure` says.
         settings.server.cookie_secure |= https;
-        let db = Db::open(&settings.database.path, &settings.db_options())?;
+        let db = Db::open(&settings.database.sqlite_path()?, &settings.db_options())?;
         let mailer = Mailer::from_settings(&settings.email, settings.base_url())?;
         let listener = TcpListener::bind(&settings.server.bind)
             .with_context(|| format!("binding {}", settings.server.bind))?;

@@ -20,7 +20,10 @@ pub mod questions;
 pub mod relays;
 pub mod schema;
 pub mod staff;
+pub mod target;
 pub mod themes;
+
+pub use target::Target;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
