@@ -12,6 +12,7 @@ pub mod corpus;
 pub mod credentials;
 pub mod events;
 pub mod fixed;
+pub mod migrate;
 pub mod models;
 pub mod outbox;
 pub mod participants;
@@ -19,7 +20,10 @@ pub mod questions;
 pub mod relays;
 pub mod schema;
 pub mod staff;
+pub mod target;
 pub mod themes;
+
+pub use target::Target;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
@@ -31,15 +35,12 @@ use anyhow::Context as _;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot, watch};
 
 use crate::error::AppError;
 
 /// The connection type; the one place that names the backend.
 pub type DbConn = SqliteConnection;
-
-const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// Most write requests committed in one transaction. Bounded so one fsync never waits on an
 /// unbounded batch, and a failed commit fails only this many requests.
@@ -254,9 +255,7 @@ impl Db {
                  statement with a LIMIT is compiled again each time it runs"
             );
         }
-        writer_conn
-            .run_pending_migrations(MIGRATIONS)
-            .map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
+        migrate::Migrate::run_migrations_locked(&mut writer_conn)?;
 
         let pool = pragmas.pool(&url, options.pool_size)?;
         let bulk_size = options.bulk_pool_size.max(1);
@@ -588,7 +587,7 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("plans.sqlite");
         let mut conn = DbConn::establish(path.to_str().unwrap()).unwrap();
-        conn.run_pending_migrations(MIGRATIONS).unwrap();
+        migrate::Migrate::run_migrations_locked(&mut conn).unwrap();
         (dir, conn)
     }
 
