@@ -29,9 +29,9 @@ enum Command {
         /// Address to listen on, e.g. 0.0.0.0:8080.
         #[arg(long)]
         bind: Option<String>,
-        /// SQLite database file.
+        /// The database: a SQLite file, or a postgres:// URL (refused until that backend is done).
         #[arg(long)]
-        db: Option<PathBuf>,
+        db: Option<String>,
         /// Folder for .eml files when no SMTP server is configured.
         #[arg(long)]
         mail_dir: Option<PathBuf>,
@@ -43,9 +43,9 @@ enum Command {
     },
     /// Fill the database with a realistic Danish demo relay.
     Demo {
-        /// SQLite database file.
+        /// The database: a SQLite file, or a postgres:// URL (refused until that backend is done).
         #[arg(long)]
-        db: Option<PathBuf>,
+        db: Option<String>,
         /// Folder for .eml files.
         #[arg(long)]
         mail_dir: Option<PathBuf>,
@@ -64,9 +64,9 @@ enum Command {
         /// Pseudonyms only: leave out names and emails (for an analyst).
         #[arg(long)]
         pseudonyms: bool,
-        /// SQLite database file.
+        /// The database: a SQLite file, or a postgres:// URL (refused until that backend is done).
         #[arg(long)]
-        db: Option<PathBuf>,
+        db: Option<String>,
     },
     /// Write a consistent copy of the database (also while a server runs), mode 0600.
     Backup {
@@ -75,7 +75,7 @@ enum Command {
         out: PathBuf,
         /// SQLite database file.
         #[arg(long)]
-        db: Option<PathBuf>,
+        db: Option<String>,
     },
     /// Put a backup back in place of the database (refused while a server has it open).
     Restore {
@@ -84,7 +84,7 @@ enum Command {
         from: PathBuf,
         /// The database file to replace, or a new file to create.
         #[arg(long)]
-        db: Option<PathBuf>,
+        db: Option<String>,
     },
 }
 
@@ -105,9 +105,9 @@ enum UserCommand {
         /// admin, facilitator or analyst.
         #[arg(long, value_parser = PossibleValuesParser::new(StaffRole::ALL.iter().map(|r| r.as_str())))]
         role: String,
-        /// SQLite database file.
+        /// The database: a SQLite file, or a postgres:// URL (refused until that backend is done).
         #[arg(long)]
-        db: Option<PathBuf>,
+        db: Option<String>,
     },
 }
 
@@ -138,7 +138,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 settings.server.bind = b;
             }
             if let Some(d) = db {
-                settings.database.path = d;
+                settings.database.url = d;
             }
             if let Some(m) = mail_dir {
                 settings.email.mail_dir = m;
@@ -147,7 +147,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let app = Application::build(settings.clone(), Clock::System).await?;
                 tracing::info!(
                     port = app.port(),
-                    db = %settings.database.path.display(),
+                    db = %settings.database.target()?,
                     mail_dir = %settings.email.mail_dir.display(),
                     "Stafet is serving"
                 );
@@ -159,10 +159,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             command: UserCommand::Add { email, role, db },
         } => {
             if let Some(d) = db {
-                settings.database.path = d;
+                settings.database.url = d;
             }
             let (password, hash) = crate::ops::staff::new_password()?;
-            let db = Db::open(&settings.database.path, &settings.db_options())?;
+            let db = Db::open(&settings.database.sqlite_path()?, &settings.db_options())?;
             let now = chrono::Utc::now();
             let account = runtime()?.block_on(db.write(move |conn| {
                 crate::ops::staff::add_user(conn, &email, &role, &hash, password.clone(), now)
@@ -175,7 +175,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo { db, mail_dir } => {
             if let Some(d) = db {
-                settings.database.path = d;
+                settings.database.url = d;
             }
             if let Some(m) = mail_dir {
                 settings.email.mail_dir = m;
@@ -192,18 +192,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             db,
         } => {
             if let Some(d) = db {
-                settings.database.path = d;
+                settings.database.url = d;
             }
             export(&settings, relay, format, out, pseudonyms)
         }
         Command::Backup { out, db } => {
             if let Some(d) = db {
-                settings.database.path = d;
+                settings.database.url = d;
             }
             backup(&settings, &out)
         }
         Command::Restore { from, db } => {
-            let target = db.unwrap_or(settings.database.path);
+            if let Some(d) = db {
+                settings.database.url = d;
+            }
+            let target = settings.database.sqlite_path()?;
             let done =
                 crate::backup::restore::restore(&from, &target, settings.database.busy_timeout_ms)?;
             println!(
@@ -222,7 +225,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 /// busy timeout), closed before returning. A missing database is an error, not a new empty
 /// one backed up.
 fn backup(settings: &Settings, out: &std::path::Path) -> anyhow::Result<()> {
-    let path = &settings.database.path;
+    let path = &settings.database.sqlite_path()?;
     anyhow::ensure!(path.is_file(), "there is no database at {}", path.display());
     if let (Ok(a), Ok(b)) = (out.canonicalize(), path.canonicalize()) {
         // Renamed over the live file, the copy would meet the server's write-ahead log.
@@ -264,7 +267,7 @@ fn export(
         Reader::Named
     };
     // Opening through `Db` runs any pending migrations, so an old file exports too.
-    let db = Db::open(&settings.database.path, &settings.db_options())?;
+    let db = Db::open(&settings.database.sqlite_path()?, &settings.db_options())?;
     let result = runtime()?.block_on(export_to(&db, relay, format, reader, out.as_deref()));
     db.close();
     let rows = result?;

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use crate::db::target::{Target, TargetError};
+
 const DEFAULTS: &str = include_str!("../config/default.toml");
 
 /// All settings.
@@ -14,7 +16,7 @@ const DEFAULTS: &str = include_str!("../config/default.toml");
 pub struct Settings {
     /// HTTP server.
     pub server: ServerSettings,
-    /// SQLite.
+    /// The database.
     pub database: DatabaseSettings,
     /// Outgoing email.
     pub email: EmailSettings,
@@ -48,8 +50,12 @@ pub struct ServerSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
-    /// SQLite file.
-    pub path: PathBuf,
+    /// A SQLite file path or a `postgres://` URL, as [`Target::parse`] reads it.
+    pub url: String,
+    /// The old name of `url`, still read: [`Settings::load`] takes it for `url` when `url` is
+    /// left at its default.
+    #[serde(default)]
+    path: Option<PathBuf>,
     /// `PRAGMA synchronous`.
     pub synchronous: String,
     /// `PRAGMA busy_timeout`.
@@ -58,6 +64,33 @@ pub struct DatabaseSettings {
     pub pool_size: u32,
     /// Read connections for exports, analyses and reports (also how many run at once).
     pub bulk_pool_size: u32,
+}
+
+impl DatabaseSettings {
+    /// The database `url` names.
+    pub fn target(&self) -> Result<Target, TargetError> {
+        Target::parse(&self.url)
+    }
+
+    /// The SQLite file to open, or why this build cannot open the database `url` names.
+    pub fn sqlite_path(&self) -> Result<PathBuf, TargetError> {
+        Ok(self.target()?.sqlite_path()?.to_path_buf())
+    }
+
+    /// Puts the old `path` key in `url`. Both set is an error rather than a guess, unless
+    /// `url` is still `default_url` (the defaults always set it).
+    fn fold_old_path(&mut self, default_url: &str) -> anyhow::Result<()> {
+        let Some(path) = self.path.take() else {
+            return Ok(());
+        };
+        anyhow::ensure!(
+            self.url == default_url,
+            "database.path is the old name of database.url: set only database.url"
+        );
+        tracing::warn!("database.path is the old name of database.url; it still works");
+        self.url = path.to_string_lossy().into_owned();
+        Ok(())
+    }
 }
 
 /// `[email]`
@@ -168,7 +201,8 @@ impl Settings {
                     .try_parsing(true),
             )
             .build()?;
-        let settings: Settings = cfg.try_deserialize()?;
+        let mut settings: Settings = cfg.try_deserialize()?;
+        settings.database.fold_old_path(&default_url()?)?;
         settings.validate()?;
         Ok(settings)
     }
@@ -206,6 +240,7 @@ impl Settings {
             self.backup.every_hours <= 24 * 366 && self.backup.every_seconds <= 86_400 * 366,
             "backup.every_hours must be at most a year"
         );
+        self.database.target()?;
         Ok(())
     }
 
@@ -225,6 +260,14 @@ impl Settings {
     }
 }
 
+/// `database.url` in the embedded defaults.
+fn default_url() -> anyhow::Result<String> {
+    Ok(config::Config::builder()
+        .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+        .build()?
+        .get_string("database.url")?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,6 +282,10 @@ mod tests {
         assert!(
             s.backup.schedule().is_none(),
             "no scheduled backups by default"
+        );
+        assert_eq!(
+            s.database.target(),
+            Ok(Target::Sqlite("data/stafet.sqlite".into()))
         );
     }
 
@@ -296,5 +343,43 @@ mod tests {
         assert!(validated(|s| s.database.pool_size = u32::MAX).is_err());
         assert!(validated(|s| s.database.pool_size = 65).is_err());
         assert!(validated(|s| s.database.pool_size = 64).is_ok());
+    }
+
+    fn database(url: &str, path: Option<&str>) -> DatabaseSettings {
+        DatabaseSettings {
+            url: url.into(),
+            path: path.map(PathBuf::from),
+            synchronous: "FULL".into(),
+            busy_timeout_ms: 1,
+            pool_size: 1,
+            bulk_pool_size: 1,
+        }
+    }
+
+    #[test]
+    fn the_old_path_key_stands_in_for_a_default_url() {
+        let mut db = database("data/stafet.sqlite", Some("/srv/stafet.sqlite"));
+        db.fold_old_path("data/stafet.sqlite").unwrap();
+        assert_eq!(db.url, "/srv/stafet.sqlite");
+        assert_eq!(db.path, None);
+
+        let mut db = database("postgres://db/stafet", None);
+        db.fold_old_path("data/stafet.sqlite").unwrap();
+        assert_eq!(db.url, "postgres://db/stafet");
+    }
+
+    #[test]
+    fn the_old_path_key_beside_a_url_is_refused() {
+        let mut db = database("postgres://db/stafet", Some("/srv/stafet.sqlite"));
+        let err = db.fold_old_path("data/stafet.sqlite").unwrap_err();
+        assert!(err.to_string().contains("database.path"), "{err}");
+        assert!(err.to_string().contains("database.url"), "{err}");
+    }
+
+    #[test]
+    fn an_old_path_key_holding_a_url_is_read_as_a_url() {
+        let mut db = database("data/stafet.sqlite", Some("mysql://db/stafet"));
+        db.fold_old_path("data/stafet.sqlite").unwrap();
+        assert_eq!(db.target(), Err(TargetError::UnknownScheme("mysql".into())));
     }
 }

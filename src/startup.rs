@@ -45,14 +45,15 @@ impl Application {
         let https = settings.server.public_url.starts_with("https://");
         // Behind https a cookie must never travel in clear, whatever `cookie_secure` says.
         settings.server.cookie_secure |= https;
-        let lock = DbLock::acquire(&settings.database.path).map_err(|e| match e {
+        let path = settings.database.sqlite_path()?;
+        let lock = DbLock::acquire(&path).map_err(|e| match e {
             LockError::Held { .. } => anyhow::anyhow!(
                 "{e}: two servers on one SQLite file would both write it as its only writer; \
                  stop the other one first, or give this one another --db"
             ),
             LockError::Io(e) => e,
         })?;
-        let db = Db::open(&settings.database.path, &settings.db_options())?;
+        let db = Db::open(&path, &settings.db_options())?;
         let mailer = Mailer::from_settings(&settings.email, settings.base_url())?;
         let listener = TcpListener::bind(&settings.server.bind)
             .with_context(|| format!("binding {}", settings.server.bind))?;

@@ -21,6 +21,7 @@ pub mod deliveries;
 pub mod events;
 mod fixed;
 pub mod groups;
+pub mod migrate;
 mod named;
 pub mod outbox;
 pub mod participants;
@@ -29,8 +30,11 @@ pub mod relays;
 pub mod rounds;
 pub mod schema;
 pub mod staff;
+pub mod target;
 pub mod themes;
 mod writer;
+
+pub use target::Target;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -40,7 +44,6 @@ use anyhow::Context as _;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::error::AppError;
@@ -48,8 +51,6 @@ use writer::Writer;
 
 /// The connection type; the one place that names the backend.
 pub type DbConn = SqliteConnection;
-
-const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// How every connection is set up: PRAGMAs that SQLite keeps per connection. SQLite-specific.
 #[derive(Debug, Clone)]
@@ -163,9 +164,7 @@ impl Db {
                  statement with a LIMIT is compiled again each time it runs"
             );
         }
-        writer_conn
-            .run_pending_migrations(MIGRATIONS)
-            .map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
+        migrate::Migrate::run_migrations_locked(&mut writer_conn)?;
 
         let pool = pragmas.pool(&url, options.pool_size)?;
         let bulk_size = options.bulk_pool_size.max(1);
@@ -357,7 +356,7 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("plans.sqlite");
         let mut conn = DbConn::establish(path.to_str().unwrap()).unwrap();
-        conn.run_pending_migrations(MIGRATIONS).unwrap();
+        migrate::Migrate::run_migrations_locked(&mut conn).unwrap();
         (dir, conn)
     }
 

@@ -1,5 +1,5 @@
-//! Diesel table definitions matching `migrations/` (ids as BIGINT: SQLite stores 64-bit
-//! integers either way and PostgreSQL will use BIGSERIAL).
+//! Diesel table definitions matching both trees in `migrations/` (ids as BIGINT: SQLite stores
+//! 64-bit integers either way and PostgreSQL uses BIGINT identity columns).
 
 diesel::table! {
     staff_users (id) {

@@ -171,7 +171,7 @@ pub fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings::load().unwrap();
     settings.server.bind = "127.0.0.1:0".into();
     settings.server.public_url = "http://stafet.test".into();
-    settings.database.path = dir.path().join("test.sqlite");
+    settings.database.url = dir.path().join("test.sqlite").to_str().unwrap().into();
     settings.email.mail_dir = dir.path().join("mail");
     // The tests drive the clock and the scheduler themselves.
     settings.scheduler.tick_ms = 3_600_000;
@@ -221,7 +221,7 @@ pub fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         db,
         clock,
         mail_dir: settings.email.mail_dir.clone(),
-        db_path: settings.database.path.clone(),
+        db_path: settings.database.sqlite_path().unwrap(),
         token: account.token,
         facilitator_email,
         facilitator_password: password,

@@ -1,0 +1,13 @@
+DROP TABLE question_themes;
+DROP TABLE themes;
+DROP TABLE email_outbox;
+DROP TABLE events;
+DROP TABLE answers;
+DROP TABLE deliveries;
+DROP TABLE questions;
+DROP TABLE credentials;
+DROP TABLE participants;
+DROP TABLE groups;
+DROP TABLE rounds;
+DROP TABLE relays;
+DROP TABLE staff_users;
