@@ -3,11 +3,14 @@
 
 use std::fmt::Write as _;
 
+use chrono::{DateTime, Utc};
+
 use crate::analysis::fixtures;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::credentials::{Credential, CredentialKind};
 use crate::db::participants::ParticipantRow;
+use crate::db::relays::RelayRow;
 use crate::db::{Db, to_db};
 use crate::email::worker::{Mailer, deliver_due};
 use crate::ops;
@@ -138,29 +141,57 @@ pub async fn run(settings: &Settings) -> anyhow::Result<String> {
     out
 }
 
+/// Turns an operation's error into the CLI's.
+fn cli_err(e: crate::error::AppError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
 async fn fill(db: &Db, settings: &Settings) -> anyhow::Result<String> {
     let now = chrono::Utc::now();
-    let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
-
-    let (password, hash) = ops::staff::new_password()?;
     let stamp = now.format("%Y%m%d%H%M%S").to_string();
-    let email = format!("facilitator-{stamp}@demo.stafet.dk");
-    let account_email = email.clone();
-    let account = db
-        .write(move |conn| {
-            ops::staff::add_user(
-                conn,
-                &account_email,
-                StaffRole::Facilitator.as_str(),
-                &hash,
-                password.clone(),
-                now,
-            )
-        })
+    let account = add_facilitator(db, &stamp, now).await?;
+    let relay = open_relay(db, account.user.id, &stamp, now).await?;
+    let people = db
+        .read(move |conn| Ok(ParticipantRow::for_relay(conn, relay.id)?))
         .await
-        .map_err(err)?;
-    let creator = account.user.id;
+        .map_err(cli_err)?;
+    pass_around(db, &people, now).await?;
+    ask_corpus(db, &people, now).await?;
 
+    let mailer = Mailer::from_settings(&settings.email, settings.base_url())?;
+    deliver_due(db, &Clock::System, &mailer).await?;
+    summary(db, settings, &relay, &account, &people, now).await
+}
+
+/// A facilitator account of its own for this demo, so running the demo twice never collides.
+async fn add_facilitator(
+    db: &Db,
+    stamp: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ops::staff::NewAccount> {
+    let (password, hash) = ops::staff::new_password()?;
+    let email = format!("facilitator-{stamp}@demo.stafet.dk");
+    db.write(move |conn| {
+        ops::staff::add_user(
+            conn,
+            &email,
+            StaffRole::Facilitator.as_str(),
+            &hash,
+            password.clone(),
+            now,
+        )
+    })
+    .await
+    .map_err(cli_err)
+}
+
+/// The Danish demo relay with its participants, open from now.
+async fn open_relay(
+    db: &Db,
+    creator: i64,
+    stamp: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<RelayRow> {
     let input = CreateRelay {
         title: "Ledelse til gavn for borgerne".into(),
         topic: "Offentlig ledelse".into(),
@@ -183,7 +214,7 @@ kollega, svarer på det spørgsmål, du får, og sender stafetten videre. Spørg
     let (relay, _) = db
         .write(move |conn| ops::relays::create(conn, input.clone(), Some(creator), now))
         .await
-        .map_err(err)?;
+        .map_err(cli_err)?;
     let relay_id = relay.id;
     let rows: Vec<ImportRow> = PEOPLE
         .iter()
@@ -198,16 +229,16 @@ kollega, svarer på det spørgsmål, du får, og sender stafetten videre. Spørg
         .collect();
     db.write(move |conn| ops::participants::import(conn, relay_id, rows.clone(), now))
         .await
-        .map_err(err)?;
+        .map_err(cli_err)?;
     db.write(move |conn| ops::relays::open_now(conn, relay_id, now))
         .await
-        .map_err(err)?;
+        .map_err(cli_err)?;
+    Ok(relay)
+}
 
-    // Pass the relay on a few times: each asker asks, the recipient answers (and so gets a baton).
-    let people = db
-        .read(move |conn| Ok(ParticipantRow::for_relay(conn, relay_id)?))
-        .await
-        .map_err(err)?;
+/// Passes the relay on a few times: each asker asks, the recipient answers (and so gets a
+/// baton).
+async fn pass_around(db: &Db, people: &[ParticipantRow], now: DateTime<Utc>) -> anyhow::Result<()> {
     for (i, (question, answer)) in EXCHANGES.iter().enumerate() {
         let asker = people[i * 2 % people.len()].id;
         let ops::questions::Asked {
@@ -217,17 +248,20 @@ kollega, svarer på det spørgsmål, du får, og sender stafetten videre. Spørg
         } = db
             .write(move |conn| ops::questions::ask(conn, asker, question, None, now))
             .await
-            .map_err(err)?;
+            .map_err(cli_err)?;
         if i < 4 {
             let rid = recipient.id;
             db.write(move |conn| ops::questions::answer(conn, rid, q.id, answer, now))
                 .await
-                .map_err(err)?;
+                .map_err(cli_err)?;
         }
     }
+    Ok(())
+}
 
-    // Then a corpus worth analysing: questions in five topics (from the analysis fixtures),
-    // two in three answered. A question nobody can take any more is skipped, as in a real relay.
+/// A corpus worth analysing: questions in five topics (from the analysis fixtures), two in
+/// three answered. A question nobody can take any more is skipped, as in a real relay.
+async fn ask_corpus(db: &Db, people: &[ParticipantRow], now: DateTime<Utc>) -> anyhow::Result<()> {
     let mut asked = 0;
     for (i, (topic, question)) in fixtures::QUESTIONS
         .iter()
@@ -251,16 +285,24 @@ kollega, svarer på det spørgsmål, du får, og sender stafetten videre. Spørg
             let answer = ANSWERS[*topic][asked % ANSWERS[*topic].len()];
             db.write(move |conn| ops::questions::answer(conn, rid, q.id, answer, now))
                 .await
-                .map_err(err)?;
+                .map_err(cli_err)?;
         }
     }
+    Ok(())
+}
 
-    let mailer = Mailer::from_settings(&settings.email, settings.base_url())?;
-    deliver_due(db, &Clock::System, &mailer).await?;
-
+/// What the command prints: the relay, the staff login and links for the first participants.
+async fn summary(
+    db: &Db,
+    settings: &Settings,
+    relay: &RelayRow,
+    account: &ops::staff::NewAccount,
+    people: &[ParticipantRow],
+    now: DateTime<Utc>,
+) -> anyhow::Result<String> {
     let mut out = String::new();
-    writeln!(out, "Demo relay {relay_id} \"{}\" is open.", relay.title)?;
-    writeln!(out, "Staff login: {email}")?;
+    writeln!(out, "Demo relay {} \"{}\" is open.", relay.id, relay.title)?;
+    writeln!(out, "Staff login: {}", account.user.email)?;
     writeln!(out, "password: {}", account.password)?;
     writeln!(out, "token: {}", account.token)?;
     writeln!(out, "Participant links:")?;
@@ -279,7 +321,7 @@ kollega, svarer på det spørgsmål, du får, og sender stafetten videre. Spørg
                 .token)
             })
             .await
-            .map_err(err)?;
+            .map_err(cli_err)?;
         writeln!(
             out,
             "  {} ({}): {}/p/{secret}",

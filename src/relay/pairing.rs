@@ -812,134 +812,150 @@ mod tests {
         fn apply(&mut self, op: &Op) {
             let n = self.people.len();
             match *op {
-                Op::RoundStart => {
-                    if self.state == RelayState::Scheduled {
-                        self.state =
-                            lifecycle::next_state(self.state, lifecycle::Transition::Open).unwrap();
-                    }
-                    if self.state != RelayState::Open {
-                        return;
-                    }
-                    for p in self.people.iter_mut().filter(|p| p.active) {
-                        let before = p.batons;
-                        p.batons = batons::after_round_start(p.batons, &self.settings);
-                        assert!(p.batons >= before);
-                    }
-                }
-                Op::Ask { who, auto, pick } => {
-                    let p = &self.people[who % n];
-                    let id = p.id;
-                    if lifecycle::ensure_open(self.state, "asking").is_err() || !p.active {
-                        return;
-                    }
-                    let before = p.batons;
-                    let Ok(after) = batons::after_ask(before) else {
-                        assert_eq!(before, 0);
-                        return;
-                    };
-                    let asker = self.asker(id);
-                    let cs = self.candidates_for(id);
-                    let chosen = if auto {
-                        auto_pick(&asker, &cs, &self.settings, self.deliveries.len() as u64)
-                    } else {
-                        // The asker picks from the list, shown in a stable order, or tries
-                        // someone at random (who may well be refused).
-                        let mut list: Vec<&Candidate> =
-                            eligible(&asker, &cs, &self.settings).collect();
-                        list.sort_by_key(|c| c.id);
-                        if pick % 3 == 0 {
-                            let mut all = cs.clone();
-                            all.sort_by_key(|c| c.id);
-                            let c = &all[pick % all.len()];
-                            check_eligible(&asker, c, &self.settings).map(|()| c.id)
-                        } else if list.is_empty() {
-                            Err(RuleViolation::NoEligibleRecipient)
-                        } else {
-                            Ok(list[pick % list.len()].id)
-                        }
-                    };
-                    match chosen {
-                        Ok(to) => {
-                            let i = self.idx(id);
-                            self.people[i].batons = after;
-                            let q = self.questions.len();
-                            self.questions.push(Question {
-                                asker: id,
-                                recipient: to,
-                                pending: false,
-                            });
-                            self.deliver(q, to);
-                        }
-                        // The asker keeps the baton.
-                        Err(_) => assert_eq!(self.people[self.idx(id)].batons, before),
-                    }
-                }
-                Op::Answer { who, which } => {
-                    let p = &mut self.people[who % n];
-                    if lifecycle::ensure_open(self.state, "answering").is_err()
-                        || !p.active
-                        || p.inbox.is_empty()
-                    {
-                        return;
-                    }
-                    let q = p.inbox.remove(which % p.inbox.len());
-                    p.batons = batons::after_answer(p.batons, &self.settings);
-                    self.questions[q].pending = false;
-                }
-                Op::Suspend(who) => {
-                    if lifecycle::ensure_participants_editable(self.state).is_err() {
-                        return;
-                    }
-                    let i = who % n;
-                    self.people[i].active = false;
-                    for q in self.people[i].inbox.clone() {
-                        self.reroute(q);
-                    }
-                }
+                Op::RoundStart => self.start_round(),
+                Op::Ask { who, auto, pick } => self.ask(who % n, auto, pick),
+                Op::Answer { who, which } => self.answer(who % n, which),
+                Op::Suspend(who) => self.suspend(who % n),
                 Op::Resume(who) => {
                     if lifecycle::ensure_participants_editable(self.state).is_ok() {
                         self.people[who % n].active = true;
                     }
                 }
                 Op::Reroute(k) => {
-                    if self.state != RelayState::Open || self.questions.is_empty() {
-                        return;
+                    if self.state == RelayState::Open && !self.questions.is_empty() {
+                        self.reroute(k % self.questions.len());
                     }
-                    self.reroute(k % self.questions.len());
                 }
-                Op::Join(group) => {
-                    if lifecycle::ensure_participants_editable(self.state).is_err() {
-                        return;
-                    }
-                    let batons = if self.state == RelayState::Open {
-                        batons::after_round_start(0, &self.settings)
-                    } else {
-                        0
-                    };
-                    let id = 100 + self.people.len() as i64 * 7;
-                    self.people.push(Person {
-                        id,
-                        group,
-                        active: true,
-                        batons,
-                        inbox: Vec::new(),
-                        received_total: 0,
-                        received_from: BTreeSet::new(),
-                        last_asked_by: None,
+                Op::Join(group) => self.join(group),
+                Op::Close => self.close(),
+            }
+        }
+
+        fn start_round(&mut self) {
+            if self.state == RelayState::Scheduled {
+                self.state =
+                    lifecycle::next_state(self.state, lifecycle::Transition::Open).unwrap();
+            }
+            if self.state != RelayState::Open {
+                return;
+            }
+            for p in self.people.iter_mut().filter(|p| p.active) {
+                let before = p.batons;
+                p.batons = batons::after_round_start(p.batons, &self.settings);
+                assert!(p.batons >= before);
+            }
+        }
+
+        fn ask(&mut self, who: usize, auto: bool, pick: usize) {
+            let p = &self.people[who];
+            let id = p.id;
+            if lifecycle::ensure_open(self.state, "asking").is_err() || !p.active {
+                return;
+            }
+            let before = p.batons;
+            let Ok(after) = batons::after_ask(before) else {
+                assert_eq!(before, 0);
+                return;
+            };
+            match self.choose_recipient(id, auto, pick) {
+                Ok(to) => {
+                    let i = self.idx(id);
+                    self.people[i].batons = after;
+                    let q = self.questions.len();
+                    self.questions.push(Question {
+                        asker: id,
+                        recipient: to,
+                        pending: false,
                     });
+                    self.deliver(q, to);
                 }
-                Op::Close => {
-                    if let Ok(next) =
-                        lifecycle::next_state(self.state, lifecycle::Transition::Close)
-                    {
-                        self.state = next;
-                        for p in &mut self.people {
-                            p.inbox.clear();
-                        }
-                        for q in &mut self.questions {
-                            q.pending = false;
-                        }
-                    }
+                // The asker keeps the baton.
+                Err(_) => assert_eq!(self.people[self.idx(id)].batons, before),
+            }
+        }
+
+        /// Who `asker` passes a question to: the automatic pick, or in participant mode one
+        /// from the list, shown in a stable order, or someone tried at random (who may well be
+        /// refused).
+        fn choose_recipient(
+            &self,
+            asker: i64,
+            auto: bool,
+            pick: usize,
+        ) -> Result<i64, RuleViolation> {
+            let me = self.asker(asker);
+            let cs = self.candidates_for(asker);
+            if auto {
+                return auto_pick(&me, &cs, &self.settings, self.deliveries.len() as u64);
+            }
+            if pick.is_multiple_of(3) {
+                let mut all = cs.clone();
+                all.sort_by_key(|c| c.id);
+                let c = &all[pick % all.len()];
+                return check_eligible(&me, c, &self.settings).map(|()| c.id);
+            }
+            let mut list: Vec<&Candidate> = eligible(&me, &cs, &self.settings).collect();
+            list.sort_by_key(|c| c.id);
+            if list.is_empty() {
+                Err(RuleViolation::NoEligibleRecipient)
+            } else {
+                Ok(list[pick % list.len()].id)
+            }
+        }
+
+        fn answer(&mut self, who: usize, which: usize) {
+            let p = &mut self.people[who];
+            if lifecycle::ensure_open(self.state, "answering").is_err()
+                || !p.active
+                || p.inbox.is_empty()
+            {
+                return;
+            }
+            let q = p.inbox.remove(which % p.inbox.len());
+            p.batons = batons::after_answer(p.batons, &self.settings);
+            self.questions[q].pending = false;
+        }
+
+        fn suspend(&mut self, i: usize) {
+            if lifecycle::ensure_participants_editable(self.state).is_err() {
+                return;
+            }
+            self.people[i].active = false;
+            for q in self.people[i].inbox.clone() {
+                self.reroute(q);
+            }
+        }
+
+        fn join(&mut self, group: i64) {
+            if lifecycle::ensure_participants_editable(self.state).is_err() {
+                return;
+            }
+            let batons = if self.state == RelayState::Open {
+                batons::after_round_start(0, &self.settings)
+            } else {
+                0
+            };
+            let id = 100 + self.people.len() as i64 * 7;
+            self.people.push(Person {
+                id,
+                group,
+                active: true,
+                batons,
+                inbox: Vec::new(),
+                received_total: 0,
+                received_from: BTreeSet::new(),
+                last_asked_by: None,
+            });
+        }
+
+        fn close(&mut self) {
+            if let Ok(next) = lifecycle::next_state(self.state, lifecycle::Transition::Close) {
+                self.state = next;
+                for p in &mut self.people {
+                    p.inbox.clear();
+                }
+                for q in &mut self.questions {
+                    q.pending = false;
                 }
             }
         }
