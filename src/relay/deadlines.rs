@@ -407,6 +407,25 @@ mod tests {
         ]
     }
 
+    /// Rounds one after another from t(0): each `(hours long, hours of gap after it)`.
+    fn consecutive_rounds(parts: &[(i64, i64)]) -> Vec<Round> {
+        let mut at = t(0);
+        parts
+            .iter()
+            .enumerate()
+            .map(|(i, &(len, gap))| {
+                let r = Round {
+                    name: format!("R{i}"),
+                    starts_at: at,
+                    ends_at: at + Duration::hours(len),
+                    prompt: None,
+                };
+                at = r.ends_at + Duration::hours(gap);
+                r
+            })
+            .collect()
+    }
+
     proptest! {
         /// Whatever is stored (dates at the ends of time, the largest hours and counts), the
         /// clock's rule answers without overflowing and names only rounds that exist.
@@ -445,21 +464,7 @@ mod tests {
             reminder in 0u32..30,
             reroute in 0u32..60,
         ) {
-            let mut at = t(0);
-            let rs: Vec<Round> = parts
-                .iter()
-                .enumerate()
-                .map(|(i, &(len, gap))| {
-                    let r = Round {
-                        name: format!("R{i}"),
-                        starts_at: at,
-                        ends_at: at + Duration::hours(len),
-                        prompt: None,
-                    };
-                    at = r.ends_at + Duration::hours(gap);
-                    r
-                })
-                .collect();
+            let rs = consecutive_rounds(&parts);
             let s = RelaySettings {
                 reminder_after_hours: reminder,
                 reroute_after_hours: reroute,
