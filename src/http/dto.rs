@@ -90,7 +90,8 @@ pub fn participant(
     json!({
         "id": p.id,
         "name": p.name,
-        "email": p.email,
+        // An erased participant's address is a placeholder that is no address.
+        "email": if p.erased_at.is_some() { None } else { Some(&p.email) },
         "group": group,
         "title": p.title,
         "organisation": p.organisation,
@@ -102,6 +103,7 @@ pub fn participant(
         "answered": counts.2,
         "pending": counts.3,
         "latest_email": email.map(email_status),
+        "erased_at": p.erased_at.map(from_db),
     })
 }
 

@@ -1,5 +1,6 @@
 // The relay's participants: what each has done, their latest email, and for the facilitator
-// resend and suspend, with the import above the table while the relay is not closed.
+// resend, suspend and erase on request, with the import above the table while the relay is not
+// closed.
 
 import { api } from '../api.js';
 import { h, replace, toast } from '../dom.js';
@@ -35,6 +36,11 @@ export async function drawParticipants(relay, panel, user) {
         : h('p', { class: 'empty', text: 'Ingen deltagere endnu. Importér dem ovenfor.' })));
 }
 
+function status(p) {
+  if (p.erased_at) return 'Persondata slettet';
+  return p.status === 'suspended' ? 'På pause' : 'Aktiv';
+}
+
 function facts(p) {
   const email = p.latest_email;
   const about = [p.title, p.organisation].filter(Boolean).join(', ');
@@ -45,7 +51,7 @@ function facts(p) {
     h('th', { scope: 'row' }, p.name, p.title ? h('div', { class: 'meta', text: about }) : null),
     h('td', { text: p.email }),
     h('td', { text: p.group }),
-    h('td', { text: p.status === 'suspended' ? 'På pause' : 'Aktiv' }),
+    h('td', { text: status(p) }),
     h('td', { class: 'num', text: String(p.asked) }),
     h('td', { class: 'num', text: String(p.received) }),
     h('td', { class: 'num', text: String(p.answered) }),
@@ -56,9 +62,28 @@ function facts(p) {
   ];
 }
 
-/** Resend the latest email, and suspend or lift the suspension. */
+/** Erase the participant's personal data on their request, after a confirmation. */
+function eraseButton(base, p, redraw) {
+  const erase = h('button', {
+    type: 'button', class: 'small danger', text: 'Slet persondata',
+    'aria-label': `Slet persondata: ${p.name}`,
+  });
+  erase.addEventListener('click', async () => {
+    if (!window.confirm(`${p.name}s navn, email, titel og organisation slettes nu, linket holder `
+      + 'op med at virke, og ventende spørgsmål sendes videre. Spørgsmål og svar bliver under '
+      + `pseudonymet ${p.pseudonym}. Det kan ikke fortrydes. Fortsæt?`)) return;
+    if (await busy(erase, () => api('POST', `${base}/erase`, { texts: 'keep' }))) {
+      toast(`Persondata for ${p.pseudonym} er slettet.`);
+      redraw();
+    }
+  });
+  return erase;
+}
+
+/** Resend the latest email, suspend or lift the suspension, and erase. */
 function actions(relay, p, redraw) {
   const base = `/api/relays/${relay.id}/participants/${p.id}`;
+  if (p.erased_at) return [];
   const resend = h('button', {
     type: 'button', class: 'small secondary', text: 'Send igen', disabled: !p.latest_email,
     'aria-label': `Send igen: ${p.name}`,
@@ -82,5 +107,5 @@ function actions(relay, p, redraw) {
       redraw();
     }
   });
-  return [resend, toggle];
+  return [resend, toggle, eraseButton(base, p, redraw)];
 }

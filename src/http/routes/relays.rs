@@ -20,6 +20,7 @@ use crate::ops::relays::{self as ops, CreateRelay, PatchRelay};
 use crate::relay::QuestionStatus;
 use crate::state::AppState;
 
+/// The relay `id` as staff see it.
 pub(crate) async fn relay_response(state: &AppState, id: i64) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
     let (row, rounds) = state
