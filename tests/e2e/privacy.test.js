@@ -67,8 +67,11 @@ test('the participant sees the privacy notice before the first question', async 
   await notice.waitFor();
   assert.equal(await notice.getAttribute('open'), '');
   assert.match(await notice.innerText(), new RegExp(NOTICE));
-  const box = async (sel) => (await page.locator(sel).first().boundingBox()).y;
-  assert.ok(await box('details#privacy') < await box('textarea'), 'the notice comes before the forms');
+  await page.locator('#ask-text').waitFor();
+  const before = await page.evaluate(() => Boolean(document.querySelector('details#privacy')
+    .compareDocumentPosition(document.querySelector('#ask-text'))
+    & Node.DOCUMENT_POSITION_FOLLOWING));
+  assert.ok(before, 'the notice comes before the ask form');
   assert.deepEqual(await accessibility(page, 'app-privacy'), []);
   await screenshot(page, 'app-privacy');
 
