@@ -1,6 +1,6 @@
 // Personal data in a real browser: a participant sees the relay's privacy notice on the link
 // page and in /app before they write anything (and can download their data); a facilitator
-// copies a relay in the console and lands on the copy.
+// copies a relay in the console, lands on the copy and erases one of its participants.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -125,6 +125,16 @@ test('the facilitator copies a relay and opens the copy', async () => {
   assert.deepEqual(await page.locator('tbody th[scope="row"]').allInnerTexts(),
     ['Ida Iversen', 'Jens Juul']);
   await screenshot(page, 'console-copy');
+
+  // Erasing one participant on request: a dialog with the choice for their texts.
+  await page.getByRole('button', { name: 'Slet persondata: Ida Iversen' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Slet persondata for Ida Iversen' });
+  await dialog.waitFor();
+  assert.equal(await dialog.getByLabel(/Behold dem under pseudonymet/).isChecked(), true);
+  assert.deepEqual(await accessibility(page, 'console-erase'), []);
+  await dialog.getByRole('button', { name: 'Slet nu' }).click();
+  await page.locator('tbody tr', { hasText: 'Persondata slettet' }).waitFor();
+  assert.doesNotMatch(await page.locator('tbody').innerText(), /Ida Iversen|ida@x\.dk/);
   assert.deepEqual(ctx.problems, [], 'CSP violations or page errors');
   await ctx.close();
 });

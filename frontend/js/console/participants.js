@@ -8,6 +8,7 @@ import { busy } from '../calls.js';
 import { table } from '../panels.js';
 import { EMAIL_KIND, EMAIL_STATUS } from './labels.js';
 import { importCard } from './import.js';
+import { eraseButton } from './erase.js';
 
 const HEADERS = [
   ['Navn'], ['Email'], ['Gruppe'], ['Status'],
@@ -60,24 +61,6 @@ function facts(p) {
       : h('span', { class: 'meta', text: '–' }),
     email && email.error ? h('div', { class: 'meta', text: email.error }) : null),
   ];
-}
-
-/** Erase the participant's personal data on their request, after a confirmation. */
-function eraseButton(base, p, redraw) {
-  const erase = h('button', {
-    type: 'button', class: 'small danger', text: 'Slet persondata',
-    'aria-label': `Slet persondata: ${p.name}`,
-  });
-  erase.addEventListener('click', async () => {
-    if (!window.confirm(`${p.name}s navn, email, titel og organisation slettes nu, linket holder `
-      + 'op med at virke, og ventende spørgsmål sendes videre. Spørgsmål og svar bliver under '
-      + `pseudonymet ${p.pseudonym}. Det kan ikke fortrydes. Fortsæt?`)) return;
-    if (await busy(erase, () => api('POST', `${base}/erase`, { texts: 'keep' }))) {
-      toast(`Persondata for ${p.pseudonym} er slettet.`);
-      redraw();
-    }
-  });
-  return erase;
 }
 
 /** Resend the latest email, suspend or lift the suspension, and erase. */
