@@ -26,6 +26,8 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     /// Scheduled backups.
     pub backup: BackupSettings,
+    /// Defaults of each relay's privacy notice and retention.
+    pub privacy: PrivacySettings,
 }
 
 /// `[server]`
@@ -169,6 +171,35 @@ pub struct BackupSettings {
     pub keep: usize,
 }
 
+/// `[privacy]`: what a new relay's privacy notice and retention start as.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacySettings {
+    /// Days after closing before retention erases personal data.
+    pub retention_days: u32,
+    /// `pseudonymise` or `delete`.
+    pub retention: crate::relay::Retention,
+    /// The data controller named in the notice.
+    pub controller: String,
+    /// Where participants turn about their data.
+    pub contact: String,
+    /// The notice of Danish relays.
+    pub text_da: String,
+    /// The notice of English relays.
+    pub text_en: String,
+}
+
+impl PrivacySettings {
+    /// The default notice in `language` (`da` or `en`).
+    pub fn text(&self, language: &str) -> &str {
+        if language == "en" {
+            &self.text_en
+        } else {
+            &self.text_da
+        }
+    }
+}
+
 impl BackupSettings {
     /// The schedule, when scheduled backups are on.
     pub fn schedule(&self) -> Option<crate::backup::schedule::Schedule> {
@@ -231,6 +262,10 @@ impl Settings {
         anyhow::ensure!(
             self.database.pool_size <= 64,
             "database.pool_size must be at most 64"
+        );
+        anyhow::ensure!(
+            self.privacy.retention_days <= crate::relay::retention::MAX_DAYS,
+            "privacy.retention_days must be at most 3650 (ten years)"
         );
         anyhow::ensure!(
             self.backup.schedule().is_none() || self.backup.keep > 0,

@@ -210,7 +210,11 @@ kollega, svarer på det spørgsmål, du får, og sender stafetten videre. Spørg
             max_inbox: Some(8),
             ..SettingsPatch::default()
         }),
-    };
+        controller: None,
+        privacy_contact: None,
+        privacy_text: None,
+    }
+    .with_privacy_defaults(&settings.privacy);
     let (relay, _) = db
         .write(move |conn| ops::relays::create(conn, input.clone(), Some(creator), now))
         .await

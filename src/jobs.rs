@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::AppError;
+use crate::ops::erasure::{self, RelayErased};
 use crate::ops::scheduler::{StepReport, due, live_relays, step};
 
 /// What one pass over the live relays did.
@@ -15,6 +16,8 @@ pub struct Tick {
     pub stepped: Vec<(i64, StepReport)>,
     /// Relays whose look or step failed, with why; the pass went on without them.
     pub failed: Vec<(i64, AppError)>,
+    /// Closed relays whose personal data retention erased in this pass.
+    pub erased: Vec<RelayErased>,
 }
 
 /// One pass over every live relay. The pass first looks (one read) at what is due in each; a
@@ -54,7 +57,34 @@ pub async fn tick_once(db: &Db, clock: &Clock) -> Result<Tick, AppError> {
             }
         }
     }
+    erase_due(db, clock, &mut tick).await?;
     Ok(tick)
+}
+
+/// Applies retention to every closed relay whose period has passed, each in a transaction of
+/// its own, then cuts the WAL so the erased data leaves it too.
+async fn erase_due(db: &Db, clock: &Clock, tick: &mut Tick) -> Result<(), AppError> {
+    let now = clock.now();
+    let due = db.read(move |conn| erasure::due(conn, now)).await?;
+    for id in due {
+        match db
+            .write(move |conn| erasure::erase_relay(conn, id, now))
+            .await
+        {
+            Ok(report) => {
+                tracing::info!(relay_id = id, retention = %report.retention, "retention erased a relay's personal data");
+                tick.erased.push(report);
+            }
+            Err(e) => {
+                tracing::error!(relay_id = id, error = %e, "retention failed; tried again next pass");
+                tick.failed.push((id, e));
+            }
+        }
+    }
+    if !tick.erased.is_empty() && !db.truncate_wal().await? {
+        tracing::warn!("the WAL could not be cut after an erasure; the next checkpoint will");
+    }
+    Ok(())
 }
 
 /// Ticks every `interval` until the process ends.

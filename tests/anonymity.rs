@@ -141,6 +141,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("POST", "/api/me/questions", "ask_question"),
     ("POST", "/api/me/questions/{qid}/answer", "answer_question"),
     ("GET", "/api/me/events", "my_events"),
+    ("GET", "/api/me/data", "download_my_data"),
     ("GET", "/api/me/report", "shared_report"),
     ("GET", "/p/{token}", "participant_of_link"),
     ("POST", "/p/{token}", "participant_of_link"),
@@ -426,6 +427,7 @@ fn walk(s: Setting, a: &mut Asker) -> Seen {
             p,
             &app.get("/api/me/report", token),
         );
+        seen.add(("GET", "/api/me/data"), p, &app.get("/api/me/data", token));
         seen.add(
             ("GET", "/p/{token}"),
             p,

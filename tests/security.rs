@@ -827,6 +827,24 @@ fn staff_routes(f: &Fixture) -> Vec<(&'static str, String, Value, bool)> {
         ),
         (
             "POST",
+            format!("/api/relays/{r}/participants/{p}/erase"),
+            json!({ "texts": "keep" }),
+            true,
+        ),
+        (
+            "POST",
+            format!("/api/relays/{r}/erase-now"),
+            json!({}),
+            true,
+        ),
+        (
+            "POST",
+            format!("/api/relays/{r}/copy"),
+            json!({ "title": "Kopi", "with_participants": true }),
+            true,
+        ),
+        (
+            "POST",
             format!("/api/questions/{q}/reroute"),
             json!({}),
             true,
@@ -885,6 +903,7 @@ fn participant_routes(qid: i64) -> Vec<(&'static str, String, Value)> {
         ),
         ("GET", "/api/me/events?since=0".into(), json!(null)),
         ("GET", "/api/me/report".into(), json!(null)),
+        ("GET", "/api/me/data".into(), json!(null)),
     ]
 }
 

@@ -9,6 +9,7 @@ import { t, setLanguage } from './app/strings.js';
 import { page } from './app/state.js';
 import { inboxSection, askedSection } from './app/questions.js';
 import { askSection } from './app/ask.js';
+import { privacySection } from './app/privacy.js';
 
 const main = document.getElementById('main');
 const status = document.getElementById('live-status');
@@ -44,7 +45,7 @@ function sections(data) {
   const { relay } = data;
   if (relay.state === 'draft' || relay.state === 'scheduled') {
     const starts = formatTime(relay.starts_at, relay.language, relay.timezone);
-    return [notice(t.notOpenTitle, t.notOpen(starts)), relayHeader(relay)];
+    return [notice(t.notOpenTitle, t.notOpen(starts)), relayHeader(relay), privacySection(data)];
   }
   if (relay.state === 'closed') {
     const output = relay.share_output
@@ -52,10 +53,10 @@ function sections(data) {
         h('p', {}, h('a', { class: 'button', href: '/api/me/report', text: t.readOutput }))]
       : [];
     return [notice(t.closedTitle, t.closed, output),
-      relayHeader(relay), inboxSection(data, refresh), askedSection(data)];
+      relayHeader(relay), inboxSection(data, refresh), askedSection(data), privacySection(data)];
   }
-  return [relayHeader(relay), inboxSection(data, refresh), askSection(data, refresh),
-    askedSection(data)];
+  return [relayHeader(relay), privacySection(data), inboxSection(data, refresh),
+    askSection(data, refresh), askedSection(data)];
 }
 
 function render(data) {

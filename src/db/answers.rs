@@ -46,6 +46,25 @@ impl AnswerRow {
         })
     }
 
+    /// Answers written by `author_id`.
+    pub fn by_author(conn: &mut DbConn, author_id: i64) -> QueryResult<Vec<AnswerRow>> {
+        answers::table
+            .filter(answers::author_id.eq(author_id))
+            .order(answers::id.asc())
+            .select(AnswerRow::as_select())
+            .load(conn)
+    }
+
+    /// Deletes the answers written by `author_id`; returns the questions they answered.
+    pub fn delete_by_author(conn: &mut DbConn, author_id: i64) -> QueryResult<Vec<i64>> {
+        let questions: Vec<i64> = answers::table
+            .filter(answers::author_id.eq(author_id))
+            .select(answers::question_id)
+            .load(conn)?;
+        diesel::delete(answers::table.filter(answers::author_id.eq(author_id))).execute(conn)?;
+        Ok(questions)
+    }
+
     /// Answers of the given questions by question id.
     pub fn for_questions(
         conn: &mut DbConn,

@@ -118,6 +118,12 @@ impl Credential {
         ))
     }
 
+    /// Deletes every credential of these participants (links and sessions); returns how many.
+    pub fn delete_for_participants(conn: &mut DbConn, ids: &[i64]) -> QueryResult<usize> {
+        diesel::delete(credentials::table.filter(credentials::participant_id.eq_any(ids)))
+            .execute(conn)
+    }
+
     /// Deletes credential `id` (logout, or a link whose email turned out to be a repeat).
     pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
         diesel::delete(credentials::table.find(id)).execute(conn)

@@ -99,6 +99,43 @@ impl EventRow {
         Ok(rows)
     }
 
+    /// Deletes every event of a relay (retention); returns how many.
+    pub fn delete_for_relay(conn: &mut DbConn, relay_id: i64) -> QueryResult<usize> {
+        diesel::delete(events::table.filter(events::relay_id.eq(relay_id))).execute(conn)
+    }
+
+    /// Deletes one participant's own feed; returns how many events.
+    pub fn delete_for_participant(conn: &mut DbConn, participant_id: i64) -> QueryResult<usize> {
+        diesel::delete(events::table.filter(events::participant_id.eq(participant_id)))
+            .execute(conn)
+    }
+
+    /// The relay's events whose data holds `needle` somewhere (a name, an address).
+    pub fn mentioning(
+        conn: &mut DbConn,
+        relay_id: i64,
+        needle: &str,
+    ) -> QueryResult<Vec<EventRow>> {
+        let rows: Vec<EventRow> = events::table
+            .filter(events::relay_id.eq(relay_id))
+            .filter(events::data.like(format!("%{needle}%")))
+            .select(EventRow::as_select())
+            .load(conn)?;
+        // LIKE ignores ASCII case and reads % and _ as wildcards; keep exact mentions only.
+        Ok(rows
+            .into_iter()
+            .filter(|e| e.data.contains(needle))
+            .collect())
+    }
+
+    /// Replaces an event's data.
+    pub fn set_data(conn: &mut DbConn, id: i64, data: &str) -> QueryResult<()> {
+        diesel::update(events::table.find(id))
+            .set(events::data.eq(data))
+            .execute(conn)
+            .map(|_| ())
+    }
+
     /// The highest event id so far (0 in an empty log).
     pub fn max_id(conn: &mut DbConn) -> QueryResult<i64> {
         events::table

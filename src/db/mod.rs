@@ -65,9 +65,11 @@ impl Pragmas {
         // server closing its last connection checkpoints the WAL under an exclusive lock).
         // temp_store: a group transaction keeps one savepoint per request, and SQLite spills
         // savepoint journals over 64 KiB to a temporary file unless temp storage is in memory.
+        // secure_delete: a deleted or rewritten row is overwritten with zeros where it stood,
+        // so erased personal data does not linger in free pages (docs/PRIVACY.md).
         conn.batch_execute(&format!(
             "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; \
-             PRAGMA temp_store = MEMORY;",
+             PRAGMA temp_store = MEMORY; PRAGMA secure_delete = ON;",
             self.busy_timeout_ms, self.synchronous
         ))
     }
@@ -279,6 +281,18 @@ impl Db {
         T: Send + 'static,
     {
         self.writer.run(f).await
+    }
+
+    /// Copies the whole WAL into the database file and cuts the WAL to nothing, so the page
+    /// images written before an erasure leave the WAL file too. SQLite-specific. A reader in
+    /// the middle of a long read can keep it from finishing: then it says so, and the next
+    /// checkpoint (or this call, again) completes it.
+    pub async fn truncate_wal(&self) -> Result<bool, AppError> {
+        self.read(|conn| {
+            let outcome = checkpoint::run(conn, "TRUNCATE")?;
+            Ok(outcome.busy == 0)
+        })
+        .await
     }
 
     /// A receiver that changes after every commit; live feeds and the outbox wake on it.

@@ -11,7 +11,7 @@ use diesel::sql_types::Text;
 use super::credentials::CredentialKind;
 use super::outbox::OutboxStatus;
 use crate::relay::{
-    DeliveryOutcome, EventKind, QuestionStatus, RecipientChoice, RelayState, StaffRole,
+    DeliveryOutcome, EventKind, QuestionStatus, RecipientChoice, RelayState, Retention, StaffRole,
 };
 
 /// Implements the diesel traits that let a named enum be a TEXT column's Rust type.
@@ -75,6 +75,7 @@ text_column!(
     EventKind,
     CredentialKind,
     OutboxStatus,
+    Retention,
 );
 
 #[cfg(test)]
@@ -117,5 +118,6 @@ mod tests {
         round_trip(c, EventKind::ALL, EventKind::as_str);
         round_trip(c, CredentialKind::ALL, CredentialKind::as_str);
         round_trip(c, OutboxStatus::ALL, OutboxStatus::as_str);
+        round_trip(c, Retention::ALL, Retention::as_str);
     }
 }

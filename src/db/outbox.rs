@@ -129,11 +129,12 @@ impl OutboxRow {
             .first(conn)
     }
 
-    /// Marks an email sent and forgets its link secret.
+    /// Marks an email sent and forgets its link secret and its body (the template's context:
+    /// names, question texts). What the email status shows stays: kind, status, times.
     pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<()> {
         fixed::execute(
             conn,
-            "UPDATE email_outbox SET status = ?, sent_at = ?, link_token = NULL, \
+            "UPDATE email_outbox SET status = ?, sent_at = ?, link_token = NULL, params = '{}', \
              attempts = attempts + 1, last_error = NULL WHERE id = ?",
             &[
                 Param::Text(OutboxStatus::Sent.as_str()),
@@ -198,6 +199,26 @@ impl OutboxRow {
             .select(OutboxRow::as_select())
             .first(conn)
             .optional()
+    }
+
+    /// Every email to one participant, oldest first.
+    pub fn for_participant(conn: &mut DbConn, participant_id: i64) -> QueryResult<Vec<OutboxRow>> {
+        email_outbox::table
+            .filter(email_outbox::participant_id.eq(participant_id))
+            .order(email_outbox::id.asc())
+            .select(OutboxRow::as_select())
+            .load(conn)
+    }
+
+    /// Deletes every email of these participants; returns how many.
+    pub fn delete_for_participants(conn: &mut DbConn, ids: &[i64]) -> QueryResult<usize> {
+        diesel::delete(email_outbox::table.filter(email_outbox::participant_id.eq_any(ids)))
+            .execute(conn)
+    }
+
+    /// Whether the body of this email was dropped when it was sent.
+    pub fn body_dropped(&self) -> bool {
+        self.params.trim() == "{}"
     }
 
     /// Emails of a relay counted by status.

@@ -29,6 +29,8 @@ pub struct ParticipantRow {
     pub is_suspended: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When their personal data was erased (on request or by retention).
+    pub erased_at: Option<NaiveDateTime>,
 }
 
 /// A new participant.
@@ -138,6 +140,28 @@ impl ParticipantRow {
         diesel::update(participants::table.find(id))
             .set((
                 participants::is_suspended.eq(suspended),
+                participants::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Erases a participant's personal data: the name becomes the pseudonym, the address a
+    /// placeholder that is no address, title and organisation go; they are suspended, so they
+    /// neither receive questions nor email again.
+    pub fn erase_profile(
+        conn: &mut DbConn,
+        p: &ParticipantRow,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::update(participants::table.find(p.id))
+            .set((
+                participants::name.eq(&p.pseudonym),
+                participants::email.eq(format!("erased-{}", p.id)),
+                participants::title.eq(None::<String>),
+                participants::organisation.eq(None::<String>),
+                participants::is_suspended.eq(true),
+                participants::erased_at.eq(now),
                 participants::updated_at.eq(now),
             ))
             .execute(conn)

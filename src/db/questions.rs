@@ -212,6 +212,42 @@ impl QuestionRow {
         )
     }
 
+    /// Withdraws every question `asker_id` asked from its recipients' counts, then deletes the
+    /// questions with their deliveries, answers and theme placements; returns how many.
+    pub fn delete_asked_by(
+        conn: &mut DbConn,
+        asker_id: i64,
+        now: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        for q in Self::asked_by(conn, asker_id)? {
+            DeliveryRow::end_open(conn, q.id, DeliveryOutcome::Withdrawn, now)?;
+        }
+        let received: Vec<i64> = deliveries::table
+            .filter(deliveries::asker_id.eq(asker_id))
+            .select(deliveries::recipient_id)
+            .load(conn)?;
+        for recipient in received {
+            fixed::execute(
+                conn,
+                "UPDATE participants SET received_count = received_count - 1 WHERE id = ?",
+                &[Param::Int(recipient)],
+            )?;
+        }
+        diesel::delete(questions::table.filter(questions::asker_id.eq(asker_id))).execute(conn)
+    }
+
+    /// Marks questions expired (their answer was removed).
+    pub fn set_expired(conn: &mut DbConn, ids: &[i64]) -> QueryResult<usize> {
+        diesel::update(questions::table.filter(questions::id.eq_any(ids)))
+            .set(questions::status.eq(QuestionStatus::Expired))
+            .execute(conn)
+    }
+
+    /// Deletes every question of a relay, with its deliveries, answers and theme placements.
+    pub fn delete_for_relay(conn: &mut DbConn, relay_id: i64) -> QueryResult<usize> {
+        diesel::delete(questions::table.filter(questions::relay_id.eq(relay_id))).execute(conn)
+    }
+
     /// Marks the reminder of a question sent.
     pub fn mark_reminded(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<()> {
         diesel::update(questions::table.find(id))

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::relays;
-use crate::relay::{RecipientChoice, RelaySettings, RelayState};
+use crate::relay::{RecipientChoice, RelaySettings, RelayState, Retention};
 
 /// A relay row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, AsChangeset)]
@@ -36,6 +36,16 @@ pub struct RelayRow {
     pub scheduled_at: Option<NaiveDateTime>,
     pub opened_at: Option<NaiveDateTime>,
     pub closed_at: Option<NaiveDateTime>,
+    /// Data controller named in the privacy notice.
+    pub controller: String,
+    /// Where participants turn about their data.
+    pub privacy_contact: String,
+    /// The privacy notice participants read before they write.
+    pub privacy_text: String,
+    pub retention_days: i32,
+    pub retention: Retention,
+    /// When retention erased the relay's personal data.
+    pub erased_at: Option<NaiveDateTime>,
 }
 
 /// A new relay.
@@ -62,6 +72,9 @@ pub struct NewRelay {
     pub created_by: Option<i64>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub controller: String,
+    pub privacy_contact: String,
+    pub privacy_text: String,
 }
 
 impl RelayRow {
@@ -79,6 +92,8 @@ impl RelayRow {
             reroute_after_hours: self.reroute_after_hours.max(0) as u32,
             share_output: self.share_output,
             seed: self.seed as u64,
+            retention_days: self.retention_days.max(0) as u32,
+            retention: self.retention,
         }
     }
 
@@ -95,6 +110,32 @@ impl RelayRow {
         self.reroute_after_hours = s.reroute_after_hours as i32;
         self.share_output = s.share_output;
         self.seed = s.seed as i64;
+        self.retention_days = s.retention_days as i32;
+        self.retention = s.retention;
+    }
+
+    /// When retention will erase (or erased) the relay's personal data: `retention_days`
+    /// after closing; none while the relay has not closed.
+    pub fn erase_at(&self) -> Option<NaiveDateTime> {
+        let closed = super::from_db(self.closed_at?);
+        Some(super::to_db(crate::relay::retention::erase_at(
+            closed,
+            self.retention_days.max(0) as u32,
+        )))
+    }
+
+    /// Closed relays whose personal data retention has not erased yet.
+    pub fn awaiting_erasure(conn: &mut DbConn) -> QueryResult<Vec<RelayRow>> {
+        relays::table
+            .filter(relays::state.eq(RelayState::Closed))
+            .filter(relays::erased_at.is_null())
+            .select(RelayRow::as_select())
+            .load(conn)
+    }
+
+    /// Deletes the relay row (its rounds, groups and the rest cascade or go first).
+    pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
+        diesel::delete(relays::table.find(id)).execute(conn)
     }
 
     /// Loads a relay.

@@ -39,6 +39,12 @@ diesel::table! {
         scheduled_at -> Nullable<Timestamp>,
         opened_at -> Nullable<Timestamp>,
         closed_at -> Nullable<Timestamp>,
+        controller -> Text,
+        privacy_contact -> Text,
+        privacy_text -> Text,
+        retention_days -> Integer,
+        retention -> Text,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 
@@ -78,6 +84,7 @@ diesel::table! {
         is_suspended -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 

@@ -48,6 +48,23 @@ pub fn relay(r: &RelayRow, round_rows: &[RoundRow], now: chrono::DateTime<chrono
         "scheduled_at": r.scheduled_at.map(from_db),
         "opened_at": r.opened_at.map(from_db),
         "closed_at": r.closed_at.map(from_db),
+        "controller": r.controller,
+        "privacy_contact": r.privacy_contact,
+        "privacy_text": r.privacy_text,
+        "erase_at": r.erase_at().map(from_db),
+        "erased_at": r.erased_at.map(from_db),
+    })
+}
+
+/// A relay's privacy notice, as participants read it.
+pub fn privacy(r: &RelayRow) -> Value {
+    json!({
+        "controller": r.controller,
+        "privacy_contact": r.privacy_contact,
+        "privacy_text": r.privacy_text,
+        "retention_days": r.retention_days,
+        "retention": r.retention,
+        "erase_at": r.erase_at().map(from_db),
     })
 }
 
@@ -73,7 +90,8 @@ pub fn participant(
     json!({
         "id": p.id,
         "name": p.name,
-        "email": p.email,
+        // An erased participant's address is a placeholder that is no address.
+        "email": if p.erased_at.is_some() { None } else { Some(&p.email) },
         "group": group,
         "title": p.title,
         "organisation": p.organisation,
@@ -85,6 +103,7 @@ pub fn participant(
         "answered": counts.2,
         "pending": counts.3,
         "latest_email": email.map(email_status),
+        "erased_at": p.erased_at.map(from_db),
     })
 }
 

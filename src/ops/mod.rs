@@ -6,7 +6,9 @@
 //! compute in a bulk slot and store through the writer, and answer with typed views.
 
 pub mod analysis;
+pub mod copy;
 pub mod corpus;
+pub mod erasure;
 pub mod notify;
 pub mod participants;
 pub mod questions;

@@ -194,7 +194,11 @@ pub fn import(
     Ok(report)
 }
 
-fn participant_of(conn: &mut DbConn, relay_id: i64, pid: i64) -> Result<ParticipantRow, AppError> {
+pub(crate) fn participant_of(
+    conn: &mut DbConn,
+    relay_id: i64,
+    pid: i64,
+) -> Result<ParticipantRow, AppError> {
     let p = ParticipantRow::find(conn, pid).or_not_found("participant")?;
     if p.relay_id != relay_id {
         return Err(AppError::not_found("participant"));
@@ -295,10 +299,25 @@ pub fn resend_latest(
             "no email has been sent to this participant yet",
         ));
     };
-    let kind = EmailKind::parse(&last.kind)
+    let mut kind = EmailKind::parse(&last.kind)
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown email kind {}", last.kind)))?;
-    let params: serde_json::Value =
+    let mut params: serde_json::Value =
         serde_json::from_str(&last.params).map_err(AppError::internal)?;
+    if last.body_dropped() {
+        // A sent email's body is gone (it held names and texts): what a resend can still do
+        // is give the participant a working link, in the email that fits the relay's stage.
+        let rounds = RoundRow::for_relay(conn, relay_id)?;
+        (kind, params) = if relay.state == RelayState::Scheduled {
+            let params = relays::invitation_params(&relay, &rounds);
+            (EmailKind::Invitation, params)
+        } else {
+            let batons = p.batons.max(0) as u32;
+            (
+                EmailKind::Opening,
+                relays::opening_params(&relay, &rounds, batons),
+            )
+        };
+    }
     // A resend is a new email on purpose: its own key, so it is sent even if the first was.
     notify::email(
         conn,

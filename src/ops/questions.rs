@@ -287,6 +287,8 @@ pub enum RerouteReason {
     Facilitator,
     /// Its recipient was suspended.
     Suspended,
+    /// Its recipient's personal data was erased.
+    Erased,
 }
 
 impl RerouteReason {
@@ -295,6 +297,7 @@ impl RerouteReason {
             Self::Timeout => "timeout",
             Self::Facilitator => "facilitator",
             Self::Suspended => "suspended",
+            Self::Erased => "erased",
         }
     }
 }

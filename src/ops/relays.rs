@@ -16,8 +16,8 @@ use crate::email::{format_time, rounds_for_email};
 use crate::error::{AppError, Found};
 use crate::relay::lifecycle::{self, Transition};
 use crate::relay::{
-    EventKind, QuestionStatus, RecipientChoice, RelaySettings, RelayState, Round, RuleViolation,
-    batons, rounds, text,
+    EventKind, QuestionStatus, RecipientChoice, RelaySettings, RelayState, Retention, Round,
+    RuleViolation, batons, retention, rounds, text,
 };
 
 /// A round as given in a request.
@@ -62,6 +62,8 @@ pub struct SettingsPatch {
     pub reroute_after_hours: Option<u32>,
     pub share_output: Option<bool>,
     pub seed: Option<u64>,
+    pub retention_days: Option<u32>,
+    pub retention: Option<Retention>,
 }
 
 impl SettingsPatch {
@@ -97,6 +99,8 @@ impl SettingsPatch {
             reroute_after_hours: self.reroute_after_hours.unwrap_or(base.reroute_after_hours),
             share_output: self.share_output.unwrap_or(base.share_output),
             seed: self.seed.unwrap_or(base.seed),
+            retention_days: self.retention_days.unwrap_or(base.retention_days),
+            retention: self.retention.unwrap_or(base.retention),
         }
     }
 }
@@ -117,6 +121,51 @@ pub struct CreateRelay {
     pub rounds: Option<Vec<RoundInput>>,
     #[serde(default)]
     pub settings: Option<SettingsPatch>,
+    // The privacy notice; what is left out comes from `[privacy]` in the configuration.
+    /// Data controller named in the privacy notice.
+    #[serde(default)]
+    pub controller: Option<String>,
+    /// Where participants turn about their data.
+    #[serde(default)]
+    pub privacy_contact: Option<String>,
+    /// The privacy notice.
+    #[serde(default)]
+    pub privacy_text: Option<String>,
+}
+
+impl CreateRelay {
+    /// This request with what it leaves out of the privacy notice and retention taken from
+    /// the configuration's `[privacy]` defaults (the notice in the relay's language).
+    pub fn with_privacy_defaults(mut self, d: &crate::config::PrivacySettings) -> Self {
+        self.controller.get_or_insert_with(|| d.controller.clone());
+        self.privacy_contact
+            .get_or_insert_with(|| d.contact.clone());
+        let text = d.text(&self.language).trim().to_string();
+        self.privacy_text.get_or_insert(text);
+        let settings = self.settings.get_or_insert_with(SettingsPatch::default);
+        settings.retention_days.get_or_insert(d.retention_days);
+        settings.retention.get_or_insert(d.retention);
+        self
+    }
+}
+
+/// Writes the privacy notice's fields that are given into `row`, checked.
+fn apply_privacy(
+    row: &mut RelayRow,
+    controller: Option<String>,
+    contact: Option<String>,
+    notice: Option<String>,
+) -> Result<(), AppError> {
+    if let Some(v) = controller {
+        row.controller = check_text("controller", &v, 0, 500)?;
+    }
+    if let Some(v) = contact {
+        row.privacy_contact = check_text("privacy_contact", &v, 0, 500)?;
+    }
+    if let Some(v) = notice {
+        row.privacy_text = check_text("privacy_text", &v, 0, 20_000)?;
+    }
+    Ok(())
 }
 
 /// `PATCH /api/relays/{id}` body: any subset.
@@ -132,6 +181,16 @@ pub struct PatchRelay {
     pub starts_at: Option<DateTime<Utc>>,
     pub rounds: Option<Vec<RoundInput>>,
     pub settings: Option<SettingsPatch>,
+    // The privacy notice may be corrected in every state.
+    /// Data controller named in the privacy notice.
+    #[serde(default)]
+    pub controller: Option<String>,
+    /// Where participants turn about their data.
+    #[serde(default)]
+    pub privacy_contact: Option<String>,
+    /// The privacy notice.
+    #[serde(default)]
+    pub privacy_text: Option<String>,
 }
 
 fn check_text(
@@ -173,6 +232,9 @@ fn check_settings(s: &RelaySettings) -> Result<(), AppError> {
     }
     if s.reminder_after_hours > 24 * 60 || s.reroute_after_hours > 24 * 60 {
         return fail("reminder_after_hours and reroute_after_hours must be at most 1440");
+    }
+    if s.retention_days > retention::MAX_DAYS {
+        return fail("retention_days must be at most 3650");
     }
     Ok(())
 }
@@ -247,7 +309,16 @@ pub fn create(
             created_by,
             created_at: to_db(now),
             updated_at: to_db(now),
+            controller: String::new(),
+            privacy_contact: String::new(),
+            privacy_text: String::new(),
         },
+    )?;
+    apply_privacy(
+        &mut row,
+        input.controller,
+        input.privacy_contact,
+        input.privacy_text,
     )?;
     row.set_settings(&settings);
     row.save(conn)?;
@@ -307,6 +378,12 @@ pub fn patch(
     if let Some(v) = input.timezone {
         row.timezone = check_timezone(&v)?;
     }
+    apply_privacy(
+        &mut row,
+        input.controller,
+        input.privacy_contact,
+        input.privacy_text,
+    )?;
     if let Some(s) = input.settings {
         let merged = s.apply(&row.settings());
         check_settings(&merged)?;
@@ -368,7 +445,7 @@ fn ensure_enough_participants(conn: &mut DbConn, relay_id: i64) -> Result<(), Ap
 }
 
 /// The invitation email's context for a relay.
-fn invitation_params(relay: &RelayRow, rounds: &[RoundRow]) -> serde_json::Value {
+pub fn invitation_params(relay: &RelayRow, rounds: &[RoundRow]) -> serde_json::Value {
     json!({
         "purpose": relay.purpose,
         "starts_at": rounds.first().map(|r| format_time(from_db(r.starts_at), &relay.timezone, &relay.language)),
@@ -487,16 +564,23 @@ pub fn welcome(
         p,
         EmailKind::Opening,
         format!("opening:{}", p.id),
-        json!({
-            "purpose": relay.purpose,
-            "round_name": round.map(|r| r.name.clone()),
-            "round_prompt": round.and_then(|r| r.prompt.clone()),
-            "round_ends_at": round.map(|r| format_time(from_db(r.ends_at), &relay.timezone, &relay.language)),
-            "ends_at": rounds.last().map(|r| format_time(from_db(r.ends_at), &relay.timezone, &relay.language)),
-            "batons": batons,
-        }),
+        opening_params(relay, rounds, batons),
         now,
     )
+}
+
+/// The opening email's context: the purpose, the current round and the baton count.
+pub fn opening_params(relay: &RelayRow, rounds: &[RoundRow], batons: u32) -> serde_json::Value {
+    let idx = (relay.rounds_started.max(1) - 1) as usize;
+    let round = rounds.get(idx);
+    json!({
+        "purpose": relay.purpose,
+        "round_name": round.map(|r| r.name.clone()),
+        "round_prompt": round.and_then(|r| r.prompt.clone()),
+        "round_ends_at": round.map(|r| format_time(from_db(r.ends_at), &relay.timezone, &relay.language)),
+        "ends_at": rounds.last().map(|r| format_time(from_db(r.ends_at), &relay.timezone, &relay.language)),
+        "batons": batons,
+    })
 }
 
 /// Starts round `index` (0-based, after the first): batons topped up, everyone told.

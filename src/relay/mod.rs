@@ -10,6 +10,7 @@ pub mod batons;
 pub mod deadlines;
 pub mod lifecycle;
 pub mod pairing;
+pub mod retention;
 pub mod rounds;
 pub mod text;
 pub mod types;

@@ -98,6 +98,18 @@ pub fn validate(rounds: &[Round]) -> Result<(), RuleViolation> {
     Ok(())
 }
 
+/// The start of a copy of a relay whose round 1 starts at `start`: the same instant when it
+/// is still ahead of `now`, else that instant moved on by whole weeks to the first one after
+/// `now`, so the copy keeps the weekday and time of day the participants were used to.
+pub fn next_weekly_start(start: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+    if start > now {
+        return start;
+    }
+    let week = Duration::weeks(1);
+    let weeks = (now - start).num_seconds() / week.num_seconds() + 1;
+    start + Duration::seconds(week.num_seconds() * weeks)
+}
+
 /// Moves every round by the same amount so that round 1 starts at `now`; lengths and gaps stay.
 /// Fails, rather than overflowing, when a moved round would leave what the time type holds;
 /// [`validate`] then holds the moved rounds to [`YEARS`].
@@ -150,6 +162,19 @@ mod tests {
 
     fn t(h: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2025, 3, 3, 8, 0, 0).unwrap() + Duration::hours(h)
+    }
+
+    #[test]
+    fn a_copy_starts_when_the_original_did_or_whole_weeks_later_once_that_has_passed() {
+        let start = t(0);
+        assert_eq!(next_weekly_start(start, t(-1)), start, "still ahead: kept");
+        assert_eq!(
+            next_weekly_start(start, start),
+            t(7 * 24),
+            "not strictly ahead"
+        );
+        assert_eq!(next_weekly_start(start, t(24 * 20)), t(24 * 21));
+        assert_eq!(next_weekly_start(start, t(24 * 21)), t(24 * 28));
     }
 
     fn round(name: &str, from: i64, to: i64) -> Round {

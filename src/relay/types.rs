@@ -78,6 +78,19 @@ named_enum! {
 }
 
 named_enum! {
+    /// What retention leaves of a relay once its period after closing has passed.
+    #[derive(Default)]
+    pub enum Retention {
+        /// Names, emails, titles, organisations, credentials, emails and the event log go; the
+        /// corpus stays under pseudonyms (groups, rounds, themes, texts, stars).
+        #[default]
+        Pseudonymise = "pseudonymise",
+        /// Nothing of the relay stays.
+        Delete = "delete",
+    }
+}
+
+named_enum! {
     /// Where a question is: waiting with its (latest) recipient, answered, or expired when the
     /// relay closed before anyone answered it.
     pub enum QuestionStatus {
@@ -161,6 +174,10 @@ named_enum! {
         QuestionWithdrawn = "question_withdrawn",
         /// The recipient: a question is still waiting for them.
         Reminder = "reminder",
+        /// Staff: a participant's personal data was erased on request (no erased data in it).
+        ParticipantErased = "participant_erased",
+        /// Staff: retention erased the relay's personal data.
+        RelayErased = "relay_erased",
     }
 }
 
@@ -180,6 +197,8 @@ impl EventKind {
                 | Self::ParticipantUnsuspended
                 | Self::ParticipantsImported
                 | Self::EmailStatus
+                | Self::ParticipantErased
+                | Self::RelayErased
         )
     }
 
@@ -228,6 +247,10 @@ pub struct RelaySettings {
     pub share_output: bool,
     /// Seed of the reproducible random draw in auto pairing.
     pub seed: u64,
+    /// Days after closing before retention erases personal data.
+    pub retention_days: u32,
+    /// What retention leaves.
+    pub retention: Retention,
 }
 
 impl Default for RelaySettings {
@@ -244,6 +267,8 @@ impl Default for RelaySettings {
             reroute_after_hours: 36,
             share_output: false,
             seed: 0,
+            retention_days: 365,
+            retention: Retention::Pseudonymise,
         }
     }
 }
@@ -377,6 +402,7 @@ mod tests {
             DeliveryOutcome::parse,
         );
         names_agree(StaffRole::ALL, StaffRole::as_str, StaffRole::parse);
+        names_agree(Retention::ALL, Retention::as_str, Retention::parse);
         names_agree(EventKind::ALL, EventKind::as_str, EventKind::parse);
     }
 }

@@ -7,6 +7,7 @@ import { errorBox, field } from '../forms.js';
 import { busy } from '../calls.js';
 import { roundsFieldset } from './rounds.js';
 import { DEFAULT_SETTINGS, rulesFieldset } from './rules.js';
+import { privacyFieldset } from './privacy.js';
 
 const ZONES = [
   'Europe/Copenhagen', 'Europe/Oslo', 'Europe/Stockholm', 'Europe/Berlin', 'Europe/London',
@@ -36,6 +37,7 @@ export async function showForm(main, relayId) {
   const zones = h('datalist', { id: 'zones' }, ZONES.map((z) => h('option', { value: z })));
   const rounds = roundsFieldset(relay, zone);
   const rules = rulesFieldset(relay ? relay.settings : DEFAULT_SETTINGS);
+  const privacy = privacyFieldset(relay);
 
   const out = errorBox();
   const save = h('button', { type: 'submit', text: relay ? 'Gem ændringer' : 'Opret stafet' });
@@ -54,6 +56,7 @@ export async function showForm(main, relayId) {
       zones),
     rounds.node,
     rules.node,
+    privacy.node,
     out,
     h('div', { class: 'actions' }, save, cancel));
 
@@ -76,9 +79,11 @@ export async function showForm(main, relayId) {
       refuse('Udfyld begyndelse og slutning for hver runde.');
       return;
     }
+    const personal = privacy.read();
     const body = {
       title: title.value, topic: topic.value, purpose: purpose.value, language: language.value,
-      timezone: tz, rounds: roundList, settings: rules.read(),
+      timezone: tz, rounds: roundList, settings: { ...rules.read(), ...personal.settings },
+      ...personal.fields,
     };
     if (!relay) body.starts_at = roundList[0].starts_at;
     const saved = await busy(save, () => relay

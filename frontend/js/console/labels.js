@@ -18,6 +18,8 @@ export const EVENT_LABELS = {
   participant_suspended: 'En deltager blev sat på pause',
   participant_unsuspended: 'En deltager blev genaktiveret',
   participants_imported: 'Deltagere blev importeret',
+  participant_erased: 'En deltagers persondata blev slettet',
+  relay_erased: 'Stafettens persondata blev slettet',
 };
 
 /** Events that only move the counters: email status changes would drown the activity list. */

@@ -1,5 +1,6 @@
 // The relay's participants: what each has done, their latest email, and for the facilitator
-// resend and suspend, with the import above the table while the relay is not closed.
+// resend, suspend and erase on request, with the import above the table while the relay is not
+// closed.
 
 import { api } from '../api.js';
 import { h, replace, toast } from '../dom.js';
@@ -7,6 +8,7 @@ import { busy } from '../calls.js';
 import { table } from '../panels.js';
 import { EMAIL_KIND, EMAIL_STATUS } from './labels.js';
 import { importCard } from './import.js';
+import { eraseButton } from './erase.js';
 
 const HEADERS = [
   ['Navn'], ['Email'], ['Gruppe'], ['Status'],
@@ -35,6 +37,11 @@ export async function drawParticipants(relay, panel, user) {
         : h('p', { class: 'empty', text: 'Ingen deltagere endnu. Importér dem ovenfor.' })));
 }
 
+function status(p) {
+  if (p.erased_at) return 'Persondata slettet';
+  return p.status === 'suspended' ? 'På pause' : 'Aktiv';
+}
+
 function facts(p) {
   const email = p.latest_email;
   const about = [p.title, p.organisation].filter(Boolean).join(', ');
@@ -45,7 +52,7 @@ function facts(p) {
     h('th', { scope: 'row' }, p.name, p.title ? h('div', { class: 'meta', text: about }) : null),
     h('td', { text: p.email }),
     h('td', { text: p.group }),
-    h('td', { text: p.status === 'suspended' ? 'På pause' : 'Aktiv' }),
+    h('td', { text: status(p) }),
     h('td', { class: 'num', text: String(p.asked) }),
     h('td', { class: 'num', text: String(p.received) }),
     h('td', { class: 'num', text: String(p.answered) }),
@@ -56,9 +63,10 @@ function facts(p) {
   ];
 }
 
-/** Resend the latest email, and suspend or lift the suspension. */
+/** Resend the latest email, suspend or lift the suspension, and erase. */
 function actions(relay, p, redraw) {
   const base = `/api/relays/${relay.id}/participants/${p.id}`;
+  if (p.erased_at) return [];
   const resend = h('button', {
     type: 'button', class: 'small secondary', text: 'Send igen', disabled: !p.latest_email,
     'aria-label': `Send igen: ${p.name}`,
@@ -82,5 +90,5 @@ function actions(relay, p, redraw) {
       redraw();
     }
   });
-  return [resend, toggle];
+  return [resend, toggle, eraseButton(base, p, redraw)];
 }

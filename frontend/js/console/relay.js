@@ -10,6 +10,7 @@ import { STATE, stateBadge } from './labels.js';
 import { addActivity, drawDashboard } from './dashboard.js';
 import { drawParticipants } from './participants.js';
 import { drawQuestions } from './questions.js';
+import { copyAction, eraseNowButton, retentionLine } from './privacy.js';
 
 const TABS = [
   ['dashboard', 'Overblik'], ['participants', 'Deltagere'], ['questions', 'Strandede spørgsmål'],
@@ -36,6 +37,7 @@ export async function showRelay({ main, user, id, tab, reload }) {
         text: `${relay.topic} · ${relay.rounds.length} runder · `
           + `${when(relay.starts_at)} – ${when(relay.ends_at)} (${relay.timezone})`,
       }),
+      h('p', { class: 'meta', id: 'retention', text: retentionLine(relay) }),
       actions,
       bar),
     panel);
@@ -99,5 +101,7 @@ function relayActions(relay, reload) {
     shown.push(act('Luk stafetten', 'close', 'Stafetten lukkes nu. Ubesvarede spørgsmål udløber, '
       + 'og alle får en afslutningsmail. Det kan ikke fortrydes. Fortsæt?', 'danger'));
   }
+  if (state === 'closed' && !relay.erased_at) shown.push(eraseNowButton(relay, reload));
+  shown.push(...copyAction(relay));
   return shown;
 }

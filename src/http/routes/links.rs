@@ -128,15 +128,61 @@ pub async fn show_link(
     };
     let body = format!(
         "<h1>{}</h1><p>{}, {}.</p><p>{}</p>\
-<form method=\"post\" action=\"/p/{}\"><button type=\"submit\">{}</button></form>",
+<form method=\"post\" action=\"/p/{}\"><button type=\"submit\">{}</button></form>{}",
         HtmlEscape(&relay.title),
         greeting,
         HtmlEscape(&participant.name),
         intro,
         HtmlEscape(&token),
         button,
+        privacy_notice(&relay),
     );
     page(StatusCode::OK, &relay.language, &relay.title, &body)
+}
+
+/// The relay's privacy notice as a section of the Continue page (`#privacy`, where the
+/// invitation email links): shown to whoever holds a link of the relay, before they write
+/// anything. Each blank-line-separated part of the text is a paragraph; all of it is escaped.
+fn privacy_notice(relay: &crate::db::relays::RelayRow) -> String {
+    let da = relay.language == "da";
+    let (heading, controller, contact, retention) = if da {
+        (
+            "Om dine oplysninger",
+            "Dataansvarlig",
+            "Kontakt",
+            format!(
+                "Dine personoplysninger slettes {} dage efter, at stafetten er slut.",
+                relay.retention_days
+            ),
+        )
+    } else {
+        (
+            "About your information",
+            "Data controller",
+            "Contact",
+            format!(
+                "Your personal data is erased {} days after the relay ends.",
+                relay.retention_days
+            ),
+        )
+    };
+    let mut html = format!("<section id=\"privacy\" class=\"privacy\"><h2>{heading}</h2>");
+    for part in relay.privacy_text.split("\n\n").map(str::trim) {
+        if !part.is_empty() {
+            html.push_str(&format!("<p>{}</p>", HtmlEscape(part)));
+        }
+    }
+    html.push_str(&format!("<p>{}</p>", HtmlEscape(&retention)));
+    for (label, value) in [
+        (controller, &relay.controller),
+        (contact, &relay.privacy_contact),
+    ] {
+        if !value.trim().is_empty() {
+            html.push_str(&format!("<p>{label}: {}</p>", HtmlEscape(value)));
+        }
+    }
+    html.push_str("</section>");
+    html
 }
 
 /// `POST /p/{token}`: starts the participant's browser session and goes to `/app`.

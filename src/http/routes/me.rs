@@ -9,6 +9,7 @@ use crate::auth::{ParticipantAuth, csrf};
 use crate::db::answers::AnswerRow;
 use crate::db::events::EventRow;
 use crate::db::groups::GroupRow;
+use crate::db::outbox::OutboxRow;
 use crate::db::participants::ParticipantRow;
 use crate::db::questions::QuestionRow;
 use crate::db::relays::RelayRow;
@@ -143,6 +144,11 @@ fn me_view(
             "recipient_choice": settings.recipient_choice,
             "max_batons": settings.max_batons,
             "share_output": relay.share_output,
+            "controller": relay.controller,
+            "privacy_contact": relay.privacy_contact,
+            "privacy_text": relay.privacy_text,
+            "retention_days": relay.retention_days,
+            "erase_at": relay.erase_at().map(from_db),
         },
         "batons": me.batons,
         "inbox": inbox,
@@ -161,6 +167,56 @@ pub async fn get_me(
     let mut body = state.db.read(move |conn| me_view(conn, pid, now)).await?;
     body["csrf_token"] = json!(csrf::token_for(&me.secret));
     Ok(HttpResponse::Ok().json(body))
+}
+
+/// Everything held about participant `pid` (SPEC §4 "Personal data"): their profile, the
+/// questions they asked and were asked with the answers, and the emails sent to them. Built
+/// from [`me_view`], so whoever is anonymous to them there stays anonymous here; the list of
+/// colleagues they may ask is about others, not them, and is left out.
+fn my_data(
+    conn: &mut DbConn,
+    pid: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Value, AppError> {
+    let mut view = me_view(conn, pid, now)?;
+    let me = ParticipantRow::find(conn, pid)?;
+    let emails: Vec<Value> = OutboxRow::for_participant(conn, pid)?
+        .iter()
+        .map(|o| json!({ "kind": o.kind, "status": o.status, "sent_at": o.sent_at.map(from_db) }))
+        .collect();
+    let answers: Vec<Value> = AnswerRow::by_author(conn, pid)?
+        .iter()
+        .map(|a| json!({ "question_id": a.question_id, "text": a.text, "answered_at": from_db(a.created_at) }))
+        .collect();
+    view["participant"]["email"] = json!(me.email);
+    view["participant"]["pseudonym"] = json!(me.pseudonym);
+    view["participant"]["added_at"] = json!(from_db(me.created_at));
+    Ok(json!({
+        "generated_at": now,
+        "participant": view["participant"].take(),
+        "relay": view["relay"].take(),
+        "batons": view["batons"].take(),
+        "questions_asked": view["asked"].take(),
+        "questions_received": view["inbox"].take(),
+        "answers": answers,
+        "emails": emails,
+    }))
+}
+
+/// `GET /api/me/data`: [`my_data`] as a JSON download.
+pub async fn download_my_data(
+    me: ParticipantAuth,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let pid = me.participant.id;
+    let now = state.clock.now();
+    let body = state.db.read(move |conn| my_data(conn, pid, now)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"stafet-my-data-{pid}.json\""),
+        ))
+        .json(body))
 }
 
 /// `POST /api/me/questions`

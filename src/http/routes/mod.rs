@@ -7,6 +7,7 @@ pub mod links;
 pub mod me;
 pub mod pages;
 pub mod participants;
+pub mod privacy;
 pub mod questions;
 pub mod relays;
 pub mod report;
@@ -40,6 +41,14 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/{id}/open").route(web::post().to(relays::open_relay)))
             .service(web::resource("/{id}/close").route(web::post().to(relays::close_relay)))
             .service(web::resource("/{id}/stats").route(web::get().to(relays::relay_stats)))
+            .service(
+                web::resource("/{id}/erase-now").route(web::post().to(privacy::erase_relay_now)),
+            )
+            .service(web::resource("/{id}/copy").route(web::post().to(privacy::copy)))
+            .service(
+                web::resource("/{id}/participants/{pid}/erase")
+                    .route(web::post().to(privacy::erase_participant)),
+            )
             .service(web::resource("/{id}/events").route(web::get().to(relays::staff_events)))
             .service(
                 web::resource("/{id}/participants")
@@ -104,6 +113,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
                 web::resource("/questions/{qid}/answer").route(web::post().to(me::answer_question)),
             )
             .service(web::resource("/events").route(web::get().to(me::my_events)))
+            .service(web::resource("/data").route(web::get().to(me::download_my_data)))
             .service(web::resource("/report").route(web::get().to(report::shared_report))),
     );
 }

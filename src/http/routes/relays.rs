@@ -20,7 +20,8 @@ use crate::ops::relays::{self as ops, CreateRelay, PatchRelay};
 use crate::relay::QuestionStatus;
 use crate::state::AppState;
 
-async fn relay_response(state: &AppState, id: i64) -> Result<HttpResponse, AppError> {
+/// The relay `id` as staff see it.
+pub(crate) async fn relay_response(state: &AppState, id: i64) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
     let (row, rounds) = state
         .db
@@ -40,6 +41,7 @@ pub async fn create_relay(
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let input: CreateRelay = body::json(&req, payload).await?;
+    let input = input.with_privacy_defaults(&state.settings.privacy);
     let now = state.clock.now();
     let creator = f.0.id;
     let (row, rounds) = state

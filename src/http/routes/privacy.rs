@@ -1,0 +1,83 @@
+//! Personal data, staff side (SPEC §4 "Personal data"): retention at once, erasing one
+//! participant, and copying a relay into a new draft. The participant's own download is
+//! `me::download_my_data`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+
+use crate::auth::Facilitator;
+use crate::error::AppError;
+use crate::http::{body, dto};
+use crate::ops::copy::{CopyRequest, copy_relay};
+use crate::ops::erasure::{self, EraseRequest, RelayErased};
+use crate::relay::Retention;
+use crate::state::AppState;
+
+/// Cuts the WAL after an erasure; a failure to cut is logged, the erasure stands.
+async fn cut_wal(state: &AppState) {
+    match state.db.truncate_wal().await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!("the WAL could not be cut after an erasure; the next checkpoint will")
+        }
+        Err(e) => tracing::warn!(error = %e, "cutting the WAL after an erasure failed"),
+    }
+}
+
+/// `POST /api/relays/{id}/erase-now`: retention at once, for a closed relay. Answers with the
+/// relay as it is now, or `{relay_id, deleted: true}` when the relay was set to `delete`.
+pub async fn erase_relay_now(
+    _: Facilitator,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let now = state.clock.now();
+    let report: RelayErased = state
+        .db
+        .write(move |conn| erasure::erase_relay(conn, id, now))
+        .await?;
+    cut_wal(&state).await;
+    if report.retention == Retention::Delete {
+        return Ok(HttpResponse::Ok().json(json!({ "relay_id": id, "deleted": true })));
+    }
+    super::relays::relay_response(&state, id).await
+}
+
+/// `POST /api/relays/{id}/participants/{pid}/erase` `{texts: "keep"|"remove"}`.
+pub async fn erase_participant(
+    _: Facilitator,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let EraseRequest { texts } = body::json(&req, payload).await?;
+    let (id, pid) = path.into_inner();
+    let now = state.clock.now();
+    let report = state
+        .db
+        .write(move |conn| erasure::erase_participant(conn, id, pid, texts, now))
+        .await?;
+    cut_wal(&state).await;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// `POST /api/relays/{id}/copy` `{title, with_participants}` → the new draft.
+pub async fn copy(
+    f: Facilitator,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let input: CopyRequest = body::json(&req, payload).await?;
+    let id = path.into_inner();
+    let now = state.clock.now();
+    let creator = f.0.id;
+    let (row, rounds) = state
+        .db
+        .write(move |conn| copy_relay(conn, id, input.clone(), Some(creator), now))
+        .await?;
+    Ok(HttpResponse::Created().json(dto::relay(&row, &rounds, now)))
+}
