@@ -150,7 +150,7 @@ async fn fill(db: &Db, settings: &Settings) -> anyhow::Result<String> {
     let now = chrono::Utc::now();
     let stamp = now.format("%Y%m%d%H%M%S").to_string();
     let account = add_facilitator(db, &stamp, now).await?;
-    let relay = open_relay(db, account.user.id, &stamp, now).await?;
+    let relay = open_relay(db, settings, account.user.id, &stamp, now).await?;
     let people = db
         .read(move |conn| Ok(ParticipantRow::for_relay(conn, relay.id)?))
         .await
@@ -188,6 +188,7 @@ async fn add_facilitator(
 /// The Danish demo relay with its participants, open from now.
 async fn open_relay(
     db: &Db,
+    settings: &Settings,
     creator: i64,
     stamp: &str,
     now: DateTime<Utc>,
