@@ -141,3 +141,26 @@ impl CorpusRow {
             .get_result(conn)
     }
 }
+
+/// Question texts of the other relays in `language`, a page at a time in id order: the
+/// reference the unexpected words of a relay are measured against.
+pub fn reference_page(
+    conn: &mut DbConn,
+    relay_id: i64,
+    language: &str,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<(i64, String)>> {
+    use super::schema::{questions, relays};
+    let others = relays::table
+        .filter(relays::language.eq(language.to_owned()))
+        .filter(relays::id.ne(relay_id))
+        .select(relays::id);
+    questions::table
+        .filter(questions::relay_id.eq_any(others))
+        .filter(questions::id.gt(after))
+        .order(questions::id.asc())
+        .limit(limit)
+        .select((questions::id, questions::text))
+        .load(conn)
+}

@@ -36,6 +36,8 @@ pub struct RelayRow {
     pub scheduled_at: Option<NaiveDateTime>,
     pub opened_at: Option<NaiveDateTime>,
     pub closed_at: Option<NaiveDateTime>,
+    /// The expected keywords, one per line.
+    pub keywords: String,
 }
 
 /// A new relay.
@@ -62,6 +64,7 @@ pub struct NewRelay {
     pub created_by: Option<i64>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub keywords: String,
 }
 
 impl RelayRow {
@@ -79,6 +82,7 @@ impl RelayRow {
             reroute_after_hours: self.reroute_after_hours.max(0) as u32,
             share_output: self.share_output,
             seed: self.seed as u64,
+            keywords: self.keywords.lines().map(str::to_owned).collect(),
         }
     }
 
@@ -95,6 +99,7 @@ impl RelayRow {
         self.reroute_after_hours = s.reroute_after_hours as i32;
         self.share_output = s.share_output;
         self.seed = s.seed as i64;
+        self.keywords = s.keywords.join("\n");
     }
 
     /// Loads a relay.

@@ -62,6 +62,7 @@ pub struct SettingsPatch {
     pub reroute_after_hours: Option<u32>,
     pub share_output: Option<bool>,
     pub seed: Option<u64>,
+    pub keywords: Option<Vec<String>>,
 }
 
 impl SettingsPatch {
@@ -97,6 +98,10 @@ impl SettingsPatch {
             reroute_after_hours: self.reroute_after_hours.unwrap_or(base.reroute_after_hours),
             share_output: self.share_output.unwrap_or(base.share_output),
             seed: self.seed.unwrap_or(base.seed),
+            keywords: match &self.keywords {
+                Some(k) => crate::analysis::parse_keywords(&k.join("\n")),
+                None => base.keywords.clone(),
+            },
         }
     }
 }
@@ -174,6 +179,9 @@ fn check_settings(s: &RelaySettings) -> Result<(), AppError> {
     if s.reminder_after_hours > 24 * 60 || s.reroute_after_hours > 24 * 60 {
         return fail("reminder_after_hours and reroute_after_hours must be at most 1440");
     }
+    if s.keywords.len() > 100 || s.keywords.iter().any(|k| k.chars().count() > 100) {
+        return fail("keywords: at most 100, each at most 100 characters");
+    }
     Ok(())
 }
 
@@ -244,6 +252,7 @@ pub fn create(
             reroute_after_hours: 0,
             share_output: false,
             seed: 0,
+            keywords: String::new(),
             created_by,
             created_at: to_db(now),
             updated_at: to_db(now),

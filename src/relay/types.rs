@@ -228,6 +228,8 @@ pub struct RelaySettings {
     pub share_output: bool,
     /// Seed of the reproducible random draw in auto pairing.
     pub seed: u64,
+    /// Words the facilitator expects to stand out, in their order (analysis only; any state).
+    pub keywords: Vec<String>,
 }
 
 impl Default for RelaySettings {
@@ -244,6 +246,7 @@ impl Default for RelaySettings {
             reroute_after_hours: 36,
             share_output: false,
             seed: 0,
+            keywords: Vec::new(),
         }
     }
 }

@@ -36,6 +36,8 @@ export async function showForm(main, relayId) {
   const zones = h('datalist', { id: 'zones' }, ZONES.map((z) => h('option', { value: z })));
   const rounds = roundsFieldset(relay, zone);
   const rules = rulesFieldset(relay ? relay.settings : DEFAULT_SETTINGS);
+  const keywords = h('textarea', { id: 'f-keywords', rows: 4 });
+  keywords.value = relay ? (relay.settings.keywords || []).join('\n') : '';
 
   const out = errorBox();
   const save = h('button', { type: 'submit', text: relay ? 'Gem ændringer' : 'Opret stafet' });
@@ -54,6 +56,9 @@ export async function showForm(main, relayId) {
       zones),
     rounds.node,
     rules.node,
+    h('fieldset', {}, h('legend', { text: 'Analyse' }),
+      field('Forventede nøgleord, ét pr. linje', keywords,
+        'Ord, I forventer vil fylde; analysen viser bagefter, hvilke der kom, og hvor ofte.')),
     out,
     h('div', { class: 'actions' }, save, cancel));
 
@@ -78,7 +83,9 @@ export async function showForm(main, relayId) {
     }
     const body = {
       title: title.value, topic: topic.value, purpose: purpose.value, language: language.value,
-      timezone: tz, rounds: roundList, settings: rules.read(),
+      timezone: tz, rounds: roundList,
+      settings: { ...rules.read(), keywords: keywords.value.split('\n').map((k) => k.trim())
+        .filter(Boolean) },
     };
     if (!relay) body.starts_at = roundList[0].starts_at;
     const saved = await busy(save, () => relay
