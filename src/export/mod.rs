@@ -142,7 +142,12 @@ pub fn values(row: &CorpusRow, notes: &Notes, reader: Reader) -> Vec<Value> {
         json!(row.theme),
         json!(notes.form.as_str()),
         json!(annotate::focus_name(notes.focus.focus())),
-        json!(notes.keywords),
+        // No hit is an empty cell in every format, as other missing values are.
+        if notes.keywords.is_empty() {
+            Value::Null
+        } else {
+            json!(notes.keywords)
+        },
         json!(row.starred),
     ]);
     out
