@@ -720,6 +720,7 @@ fn the_report_shows_form_focus_profiles_graph_keywords_and_corrections() {
     let html = &report.text;
     for heading in [
         "Spørgsmålenes form pr. gruppe",
+        "Spørgsmålenes form pr. runde",
         "Fokus: indad eller udad pr. gruppe",
         "Aktivitet pr. gruppe",
         "Hvem spørger hvem om hvad",

@@ -142,13 +142,14 @@ impl CorpusRow {
     }
 }
 
-/// Question texts of the other relays in `language`, a page at a time in id order: the
-/// reference the unexpected words of a relay are measured against.
+/// Question texts of the other relays in `language`, newest first, a page at a time: those with
+/// ids below `before` (`i64::MAX` for the first page). The reference the unexpected words of a
+/// relay are measured against.
 pub fn reference_page(
     conn: &mut DbConn,
     relay_id: i64,
     language: &str,
-    after: i64,
+    before: i64,
     limit: i64,
 ) -> QueryResult<Vec<(i64, String)>> {
     use super::schema::{questions, relays};
@@ -158,8 +159,8 @@ pub fn reference_page(
         .select(relays::id);
     questions::table
         .filter(questions::relay_id.eq_any(others))
-        .filter(questions::id.gt(after))
-        .order(questions::id.asc())
+        .filter(questions::id.lt(before))
+        .order(questions::id.desc())
         .limit(limit)
         .select((questions::id, questions::text))
         .load(conn)

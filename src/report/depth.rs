@@ -14,6 +14,7 @@ use super::RelayData;
 #[derive(Debug, Serialize)]
 pub(super) struct Depth {
     forms: Vec<ShareRow>,
+    forms_by_round: Vec<ShareRow>,
     forms_by_theme: Vec<ShareRow>,
     corrected: Vec<Corrected>,
     focus: Vec<ShareRow>,
@@ -80,19 +81,15 @@ fn focus_row(label: String, s: &FocusShares) -> ShareRow {
     }
 }
 
-fn by_theme<T>(
-    themes: &[Keyed<T>],
-    no_theme: &str,
+/// Rows of shares per round or theme; `none` names the questions in none.
+fn by_key<T>(
+    keyed: &[Keyed<T>],
+    none: &str,
     row: impl Fn(String, &T) -> ShareRow,
 ) -> Vec<ShareRow> {
-    themes
+    keyed
         .iter()
-        .map(|k| {
-            row(
-                k.label.clone().unwrap_or_else(|| no_theme.into()),
-                &k.shares,
-            )
-        })
+        .map(|k| row(k.label.clone().unwrap_or_else(|| none.into()), &k.shares))
         .collect()
 }
 
@@ -128,10 +125,10 @@ pub(super) fn depth_section(
     id_prefix: &str,
 ) -> Depth {
     let m = &d.m;
-    let no_theme = if lang == "da" {
-        "Uden tema"
+    let (no_theme, no_round) = if lang == "da" {
+        ("Uden tema", "Uden runde")
     } else {
-        "No theme"
+        ("No theme", "No round")
     };
     let forms = depth::form_shares(m);
     let focus = depth::focus(m);
@@ -158,14 +155,15 @@ pub(super) fn depth_section(
             .iter()
             .map(|(g, s)| form_row(g.clone(), s))
             .collect(),
-        forms_by_theme: by_theme(&forms.themes, no_theme, form_row),
+        forms_by_round: by_key(&forms.rounds, no_round, form_row),
+        forms_by_theme: by_key(&forms.themes, no_theme, form_row),
         corrected,
         focus: focus
             .groups
             .iter()
             .map(|(g, s)| focus_row(g.clone(), s))
             .collect(),
-        focus_by_theme: by_theme(&focus.themes, no_theme, focus_row),
+        focus_by_theme: by_key(&focus.themes, no_theme, focus_row),
         profiles: depth::profiles(m)
             .groups
             .into_iter()

@@ -159,7 +159,7 @@ fn strings(lang: &str) -> Value {
 fn depth_strings(lang: &str) -> Value {
     if lang == "da" {
         serde_json::json!({
-            "forms": "Spørgsmålenes form pr. gruppe", "forms_theme": "Spørgsmålenes form pr. tema",
+            "forms": "Spørgsmålenes form pr. gruppe", "forms_theme": "Spørgsmålenes form pr. tema", "forms_round": "Spørgsmålenes form pr. runde",
             "open": "Åbne", "closed": "Lukkede", "mixed": "Blandede", "count": "Antal", "group": "Gruppe", "theme": "Tema",
             "corrected": "Rettet af analytikeren", "focus": "Fokus: indad eller udad pr. gruppe", "focus_theme": "Fokus pr. tema",
             "inward": "Indad", "outward": "Udad", "neither": "Ingen af delene",
@@ -170,7 +170,7 @@ fn depth_strings(lang: &str) -> Value {
         })
     } else {
         serde_json::json!({
-            "forms": "Question form per group", "forms_theme": "Question form per theme",
+            "forms": "Question form per group", "forms_theme": "Question form per theme", "forms_round": "Question form per round",
             "open": "Open", "closed": "Closed", "mixed": "Mixed", "count": "Count", "group": "Group", "theme": "Theme",
             "corrected": "Corrected by the analyst", "focus": "Focus: inward or outward per group", "focus_theme": "Focus per theme",
             "inward": "Inward", "outward": "Outward", "neither": "Neither",

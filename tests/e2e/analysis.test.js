@@ -16,14 +16,14 @@ before(async () => {
   browser = await launch();
 });
 
-/** A page of `ctx` where the analyst has signed in and sees the list of relays. */
-async function signedIn(ctx) {
+/** A page of `ctx` where `who` has signed in on `path` and sees the heading `list`. */
+async function signedIn(ctx, path = '/analysis', who = server.analyst, list = 'Vælg en stafet') {
   const page = await ctx.newPage();
-  await page.goto(`${server.base}/analysis`);
-  await page.getByLabel('Email').fill(server.analyst.email);
-  await page.getByLabel('Adgangskode').fill(server.analyst.password);
+  await page.goto(`${server.base}${path}`);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Adgangskode').fill(who.password);
   await page.getByRole('button', { name: 'Log ind' }).click();
-  await page.getByRole('heading', { name: 'Vælg en stafet' }).waitFor();
+  await page.getByRole('heading', { name: list }).waitFor();
   return page;
 }
 
@@ -185,6 +185,25 @@ test('the analyst sees the themed graph, corrects a question\'s form, and the re
   await report.getByRole('heading', { name: 'Aktivitet pr. gruppe' }).waitFor();
   await screenshot(report, 'report-depth');
 
+  assert.deepEqual(ctx.problems, [], 'CSP violations or page errors');
+  await ctx.close();
+});
+
+test('after the relay closes, the dashboard shows each group\'s activity profile', async () => {
+  const ctx = await context(browser, { viewport: { width: 1280, height: 900 } });
+  const page = await signedIn(ctx, '/console', server.facilitator, 'Stafetter');
+  const status = await page.evaluate(async (id) => {
+    const csrf = document.cookie.split('; ').find((c) => c.startsWith('stafet_staff_csrf='))
+      .slice('stafet_staff_csrf='.length);
+    const r = await fetch(`/api/relays/${id}/close`, { method: 'POST', headers: { 'X-CSRF-Token': csrf } });
+    return r.status;
+  }, server.demoRelay);
+  assert.equal(status, 200);
+  await page.goto(`${server.base}/console#/relay/${server.demoRelay}`);
+  await page.getByRole('heading', { name: 'Gruppernes profil' }).waitFor();
+  assert.equal(await page.locator('td[data-profile]').count(), 2);
+  assert.deepEqual(await accessibility(page, 'console-dashboard-closed'), []);
+  await screenshot(page, 'console-dashboard-closed');
   assert.deepEqual(ctx.problems, [], 'CSP violations or page errors');
   await ctx.close();
 });

@@ -19,6 +19,11 @@ use super::{language, load};
 /// Reference texts read per query.
 const REFERENCE_PAGE: i64 = 5000;
 
+/// Most texts of other relays in a reference: the newest. Word frequencies settle long before
+/// this, and a platform of a million questions would otherwise be read and stemmed whole on
+/// every keywords page and report.
+const REFERENCE_TEXTS: usize = 50_000;
+
 /// A relay with its corpus, people, themes and the analyst's corrections and word lists.
 #[derive(Debug, Clone)]
 pub struct Material {
@@ -71,7 +76,8 @@ pub fn lexicon(relay: &RelayRow, edited: Option<&FocusListRow>) -> FocusLexicon 
 }
 
 /// What a relay's unexpected words are measured against: the questions of the platform's other
-/// relays in its language, or, when there are none, general word frequencies of the language.
+/// relays in its language (the newest [`REFERENCE_TEXTS`]), or, when there are none, general
+/// word frequencies of the language.
 /// Returns the reference and its name in the API (`relays` or `general`).
 pub fn reference(
     conn: &mut DbConn,
@@ -79,11 +85,12 @@ pub fn reference(
     tokenizer: &Tokenizer,
 ) -> Result<(Reference, &'static str), AppError> {
     let mut reference = Reference::from_texts::<&str>(tokenizer, &[]);
-    let mut after = 0;
-    loop {
-        let page = reference_page(conn, relay.id, &relay.language, after, REFERENCE_PAGE)?;
+    let (mut before, mut read) = (i64::MAX, 0);
+    while read < REFERENCE_TEXTS {
+        let page = reference_page(conn, relay.id, &relay.language, before, REFERENCE_PAGE)?;
         let Some((last, _)) = page.last() else { break };
-        after = *last;
+        before = *last;
+        read += page.len();
         for (_, text) in &page {
             reference.add(tokenizer, text);
         }
