@@ -736,4 +736,22 @@ fn the_report_shows_form_focus_profiles_graph_keywords_and_corrections() {
     for p in &people {
         assert!(!html.contains(&p.name));
     }
+
+    // The participants' shared copy has the group figures but not the corrected question.
+    let res = app.patch(
+        &format!("/api/relays/{relay}"),
+        Some(&app.token),
+        &json!({ "settings": { "share_output": true } }),
+    );
+    assert_eq!(res.status, 200, "{}", res.text);
+    let res = app.post(
+        &format!("/api/relays/{relay}/close"),
+        Some(&app.token),
+        &json!({}),
+    );
+    assert_eq!(res.status, 200, "{}", res.text);
+    let shared = app.get("/api/me/report", Some(&people[0].token));
+    assert_eq!(shared.status, 200, "{}", shared.text);
+    assert!(shared.text.contains("Aktivitet pr. gruppe"));
+    assert!(!shared.text.contains("Rettet af analytikeren") && !shared.text.contains(q.text));
 }

@@ -8,7 +8,7 @@ use crate::analysis::{FocusShares, FormShares, Profile};
 use crate::ops::analysis::depth;
 use crate::ops::analysis::views::{Keyed, NetworkView};
 
-use super::RelayData;
+use super::{RelayData, View};
 
 /// What the template shows of the deeper analyses.
 #[derive(Debug, Serialize)]
@@ -117,11 +117,13 @@ pub(super) fn form_word<'a>(form: &'a str, lang: &str) -> &'a str {
     }
 }
 
-/// The deeper analyses of `d` in `lang`; `net` is its network, `id_prefix` unique per page.
+/// The deeper analyses of `d` in `lang` for `view`; `net` is its network, `id_prefix` unique
+/// per page.
 pub(super) fn depth_section(
     d: &RelayData,
     net: &NetworkView,
     lang: &str,
+    view: View,
     id_prefix: &str,
 ) -> Depth {
     let m = &d.m;
@@ -138,9 +140,11 @@ pub(super) fn depth_section(
         .first()
         .map(|k| k.groups.keys().cloned().collect())
         .unwrap_or_default();
+    // The participants' copy shows no question texts beyond the starred ones.
     let corrected = m
         .rows
         .iter()
+        .filter(|_| view == View::Staff)
         .filter_map(|r| {
             let f = m.corrections.get(&r.question_id)?;
             Some(Corrected {

@@ -89,7 +89,7 @@ pub(super) fn relay_section(d: &RelayData, lang: &str, view: View, id_prefix: &s
     };
     let net = analysis::network(&d.m, Reader::Analyst);
     // Form, focus, profiles and the graph are per group: not for a copy that hides the groups.
-    let depth = (!hidden).then(|| depth_section(d, &net, lang, id_prefix));
+    let depth = (!hidden).then(|| depth_section(d, &net, lang, view, id_prefix));
     Section {
         title: d.m.relay.title.clone(),
         topic: d.m.relay.topic.clone(),
