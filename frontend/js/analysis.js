@@ -1,5 +1,6 @@
 // The analyst's pages (/analysis): the corpus with search and filters, themes (the cake per
-// group, editing, assisted theming), word frequencies, distinctive words, the network, the
+// group, editing, assisted theming), word frequencies, distinctive words, question form (with
+// corrections), focus, expected keywords, activity profiles, the network with its graph, the
 // report and the exports. Everything people wrote is inserted as text. This module signs in
 // and routes; the screens are the modules in analysis/.
 
@@ -14,6 +15,11 @@ import { drawThemes } from './analysis/themes.js';
 import { drawWords, drawDistinctive } from './analysis/words.js';
 import { drawNetwork } from './analysis/network.js';
 import { drawReport } from './analysis/report.js';
+import { drawForm } from './analysis/form.js';
+import { drawFocus } from './analysis/focus.js';
+import { drawProfiles } from './analysis/profiles.js';
+import { drawKeywords } from './analysis/keywords.js';
+import { STATE } from './console/labels.js';
 
 const main = document.getElementById('main');
 const whoami = document.getElementById('whoami');
@@ -21,10 +27,12 @@ let user = null;
 
 const TABS = [
   ['corpus', 'Korpus'], ['themes', 'Temaer'], ['words', 'Ord'], ['distinctive', 'Særlige ord'],
+  ['form', 'Form'], ['focus', 'Fokus'], ['keywords', 'Nøgleord'], ['profiles', 'Aktivitet'],
   ['network', 'Netværk'], ['report', 'Rapport og eksport'],
 ];
 const DRAW = {
   corpus: drawCorpus, themes: drawThemes, words: drawWords, distinctive: drawDistinctive,
+  form: drawForm, focus: drawFocus, keywords: drawKeywords, profiles: drawProfiles,
   network: drawNetwork, report: drawReport,
 };
 
@@ -37,7 +45,7 @@ async function showList() {
       ? h('p', { class: 'empty', text: 'Der er ingen stafetter endnu.' })
       : h('ul', { class: 'list relay-list' }, relays.map((r) => h('li', {},
         h('a', { href: `#/relay/${r.id}/corpus`, text: r.title }),
-        h('span', { class: 'meta', text: `${r.topic} · ${r.state}` }))))));
+        h('span', { class: 'meta', text: `${r.topic} · ${STATE[r.state] || r.state}` }))))));
 }
 
 async function showRelay(id, tab) {
@@ -48,7 +56,7 @@ async function showRelay(id, tab) {
   replace(main,
     h('section', { class: 'card', 'aria-labelledby': 'relay-title' },
       h('h1', { id: 'relay-title', text: relay.title }),
-      h('p', { class: 'meta', text: `${relay.topic} · ${relay.state}` }),
+      h('p', { class: 'meta', text: `${relay.topic} · ${STATE[relay.state] || relay.state}` }),
       bar),
     panel);
   await DRAW[current](relay, panel, user);

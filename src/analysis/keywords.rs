@@ -34,19 +34,24 @@ const GENERAL_EN: &str = include_str!("data/general_en.tsv");
 impl Reference {
     /// The texts of other relays, read by the same tokenizer as the relay.
     pub fn from_texts<S: AsRef<str>>(tokenizer: &Tokenizer, texts: &[S]) -> Self {
-        let mut counts: HashMap<String, f64> = HashMap::new();
-        let mut total = 0.0;
-        for t in texts {
-            tokenizer.for_each_token(t.as_ref(), |term, _| {
-                *counts.entry(term.to_owned()).or_default() += 1.0;
-                total += 1.0;
-            });
-        }
-        Reference {
-            counts,
-            total,
+        let mut reference = Reference {
+            counts: HashMap::new(),
+            total: 0.0,
             floor: 0.0,
+        };
+        for t in texts {
+            reference.add(tokenizer, t.as_ref());
         }
+        reference
+    }
+
+    /// Adds one more text of another relay, so a reference of many relays is built a page of
+    /// texts at a time.
+    pub fn add(&mut self, tokenizer: &Tokenizer, text: &str) {
+        tokenizer.for_each_token(text, |term, _| {
+            *self.counts.entry(term.to_owned()).or_default() += 1.0;
+            self.total += 1.0;
+        });
     }
 
     /// General frequencies of `language`, per billion words, stemmed by `tokenizer`. The list
@@ -170,6 +175,64 @@ fn plain_words(text: &str) -> Vec<String> {
     text.unicode_words().map(str::to_lowercase).collect()
 }
 
+/// The expected keywords compiled for reading one text at a time (an export row): the same
+/// matching as [`keywords`], by stem, several words in sequence, stop-word-only keywords as
+/// written.
+#[derive(Debug, Clone)]
+pub struct KeywordMatcher {
+    tokenizer: Tokenizer,
+    /// Each keyword with its terms, or its plain words when it has no terms.
+    keywords: Vec<(String, Vec<String>, bool)>,
+}
+
+impl KeywordMatcher {
+    /// Compiles `expected` for texts read by `tokenizer`.
+    pub fn new(tokenizer: &Tokenizer, expected: &[String]) -> Self {
+        let keywords = expected
+            .iter()
+            .map(|word| {
+                let terms: Vec<String> =
+                    tokenizer.tokens(word).into_iter().map(|t| t.term).collect();
+                if terms.is_empty() {
+                    (word.clone(), plain_words(word), true)
+                } else {
+                    (word.clone(), terms, false)
+                }
+            })
+            .collect();
+        KeywordMatcher {
+            tokenizer: tokenizer.clone(),
+            keywords,
+        }
+    }
+
+    /// The keywords that occur in `text`, in the facilitator's order.
+    pub fn hits(&self, text: &str) -> Vec<&str> {
+        if self.keywords.is_empty() {
+            return Vec::new();
+        }
+        let terms: Vec<String> = self
+            .tokenizer
+            .tokens(text)
+            .into_iter()
+            .map(|t| t.term)
+            .collect();
+        let mut plain: Option<Vec<String>> = None;
+        self.keywords
+            .iter()
+            .filter(|(_, needle, is_plain)| {
+                let hay = if *is_plain {
+                    &*plain.get_or_insert_with(|| plain_words(text))
+                } else {
+                    &terms
+                };
+                occurrences(hay, needle) > 0
+            })
+            .map(|(word, _, _)| word.as_str())
+            .collect()
+    }
+}
+
 /// Expected keywords, relevance and unexpected words of a relay whose documents are the
 /// `(group, text)` pairs of `docs`, read by the relay's `tokenizer`.
 ///
@@ -272,6 +335,37 @@ mod tests {
 
     fn danish() -> Tokenizer {
         Tokenizer::for_language(Language::Da, true)
+    }
+
+    #[test]
+    fn the_matcher_finds_per_text_what_the_report_counts() {
+        let tok = danish();
+        let texts = [
+            "Hvordan skaber vi værdi for borgerne i sektoren?",
+            "Hvad betyder sektoren for borgeren, og for organisationen?",
+            "Er der plads til digitalisering?",
+            "Ingen af ordene her.",
+        ];
+        let expected = parse_keywords("borger\nsektor\nværdi for borgerne\nog\nledelse");
+        let m = KeywordMatcher::new(&tok, &expected);
+        assert_eq!(m.hits(texts[0]), ["borger", "sektor", "værdi for borgerne"]);
+        assert_eq!(m.hits(texts[1]), ["borger", "sektor", "og"]);
+        assert!(m.hits(texts[2]).is_empty() && m.hits(texts[3]).is_empty());
+        let d: Vec<(String, &str)> = texts.iter().map(|t| ("g".to_string(), *t)).collect();
+        let r = keywords(
+            &tok,
+            &d,
+            &expected,
+            &Reference::from_texts(&tok, &["x"]),
+            &KeywordOptions::default(),
+        );
+        for hit in &r.keywords {
+            let texts_with = texts
+                .iter()
+                .filter(|t| m.hits(t).contains(&hit.word.as_str()))
+                .count();
+            assert_eq!(texts_with > 0, hit.count > 0, "{}", hit.word);
+        }
     }
 
     #[test]

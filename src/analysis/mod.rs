@@ -38,7 +38,8 @@ pub use form::{
     FormEntry, FormShares, QuestionForm, classify_form, form_shares_by, question_forms,
 };
 pub use keywords::{
-    KeywordHit, KeywordOptions, KeywordReport, Reference, UnexpectedWord, keywords, parse_keywords,
+    KeywordHit, KeywordMatcher, KeywordOptions, KeywordReport, Reference, UnexpectedWord, keywords,
+    parse_keywords,
 };
 pub use metrics::adjusted_rand_index;
 pub use network::{GroupLink, ThemeCount, group_links};

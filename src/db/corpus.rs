@@ -141,3 +141,27 @@ impl CorpusRow {
             .get_result(conn)
     }
 }
+
+/// Question texts of the other relays in `language`, newest first, a page at a time: those with
+/// ids below `before` (`i64::MAX` for the first page). The reference the unexpected words of a
+/// relay are measured against.
+pub fn reference_page(
+    conn: &mut DbConn,
+    relay_id: i64,
+    language: &str,
+    before: i64,
+    limit: i64,
+) -> QueryResult<Vec<(i64, String)>> {
+    use super::schema::{questions, relays};
+    let others = relays::table
+        .filter(relays::language.eq(language.to_owned()))
+        .filter(relays::id.ne(relay_id))
+        .select(relays::id);
+    questions::table
+        .filter(questions::relay_id.eq_any(others))
+        .filter(questions::id.lt(before))
+        .order(questions::id.desc())
+        .limit(limit)
+        .select((questions::id, questions::text))
+        .load(conn)
+}

@@ -46,6 +46,8 @@ pub struct RelayRow {
     pub retention: Retention,
     /// When retention erased the relay's personal data.
     pub erased_at: Option<NaiveDateTime>,
+    /// The expected keywords, one per line.
+    pub keywords: String,
 }
 
 /// A new relay.
@@ -75,6 +77,7 @@ pub struct NewRelay {
     pub controller: String,
     pub privacy_contact: String,
     pub privacy_text: String,
+    pub keywords: String,
 }
 
 impl RelayRow {
@@ -94,6 +97,7 @@ impl RelayRow {
             seed: self.seed as u64,
             retention_days: self.retention_days.max(0) as u32,
             retention: self.retention,
+            keywords: self.keywords.lines().map(str::to_owned).collect(),
         }
     }
 
@@ -110,6 +114,7 @@ impl RelayRow {
         self.reroute_after_hours = s.reroute_after_hours as i32;
         self.share_output = s.share_output;
         self.seed = s.seed as i64;
+        self.keywords = s.keywords.join("\n");
         self.retention_days = s.retention_days as i32;
         self.retention = s.retention;
     }

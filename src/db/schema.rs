@@ -45,6 +45,7 @@ diesel::table! {
         retention_days -> Integer,
         retention -> Text,
         erased_at -> Nullable<Timestamp>,
+        keywords -> Text,
     }
 }
 
@@ -191,7 +192,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    question_forms (question_id) {
+        question_id -> BigInt,
+        form -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    focus_lists (relay_id) {
+        relay_id -> BigInt,
+        inward -> Text,
+        outward -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(rounds -> relays (relay_id));
+diesel::joinable!(question_forms -> questions (question_id));
+diesel::joinable!(focus_lists -> relays (relay_id));
 diesel::joinable!(question_themes -> themes (theme_id));
 diesel::joinable!(question_themes -> questions (question_id));
 diesel::joinable!(groups -> relays (relay_id));
@@ -214,4 +234,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     email_outbox,
     themes,
     question_themes,
+    question_forms,
+    focus_lists,
 );

@@ -1,8 +1,11 @@
 //! Corpus export as CSV, JSON or XLSX, a page of rows at a time: an [`Encoder`] turns each
 //! page into bytes, so an export never holds the corpus in memory, and [`stream`] reads each
 //! page on a connection that it gives back before the bytes go out. Analysts get pseudonyms
-//! only; names and emails are written only for facilitators and admins.
+//! only; names and emails are written only for facilitators and admins. Each row carries its
+//! analysis ([`annotate`]): form, focus and expected keywords; an XLSX workbook has a second
+//! sheet with the per-group summaries.
 
+pub mod annotate;
 pub mod file;
 mod stream;
 
@@ -11,6 +14,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value, json};
 
+pub use self::annotate::{Annotator, Notes};
 pub use self::stream::stream;
 use crate::db::corpus::CorpusRow;
 use crate::db::{DbConn, from_db};
@@ -86,6 +90,9 @@ const BASE_COLUMNS: [&str; 18] = [
     "theme",
 ];
 
+/// The analysis columns after the theme.
+const ANALYSIS_COLUMNS: [&str; 3] = ["form", "focus", "keywords"];
+
 const NAMED_ONLY: [&str; 4] = [
     "asker_name",
     "asker_email",
@@ -99,12 +106,13 @@ pub fn columns(reader: Reader) -> Vec<&'static str> {
         .iter()
         .copied()
         .filter(|c| reader == Reader::Named || !NAMED_ONLY.contains(c))
+        .chain(ANALYSIS_COLUMNS)
         .chain(["starred"])
         .collect()
 }
 
-/// One row as typed values, in the order of [`columns`].
-pub fn values(row: &CorpusRow, reader: Reader) -> Vec<Value> {
+/// One row with its analysis `notes` as typed values, in the order of [`columns`].
+pub fn values(row: &CorpusRow, notes: &Notes, reader: Reader) -> Vec<Value> {
     let time = |t: Option<chrono::NaiveDateTime>| {
         t.map_or(Value::Null, |t| {
             json!(from_db(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
@@ -132,6 +140,14 @@ pub fn values(row: &CorpusRow, reader: Reader) -> Vec<Value> {
         json!(row.answer),
         time(row.answered_at),
         json!(row.theme),
+        json!(notes.form.as_str()),
+        json!(annotate::focus_name(notes.focus.focus())),
+        // No hit is an empty cell in every format, as other missing values are.
+        if notes.keywords.is_empty() {
+            Value::Null
+        } else {
+            json!(notes.keywords)
+        },
         json!(row.starred),
     ]);
     out
@@ -179,9 +195,9 @@ impl<W: Write> CsvSink<W> {
     }
 
     /// Writes one row.
-    pub fn row(&mut self, row: &CorpusRow) -> anyhow::Result<()> {
+    pub fn row(&mut self, row: &CorpusRow, notes: &Notes) -> anyhow::Result<()> {
         self.out
-            .write_record(values(row, self.reader).iter().map(cell_text))?;
+            .write_record(values(row, notes, self.reader).iter().map(cell_text))?;
         Ok(())
     }
 
@@ -214,12 +230,12 @@ impl<W: Write> JsonSink<W> {
     }
 
     /// Writes one row.
-    pub fn row(&mut self, row: &CorpusRow) -> anyhow::Result<()> {
+    pub fn row(&mut self, row: &CorpusRow, notes: &Notes) -> anyhow::Result<()> {
         let object: Map<String, Value> = self
             .columns
             .iter()
             .map(|c| c.to_string())
-            .zip(values(row, self.reader))
+            .zip(values(row, notes, self.reader))
             .collect();
         self.out
             .write_all(if self.first { b"\n" } else { b",\n" })?;
@@ -269,38 +285,96 @@ impl XlsxSink {
     }
 
     /// Writes one row: numbers as numbers, booleans as booleans, text neutralised.
-    pub fn row(&mut self, row: &CorpusRow) -> anyhow::Result<()> {
+    pub fn row(&mut self, row: &CorpusRow, notes: &Notes) -> anyhow::Result<()> {
         let sheet = self
             .workbook
             .worksheet_from_index(0)
             .map_err(|e| anyhow::anyhow!("the corpus sheet: {e}"))?;
-        for (i, v) in values(row, self.reader).iter().enumerate() {
-            let col = i as u16;
-            match v {
-                Value::Null => {}
-                Value::Bool(b) => {
-                    sheet.write_boolean(self.next_row, col, *b)?;
-                }
-                Value::Number(n) => {
-                    sheet.write_number(self.next_row, col, n.as_f64().unwrap_or_default())?;
-                }
-                Value::String(s) => {
-                    sheet.write_string(self.next_row, col, neutralise(s))?;
-                }
-                other => {
-                    sheet.write_string(self.next_row, col, other.to_string())?;
-                }
-            }
-        }
+        write_cells(sheet, self.next_row, &values(row, notes, self.reader))?;
         self.next_row += 1;
         Ok(())
     }
 
-    /// Saves the workbook to `path`.
-    pub fn finish(mut self, path: &Path) -> anyhow::Result<()> {
+    /// Adds the sheet of per-group summaries and saves the workbook to `path`.
+    pub fn finish(mut self, groups: &[annotate::GroupSummary], path: &Path) -> anyhow::Result<()> {
+        let sheet = self.workbook.add_worksheet();
+        sheet.set_name("groups")?;
+        let bold = rust_xlsxwriter::Format::new().set_bold();
+        for (i, c) in GROUP_COLUMNS.iter().enumerate() {
+            sheet.write_string_with_format(0, i as u16, *c, &bold)?;
+        }
+        for (r, g) in groups.iter().enumerate() {
+            write_cells(sheet, r as u32 + 1, &group_values(g))?;
+        }
         self.workbook.save(path)?;
         Ok(())
     }
+}
+
+/// Writes typed values into one row of a sheet: numbers as numbers, booleans as booleans, text
+/// neutralised.
+fn write_cells(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    row: u32,
+    values: &[Value],
+) -> anyhow::Result<()> {
+    for (i, v) in values.iter().enumerate() {
+        let col = i as u16;
+        match v {
+            Value::Null => {}
+            Value::Bool(b) => {
+                sheet.write_boolean(row, col, *b)?;
+            }
+            Value::Number(n) => {
+                sheet.write_number(row, col, n.as_f64().unwrap_or_default())?;
+            }
+            Value::String(s) => {
+                sheet.write_string(row, col, neutralise(s))?;
+            }
+            other => {
+                sheet.write_string(row, col, other.to_string())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The columns of the XLSX sheet of per-group summaries.
+const GROUP_COLUMNS: [&str; 14] = [
+    "group",
+    "asked",
+    "received",
+    "answered",
+    "answered_share",
+    "median_answer_minutes",
+    "profile",
+    "participation",
+    "open",
+    "closed",
+    "mixed",
+    "inward",
+    "outward",
+    "neither",
+];
+
+fn group_values(g: &annotate::GroupSummary) -> Vec<Value> {
+    let p = &g.profile;
+    vec![
+        json!(g.group),
+        json!(p.asked),
+        json!(p.received),
+        json!(p.answered),
+        json!(p.answered_share),
+        json!(p.median_answer_minutes),
+        serde_json::to_value(p.profile).unwrap_or(Value::Null),
+        json!(p.participation),
+        json!(g.forms.open),
+        json!(g.forms.closed),
+        json!(g.forms.mixed),
+        json!(g.focus.inward),
+        json!(g.focus.outward),
+        json!(g.focus.neither),
+    ]
 }
 
 /// Rows read from the database per query while exporting.
@@ -348,12 +422,13 @@ impl Cursor {
 /// Turns corpus rows into one format's bytes, a page at a time.
 pub struct Encoder {
     out: Out,
+    annotator: Annotator,
 }
 
 enum Out {
     Csv { reader: Reader, started: bool },
     Json(JsonSink<Vec<u8>>),
-    Xlsx(Box<XlsxSink>),
+    Xlsx(Box<XlsxSink>, annotate::Summary),
 }
 
 /// The end of an export: the last bytes, or (XLSX, a zip whose directory comes last) the whole
@@ -366,22 +441,25 @@ pub enum Tail {
 }
 
 impl Encoder {
-    /// An encoder for `format`, writing the columns `reader` may see.
-    pub fn new(format: Format, reader: Reader) -> anyhow::Result<Self> {
+    /// An encoder for `format`, writing the columns `reader` may see, each row read by
+    /// `annotator`.
+    pub fn new(format: Format, reader: Reader, annotator: Annotator) -> anyhow::Result<Self> {
         let out = match format {
             Format::Csv => Out::Csv {
                 reader,
                 started: false,
             },
             Format::Json => Out::Json(JsonSink::new(Vec::new(), reader)?),
-            Format::Xlsx => Out::Xlsx(Box::new(XlsxSink::new(reader)?)),
+            Format::Xlsx => Out::Xlsx(Box::new(XlsxSink::new(reader)?), Default::default()),
         };
-        Ok(Self { out })
+        Ok(Self { out, annotator })
     }
 
     /// Encodes `rows` and returns the bytes ready to go out (none for XLSX, which goes to its
     /// temporary file until [`Encoder::finish`]).
     pub fn page(&mut self, rows: &[CorpusRow]) -> anyhow::Result<Vec<u8>> {
+        let notes: Vec<Notes> = rows.iter().map(|r| self.annotator.notes(r)).collect();
+        let pairs = rows.iter().zip(&notes);
         match &mut self.out {
             Out::Csv { reader, started } => {
                 let mut sink = if *started {
@@ -390,20 +468,21 @@ impl Encoder {
                     CsvSink::new(Vec::new(), *reader)?
                 };
                 *started = true;
-                for row in rows {
-                    sink.row(row)?;
+                for (row, n) in pairs {
+                    sink.row(row, n)?;
                 }
                 sink.finish()
             }
             Out::Json(sink) => {
-                for row in rows {
-                    sink.row(row)?;
+                for (row, n) in pairs {
+                    sink.row(row, n)?;
                 }
                 Ok(sink.take())
             }
-            Out::Xlsx(sink) => {
-                for row in rows {
-                    sink.row(row)?;
+            Out::Xlsx(sink, summary) => {
+                summary.add(&self.annotator, rows, &notes);
+                for (row, n) in pairs {
+                    sink.row(row, n)?;
                 }
                 Ok(Vec::new())
             }
@@ -418,9 +497,9 @@ impl Encoder {
             }
             Out::Csv { .. } => Ok(Tail::Bytes(Vec::new())),
             Out::Json(sink) => Ok(Tail::Bytes(sink.finish()?)),
-            Out::Xlsx(sink) => {
+            Out::Xlsx(sink, summary) => {
                 let file = tempfile::NamedTempFile::new()?;
-                sink.finish(file.path())?;
+                sink.finish(&summary.groups(&self.annotator), file.path())?;
                 Ok(Tail::File(file))
             }
         }
@@ -438,7 +517,7 @@ pub fn write_corpus<W: Write>(
     mut out: W,
     mut progress: impl FnMut(u64),
 ) -> anyhow::Result<u64> {
-    let mut encoder = Encoder::new(format, reader)?;
+    let mut encoder = Encoder::new(format, reader, Annotator::load(conn, relay_id)?)?;
     let mut cursor = Cursor::new(relay_id);
     let mut n = 0u64;
     while let Some(rows) = cursor.next_page(conn)? {
@@ -489,6 +568,17 @@ mod tests {
         }
     }
 
+    fn notes() -> Notes {
+        Notes {
+            form: crate::analysis::QuestionForm::Open,
+            focus: crate::analysis::FocusCounts {
+                inward: 0,
+                outward: 2,
+            },
+            keywords: "borger".into(),
+        }
+    }
+
     #[test]
     fn formula_triggers_get_an_apostrophe_and_nothing_else_changes() {
         for bad in ["=1+1", "+45 12", "-2", "@SUM(A1)", "\tx", "\rx"] {
@@ -508,13 +598,13 @@ mod tests {
                 .any(|c| c.ends_with("_name") && *c != "round_name")
         );
         assert!(!cols.iter().any(|c| c.ends_with("_email")));
-        assert_eq!(cols.len(), values(&row(), Reader::Analyst).len());
+        assert_eq!(cols.len(), values(&row(), &notes(), Reader::Analyst).len());
         assert_eq!(
             columns(Reader::Named).len(),
-            values(&row(), Reader::Named).len()
+            values(&row(), &notes(), Reader::Named).len()
         );
         let mut sink = CsvSink::new(Vec::new(), Reader::Analyst).unwrap();
-        sink.row(&row()).unwrap();
+        sink.row(&row(), &notes()).unwrap();
         let text = String::from_utf8(sink.finish().unwrap()).unwrap();
         assert!(!text.contains("Anne") && !text.contains("@kommune.dk"));
         assert!(text.contains("P001"));
@@ -523,7 +613,7 @@ mod tests {
     #[test]
     fn csv_quotes_and_neutralises_and_json_keeps_the_text() {
         let mut sink = CsvSink::new(Vec::new(), Reader::Named).unwrap();
-        sink.row(&row()).unwrap();
+        sink.row(&row(), &notes()).unwrap();
         let text = String::from_utf8(sink.finish().unwrap()).unwrap();
         let mut lines = text.lines();
         assert!(
@@ -538,13 +628,16 @@ mod tests {
         assert!(line.contains("2026-12-07T08:30:00Z"));
 
         let mut sink = JsonSink::new(Vec::new(), Reader::Named).unwrap();
-        sink.row(&row()).unwrap();
-        sink.row(&row()).unwrap();
+        sink.row(&row(), &notes()).unwrap();
+        sink.row(&row(), &notes()).unwrap();
         let parsed: Value = serde_json::from_slice(&sink.finish().unwrap()).unwrap();
         assert_eq!(parsed.as_array().unwrap().len(), 2);
         assert_eq!(parsed[0]["answer"], "=HYPERLINK(\"http://x\")");
         assert_eq!(parsed[0]["starred"], true);
         assert_eq!(parsed[0]["round"], 1);
+        assert_eq!(parsed[0]["form"], "open");
+        assert_eq!(parsed[0]["focus"], "outward");
+        assert_eq!(parsed[0]["keywords"], "borger");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::io::Read as _;
 
-use super::{Cursor, Encoder, Format, Reader, Tail};
+use super::{Annotator, Cursor, Encoder, Format, Reader, Tail};
 use crate::db::Db;
 use crate::error::AppError;
 
@@ -27,7 +27,10 @@ where
     F: FnMut(Vec<u8>) -> Fut,
     Fut: Future<Output = std::io::Result<()>>,
 {
-    let mut encoder = Encoder::new(format, reader).map_err(AppError::internal)?;
+    let annotator = db
+        .read_bulk(move |conn| Annotator::load(conn, relay_id))
+        .await?;
+    let mut encoder = Encoder::new(format, reader, annotator).map_err(AppError::internal)?;
     let mut cursor = Cursor::new(relay_id);
     let mut n = 0u64;
     loop {

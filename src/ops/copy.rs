@@ -77,6 +77,7 @@ pub fn copy_relay(
             controller: source.controller.clone(),
             privacy_contact: source.privacy_contact.clone(),
             privacy_text: source.privacy_text.clone(),
+            keywords: source.keywords.clone(),
         },
     )?;
     copy.set_settings(&source.settings());

@@ -64,6 +64,7 @@ pub struct SettingsPatch {
     pub seed: Option<u64>,
     pub retention_days: Option<u32>,
     pub retention: Option<Retention>,
+    pub keywords: Option<Vec<String>>,
 }
 
 impl SettingsPatch {
@@ -101,6 +102,10 @@ impl SettingsPatch {
             seed: self.seed.unwrap_or(base.seed),
             retention_days: self.retention_days.unwrap_or(base.retention_days),
             retention: self.retention.unwrap_or(base.retention),
+            keywords: match &self.keywords {
+                Some(k) => crate::analysis::parse_keywords(&k.join("\n")),
+                None => base.keywords.clone(),
+            },
         }
     }
 }
@@ -236,6 +241,9 @@ fn check_settings(s: &RelaySettings) -> Result<(), AppError> {
     if s.retention_days > retention::MAX_DAYS {
         return fail("retention_days must be at most 3650");
     }
+    if s.keywords.len() > 100 || s.keywords.iter().any(|k| k.chars().count() > 100) {
+        return fail("keywords: at most 100, each at most 100 characters");
+    }
     Ok(())
 }
 
@@ -306,6 +314,7 @@ pub fn create(
             reroute_after_hours: 0,
             share_output: false,
             seed: 0,
+            keywords: String::new(),
             created_by,
             created_at: to_db(now),
             updated_at: to_db(now),

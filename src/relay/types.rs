@@ -251,6 +251,8 @@ pub struct RelaySettings {
     pub retention_days: u32,
     /// What retention leaves.
     pub retention: Retention,
+    /// Words the facilitator expects to stand out, in their order (analysis only; any state).
+    pub keywords: Vec<String>,
 }
 
 impl Default for RelaySettings {
@@ -269,6 +271,7 @@ impl Default for RelaySettings {
             seed: 0,
             retention_days: 365,
             retention: Retention::Pseudonymise,
+            keywords: Vec::new(),
         }
     }
 }

@@ -7,9 +7,9 @@
 
 mod bars;
 mod cake;
+mod depth;
 mod section;
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use base64::Engine as _;
@@ -18,13 +18,12 @@ use minijinja::{AutoEscape, Environment, context};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
-use crate::db::corpus::CorpusRow;
-use crate::db::groups::GroupRow;
-use crate::db::participants::ParticipantRow;
+use crate::analysis::Reference;
 use crate::db::relays::RelayRow;
 use crate::db::rounds::RoundRow;
 use crate::db::{Db, DbConn};
 use crate::error::AppError;
+use crate::ops::analysis::material::{self, Material};
 use crate::ops::analysis::{self, Side, Source};
 use crate::ops::themes::{self, views::ThemesView};
 use crate::relay::RelayState;
@@ -60,31 +59,26 @@ form-action 'none'; frame-ancestors 'none'"
 
 /// Everything the report shows of one relay.
 pub struct RelayData {
-    /// The relay.
-    pub relay: RelayRow,
+    /// The relay, its corpus, people, themes and the analyst's corrections and lists.
+    pub m: Material,
     /// Its rounds.
     pub rounds: Vec<RoundRow>,
-    /// Its participants.
-    pub people: Vec<ParticipantRow>,
-    /// Group names by id.
-    pub groups: HashMap<i64, String>,
-    /// The corpus.
-    pub rows: Vec<CorpusRow>,
     /// The themes as the themes API shows them.
     pub themes: ThemesView,
+    /// What its unexpected words are measured against, and its name.
+    pub reference: (Reference, &'static str),
 }
 
 impl RelayData {
     /// Reads what the report shows of a relay (404 when there is none).
     pub fn load(conn: &mut DbConn, relay_id: i64) -> Result<Self, AppError> {
-        let (relay, rows) = analysis::load(conn, relay_id)?;
+        let m = Material::load(conn, relay_id)?;
+        let tokenizer = analysis::tokenizer(&m.relay.language);
         Ok(Self {
             rounds: RoundRow::for_relay(conn, relay_id)?,
-            people: ParticipantRow::for_relay(conn, relay_id)?,
-            groups: GroupRow::names(conn, relay_id)?,
             themes: themes::themes_view(conn, relay_id)?,
-            relay,
-            rows,
+            reference: material::reference(conn, &m.relay, &tokenizer)?,
+            m,
         })
     }
 }
@@ -154,6 +148,41 @@ async fn render_bulk(
 }
 
 fn strings(lang: &str) -> Value {
+    let mut t = base_strings(lang);
+    if let (Some(t), Value::Object(more)) = (t.as_object_mut(), depth_strings(lang)) {
+        t.extend(more);
+    }
+    t
+}
+
+/// The words of the deeper analyses' sections.
+fn depth_strings(lang: &str) -> Value {
+    if lang == "da" {
+        serde_json::json!({
+            "forms": "Spørgsmålenes form pr. gruppe", "forms_theme": "Spørgsmålenes form pr. tema", "forms_round": "Spørgsmålenes form pr. runde",
+            "open": "Åbne", "closed": "Lukkede", "mixed": "Blandede", "count": "Antal", "group": "Gruppe", "theme": "Tema",
+            "corrected": "Rettet af analytikeren", "focus": "Fokus: indad eller udad pr. gruppe", "focus_theme": "Fokus pr. tema",
+            "inward": "Indad", "outward": "Udad", "neither": "Ingen af delene",
+            "profiles": "Aktivitet pr. gruppe", "asked": "Spurgt", "received": "Modtaget", "answered_n": "Besvaret",
+            "answered_share": "Andel besvaret", "median": "Median svartid (min.)", "profile": "Profil", "participation": "Deltagelse",
+            "graph": "Hvem spørger hvem om hvad", "keywords": "Forventede nøgleord", "keyword": "Nøgleord", "total": "I alt",
+            "relevance": "Relevans (andel fundet)", "unexpected": "Ord, der skilte sig ud uden at være forventet", "no_keywords": "Der er ikke angivet forventede nøgleord.",
+        })
+    } else {
+        serde_json::json!({
+            "forms": "Question form per group", "forms_theme": "Question form per theme", "forms_round": "Question form per round",
+            "open": "Open", "closed": "Closed", "mixed": "Mixed", "count": "Count", "group": "Group", "theme": "Theme",
+            "corrected": "Corrected by the analyst", "focus": "Focus: inward or outward per group", "focus_theme": "Focus per theme",
+            "inward": "Inward", "outward": "Outward", "neither": "Neither",
+            "profiles": "Activity per group", "asked": "Asked", "received": "Received", "answered_n": "Answered",
+            "answered_share": "Share answered", "median": "Median time to answer (min)", "profile": "Profile", "participation": "Participation",
+            "graph": "Who asks whom about what", "keywords": "Expected keywords", "keyword": "Keyword", "total": "Total",
+            "relevance": "Relevance (share found)", "unexpected": "Words that stood out unexpected", "no_keywords": "No expected keywords were listed.",
+        })
+    }
+}
+
+fn base_strings(lang: &str) -> Value {
     if lang == "da" {
         serde_json::json!({
             "made": "Rapport dannet", "participants": "deltagere", "questions": "spørgsmål",
@@ -188,21 +217,29 @@ pub fn render(
     view: View,
     now: DateTime<Utc>,
 ) -> Result<String, minijinja::Error> {
-    let lang = first.relay.language.as_str();
-    let mut relays = vec![section::relay_section(first, lang, view)];
-    let mut title = first.relay.title.clone();
+    let lang = first.m.relay.language.as_str();
+    let mut relays = vec![section::relay_section(first, lang, view, "network-1")];
+    let mut title = first.m.relay.title.clone();
     let mut distinct_relays = None;
     if let Some(other) = second {
-        relays.push(section::relay_section(other, lang, view));
-        title = format!("{} · {}", first.relay.title, other.relay.title);
+        relays.push(section::relay_section(other, lang, view, "network-2"));
+        title = format!("{} · {}", first.m.relay.title, other.m.relay.title);
         distinct_relays = analysis::distinctive(
-            (&Side::relay(first.relay.id), &first.relay, &first.rows),
-            (&Side::relay(other.relay.id), &other.relay, &other.rows),
+            (
+                &Side::relay(first.m.relay.id),
+                &first.m.relay,
+                &first.m.rows,
+            ),
+            (
+                &Side::relay(other.m.relay.id),
+                &other.m.relay,
+                &other.m.rows,
+            ),
             Source::Questions,
             DISTINCT_RELAY_WORDS,
         )
         .ok()
-        .map(|v| bars::distinct_bars(&v, first.relay.title.clone(), other.relay.title.clone()));
+        .map(|v| bars::distinct_bars(&v, first.m.relay.title.clone(), other.m.relay.title.clone()));
     }
     ENV.get_template("report.html")?.render(context! {
         lang,

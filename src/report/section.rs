@@ -1,6 +1,6 @@
 //! One relay's part of the report, built from the analysis views: the figures, the cake, the
-//! words per group, the words that set the first two groups apart, the network matrix and
-//! the starred questions.
+//! words per group, the words that set the first two groups apart, the network matrix, the
+//! deeper analyses ([`super::depth`]) and the starred questions.
 
 use serde::Serialize;
 
@@ -12,6 +12,7 @@ use crate::ops::analysis::{self, Side, Source};
 
 use super::bars::{Bars, DistinctBars, distinct_bars, word_bars};
 use super::cake::{Cake, cake};
+use super::depth::{Depth, depth_section};
 use super::{RelayData, View};
 
 /// How many words each group's chart shows, and each side of the distinctive words.
@@ -34,6 +35,7 @@ pub(super) struct Section {
     distinct: Option<DistinctBars>,
     groups_hidden: bool,
     network: Option<Matrix>,
+    depth: Option<Depth>,
     starred: Vec<Starred>,
 }
 
@@ -72,35 +74,38 @@ struct Starred {
     theme: Option<String>,
 }
 
-/// The section of `d` for `view`, its words in `lang`.
-pub(super) fn relay_section(d: &RelayData, lang: &str, view: View) -> Section {
+/// The section of `d` for `view`, its words in `lang`; `id_prefix` is unique on the page.
+pub(super) fn relay_section(d: &RelayData, lang: &str, view: View, id_prefix: &str) -> Section {
     // Questions are counted under their asker's group throughout (cake, words, distinctive
     // words, network, starred): with the groups hidden, participants see the relay as one.
-    let hidden = view == View::Participants && !d.relay.show_asker_group;
+    let hidden = view == View::Participants && !d.m.relay.show_asker_group;
     let everyone = if lang == "da" { "Alle" } else { "Everyone" };
     let group_names: Vec<String> = if hidden {
         Vec::new()
     } else {
-        let mut g: Vec<String> = d.groups.values().cloned().collect();
+        let mut g: Vec<String> = d.m.groups.values().cloned().collect();
         g.sort();
         g
     };
-    let net = analysis::network(d.relay.id, &d.people, &d.groups, &d.rows, Reader::Analyst);
+    let net = analysis::network(&d.m, Reader::Analyst);
+    // Form, focus, profiles and the graph are per group: not for a copy that hides the groups.
+    let depth = (!hidden).then(|| depth_section(d, &net, lang, view, id_prefix));
     Section {
-        title: d.relay.title.clone(),
-        topic: d.relay.topic.clone(),
-        purpose: d.relay.purpose.clone(),
+        title: d.m.relay.title.clone(),
+        topic: d.m.relay.topic.clone(),
+        purpose: d.m.relay.purpose.clone(),
         period: period(&d.rounds),
-        participants: d.people.len(),
-        questions: d.rows.len(),
-        answered: d.rows.iter().filter(|r| r.answer.is_some()).count(),
+        participants: d.m.people.len(),
+        questions: d.m.rows.len(),
+        answered: d.m.rows.iter().filter(|r| r.answer.is_some()).count(),
         longest_chain: net.chains.longest,
         cake: cake(&d.themes, hidden, everyone, lang),
         words: words(d, hidden, &group_names, everyone),
         distinct: distinct(d, &group_names),
         groups_hidden: hidden,
         network: (!hidden).then(|| matrix(net)),
-        starred: starred(&d.rows, hidden),
+        depth,
+        starred: starred(&d.m.rows, hidden),
     }
 }
 
@@ -127,8 +132,8 @@ fn words(d: &RelayData, hidden: bool, group_names: &[String], everyone: &str) ->
         .map(|g| GroupWords {
             group: g.unwrap_or(everyone).to_string(),
             bars: word_bars(&analysis::words(
-                &d.relay,
-                &d.rows,
+                &d.m.relay,
+                &d.m.rows,
                 g,
                 Source::Questions,
                 WORDS,
@@ -143,13 +148,13 @@ fn distinct(d: &RelayData, group_names: &[String]) -> Option<DistinctBars> {
         return None;
     };
     let side = |g: &str| Side {
-        relay_id: d.relay.id,
+        relay_id: d.m.relay.id,
         group: Some(g.to_string()),
     };
     let (a, b) = (side(first), side(second));
     let view = analysis::distinctive(
-        (&a, &d.relay, &d.rows),
-        (&b, &d.relay, &d.rows),
+        (&a, &d.m.relay, &d.m.rows),
+        (&b, &d.m.relay, &d.m.rows),
         Source::Questions,
         DISTINCT_WORDS,
     )

@@ -1,6 +1,7 @@
 // The analyst's pages in a real browser, on the demo relay (a Danish corpus in five topics):
 // corpus search and filters, starring, themes with the cake, words, distinctive words, the
-// network, the report and the exports.
+// network, the report and the exports; the themed graph, question forms and their correction,
+// focus, keywords and profiles, and the report's deeper sections.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,17 @@ before(async () => {
   browser = await launch();
 });
 
+/** A page of `ctx` where `who` has signed in on `path` and sees the heading `list`. */
+async function signedIn(ctx, path = '/analysis', who = server.analyst, list = 'Vælg en stafet') {
+  const page = await ctx.newPage();
+  await page.goto(`${server.base}${path}`);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Adgangskode').fill(who.password);
+  await page.getByRole('button', { name: 'Log ind' }).click();
+  await page.getByRole('heading', { name: list }).waitFor();
+  return page;
+}
+
 after(async () => {
   if (browser) await browser.close();
   if (server) await server.stop();
@@ -22,12 +34,7 @@ after(async () => {
 
 test('an analyst explores, themes and reports on a relay without seeing names', async () => {
   const ctx = await context(browser, { viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  const page = await ctx.newPage();
-  await page.goto(`${server.base}/analysis`);
-  await page.getByLabel('Email').fill(server.analyst.email);
-  await page.getByLabel('Adgangskode').fill(server.analyst.password);
-  await page.getByRole('button', { name: 'Log ind' }).click();
-  await page.getByRole('heading', { name: 'Vælg en stafet' }).waitFor();
+  const page = await signedIn(ctx);
   await page.getByRole('link', { name: 'Ledelse til gavn for borgerne' }).click();
 
   // Corpus: everything, then a search and a filter narrow it down.
@@ -121,6 +128,82 @@ test('an analyst explores, themes and reports on a relay without seeing names', 
   assert.match(csv.split('\n')[0], /^question_id,relay_id,round,round_name,asker,asker_group,recipient,/);
   assert.doesNotMatch(csv, /Mette Kjær|@demo\.stafet\.dk/);
 
+  assert.deepEqual(ctx.problems, [], 'CSP violations or page errors');
+  await ctx.close();
+});
+
+test('the analyst sees the themed graph, corrects a question\'s form, and the report shows it', async () => {
+  const ctx = await context(browser, { viewport: { width: 1280, height: 900 } });
+  const page = await signedIn(ctx);
+  // Relay states in the page's language, not the raw codes.
+  assert.doesNotMatch(await page.locator('main').innerText(), /· (open|closed|draft|scheduled)\b/);
+  await page.getByRole('link', { name: 'Ledelse til gavn for borgerne' }).click();
+
+  // The graph: a drawing with an arrow per link, and the links as a table beside the matrix.
+  await page.getByRole('tab', { name: 'Netværk' }).click();
+  const graph = page.locator('#network-graph svg');
+  await graph.waitFor();
+  assert.ok(await graph.locator('title').count() >= 2, 'the graph has titles for hover');
+  assert.match(await graph.getAttribute('aria-labelledby'), /network-title/);
+  assert.ok(await page.locator('table.heat tbody tr').count() >= 2, 'the matrix stays');
+  assert.deepEqual(await accessibility(page, 'analysis-graph'), []);
+  await screenshot(page, 'analysis-graph');
+
+  // Question form: shares per group, and a correction of the first question's form.
+  await page.getByRole('tab', { name: 'Form' }).click();
+  const item = page.locator('#form-list li').first();
+  await item.waitFor();
+  const question = await item.locator('.text').innerText();
+  const choice = item.locator('select');
+  const before = await choice.inputValue();
+  const after = before === 'closed' ? 'open' : 'closed';
+  await choice.selectOption(after);
+  await item.locator('[data-corrected="true"]').waitFor();
+  assert.ok(await page.locator('#form-shares table').count() >= 2);
+  assert.deepEqual(await accessibility(page, 'analysis-form'), []);
+  await screenshot(page, 'analysis-form');
+
+  // Focus, keywords and profiles draw too.
+  await page.getByRole('tab', { name: 'Fokus' }).click();
+  await page.locator('#focus-inward').waitFor();
+  await page.getByRole('tab', { name: 'Nøgleord' }).click();
+  await page.getByRole('heading', { name: /skilte sig ud/ }).waitFor();
+  await page.getByRole('tab', { name: 'Aktivitet' }).click();
+  await page.locator('td[data-profile]').first().waitFor();
+  assert.deepEqual(await accessibility(page, 'analysis-profiles'), []);
+
+  // The report shows the correction, the graph and the deeper sections.
+  await page.getByRole('tab', { name: 'Rapport og eksport' }).click();
+  const [report] = await Promise.all([ctx.waitForEvent('page'),
+    page.getByRole('link', { name: 'Åbn rapporten' }).click()]);
+  await report.waitForLoadState();
+  await report.getByRole('heading', { name: 'Rettet af analytikeren' }).waitFor();
+  const corrected = await report.locator('ul.corrected').innerText();
+  assert.ok(corrected.includes(question.slice(0, 40)), corrected);
+  assert.match(corrected, after === 'closed' ? /lukket/ : /åben/);
+  assert.equal(await report.locator('section.depth-graph svg').count(), 1);
+  await report.getByRole('heading', { name: 'Aktivitet pr. gruppe' }).waitFor();
+  await screenshot(report, 'report-depth');
+
+  assert.deepEqual(ctx.problems, [], 'CSP violations or page errors');
+  await ctx.close();
+});
+
+test('after the relay closes, the dashboard shows each group\'s activity profile', async () => {
+  const ctx = await context(browser, { viewport: { width: 1280, height: 900 } });
+  const page = await signedIn(ctx, '/console', server.facilitator, 'Stafetter');
+  const status = await page.evaluate(async (id) => {
+    const csrf = document.cookie.split('; ').find((c) => c.startsWith('stafet_staff_csrf='))
+      .slice('stafet_staff_csrf='.length);
+    const r = await fetch(`/api/relays/${id}/close`, { method: 'POST', headers: { 'X-CSRF-Token': csrf } });
+    return r.status;
+  }, server.demoRelay);
+  assert.equal(status, 200);
+  await page.goto(`${server.base}/console#/relay/${server.demoRelay}`);
+  await page.getByRole('heading', { name: 'Gruppernes profil' }).waitFor();
+  assert.equal(await page.locator('td[data-profile]').count(), 2);
+  assert.deepEqual(await accessibility(page, 'console-dashboard-closed'), []);
+  await screenshot(page, 'console-dashboard-closed');
   assert.deepEqual(ctx.problems, [], 'CSP violations or page errors');
   await ctx.close();
 });

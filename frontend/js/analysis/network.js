@@ -1,5 +1,6 @@
-// The network: who asked whom between the groups as a heat map, the relay chains, and each
-// participant's counts.
+// The network: who asks whom about what as a graph (each link coloured by the theme that
+// carries most of its questions), the matrix as a heat map and a table of the links (the
+// accessible alternative), the relay chains, and each participant's counts.
 
 import { api } from '../api.js';
 import { h, replace } from '../dom.js';
@@ -37,13 +38,40 @@ function peopleTable(net) {
   return table([['Deltager'], ['Gruppe'], ['Spurgt', 1], ['Modtaget', 1], ['Besvaret', 1]], rows);
 }
 
+/** The themed network drawn by the server, as an element of this page (null if it fails). */
+async function graph(relay) {
+  const res = await fetch(`/api/relays/${relay.id}/network/svg?lang=da`,
+    { credentials: 'same-origin' });
+  if (!res.ok) return null;
+  const doc = new DOMParser().parseFromString(await res.text(), 'image/svg+xml');
+  const svg = doc.documentElement;
+  return svg.nodeName === 'svg' ? document.importNode(svg, true) : null;
+}
+
+function linksTable(net) {
+  const split = (l) => l.split.map((s) => `${s.theme_label ?? 'uden tema'}: ${s.count}`)
+    .join(', ');
+  const rows = net.links.map((l) => h('tr', {},
+    h('th', { scope: 'row', text: `${l.from} → ${l.to}` }),
+    h('td', { class: 'num', text: String(l.count) }),
+    h('td', { text: l.theme_label ?? 'uden tema' }),
+    h('td', { text: split(l) })));
+  return table([['Fra → til'], ['Spørgsmål', 1], ['Mest om'], ['Fordelt på temaer']], rows);
+}
+
 /** Draws the network of `relay` in `panel`. */
 export async function drawNetwork(relay, panel) {
-  const net = await api('GET', `/api/relays/${relay.id}/network`);
+  const [net, svg] = await Promise.all([
+    api('GET', `/api/relays/${relay.id}/network`), graph(relay),
+  ]);
   const { chains } = net;
   const hist = Object.entries(chains.histogram).map(([len, n]) => ({ len: Number(len), n }));
   const path = (c) => c.path.map((p) => `${p.pseudonym} (${p.group})`).join(' → ');
   replace(panel,
+    h('section', { class: 'card', 'aria-labelledby': 'graph-title' },
+      h('h2', { id: 'graph-title', text: 'Hvem spørger hvem om hvad' }),
+      h('div', { class: 'network-graph', id: 'network-graph' }, svg),
+      linksTable(net)),
     h('section', { class: 'card', 'aria-labelledby': 'net-title' },
       h('h2', { id: 'net-title', text: 'Hvem spurgte hvem' }),
       h('div', { class: 'table-wrap' }, heatMap(net))),

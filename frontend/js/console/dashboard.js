@@ -1,10 +1,11 @@
-// The relay's dashboard: the counts, per group and per round, and the latest activity, which
-// the staff feed extends live.
+// The relay's dashboard: the counts, per group and per round, the groups' activity profiles
+// once the relay has closed, and the latest activity, which the staff feed extends live.
 
 import { api } from '../api.js';
 import { h, replace, shortTime } from '../dom.js';
 import { table } from '../panels.js';
 import { EVENT_LABELS, QUIET_EVENTS } from './labels.js';
+import { profilesTable } from '../analysis/profiles.js';
 
 const SHOWN = 30;
 
@@ -39,11 +40,14 @@ function numbers(values) {
 
 /** Draws the dashboard of `relay` in `panel`. */
 export async function drawDashboard(relay, panel, user) {
-  const [stats, events] = await Promise.all([
+  const [stats, events, profiles] = await Promise.all([
     api('GET', `/api/relays/${relay.id}/stats`),
     user.role === 'analyst'
       ? Promise.resolve([])
       : api('GET', `/api/relays/${relay.id}/events?latest=500`),
+    // Who drove the relay is a verdict on the whole of it: shown once it has closed.
+    relay.state === 'closed'
+      ? api('GET', `/api/relays/${relay.id}/profiles`) : Promise.resolve(null),
   ]);
   activity.length = 0;
   activity.push(...events.filter((ev) => !QUIET_EVENTS.has(ev.type)).slice(-SHOWN).reverse());
@@ -64,6 +68,7 @@ export async function drawDashboard(relay, panel, user) {
       table([['Gruppe'], ['Deltagere', 1], ['Har deltaget', 1], ['Spurgt', 1], ['Besvaret', 1]],
         stats.per_group.map((g) => h('tr', {}, h('th', { scope: 'row', text: g.group }),
           numbers([g.participants, g.participated, g.asked, g.answered])))),
+      profiles ? [h('h3', { text: 'Gruppernes profil' }), profilesTable(profiles)] : null,
       h('h3', { text: 'Pr. runde' }),
       table([['Runde'], ['Spurgt', 1], ['Besvaret', 1], ['Venter', 1]],
         stats.per_round.map((r) => h('tr', {}, h('th', { scope: 'row', text: r.name }),

@@ -38,6 +38,8 @@ export async function showForm(main, relayId) {
   const rounds = roundsFieldset(relay, zone);
   const rules = rulesFieldset(relay ? relay.settings : DEFAULT_SETTINGS);
   const privacy = privacyFieldset(relay);
+  const keywords = h('textarea', { id: 'f-keywords', rows: 4 });
+  keywords.value = relay ? (relay.settings.keywords || []).join('\n') : '';
 
   const out = errorBox();
   const save = h('button', { type: 'submit', text: relay ? 'Gem ændringer' : 'Opret stafet' });
@@ -57,6 +59,9 @@ export async function showForm(main, relayId) {
     rounds.node,
     rules.node,
     privacy.node,
+    h('fieldset', {}, h('legend', { text: 'Analyse' }),
+      field('Forventede nøgleord, ét pr. linje', keywords,
+        'Ord, I forventer vil fylde; analysen viser bagefter, hvilke der kom, og hvor ofte.')),
     out,
     h('div', { class: 'actions' }, save, cancel));
 
@@ -82,7 +87,8 @@ export async function showForm(main, relayId) {
     const personal = privacy.read();
     const body = {
       title: title.value, topic: topic.value, purpose: purpose.value, language: language.value,
-      timezone: tz, rounds: roundList, settings: { ...rules.read(), ...personal.settings },
+      timezone: tz, rounds: roundList,
+      settings: { ...rules.read(), ...personal.settings, keywords: keywordList(keywords) },
       ...personal.fields,
     };
     if (!relay) body.starts_at = roundList[0].starts_at;
@@ -96,4 +102,9 @@ export async function showForm(main, relayId) {
   });
   replace(main, form);
   title.focus();
+}
+
+/** The expected keywords typed one per line, without blank lines. */
+function keywordList(textarea) {
+  return textarea.value.split('\n').map((k) => k.trim()).filter(Boolean);
 }

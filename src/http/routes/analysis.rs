@@ -1,12 +1,16 @@
-//! Read-only analysis of a relay: word frequencies, distinctive words, the network. Staff of
-//! every role may read them; participants appear under pseudonyms except to facilitators.
+//! Analysis of a relay: word frequencies, distinctive words, the network and its drawing,
+//! expected keywords, question forms (and the analyst's corrections), focus (and its word
+//! lists) and group profiles. Staff of every role may read and correct them; participants
+//! appear under pseudonyms except to facilitators.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
+use crate::analysis::QuestionForm;
 use crate::auth::Staff;
 use crate::error::AppError;
-use crate::ops::analysis::{self, Side, Source};
+use crate::http::body;
+use crate::ops::analysis::{self, Side, Source, depth};
 use crate::ops::corpus::reader_of;
 use crate::state::AppState;
 
@@ -74,4 +78,151 @@ pub async fn relay_network(
     let reader = reader_of(staff.0.role);
     let view = analysis::relay_network(&state.db, path.into_inner(), reader).await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+/// `GET /api/relays/{id}/keywords`: the expected keywords found, the share found (relevance)
+/// and the words that stood out unexpected.
+pub async fn relay_keywords(
+    _: Staff,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let view = depth::relay_keywords(&state.db, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// `GET /api/relays/{id}/questions/forms`: `[{question_id, form, corrected}]`.
+pub async fn relay_forms(
+    _: Staff,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let view = depth::relay_forms(&state.db, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// `GET /api/relays/{id}/forms`: form shares per group, round and theme.
+pub async fn relay_form_shares(
+    _: Staff,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let view = depth::relay_form_shares(&state.db, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// `PUT /api/questions/{qid}/form` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FormRequest {
+    form: String,
+}
+
+/// `PUT /api/questions/{qid}/form` `{form}`: the analyst's correction of a question's form.
+pub async fn correct_form(
+    _: Staff,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let input: FormRequest = body::json(&req, payload).await?;
+    let form = QuestionForm::parse(&input.form)
+        .ok_or_else(|| AppError::validation("form must be open, closed or mixed"))?;
+    let (qid, now) = (path.into_inner(), state.clock.now());
+    let entry = state
+        .db
+        .write(move |conn| depth::correct_form(conn, qid, form, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(entry))
+}
+
+/// `GET /api/relays/{id}/focus`: inward, outward and neither shares per group and theme.
+pub async fn relay_focus(
+    _: Staff,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let view = depth::relay_focus(&state.db, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// `PUT /api/relays/{id}/focus/lists` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FocusListsRequest {
+    inward: Vec<String>,
+    outward: Vec<String>,
+}
+
+/// `PUT /api/relays/{id}/focus/lists` `{inward, outward}`: the relay's own focus word lists;
+/// answers the focus read with them.
+pub async fn put_focus_lists(
+    _: Staff,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let input: FocusListsRequest = body::json(&req, payload).await?;
+    let lists = depth::focus_lists(&input.inward, &input.outward)?;
+    store_focus_lists(&state, path.into_inner(), Some(lists)).await
+}
+
+/// `DELETE /api/relays/{id}/focus/lists`: back to the language's default lists.
+pub async fn reset_focus_lists(
+    _: Staff,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    store_focus_lists(&state, path.into_inner(), None).await
+}
+
+async fn store_focus_lists(
+    state: &AppState,
+    id: i64,
+    lists: Option<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    state
+        .db
+        .write(move |conn| depth::set_focus_lists(conn, id, lists.as_ref(), now))
+        .await?;
+    Ok(HttpResponse::Ok().json(depth::relay_focus(&state.db, id).await?))
+}
+
+/// `GET /api/relays/{id}/profiles`: the activity profile of every group.
+pub async fn relay_profiles(
+    _: Staff,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let view = depth::relay_profiles(&state.db, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SvgQuery {
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+/// `GET /api/relays/{id}/network/svg?lang=da|en`: the themed group network as SVG.
+pub async fn relay_network_svg(
+    _: Staff,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let q: SvgQuery = query(&req)?;
+    let lang = match q.lang.as_deref() {
+        None | Some("en") => "en",
+        Some("da") => "da",
+        Some(_) => return Err(AppError::validation("lang must be da or en")),
+    };
+    let svg = analysis::relay_network_svg(&state.db, path.into_inner(), lang.into()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/svg+xml; charset=utf-8")
+        .body(svg))
 }

@@ -58,6 +58,22 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/{id}/corpus").route(web::get().to(corpus::export_corpus)))
             .service(web::resource("/{id}/words").route(web::get().to(analysis::relay_words)))
             .service(web::resource("/{id}/network").route(web::get().to(analysis::relay_network)))
+            .service(
+                web::resource("/{id}/network/svg")
+                    .route(web::get().to(analysis::relay_network_svg)),
+            )
+            .service(web::resource("/{id}/keywords").route(web::get().to(analysis::relay_keywords)))
+            .service(
+                web::resource("/{id}/questions/forms").route(web::get().to(analysis::relay_forms)),
+            )
+            .service(web::resource("/{id}/forms").route(web::get().to(analysis::relay_form_shares)))
+            .service(web::resource("/{id}/focus").route(web::get().to(analysis::relay_focus)))
+            .service(
+                web::resource("/{id}/focus/lists")
+                    .route(web::put().to(analysis::put_focus_lists))
+                    .route(web::delete().to(analysis::reset_focus_lists)),
+            )
+            .service(web::resource("/{id}/profiles").route(web::get().to(analysis::relay_profiles)))
             .service(web::resource("/{id}/report").route(web::get().to(report::relay_report)))
             .service(
                 web::resource("/{id}/themes")
@@ -94,6 +110,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
     )
     .service(web::resource("/questions/{qid}/star").route(web::put().to(corpus::star_question)))
     .service(web::resource("/questions/{qid}/theme").route(web::put().to(themes::place_question)))
+    .service(web::resource("/questions/{qid}/form").route(web::put().to(analysis::correct_form)))
     .service(
         web::scope("/themes")
             .service(

@@ -3,13 +3,18 @@
 //! Loading happens on a bulk connection, the number crunching in a bulk slot
 //! ([`crate::db::Db::read_bulk`], [`crate::db::Db::compute_bulk`]).
 
+pub mod depth;
+pub mod material;
 mod network;
 pub mod views;
 mod words;
 
 use serde::Serialize;
 
-pub use self::network::{build as network, relay_network};
+pub use self::network::{
+    build as network, edges as network_edges, nodes as network_nodes, relay_network,
+    relay_network_svg, svg as network_svg,
+};
 pub use self::words::{Side, compare, distinctive, relay_words, top, words};
 use crate::analysis::{Language, Tokenizer, TokenizerOptions};
 use crate::db::DbConn;
@@ -54,7 +59,8 @@ pub fn load(conn: &mut DbConn, relay_id: i64) -> Result<(RelayRow, Vec<CorpusRow
     Ok((relay, rows))
 }
 
-fn language(code: &str) -> Language {
+/// The analysis language of a relay's language code.
+pub fn language(code: &str) -> Language {
     if code == "en" {
         Language::En
     } else {

@@ -4,14 +4,14 @@
 use std::collections::HashMap;
 
 use crate::analysis::network::{self, Edge, Network, Node};
+use crate::analysis::{NetworkSvgOptions, network_svg};
 use crate::db::Db;
 use crate::db::corpus::CorpusRow;
-use crate::db::groups::GroupRow;
 use crate::db::participants::ParticipantRow;
 use crate::error::AppError;
 use crate::export::Reader;
 
-use super::load;
+use super::material::Material;
 use super::views::{Chain, ChainStep, Chains, NetworkView, ParticipantCounts};
 
 /// How many chains the view lists.
@@ -24,32 +24,27 @@ pub async fn relay_network(
     relay_id: i64,
     reader: Reader,
 ) -> Result<NetworkView, AppError> {
-    let (people, groups, rows) = db
-        .read_bulk(move |conn| {
-            let (_, rows) = load(conn, relay_id)?;
-            let people = ParticipantRow::for_relay(conn, relay_id)?;
-            Ok((people, GroupRow::names(conn, relay_id)?, rows))
-        })
+    let m = db
+        .read_bulk(move |conn| Material::load(conn, relay_id))
         .await?;
-    db.compute_bulk(move || build(relay_id, &people, &groups, &rows, reader))
-        .await
+    db.compute_bulk(move || build(&m, reader)).await
 }
 
-/// The network of a relay's `people` (in `groups`, by id) and its corpus `rows`.
-pub fn build(
-    relay_id: i64,
-    people: &[ParticipantRow],
-    groups: &HashMap<i64, String>,
-    rows: &[CorpusRow],
-    reader: Reader,
-) -> NetworkView {
-    let nodes = nodes(people, groups);
-    let edges = edges(people, rows);
+/// The network of a relay's people and corpus, its group links labelled by theme.
+pub fn build(m: &Material, reader: Reader) -> NetworkView {
+    let nodes = nodes(&m.people, &m.groups);
+    let edges = edges(&m.people, &m.rows);
     let net = network::network(&nodes, &edges);
-    let names: Option<HashMap<i64, &str>> =
-        (reader == Reader::Named).then(|| people.iter().map(|p| (p.id, p.name.as_str())).collect());
+    let names: Option<HashMap<i64, &str>> = (reader == Reader::Named)
+        .then(|| m.people.iter().map(|p| (p.id, p.name.as_str())).collect());
+    let theme_of: HashMap<i64, i64> = m
+        .rows
+        .iter()
+        .filter_map(|r| Some((r.question_id, r.theme_id?)))
+        .collect();
     NetworkView {
-        relay_id,
+        relay_id: m.relay.id,
+        links: network::group_links(&nodes, &edges, &theme_of, &m.themes),
         participants: participants(&net, names.as_ref()),
         chains: chains(&net, &nodes, &edges),
         groups: net.groups,
@@ -57,7 +52,8 @@ pub fn build(
     }
 }
 
-fn nodes(people: &[ParticipantRow], groups: &HashMap<i64, String>) -> Vec<Node> {
+/// The relay's participants as network nodes, with their group names.
+pub fn nodes(people: &[ParticipantRow], groups: &HashMap<i64, String>) -> Vec<Node> {
     people
         .iter()
         .map(|p| Node {
@@ -70,7 +66,7 @@ fn nodes(people: &[ParticipantRow], groups: &HashMap<i64, String>) -> Vec<Node> 
 
 /// Each question as an edge from its asker to its recipient (the corpus names them by
 /// pseudonym).
-fn edges(people: &[ParticipantRow], rows: &[CorpusRow]) -> Vec<Edge> {
+pub fn edges(people: &[ParticipantRow], rows: &[CorpusRow]) -> Vec<Edge> {
     let by_pseudonym: HashMap<&str, i64> = people
         .iter()
         .map(|p| (p.pseudonym.as_str(), p.id))
@@ -134,4 +130,34 @@ fn chains(net: &Network, nodes: &[Node], edges: &[Edge]) -> Chains {
         histogram: net.chain_histogram.clone(),
         top,
     }
+}
+
+/// The themed group network of `net` (built from `m`) drawn as SVG, its texts in `lang`.
+pub fn svg(m: &Material, net: &NetworkView, lang: &str, id_prefix: &str) -> String {
+    let options = if lang == "da" {
+        NetworkSvgOptions {
+            title: "Hvem spørger hvem om hvad".into(),
+            description: "Spørgsmål mellem grupperne; hver pil har farven af det tema, der \
+                          bærer flest af dens spørgsmål."
+                .into(),
+            no_theme: "uden tema".into(),
+            questions: "spørgsmål".into(),
+            id_prefix: id_prefix.into(),
+        }
+    } else {
+        NetworkSvgOptions {
+            id_prefix: id_prefix.into(),
+            ..NetworkSvgOptions::default()
+        }
+    };
+    network_svg(&net.groups, &net.links, &m.themes, &options)
+}
+
+/// `GET /api/relays/{id}/network/svg?lang=`: the themed group network as SVG.
+pub async fn relay_network_svg(db: &Db, relay_id: i64, lang: String) -> Result<String, AppError> {
+    let m = db
+        .read_bulk(move |conn| Material::load(conn, relay_id))
+        .await?;
+    db.compute_bulk(move || svg(&m, &build(&m, Reader::Analyst), &lang, "network"))
+        .await
 }

@@ -8,6 +8,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::Source;
+use crate::analysis::{
+    FocusShares, FormShares, GroupLink, GroupProfile, KeywordHit, UnexpectedWord,
+};
 
 /// `GET /api/relays/{id}/words`: word frequencies of one group or the whole relay.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -86,6 +89,9 @@ pub struct NetworkView {
     pub chains: Chains,
     /// Group names in order: the rows and columns of `matrix`.
     pub groups: Vec<String>,
+    /// The links between groups, each with the theme that carries most of its questions
+    /// (`theme_id`, `theme_label`) and its questions per theme (`split`).
+    pub links: Vec<GroupLink>,
     /// `matrix[a][b]`: questions asked by group `a` of group `b`.
     pub matrix: Vec<Vec<u32>>,
     /// Counts per participant.
@@ -143,4 +149,77 @@ pub struct ChainStep {
     pub group: Option<String>,
     /// Pseudonym.
     pub pseudonym: Option<String>,
+}
+
+/// `GET /api/relays/{id}/keywords`: the expected keywords, the share found and the words that
+/// stood out unexpected.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeywordsView {
+    /// The expected keywords in the facilitator's order, with their counts per group.
+    pub keywords: Vec<KeywordHit>,
+    /// What the unexpected words are measured against: `relays` (the platform's other relays
+    /// in the relay's language) or `general` (general word frequencies of the language).
+    pub reference: &'static str,
+    /// Share of the expected keywords found at least once; null when none were listed.
+    pub relevance: Option<f64>,
+    /// The words that stood out though nobody expected them, strongest first (top 20).
+    pub unexpected: Vec<UnexpectedWord>,
+}
+
+/// Shares of one round or theme, with what it is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Keyed<T> {
+    /// The round's number or the theme's id; null for questions in none.
+    pub id: Option<i64>,
+    /// The round's name or the theme's label; null for questions in none.
+    pub label: Option<String>,
+    /// The shares.
+    #[serde(flatten)]
+    pub shares: T,
+}
+
+/// `GET /api/relays/{id}/forms`: question form shares for the relay, per group (of the
+/// asker), per round and per theme, corrections included.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FormSharesView {
+    /// The whole relay.
+    pub all: FormShares,
+    /// Per asking group, by name.
+    pub groups: BTreeMap<String, FormShares>,
+    /// Per round, in order; questions asked outside a round last.
+    pub rounds: Vec<Keyed<FormShares>>,
+    /// Per theme, in the themes' order; questions in no theme last.
+    pub themes: Vec<Keyed<FormShares>>,
+}
+
+/// The focus lists in force for a relay.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FocusListsView {
+    /// Whether the analyst edited them (else the language's defaults).
+    pub custom: bool,
+    /// Entries pointing inside the organisation.
+    pub inward: Vec<String>,
+    /// Entries pointing outside it.
+    pub outward: Vec<String>,
+}
+
+/// `GET /api/relays/{id}/focus`: inward, outward and neither shares of the questions, per
+/// group (of the asker) and per theme, and the lists they were read with.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FocusView {
+    /// The whole relay.
+    pub all: FocusShares,
+    /// Per asking group, by name.
+    pub groups: BTreeMap<String, FocusShares>,
+    /// The word lists in force.
+    pub lists: FocusListsView,
+    /// Per theme, in the themes' order; questions in no theme last.
+    pub themes: Vec<Keyed<FocusShares>>,
+}
+
+/// `GET /api/relays/{id}/profiles`: the activity profile of every group, by name.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProfilesView {
+    /// Per group.
+    pub groups: BTreeMap<String, GroupProfile>,
 }
