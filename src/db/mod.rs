@@ -25,6 +25,7 @@ pub mod migrate;
 mod named;
 pub mod outbox;
 pub mod participants;
+pub mod password_resets;
 pub mod questions;
 pub mod relays;
 pub mod rounds;

@@ -5,11 +5,13 @@
 //! [`themes`]) also has async runs on a [`crate::db::Db`]: they read on a bulk connection,
 //! compute in a bulk slot and store through the writer, and answer with typed views.
 
+pub mod account;
 pub mod analysis;
 pub mod corpus;
 pub mod notify;
 pub mod participants;
 pub mod questions;
+pub mod recover;
 pub mod relays;
 pub mod scheduler;
 pub mod staff;
