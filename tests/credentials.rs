@@ -127,11 +127,16 @@ fn a_staff_session_ends_after_two_idle_hours_and_use_keeps_it_alive() {
         assert_eq!(res.status, 200, "{}", res.text);
     }
 
-    // Then two hours without use end it.
-    app.clock.advance(Span::minutes(120));
+    // Then two hours without use end it: refused, and no longer listed.
+    let other = login(&app);
+    app.clock.advance(Span::minutes(100));
+    assert_eq!(other.get(&app, "/api/auth/me").status, 200);
+    app.clock.advance(Span::minutes(20));
     let res = browser.get(&app, "/api/auth/me");
     assert_eq!(res.status, 401, "{}", res.text);
     assert_eq!(res.code(), "unauthorized");
+    let listed = other.get(&app, "/api/auth/sessions");
+    assert_eq!(ids(&listed).len(), 1, "{}", listed.text);
 }
 
 #[test]

@@ -27,7 +27,10 @@ function freePort() {
   });
 }
 
-/** A running server: `base`, the facilitator's login, the outbox folder, `stop()`. */
+/**
+ * A running server: `base`, the facilitator's login and API token, the outbox folder, `stop()`.
+ * `env` adds settings (`STAFET__SECTION__KEY`).
+ */
 export async function startServer({ demo = false, env: extraEnv = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'stafet-e2e-'));
   const db = join(dir, 'stafet.sqlite');
@@ -62,7 +65,8 @@ export async function startServer({ demo = false, env: extraEnv = {} } = {}) {
     dir,
     mailDir,
     demoRelay,
-    facilitator: { email: 'facilitator@stafet.dk', password, token: out.match(/^token: (.+)$/m)[1].trim() },
+    facilitator: { email: 'facilitator@stafet.dk', password },
+    facilitatorToken: out.match(/^token: (.+)$/m)[1].trim(),
     analyst: { email: 'analytiker@stafet.dk', password: analyst.match(/^password: (.+)$/m)[1].trim() },
     stop: () => new Promise((ok) => {
       child.once('exit', ok);

@@ -24,7 +24,7 @@ after(async () => {
 async function call(method, path, body) {
   const res = await fetch(`${server.base}${path}`, {
     method,
-    headers: { Authorization: `Bearer ${server.facilitator.token}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: `Bearer ${server.facilitatorToken}`, 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -71,7 +71,8 @@ test('a participant recovers a dead link by email and reaches the relay', async 
   await call('POST', `/api/relays/${relay.id}/participants/${mette.id}/resend-email`, {});
   const before = (await nextLink(email, 1)) && (await linksTo(email)).length;
 
-  const ctx = await context(browser);
+  // A Danish browser: the recovery page answers in Danish (English to a browser that prefers it).
+  const ctx = await context(browser, { locale: 'da-DK' });
   const page = await ctx.newPage();
   await page.goto(first);
   await page.getByRole('heading', { name: /Linket virker ikke/ }).waitFor();

@@ -78,8 +78,11 @@ pub async fn list_sessions(
         .db
         .read(move |conn| account::list(conn, user.id, CredentialKind::StaffSession, now))
         .await?;
+    // A session idle too long has ended, though its row stays until its absolute expiry.
+    let idle = chrono::Duration::minutes(state.settings.server.session_idle_minutes);
     let sessions: Vec<Value> = list
         .iter()
+        .filter(|s| from_db(s.last_used_at.unwrap_or(s.created_at)) + idle > now)
         .map(|s| {
             json!({
                 "id": s.id,
