@@ -47,7 +47,9 @@ if (token) {
     done: 'Din adgangskode er skiftet, og alle dine sessioner er logget ud. Log ind med den nye.',
   });
 } else {
-  const email = h('input', { id: 'reset-email', type: 'email', autocomplete: 'email', required: true });
+  const email = h('input', {
+    id: 'reset-email', type: 'email', autocomplete: 'email', required: true,
+  });
   card({
     title: 'Glemt adgangskode',
     inputs: field('Email', email, 'Vi sender et link, der virker én gang og i en time.'),

@@ -68,6 +68,11 @@ impl EmailKind {
         }
     }
 
+    /// Whether this kind goes to participants; the others go to staff.
+    pub fn to_participants(self) -> bool {
+        !matches!(self, EmailKind::PasswordReset)
+    }
+
     /// Where the link in this kind of email leads, before its secret: a participant's magic
     /// link, or the page that sets a new staff password.
     pub fn link_path(self) -> &'static str {
