@@ -407,3 +407,87 @@ fn superseded(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+    use diesel_migrations::MigrationHarness as _;
+
+    use super::*;
+    use crate::db::migrate::SQLITE;
+    use crate::db::tests::{migrated, plan};
+
+    #[test]
+    fn checking_a_link_reads_its_participants_links_through_an_index() {
+        let (_dir, mut conn) = migrated();
+        let query = credentials::table
+            .filter(credentials::participant_id.eq_any([1_i64, 2]))
+            .filter(credentials::kind.eq(CredentialKind::ParticipantLink))
+            .order(credentials::id.asc())
+            .select((credentials::participant_id, credentials::id));
+        let plan = plan(&mut conn, &query);
+        assert!(plan.contains("credentials_participant_link"), "{plan}");
+    }
+
+    #[derive(QueryableByName)]
+    struct Expiry {
+        #[diesel(sql_type = Nullable<Timestamp>)]
+        expires_at: Option<NaiveDateTime>,
+        #[diesel(sql_type = Nullable<Text>)]
+        name: Option<String>,
+    }
+
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+
+    /// The migration `2026-11-30-020000_credentials` gives the API tokens of a database made by
+    /// the previous release, which never expired, 90 days from the upgrade; sessions keep theirs.
+    #[test]
+    fn api_tokens_from_before_expiry_expire_ninety_days_after_the_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        let mut conn = DbConn::establish(path.to_str().unwrap()).unwrap();
+        while conn.pending_migrations(SQLITE).unwrap().len() > 1 {
+            conn.run_next_migration(SQLITE).unwrap();
+        }
+        diesel::sql_query(
+            "INSERT INTO staff_users (email, role, password_hash, is_suspended, created_at) \
+             VALUES ('a@b.dk', 'facilitator', 'x', 0, '2026-01-01 00:00:00')",
+        )
+        .execute(&mut conn)
+        .unwrap();
+        let user = diesel::sql_query("SELECT id FROM staff_users")
+            .get_result::<Id>(&mut conn)
+            .unwrap()
+            .id;
+        for (kind, expires) in [
+            ("api_token", "NULL"),
+            ("staff_session", "'2026-01-02 00:00:00'"),
+        ] {
+            diesel::sql_query(format!(
+                "INSERT INTO credentials (token_hash, kind, staff_user_id, created_at, expires_at) \
+                 VALUES ('h', '{kind}', {user}, '2026-01-01 00:00:00', {expires})"
+            ))
+            .execute(&mut conn)
+            .unwrap();
+        }
+
+        conn.run_pending_migrations(SQLITE).unwrap();
+
+        let rows: Vec<Expiry> =
+            diesel::sql_query("SELECT expires_at, name FROM credentials ORDER BY id")
+                .load(&mut conn)
+                .unwrap();
+        let token = rows[0].expires_at.expect("the token got an expiry");
+        let in_days = (crate::db::from_db(token) - chrono::Utc::now()).num_hours();
+        assert!((89 * 24..=90 * 24).contains(&in_days), "{in_days} hours");
+        assert_eq!(rows[0].name.as_deref(), Some("token"));
+        assert_eq!(
+            rows[1].expires_at.map(|t| t.to_string()).as_deref(),
+            Some("2026-01-02 00:00:00")
+        );
+    }
+}
