@@ -635,6 +635,21 @@ fn a_lost_link_is_recovered_by_email_for_each_live_relay() {
 
     let emails = app.emails_to(&p.email);
     assert_eq!(emails.len(), before + 2, "one fresh link per live relay");
+    // The relay's welcome again: its opening email, and the invitation of the scheduled one.
+    let subjects: Vec<&str> = emails[before..]
+        .iter()
+        .map(|e| e.subject.as_str())
+        .collect();
+    let first_subjects: Vec<&str> = emails[..before]
+        .iter()
+        .map(|e| e.subject.as_str())
+        .collect();
+    for s in &subjects {
+        assert!(
+            first_subjects.contains(s),
+            "{s:?} is not one of {first_subjects:?}"
+        );
+    }
     let fresh: Vec<String> = emails[before..]
         .iter()
         .filter_map(|e| e.link_token())

@@ -203,6 +203,23 @@ impl OutboxRow {
             .optional()
     }
 
+    /// The latest email of one of `kinds` to one participant of `relay_id`.
+    pub fn latest_of_kinds(
+        conn: &mut DbConn,
+        relay_id: i64,
+        participant_id: i64,
+        kinds: &[&str],
+    ) -> QueryResult<Option<OutboxRow>> {
+        email_outbox::table
+            .filter(email_outbox::relay_id.eq(relay_id))
+            .filter(email_outbox::participant_id.eq(participant_id))
+            .filter(email_outbox::kind.eq_any(kinds))
+            .order(email_outbox::id.desc())
+            .select(OutboxRow::as_select())
+            .first(conn)
+            .optional()
+    }
+
     /// Emails of a relay counted by status.
     pub fn counts(conn: &mut DbConn, relay_id: i64) -> QueryResult<Vec<(OutboxStatus, i64)>> {
         email_outbox::table

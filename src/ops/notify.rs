@@ -82,6 +82,25 @@ pub fn email(
     Ok(())
 }
 
+/// Queues the email `last` (one sent to `p` before) again, with a fresh link, under a key of
+/// its own that starts with `why`, so it is sent even though the first one was. Returns its
+/// kind.
+pub fn email_again(
+    conn: &mut DbConn,
+    relay: &RelayRow,
+    p: &ParticipantRow,
+    last: &OutboxRow,
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<EmailKind, AppError> {
+    let kind = EmailKind::parse(&last.kind)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown email kind {}", last.kind)))?;
+    let params: Value = serde_json::from_str(&last.params).map_err(AppError::internal)?;
+    let key = format!("{why}:{}:{}", last.id, crate::auth::tokens::generate());
+    email(conn, relay, p, kind, key, params, now)?;
+    Ok(kind)
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;

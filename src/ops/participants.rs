@@ -15,7 +15,6 @@ use crate::db::questions::QuestionRow;
 use crate::db::relays::RelayRow;
 use crate::db::rounds::RoundRow;
 use crate::db::{DbConn, to_db};
-use crate::email::render::EmailKind;
 use crate::error::{AppError, Found};
 use crate::relay::{EventKind, RelayState, RuleViolation, batons, lifecycle, text};
 
@@ -295,19 +294,7 @@ pub fn resend_latest(
             "no email has been sent to this participant yet",
         ));
     };
-    let kind = EmailKind::parse(&last.kind)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown email kind {}", last.kind)))?;
-    let params: serde_json::Value =
-        serde_json::from_str(&last.params).map_err(AppError::internal)?;
     // A resend is a new email on purpose: its own key, so it is sent even if the first was.
-    notify::email(
-        conn,
-        &relay,
-        &p,
-        kind,
-        format!("resend:{}:{}", last.id, crate::auth::tokens::generate()),
-        params,
-        now,
-    )?;
+    let kind = notify::email_again(conn, &relay, &p, &last, "resend", now)?;
     Ok(kind.as_str().to_string())
 }
