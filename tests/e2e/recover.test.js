@@ -1,7 +1,8 @@
-// Lost links and the account page in a real browser: a participant whose link a newer one has
-// superseded follows "get a new link" from the dead link's page, enters their email, and opens
-// the fresh link from the email; a facilitator sees their session on the account page and makes
-// and revokes an API token.
+// Lost links, the account page and a forgotten password in a real browser: a participant whose
+// link a newer one has superseded follows "get a new link" from the dead link's page, enters
+// their email, and opens the fresh link from the email; a facilitator sees their session on the
+// account page and makes and revokes an API token; a staff member resets a forgotten password
+// from the sign-in page through the emailed link and signs in with the new one.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -124,6 +125,37 @@ test('the account page lists the current session and makes and revokes a token',
   await page.locator('.token-list').getByText('Rapport-eksport').waitFor({ state: 'detached' });
   const gone = await fetch(`${server.base}/api/relays`, { headers: { Authorization: `Bearer ${secret}` } });
   assert.equal(gone.status, 401);
+  assert.deepEqual(ctx.problems, []);
+  await ctx.close();
+});
+
+test('a forgotten password is reset from the sign-in page through the emailed link', async () => {
+  const ctx = await context(browser);
+  const page = await ctx.newPage();
+  await page.goto(`${server.base}/console`);
+  await page.getByRole('link', { name: 'Glemt adgangskode?' }).click();
+  await page.getByLabel('Email').fill(server.analyst.email);
+  await page.getByRole('button', { name: 'Send mig et link' }).click();
+  await page.getByRole('status').waitFor();
+
+  let link = null;
+  for (let i = 0; i < 150 && !link; i++) {
+    const mail = (await emails(server.mailDir)).find((e) => e.to === server.analyst.email);
+    link = mail && (mail.text.match(/https?:\/\/\S+\/reset\/[A-Za-z0-9_-]+/) || [])[0];
+    if (!link) await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.ok(link, 'no reset email');
+  await page.goto(link);
+  await page.getByLabel('Ny adgangskode', { exact: true }).fill('en ny og lang adgangskode');
+  assert.deepEqual(await accessibility(page, 'reset-password'), []);
+  await page.getByRole('button', { name: 'Gem adgangskoden' }).click();
+  await page.getByRole('status').waitFor();
+
+  await page.getByRole('link', { name: 'Til log ind' }).click();
+  await page.getByLabel('Email').fill(server.analyst.email);
+  await page.getByLabel('Adgangskode').fill('en ny og lang adgangskode');
+  await page.getByRole('button', { name: 'Log ind' }).click();
+  await page.getByRole('heading', { name: 'Konsollen er for facilitatorer' }).waitFor();
   assert.deepEqual(ctx.problems, []);
   await ctx.close();
 });
