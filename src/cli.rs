@@ -171,6 +171,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let account = account.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("password: {}", account.password);
             println!("token: {}", account.token);
+            // On stderr: stdout stays the two lines scripts read.
+            eprintln!(
+                "token expires: {} ({} days; make more, or revoke this one, on the console's \
+                 account page or with POST /api/auth/tokens)",
+                account.token_expires_at.format("%Y-%m-%d %H:%M UTC"),
+                crate::ops::account::CLI_TOKEN_DAYS,
+            );
             Ok(())
         }
         Command::Demo { db, mail_dir } => {

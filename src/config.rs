@@ -24,6 +24,8 @@ pub struct Settings {
     pub scheduler: SchedulerSettings,
     /// Login and link rate limits.
     pub rate_limit: RateLimitSettings,
+    /// Participant links.
+    pub links: LinkSettings,
     /// Scheduled backups.
     pub backup: BackupSettings,
     /// Defaults of each relay's privacy notice and retention.
@@ -40,12 +42,26 @@ pub struct ServerSettings {
     pub public_url: String,
     /// Largest request body.
     pub body_limit_bytes: usize,
-    /// Staff session lifetime.
-    pub session_hours: i64,
+    /// A staff session ends this long after its last use.
+    pub session_idle_minutes: i64,
+    /// A staff session ends this long after sign-in.
+    pub session_absolute_hours: i64,
+    /// The old name of `session_absolute_hours`, still read: [`Settings::load`] takes it when
+    /// `session_absolute_hours` is left at its default.
+    #[serde(default)]
+    session_hours: Option<i64>,
     /// Link lifetime after closing.
     pub link_valid_days_after_close: i64,
     /// Secure cookies even when `public_url` is http (they always are when it is https).
     pub cookie_secure: bool,
+}
+
+/// `[links]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSettings {
+    /// A participant's older links stop working this many hours after a newer one is emailed.
+    pub grace_hours: i64,
 }
 
 /// `[database]`
@@ -154,6 +170,10 @@ pub struct RateLimitSettings {
     pub login_per_minute: u32,
     /// Link redemptions per minute per address.
     pub link_per_minute: u32,
+    /// Password reset and lost-link requests per hour for one email address.
+    pub recover_per_hour_per_email: u32,
+    /// Password reset and lost-link requests per hour from one client address.
+    pub recover_per_hour_per_client: u32,
 }
 
 /// `[backup]`
@@ -234,6 +254,9 @@ impl Settings {
             .build()?;
         let mut settings: Settings = cfg.try_deserialize()?;
         settings.database.fold_old_path(&default_url()?)?;
+        settings
+            .server
+            .fold_old_session_hours(default_absolute_hours()?)?;
         settings.validate()?;
         Ok(settings)
     }
@@ -251,8 +274,16 @@ impl Settings {
         // Bounded so the times computed from them (a session's end, a link's end) cannot
         // overflow, and because a larger value is a typo.
         anyhow::ensure!(
-            (1..=24 * 365).contains(&self.server.session_hours),
-            "server.session_hours must be between 1 and 8760 (a year)"
+            (1..=24 * 365).contains(&self.server.session_absolute_hours),
+            "server.session_absolute_hours must be between 1 and 8760 (a year)"
+        );
+        anyhow::ensure!(
+            (1..=60 * 24 * 365).contains(&self.server.session_idle_minutes),
+            "server.session_idle_minutes must be between 1 and 525600 (a year)"
+        );
+        anyhow::ensure!(
+            (0..=24 * 365).contains(&self.links.grace_hours),
+            "links.grace_hours must be between 0 and 8760 (a year)"
         );
         anyhow::ensure!(
             (0..=3650).contains(&self.server.link_valid_days_after_close),
@@ -295,12 +326,39 @@ impl Settings {
     }
 }
 
-/// `database.url` in the embedded defaults.
-fn default_url() -> anyhow::Result<String> {
+/// The embedded defaults alone.
+fn defaults() -> anyhow::Result<config::Config> {
     Ok(config::Config::builder()
         .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
-        .build()?
-        .get_string("database.url")?)
+        .build()?)
+}
+
+/// `database.url` in the embedded defaults.
+fn default_url() -> anyhow::Result<String> {
+    Ok(defaults()?.get_string("database.url")?)
+}
+
+/// `server.session_absolute_hours` in the embedded defaults.
+fn default_absolute_hours() -> anyhow::Result<i64> {
+    Ok(defaults()?.get_int("server.session_absolute_hours")?)
+}
+
+impl ServerSettings {
+    /// Puts the old `session_hours` key in `session_absolute_hours`; both set is an error
+    /// rather than a guess, unless the new key is still `default_hours`.
+    fn fold_old_session_hours(&mut self, default_hours: i64) -> anyhow::Result<()> {
+        let Some(hours) = self.session_hours.take() else {
+            return Ok(());
+        };
+        anyhow::ensure!(
+            self.session_absolute_hours == default_hours,
+            "server.session_hours is the old name of server.session_absolute_hours: set only \
+             server.session_absolute_hours"
+        );
+        tracing::warn!("server.session_hours is the old name of session_absolute_hours");
+        self.session_absolute_hours = hours;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -356,10 +414,25 @@ mod tests {
     #[test]
     fn session_hours_beyond_a_year_are_refused_at_startup() {
         // Found by the fuzzer: a login then overflowed computing the session's end (a 500).
-        assert!(validated(|s| s.server.session_hours = i64::MAX).is_err());
-        assert!(validated(|s| s.server.session_hours = 0).is_err());
-        assert!(validated(|s| s.server.session_hours = 24 * 366).is_err());
-        assert!(validated(|s| s.server.session_hours = 24 * 365).is_ok());
+        assert!(validated(|s| s.server.session_absolute_hours = i64::MAX).is_err());
+        assert!(validated(|s| s.server.session_absolute_hours = 0).is_err());
+        assert!(validated(|s| s.server.session_absolute_hours = 24 * 366).is_err());
+        assert!(validated(|s| s.server.session_absolute_hours = 24 * 365).is_ok());
+        assert!(validated(|s| s.server.session_idle_minutes = i64::MAX).is_err());
+        assert!(validated(|s| s.server.session_idle_minutes = 0).is_err());
+        assert!(validated(|s| s.links.grace_hours = -1).is_err());
+        assert!(validated(|s| s.links.grace_hours = i64::MAX).is_err());
+    }
+
+    #[test]
+    fn the_old_session_hours_key_stands_in_for_a_default_absolute_lifetime() {
+        let mut s = Settings::load().unwrap();
+        s.server.session_hours = Some(5);
+        s.server.fold_old_session_hours(12).unwrap();
+        assert_eq!(s.server.session_absolute_hours, 5);
+        s.server.session_hours = Some(7);
+        s.server.session_absolute_hours = 3;
+        assert!(s.server.fold_old_session_hours(12).is_err());
     }
 
     #[test]

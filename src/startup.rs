@@ -70,7 +70,7 @@ impl Application {
         let checker = ws::revocation::Checker::new(
             db.clone(),
             clock.clone(),
-            settings.server.link_valid_days_after_close,
+            crate::auth::access::Lifetimes::of(&settings),
         );
         tokio::spawn(ws::revocation::run(hub.clone(), checker));
         if let Some(schedule) = settings.backup.schedule() {
@@ -79,10 +79,7 @@ impl Application {
         let hub_data = web::Data::new(hub);
 
         let body_limit = settings.server.body_limit_bytes;
-        let limits = RateLimits::new(
-            settings.rate_limit.login_per_minute,
-            settings.rate_limit.link_per_minute,
-        );
+        let limits = RateLimits::new(&settings.rate_limit);
         let state = web::Data::new(AppState {
             db: db.clone(),
             clock,

@@ -1,7 +1,7 @@
 // The facilitator's console (/console): log in, list relays, create and edit a relay (text,
 // rounds, rules), import participants, schedule/open/close, and run the relay from a live
-// dashboard with the participants table and the stranded questions. This module signs in and
-// routes; the screens are the modules in console/.
+// dashboard with the participants table and the stranded questions; and every staff member's
+// account page. This module signs in and routes; the screens are the modules in console/.
 
 import { h, replace } from './dom.js';
 import { signIn } from './session.js';
@@ -9,6 +9,7 @@ import { onSignedOut, showFailure } from './calls.js';
 import { showList } from './console/list.js';
 import { showForm } from './console/form.js';
 import { showRelay } from './console/relay.js';
+import { showAccount } from './console/account.js';
 
 const main = document.getElementById('main');
 const whoami = document.getElementById('whoami');
@@ -24,7 +25,7 @@ function showLogin() {
 
 function onSignedIn(u) {
   user = u;
-  if (u.role === 'analyst') {
+  if (u.role === 'analyst' && !location.hash.startsWith('#/account')) {
     replace(main, h('section', { class: 'card' },
       h('h1', { text: 'Konsollen er for facilitatorer' }),
       h('p', {}, 'Som analytiker arbejder du i ',
@@ -37,10 +38,11 @@ function onSignedIn(u) {
 async function route() {
   if (stopLive) stopLive();
   stopLive = null;
-  if (!user || user.role === 'analyst') return;
   const [screen, id, tab] = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
+  if (!user || (user.role === 'analyst' && screen !== 'account')) return;
   try {
-    if (screen === 'new') await showForm(main, null);
+    if (screen === 'account') await showAccount(main);
+    else if (screen === 'new') await showForm(main, null);
     else if (screen === 'relay' && tab === 'edit') await showForm(main, Number(id));
     else if (screen === 'relay') {
       stopLive = await showRelay({ main, user, id: Number(id), tab, reload: route });

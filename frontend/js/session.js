@@ -30,7 +30,8 @@ function showUser(whoami, user, after) {
     try { await api('POST', '/api/auth/logout'); } catch { /* the session is gone either way */ }
     after();
   });
-  replace(whoami, h('span', { text: `${user.email} · ` }), logout);
+  const account = h('a', { href: '/console#/account', text: 'Min konto' });
+  replace(whoami, h('span', { text: `${user.email} · ` }), account, ' · ', logout);
 }
 
 function showLogin({ main, whoami, ready, message }) {
@@ -48,7 +49,9 @@ function showLogin({ main, whoami, ready, message }) {
     field('Email', email),
     field('Adgangskode', password),
     out,
-    button);
+    button,
+    h('p', { class: 'hint' },
+      h('a', { href: '/reset', text: 'Glemt adgangskode?' })));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     button.disabled = true;

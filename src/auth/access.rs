@@ -12,6 +12,12 @@ use crate::relay::RelayState;
 pub struct Standing {
     /// When the credential stops working, if ever.
     pub expires_at: Option<NaiveDateTime>,
+    /// When a staff session was last used (or began): it ends after [`Lifetimes::idle_minutes`]
+    /// without use. `None` for credentials that do not end for idleness.
+    pub idle_since: Option<NaiveDateTime>,
+    /// When a newer link was first sent to the same participant (participant links only): it
+    /// ends this one [`Lifetimes::grace_hours`] later.
+    pub superseded_at: Option<NaiveDateTime>,
     /// Its holder.
     pub holder: Holder,
 }
@@ -48,14 +54,60 @@ pub enum Denied {
     Suspended,
     /// A participant's link, long enough after their relay closed.
     LinkExpired,
+    /// A participant's link, long enough after a newer one was sent.
+    Superseded,
 }
 
-/// Whether `standing` grants access at `now`; a participant's link works `link_days` days
-/// after their relay closes (to read the output).
-pub fn check(standing: &Standing, now: DateTime<Utc>, link_days: i64) -> Result<(), Denied> {
+/// The configured lifetimes the rule applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    /// A participant's link and sessions work this many days after their relay closes (to
+    /// read the output).
+    pub link_days: i64,
+    /// A staff session ends this many minutes after its last use.
+    pub idle_minutes: i64,
+    /// A participant's link ends this many hours after a newer one was sent.
+    pub grace_hours: i64,
+}
+
+impl Lifetimes {
+    /// The lifetimes `settings` configure.
+    pub fn of(settings: &crate::config::Settings) -> Self {
+        Self {
+            link_days: settings.server.link_valid_days_after_close,
+            idle_minutes: settings.server.session_idle_minutes,
+            grace_hours: settings.links.grace_hours,
+        }
+    }
+}
+
+/// How often a credential's last use is written down: a request within this long of the last
+/// write writes nothing, so a busy console does not write on every request.
+pub const TOUCH_EVERY: Duration = Duration::minutes(1);
+
+/// Whether a use at `now` should record itself, the last recorded use being `last_used`.
+pub fn needs_touch(last_used: Option<NaiveDateTime>, now: DateTime<Utc>) -> bool {
+    last_used.is_none_or(|t| now - from_db(t) >= TOUCH_EVERY)
+}
+
+/// Whether `standing` grants access at `now`.
+pub fn check(standing: &Standing, now: DateTime<Utc>, lifetimes: Lifetimes) -> Result<(), Denied> {
     if standing.expires_at.is_some_and(|e| from_db(e) <= now) {
         return Err(Denied::Expired);
     }
+    if standing
+        .idle_since
+        .is_some_and(|t| from_db(t) + Duration::minutes(lifetimes.idle_minutes) <= now)
+    {
+        return Err(Denied::Expired);
+    }
+    if standing
+        .superseded_at
+        .is_some_and(|t| from_db(t) + Duration::hours(lifetimes.grace_hours) <= now)
+    {
+        return Err(Denied::Superseded);
+    }
+    let link_days = lifetimes.link_days;
     match standing.holder {
         Holder::Staff { suspended: true } => Err(Denied::AccountSuspended),
         Holder::Participant {
@@ -88,6 +140,11 @@ impl Denied {
                 "link_expired",
                 "this relay has ended and its link no longer works",
             ),
+            Self::Superseded => AppError::new(
+                StatusCode::UNAUTHORIZED,
+                "link_superseded",
+                "a newer link has been sent; use the latest link in your email",
+            ),
         }
     }
 
@@ -100,6 +157,7 @@ impl Denied {
             Self::AccountSuspended => "suspended: this account is suspended",
             Self::Suspended => "suspended: your participation has been paused by the organiser",
             Self::LinkExpired => "link_expired: this relay has ended",
+            Self::Superseded => "superseded: a newer link has been sent",
         }
     }
 }
@@ -108,6 +166,12 @@ impl Denied {
 mod tests {
     use super::*;
 
+    const L30: Lifetimes = Lifetimes {
+        link_days: 30,
+        idle_minutes: 120,
+        grace_hours: 24,
+    };
+
     fn at(days: i64) -> DateTime<Utc> {
         DateTime::UNIX_EPOCH + Duration::days(days)
     }
@@ -115,6 +179,8 @@ mod tests {
     fn participant(suspended: bool, relay_state: RelayState, closed: Option<i64>) -> Standing {
         Standing {
             expires_at: None,
+            idle_since: None,
+            superseded_at: None,
             holder: Holder::Participant {
                 suspended,
                 relay_state,
@@ -127,25 +193,58 @@ mod tests {
     fn each_reason_to_refuse() {
         let staff = |suspended| Standing {
             expires_at: Some(at(10).naive_utc()),
+            idle_since: None,
+            superseded_at: None,
             holder: Holder::Staff { suspended },
         };
-        assert_eq!(check(&staff(false), at(9), 30), Ok(()));
-        assert_eq!(check(&staff(false), at(10), 30), Err(Denied::Expired));
+        assert_eq!(check(&staff(false), at(9), L30), Ok(()));
+        assert_eq!(check(&staff(false), at(10), L30), Err(Denied::Expired));
         assert_eq!(
-            check(&staff(true), at(9), 30),
+            check(&staff(true), at(9), L30),
             Err(Denied::AccountSuspended)
         );
         let open = participant(false, RelayState::Open, None);
-        assert_eq!(check(&open, at(100), 30), Ok(()));
+        assert_eq!(check(&open, at(100), L30), Ok(()));
         let suspended = participant(true, RelayState::Open, None);
-        assert_eq!(check(&suspended, at(0), 30), Err(Denied::Suspended));
+        assert_eq!(check(&suspended, at(0), L30), Err(Denied::Suspended));
     }
 
     #[test]
     fn a_link_outlives_its_relay_by_the_configured_days() {
         let closed = participant(false, RelayState::Closed, Some(5));
-        assert_eq!(check(&closed, at(34), 30), Ok(()));
-        assert_eq!(check(&closed, at(35), 30), Err(Denied::LinkExpired));
+        assert_eq!(check(&closed, at(34), L30), Ok(()));
+        assert_eq!(check(&closed, at(35), L30), Err(Denied::LinkExpired));
+    }
+
+    #[test]
+    fn a_staff_session_ends_after_the_idle_minutes_without_use() {
+        let session = Standing {
+            expires_at: Some(at(10).naive_utc()),
+            idle_since: Some(at(1).naive_utc()),
+            superseded_at: None,
+            holder: Holder::Staff { suspended: false },
+        };
+        let after = |m| at(1) + Duration::minutes(m);
+        assert_eq!(check(&session, after(119), L30), Ok(()));
+        assert_eq!(check(&session, after(120), L30), Err(Denied::Expired));
+    }
+
+    #[test]
+    fn a_link_ends_the_grace_hours_after_a_newer_one_was_sent() {
+        let link = Standing {
+            superseded_at: Some(at(3).naive_utc()),
+            ..participant(false, RelayState::Open, None)
+        };
+        assert_eq!(check(&link, at(3) + Duration::hours(23), L30), Ok(()));
+        assert_eq!(check(&link, at(4), L30), Err(Denied::Superseded));
+    }
+
+    #[test]
+    fn a_use_is_written_down_at_most_once_a_minute() {
+        let last = at(1).naive_utc();
+        assert!(needs_touch(None, at(1)));
+        assert!(!needs_touch(Some(last), at(1) + Duration::seconds(59)));
+        assert!(needs_touch(Some(last), at(1) + Duration::seconds(60)));
     }
 
     #[test]
@@ -156,6 +255,7 @@ mod tests {
             Denied::AccountSuspended,
             Denied::Suspended,
             Denied::LinkExpired,
+            Denied::Superseded,
         ] {
             assert!(d.reason().len() <= 123, "{d:?}");
             assert!(d.error().status().is_client_error());

@@ -13,7 +13,7 @@ use actix_web::dev::Payload;
 use actix_web::http::{Method, StatusCode};
 use actix_web::{FromRequest, HttpRequest, web};
 
-use super::access::{self, Denied, Holder, Standing};
+use super::access::{self, Denied, Holder, Lifetimes, Standing};
 use super::cookies::SessionKind;
 use super::csrf;
 use super::tokens;
@@ -78,12 +78,14 @@ fn is_unsafe(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// Resolves `secret` to a principal, applying expiry, suspension and link validity (the rule
-/// in [`access::check`], which open websockets re-check too).
+/// Resolves `secret` to a principal, applying expiry, idleness, suspension and link validity
+/// (the rule in [`access::check`], which open websockets re-check too). A staff credential's
+/// use is written down, at most once a minute ([`access::needs_touch`]): it keeps a session
+/// from idling out and shows the owner when a token was last used.
 pub async fn resolve(state: &AppState, secret: String) -> Result<Principal, AppError> {
     let now = state.clock.now();
-    let link_days = state.settings.server.link_valid_days_after_close;
-    state
+    let lifetimes = Lifetimes::of(&state.settings);
+    let (principal, touch) = state
         .db
         .read_now(move |conn| {
             let Some(cred) = Credential::find(conn, &secret)? else {
@@ -117,12 +119,30 @@ pub async fn resolve(state: &AppState, secret: String) -> Result<Principal, AppE
             };
             let standing = Standing {
                 expires_at: cred.expires_at,
+                idle_since: cred.idle_since(),
+                superseded_at: cred.superseded_at,
                 holder,
             };
-            access::check(&standing, now, link_days).map_err(Denied::error)?;
-            Ok(principal)
+            access::check(&standing, now, lifetimes).map_err(Denied::error)?;
+            let touch = (cred.staff_user_id.is_some()
+                && access::needs_touch(cred.last_used_at, now))
+            .then_some(cred.id);
+            Ok((principal, touch))
         })
-        .await
+        .await?;
+    if let Some(id) = touch {
+        let at = crate::db::to_db(now);
+        // A use that cannot be written down (a full disk) does not refuse the request; the
+        // session then idles out from its last recorded use.
+        if let Err(e) = state
+            .db
+            .write(move |conn| Ok(Credential::touch(conn, id, at)?))
+            .await
+        {
+            tracing::warn!(error = %e, "could not record a credential's use");
+        }
+    }
+    Ok(principal)
 }
 
 async fn authenticate(req: HttpRequest, kind: SessionKind) -> Result<Principal, AppError> {

@@ -39,6 +39,55 @@ pub struct Credential {
     pub participant_id: Option<i64>,
     /// When it stops working, if ever.
     pub expires_at: Option<NaiveDateTime>,
+    /// When it was issued.
+    pub created_at: NaiveDateTime,
+    /// When a use of it was last written down (at most once a minute; staff credentials only).
+    pub last_used_at: Option<NaiveDateTime>,
+    /// When a newer link was first issued to the same participant (participant links only).
+    pub superseded_at: Option<NaiveDateTime>,
+}
+
+impl Credential {
+    /// When this credential started idling: staff sessions end after a while without use,
+    /// every other kind only at its expiry.
+    pub fn idle_since(&self) -> Option<NaiveDateTime> {
+        idle_since(self.kind, self.created_at, self.last_used_at)
+    }
+}
+
+fn idle_since(
+    kind: CredentialKind,
+    created_at: NaiveDateTime,
+    last_used_at: Option<NaiveDateTime>,
+) -> Option<NaiveDateTime> {
+    (kind == CredentialKind::StaffSession).then(|| last_used_at.unwrap_or(created_at))
+}
+
+/// A staff user's session or API token as its owner sees it in a listing (never the secret).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = credentials, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct OwnCredential {
+    /// Row id.
+    pub id: i64,
+    /// The token's name (API tokens).
+    pub name: Option<String>,
+    /// When it was issued.
+    pub created_at: NaiveDateTime,
+    /// When it stops working.
+    pub expires_at: Option<NaiveDateTime>,
+    /// When a use was last written down.
+    pub last_used_at: Option<NaiveDateTime>,
+    /// The browser's `User-Agent` at sign-in (sessions).
+    pub user_agent: Option<String>,
+}
+
+/// What describes a new credential besides its holder.
+#[derive(Debug, Clone, Default)]
+pub struct Labels {
+    /// An API token's name.
+    pub name: Option<String>,
+    /// A session's browser.
+    pub user_agent: Option<String>,
 }
 
 /// A credential just stored, and the token that presents it.
@@ -60,6 +109,27 @@ impl Credential {
         now: NaiveDateTime,
         expires_at: Option<NaiveDateTime>,
     ) -> QueryResult<Issued> {
+        Self::issue_labelled(
+            conn,
+            kind,
+            staff_user_id,
+            participant_id,
+            now,
+            expires_at,
+            Labels::default(),
+        )
+    }
+
+    /// [`Credential::issue`] with a name or a browser to tell it apart from its siblings.
+    pub fn issue_labelled(
+        conn: &mut DbConn,
+        kind: CredentialKind,
+        staff_user_id: Option<i64>,
+        participant_id: Option<i64>,
+        now: NaiveDateTime,
+        expires_at: Option<NaiveDateTime>,
+        labels: Labels,
+    ) -> QueryResult<Issued> {
         let secret = tokens::generate();
         diesel::insert_into(credentials::table)
             .values((
@@ -69,6 +139,8 @@ impl Credential {
                 credentials::participant_id.eq(participant_id),
                 credentials::created_at.eq(now),
                 credentials::expires_at.eq(expires_at),
+                credentials::name.eq(labels.name),
+                credentials::user_agent.eq(labels.user_agent),
             ))
             .execute(conn)?;
         let id = last_insert_id(conn)?;
@@ -86,6 +158,8 @@ impl Credential {
             Option<i64>,
             Option<i64>,
             Option<NaiveDateTime>,
+            NaiveDateTime,
+            Option<NaiveDateTime>,
         );
         let Some((id, secret)) = tokens::split(token) else {
             return Ok(None);
@@ -98,6 +172,8 @@ impl Credential {
                 credentials::staff_user_id,
                 credentials::participant_id,
                 credentials::expires_at,
+                credentials::created_at,
+                credentials::last_used_at,
             ))
             .first(conn)
             .optional()?;
@@ -107,15 +183,27 @@ impl Credential {
                 .ct_eq(tokens::hash(secret).as_bytes())
                 .into()
         };
-        Ok(row.filter(|(hash, ..)| matches(hash)).map(
-            |(_, kind, staff_user_id, participant_id, expires_at)| Credential {
-                id,
-                kind,
-                staff_user_id,
-                participant_id,
-                expires_at,
-            },
-        ))
+        let Some((_, kind, staff_user_id, participant_id, expires_at, created_at, last_used_at)) =
+            row.filter(|(hash, ..)| matches(hash))
+        else {
+            return Ok(None);
+        };
+        let superseded_at = match (kind, participant_id) {
+            (CredentialKind::ParticipantLink, Some(pid)) => superseded(conn, &[pid])?
+                .get(&pid)
+                .and_then(|l| l.after(id)),
+            _ => None,
+        };
+        Ok(Some(Credential {
+            id,
+            kind,
+            staff_user_id,
+            participant_id,
+            expires_at,
+            created_at,
+            last_used_at,
+            superseded_at,
+        }))
     }
 
     /// Deletes every credential of these participants (links and sessions); returns how many.
@@ -129,6 +217,67 @@ impl Credential {
         diesel::delete(credentials::table.find(id)).execute(conn)
     }
 
+    /// Writes down a use of credential `id` at `now`.
+    pub fn touch(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+        diesel::update(credentials::table.find(id))
+            .set(credentials::last_used_at.eq(now))
+            .execute(conn)
+    }
+
+    /// The credentials of `kind` that staff user `user_id` holds and that have not expired by
+    /// `now`, newest first.
+    pub fn owned(
+        conn: &mut DbConn,
+        user_id: i64,
+        kind: CredentialKind,
+        now: NaiveDateTime,
+    ) -> QueryResult<Vec<OwnCredential>> {
+        credentials::table
+            .filter(credentials::staff_user_id.eq(user_id))
+            .filter(credentials::kind.eq(kind))
+            .filter(
+                credentials::expires_at
+                    .is_null()
+                    .or(credentials::expires_at.gt(now)),
+            )
+            .order(credentials::id.desc())
+            .select(OwnCredential::as_select())
+            .load(conn)
+    }
+
+    /// Deletes staff user `user_id`'s credential `id` of `kind`; 0 when it is someone else's,
+    /// another kind, or gone.
+    pub fn delete_owned(
+        conn: &mut DbConn,
+        user_id: i64,
+        kind: CredentialKind,
+        id: i64,
+    ) -> QueryResult<usize> {
+        diesel::delete(
+            credentials::table
+                .find(id)
+                .filter(credentials::staff_user_id.eq(user_id))
+                .filter(credentials::kind.eq(kind)),
+        )
+        .execute(conn)
+    }
+
+    /// Ends every browser session of staff user `user_id` but `keep` (a password change keeps
+    /// the session it was made in).
+    pub fn end_staff_sessions(
+        conn: &mut DbConn,
+        user_id: i64,
+        keep: Option<i64>,
+    ) -> QueryResult<usize> {
+        diesel::delete(
+            credentials::table
+                .filter(credentials::staff_user_id.eq(user_id))
+                .filter(credentials::kind.eq(CredentialKind::StaffSession))
+                .filter(credentials::id.ne(keep.unwrap_or(0))),
+        )
+        .execute(conn)
+    }
+
     /// The [`Standing`] of each credential in `ids` that is still stored, by id, in one query: an
     /// open websocket's credential is re-checked this way while the socket stays open. A missing
     /// id was deleted (logout, revocation) or its holder was.
@@ -136,6 +285,10 @@ impl Credential {
         use super::schema::{participants, relays, staff_users};
         type Row = (
             i64,
+            CredentialKind,
+            Option<i64>,
+            NaiveDateTime,
+            Option<NaiveDateTime>,
             Option<NaiveDateTime>,
             Option<bool>,
             Option<bool>,
@@ -160,6 +313,10 @@ impl Credential {
                 .filter(credentials::id.eq_any(chunk))
                 .select((
                     credentials::id,
+                    credentials::kind,
+                    credentials::participant_id,
+                    credentials::created_at,
+                    credentials::last_used_at,
                     credentials::expires_at,
                     staff_users::is_suspended.nullable(),
                     participants::is_suspended.nullable(),
@@ -167,8 +324,25 @@ impl Credential {
                     relays::closed_at.nullable(),
                 ))
                 .load(conn)?;
+            let linked: Vec<i64> = rows
+                .iter()
+                .filter(|r| r.1 == CredentialKind::ParticipantLink)
+                .filter_map(|r| r.2)
+                .collect();
+            let links = superseded(conn, &linked)?;
             out.extend(rows.into_iter().filter_map(
-                |(id, expires_at, staff, participant, relay_state, closed_at)| {
+                |(
+                    id,
+                    kind,
+                    pid,
+                    created_at,
+                    last_used_at,
+                    expires_at,
+                    staff,
+                    participant,
+                    relay_state,
+                    closed_at,
+                )| {
                     let holder = match (staff, participant, relay_state) {
                         (Some(suspended), _, _) => Holder::Staff { suspended },
                         (None, Some(suspended), Some(state)) => Holder::Participant {
@@ -178,10 +352,148 @@ impl Credential {
                         },
                         _ => return None,
                     };
-                    Some((id, Standing { expires_at, holder }))
+                    let idle_since = idle_since(kind, created_at, last_used_at);
+                    let superseded_at = match kind {
+                        CredentialKind::ParticipantLink => {
+                            pid.and_then(|p| links.get(&p)).and_then(|l| l.after(id))
+                        }
+                        _ => None,
+                    };
+                    Some((
+                        id,
+                        Standing {
+                            expires_at,
+                            idle_since,
+                            superseded_at,
+                            holder,
+                        },
+                    ))
                 },
             ));
         }
         Ok(out)
+    }
+}
+
+/// The links issued to one participant, in issue order: `(id, created_at)`.
+#[derive(Debug, Default)]
+struct Links(Vec<(i64, NaiveDateTime)>);
+
+impl Links {
+    /// When the first link issued after link `id` was issued, if one was.
+    fn after(&self, id: i64) -> Option<NaiveDateTime> {
+        self.0.iter().find(|(l, _)| *l > id).map(|&(_, at)| at)
+    }
+}
+
+/// The links of each participant in `participant_ids`, to tell which ones a newer link
+/// supersedes (each email carries a link of its own, so a participant holds a few dozen).
+fn superseded(
+    conn: &mut DbConn,
+    participant_ids: &[i64],
+) -> QueryResult<std::collections::HashMap<i64, Links>> {
+    let mut out: std::collections::HashMap<i64, Links> = std::collections::HashMap::new();
+    if participant_ids.is_empty() {
+        return Ok(out);
+    }
+    let rows: Vec<(Option<i64>, i64, NaiveDateTime)> = credentials::table
+        .filter(credentials::participant_id.eq_any(participant_ids))
+        .filter(credentials::kind.eq(CredentialKind::ParticipantLink))
+        .order(credentials::id.asc())
+        .select((
+            credentials::participant_id,
+            credentials::id,
+            credentials::created_at,
+        ))
+        .load(conn)?;
+    for (pid, id, at) in rows {
+        if let Some(pid) = pid {
+            out.entry(pid).or_default().0.push((id, at));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+    use diesel_migrations::MigrationHarness as _;
+
+    use super::*;
+    use crate::db::migrate::SQLITE;
+    use crate::db::tests::{migrated, plan};
+
+    #[test]
+    fn checking_a_link_reads_its_participants_links_through_an_index() {
+        let (_dir, mut conn) = migrated();
+        let query = credentials::table
+            .filter(credentials::participant_id.eq_any([1_i64, 2]))
+            .filter(credentials::kind.eq(CredentialKind::ParticipantLink))
+            .order(credentials::id.asc())
+            .select((credentials::participant_id, credentials::id));
+        let plan = plan(&mut conn, &query);
+        assert!(plan.contains("credentials_participant_link"), "{plan}");
+    }
+
+    #[derive(QueryableByName)]
+    struct Expiry {
+        #[diesel(sql_type = Nullable<Timestamp>)]
+        expires_at: Option<NaiveDateTime>,
+        #[diesel(sql_type = Nullable<Text>)]
+        name: Option<String>,
+    }
+
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+
+    /// The migration `2026-11-30-020000_credentials` gives the API tokens of a database made by
+    /// the previous release, which never expired, 90 days from the upgrade; sessions keep theirs.
+    #[test]
+    fn api_tokens_from_before_expiry_expire_ninety_days_after_the_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        let mut conn = DbConn::establish(path.to_str().unwrap()).unwrap();
+        while conn.pending_migrations(SQLITE).unwrap().len() > 1 {
+            conn.run_next_migration(SQLITE).unwrap();
+        }
+        diesel::sql_query(
+            "INSERT INTO staff_users (email, role, password_hash, is_suspended, created_at) \
+             VALUES ('a@b.dk', 'facilitator', 'x', 0, '2026-01-01 00:00:00')",
+        )
+        .execute(&mut conn)
+        .unwrap();
+        let user = diesel::sql_query("SELECT id FROM staff_users")
+            .get_result::<Id>(&mut conn)
+            .unwrap()
+            .id;
+        for (kind, expires) in [
+            ("api_token", "NULL"),
+            ("staff_session", "'2026-01-02 00:00:00'"),
+        ] {
+            diesel::sql_query(format!(
+                "INSERT INTO credentials (token_hash, kind, staff_user_id, created_at, expires_at) \
+                 VALUES ('h', '{kind}', {user}, '2026-01-01 00:00:00', {expires})"
+            ))
+            .execute(&mut conn)
+            .unwrap();
+        }
+
+        conn.run_pending_migrations(SQLITE).unwrap();
+
+        let rows: Vec<Expiry> =
+            diesel::sql_query("SELECT expires_at, name FROM credentials ORDER BY id")
+                .load(&mut conn)
+                .unwrap();
+        let token = rows[0].expires_at.expect("the token got an expiry");
+        let in_days = (crate::db::from_db(token) - chrono::Utc::now()).num_hours();
+        assert!((89 * 24..=90 * 24).contains(&in_days), "{in_days} hours");
+        assert_eq!(rows[0].name.as_deref(), Some("token"));
+        assert_eq!(
+            rows[1].expires_at.map(|t| t.to_string()).as_deref(),
+            Some("2026-01-02 00:00:00")
+        );
     }
 }

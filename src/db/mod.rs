@@ -26,6 +26,7 @@ pub mod migrate;
 mod named;
 pub mod outbox;
 pub mod participants;
+pub mod password_resets;
 pub mod question_forms;
 pub mod questions;
 pub mod relays;

@@ -29,8 +29,8 @@ named_enum! {
 pub struct OutboxRow {
     pub id: i64,
     pub idempotency_key: String,
-    pub relay_id: i64,
-    pub participant_id: i64,
+    pub relay_id: Option<i64>,
+    pub participant_id: Option<i64>,
     pub kind: String,
     pub to_address: String,
     pub params: String,
@@ -48,10 +48,10 @@ pub struct OutboxRow {
 pub struct NewEmail<'a> {
     /// Unique key: the same key is never queued (and so never sent) twice.
     pub idempotency_key: String,
-    /// The relay.
-    pub relay_id: i64,
-    /// The recipient.
-    pub participant_id: i64,
+    /// The relay (none for a staff email).
+    pub relay_id: Option<i64>,
+    /// The recipient (none for a staff email).
+    pub participant_id: Option<i64>,
     /// Template name (`EmailKind::as_str`).
     pub kind: &'a str,
     /// Recipient address.
@@ -183,7 +183,10 @@ impl OutboxRow {
             .order(email_outbox::id.asc())
             .select(OutboxRow::as_select())
             .load(conn)?;
-        Ok(rows.into_iter().map(|r| (r.participant_id, r)).collect())
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| Some((r.participant_id?, r)))
+            .collect())
     }
 
     /// The latest email to one participant of `relay_id`.
@@ -219,6 +222,23 @@ impl OutboxRow {
     /// Whether the body of this email was dropped when it was sent.
     pub fn body_dropped(&self) -> bool {
         self.params.trim() == "{}"
+    }
+
+    /// The latest email of one of `kinds` to one participant of `relay_id`.
+    pub fn latest_of_kinds(
+        conn: &mut DbConn,
+        relay_id: i64,
+        participant_id: i64,
+        kinds: &[&str],
+    ) -> QueryResult<Option<OutboxRow>> {
+        email_outbox::table
+            .filter(email_outbox::relay_id.eq(relay_id))
+            .filter(email_outbox::participant_id.eq(participant_id))
+            .filter(email_outbox::kind.eq_any(kinds))
+            .order(email_outbox::id.desc())
+            .select(OutboxRow::as_select())
+            .first(conn)
+            .optional()
     }
 
     /// Emails of a relay counted by status.

@@ -67,6 +67,23 @@ impl ParticipantRow {
             .get_result(conn)
     }
 
+    /// The participants with address `email` (stored lower-case) who are not suspended, in
+    /// every relay that is open or scheduled, with their relays.
+    pub fn live_by_email(
+        conn: &mut DbConn,
+        email: &str,
+    ) -> QueryResult<Vec<(ParticipantRow, RelayRow)>> {
+        use crate::relay::RelayState;
+        participants::table
+            .inner_join(relays::table)
+            .filter(participants::email.eq(email))
+            .filter(participants::is_suspended.eq(false))
+            .filter(relays::state.eq_any([RelayState::Open, RelayState::Scheduled]))
+            .order(participants::id.asc())
+            .select((ParticipantRow::as_select(), RelayRow::as_select()))
+            .load(conn)
+    }
+
     /// A relay's participants in the order they were added.
     pub fn for_relay(conn: &mut DbConn, relay_id: i64) -> QueryResult<Vec<ParticipantRow>> {
         participants::table

@@ -98,6 +98,9 @@ diesel::table! {
         participant_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         expires_at -> Nullable<Timestamp>,
+        name -> Nullable<Text>,
+        last_used_at -> Nullable<Timestamp>,
+        user_agent -> Nullable<Text>,
     }
 }
 
@@ -155,8 +158,8 @@ diesel::table! {
     email_outbox (id) {
         id -> BigInt,
         idempotency_key -> Text,
-        relay_id -> BigInt,
-        participant_id -> BigInt,
+        relay_id -> Nullable<BigInt>,
+        participant_id -> Nullable<BigInt>,
         kind -> Text,
         to_address -> Text,
         params -> Text,
@@ -167,6 +170,17 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    password_resets (id) {
+        id -> BigInt,
+        staff_user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -212,6 +226,7 @@ diesel::table! {
 diesel::joinable!(rounds -> relays (relay_id));
 diesel::joinable!(question_forms -> questions (question_id));
 diesel::joinable!(focus_lists -> relays (relay_id));
+diesel::joinable!(password_resets -> staff_users (staff_user_id));
 diesel::joinable!(question_themes -> themes (theme_id));
 diesel::joinable!(question_themes -> questions (question_id));
 diesel::joinable!(groups -> relays (relay_id));
@@ -232,6 +247,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     answers,
     events,
     email_outbox,
+    password_resets,
     themes,
     question_themes,
     question_forms,

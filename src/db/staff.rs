@@ -65,4 +65,11 @@ impl StaffUserRow {
             .select(StaffUserRow::as_select())
             .first(conn)
     }
+
+    /// Replaces the account's password hash.
+    pub fn set_password(conn: &mut DbConn, id: i64, password_hash: &str) -> QueryResult<usize> {
+        diesel::update(staff_users::table.find(id))
+            .set(staff_users::password_hash.eq(password_hash))
+            .execute(conn)
+    }
 }

@@ -35,11 +35,13 @@ pub enum EmailKind {
     RoundStarted,
     /// Sent to every participant when the relay closes.
     Closing,
+    /// Sent to a staff member who asked to reset a forgotten password: a single-use link.
+    PasswordReset,
 }
 
 impl EmailKind {
     /// Every kind, in the order of a relay's life.
-    pub const ALL: [EmailKind; 8] = [
+    pub const ALL: [EmailKind; 9] = [
         EmailKind::Invitation,
         EmailKind::Opening,
         EmailKind::QuestionReceived,
@@ -48,6 +50,7 @@ impl EmailKind {
         EmailKind::QuestionWithdrawn,
         EmailKind::RoundStarted,
         EmailKind::Closing,
+        EmailKind::PasswordReset,
     ];
 
     /// The snake_case name, as stored in the outbox and used in template file names.
@@ -61,6 +64,21 @@ impl EmailKind {
             EmailKind::QuestionWithdrawn => "question_withdrawn",
             EmailKind::RoundStarted => "round_started",
             EmailKind::Closing => "closing",
+            EmailKind::PasswordReset => "password_reset",
+        }
+    }
+
+    /// Whether this kind goes to participants; the others go to staff.
+    pub fn to_participants(self) -> bool {
+        !matches!(self, EmailKind::PasswordReset)
+    }
+
+    /// Where the link in this kind of email leads, before its secret: a participant's magic
+    /// link, or the page that sets a new staff password.
+    pub fn link_path(self) -> &'static str {
+        match self {
+            EmailKind::PasswordReset => "/reset/",
+            _ => "/p/",
         }
     }
 
@@ -134,6 +152,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     template!("da/closing.subject.txt"),
     template!("da/closing.txt"),
     template!("da/closing.html"),
+    template!("da/password_reset.subject.txt"),
+    template!("da/password_reset.txt"),
+    template!("da/password_reset.html"),
     template!("en/layout.html"),
     template!("en/words.txt"),
     template!("en/signoff.txt"),
@@ -162,6 +183,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     template!("en/closing.subject.txt"),
     template!("en/closing.txt"),
     template!("en/closing.html"),
+    template!("en/password_reset.subject.txt"),
+    template!("en/password_reset.txt"),
+    template!("en/password_reset.html"),
 ];
 
 /// The template environment, built once: compiling ~60 templates per email would be waste.
@@ -246,7 +270,9 @@ fn escape_html(text: &str) -> String {
 /// - `round_started`: `round_name`, `round_prompt?`, `round_ends_at`, `batons`, `pending_count`
 ///   (integers);
 /// - `closing`: `share_output` (bool), `question_count`, `answer_count`, `participant_count`
-///   (integers).
+///   (integers);
+/// - `password_reset`: `participant_name` is the staff member's email and `relay_title` the
+///   platform's name; `link` sets a new password.
 ///
 /// Dates and times arrive already formatted in the relay's time zone and language. Nothing that
 /// identifies an asker may be put in the context of a recipient's email; the templates only ever

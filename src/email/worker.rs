@@ -110,7 +110,7 @@ impl Mailer {
             .with_context(|| format!("unknown email kind {}", row.kind))?;
         let mut params: serde_json::Value = serde_json::from_str(&row.params)?;
         let link = match &row.link_token {
-            Some(secret) => format!("{}/p/{secret}", self.base_url),
+            Some(secret) => format!("{}{}{secret}", self.base_url, kind.link_path()),
             None => format!("{}/app", self.base_url),
         };
         params["link"] = serde_json::Value::String(link);
@@ -306,7 +306,7 @@ pub async fn deliver_due(db: &Db, clock: &Clock, mailer: &Mailer) -> anyhow::Res
     let results = mailer.deliver_all(&due).await;
     let now = clock.now();
     for (row, result) in due.into_iter().zip(results) {
-        relays.insert(row.relay_id);
+        relays.extend(row.relay_id);
         outcomes.push(match result {
             Ok(()) => (row.id, None, now),
             Err(DeliveryError::Permanent(reason)) => (row.id, Some((reason, None)), now),

@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
         )
         .app_data(web::QueryConfig::default().error_handler(|e, _| query_error(e).into()))
         .service(web::scope("/api").configure(routes::configure_api))
+        .configure(routes::recover::configure)
         .configure(routes::links::configure)
         .configure(routes::pages::configure)
         .default_service(web::to(not_found));

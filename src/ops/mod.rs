@@ -5,6 +5,7 @@
 //! [`themes`]) also has async runs on a [`crate::db::Db`]: they read on a bulk connection,
 //! compute in a bulk slot and store through the writer, and answer with typed views.
 
+pub mod account;
 pub mod analysis;
 pub mod copy;
 pub mod corpus;
@@ -12,6 +13,7 @@ pub mod erasure;
 pub mod notify;
 pub mod participants;
 pub mod questions;
+pub mod recover;
 pub mod relays;
 pub mod scheduler;
 pub mod staff;

@@ -299,34 +299,47 @@ pub fn resend_latest(
             "no email has been sent to this participant yet",
         ));
     };
-    let mut kind = EmailKind::parse(&last.kind)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown email kind {}", last.kind)))?;
-    let mut params: serde_json::Value =
-        serde_json::from_str(&last.params).map_err(AppError::internal)?;
-    if last.body_dropped() {
-        // A sent email's body is gone (it held names and texts): what a resend can still do
-        // is give the participant a working link, in the email that fits the relay's stage.
-        let rounds = RoundRow::for_relay(conn, relay_id)?;
-        (kind, params) = if relay.state == RelayState::Scheduled {
-            let params = relays::invitation_params(&relay, &rounds);
-            (EmailKind::Invitation, params)
+    // A resend is a new email on purpose: its own key, so it is sent even if the first was.
+    let kind = email_again(conn, &relay, &p, &last, "resend", now)?;
+    Ok(kind.as_str().to_string())
+}
+
+/// Queues `last` (an email sent to `p` before) again with a fresh link, under a key of its own
+/// that starts with `why`, so it is sent even though the first one was. A sent email's body is
+/// gone (it held names and texts): what can still be sent is the welcome that fits the relay's
+/// stage, the invitation while it is scheduled and the opening email after.
+pub(crate) fn email_again(
+    conn: &mut DbConn,
+    relay: &RelayRow,
+    p: &ParticipantRow,
+    last: &OutboxRow,
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<EmailKind, AppError> {
+    let (kind, params) = if last.body_dropped() {
+        let rounds = RoundRow::for_relay(conn, relay.id)?;
+        if relay.state == RelayState::Scheduled {
+            (
+                EmailKind::Invitation,
+                relays::invitation_params(relay, &rounds),
+            )
         } else {
             let batons = p.batons.max(0) as u32;
             (
                 EmailKind::Opening,
-                relays::opening_params(&relay, &rounds, batons),
+                relays::opening_params(relay, &rounds, batons),
             )
-        };
-    }
-    // A resend is a new email on purpose: its own key, so it is sent even if the first was.
-    notify::email(
-        conn,
-        &relay,
-        &p,
-        kind,
-        format!("resend:{}:{}", last.id, crate::auth::tokens::generate()),
-        params,
-        now,
-    )?;
-    Ok(kind.as_str().to_string())
+        }
+    } else {
+        let kind = EmailKind::parse(&last.kind).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!("unknown email kind {}", last.kind))
+        })?;
+        (
+            kind,
+            serde_json::from_str(&last.params).map_err(AppError::internal)?,
+        )
+    };
+    let key = format!("{why}:{}:{}", last.id, crate::auth::tokens::generate());
+    notify::email(conn, relay, p, kind, key, params, now)?;
+    Ok(kind)
 }

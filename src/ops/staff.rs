@@ -3,10 +3,11 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::auth::password;
-use crate::db::credentials::{Credential, CredentialKind};
+use crate::db::credentials::{Credential, CredentialKind, Labels};
 use crate::db::staff::StaffUserRow;
 use crate::db::{DbConn, to_db};
 use crate::error::AppError;
+use crate::ops::account::CLI_TOKEN_DAYS;
 use crate::ops::participants::plausible_email;
 use crate::relay::StaffRole;
 
@@ -19,9 +20,12 @@ pub struct NewAccount {
     pub password: String,
     /// API token.
     pub token: String,
+    /// When the token stops working ([`CLI_TOKEN_DAYS`] from now).
+    pub token_expires_at: DateTime<Utc>,
 }
 
-/// Creates a staff account with a generated password and an API token.
+/// Creates a staff account with a generated password and an API token that expires in
+/// [`CLI_TOKEN_DAYS`] days.
 pub fn add_user(
     conn: &mut DbConn,
     email: &str,
@@ -43,19 +47,25 @@ pub fn add_user(
         ));
     }
     let user = StaffUserRow::insert(conn, &email, role, password_hash, to_db(now))?;
-    let token = Credential::issue(
+    let token_expires_at = now + Duration::days(CLI_TOKEN_DAYS);
+    let token = Credential::issue_labelled(
         conn,
         CredentialKind::ApiToken,
         Some(user.id),
         None,
         to_db(now),
-        None,
+        Some(to_db(token_expires_at)),
+        Labels {
+            name: Some("stafet user add".into()),
+            user_agent: None,
+        },
     )?
     .token;
     Ok(NewAccount {
         user,
         password,
         token,
+        token_expires_at,
     })
 }
 
@@ -66,20 +76,26 @@ pub fn new_password() -> anyhow::Result<(String, String)> {
     Ok((pw, hash))
 }
 
-/// Starts a browser session for `user_id`; returns its secret.
+/// Starts a browser session for `user_id` that ends `hours` after now at the latest, from the
+/// browser `user_agent`; returns its secret.
 pub fn start_session(
     conn: &mut DbConn,
     user_id: i64,
     hours: i64,
+    user_agent: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<String, AppError> {
-    Ok(Credential::issue(
+    Ok(Credential::issue_labelled(
         conn,
         CredentialKind::StaffSession,
         Some(user_id),
         None,
         to_db(now),
         Some(to_db(now + Duration::hours(hours))),
+        Labels {
+            name: None,
+            user_agent,
+        },
     )?
     .token)
 }

@@ -160,6 +160,8 @@ named_enum! {
         ParticipantUnsuspended = "participant_unsuspended",
         /// Staff: participants were imported.
         ParticipantsImported = "participants_imported",
+        /// Staff: a participant asked for a fresh link on the lost-link page and was sent one.
+        LinkRecovered = "link_recovered",
         /// Staff: the relay's email counts by status changed.
         EmailStatus = "email_status",
         /// The recipient: a question arrived.
@@ -196,6 +198,7 @@ impl EventKind {
                 | Self::ParticipantSuspended
                 | Self::ParticipantUnsuspended
                 | Self::ParticipantsImported
+                | Self::LinkRecovered
                 | Self::EmailStatus
                 | Self::ParticipantErased
                 | Self::RelayErased

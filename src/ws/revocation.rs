@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::hub::Hub;
-use crate::auth::access::{self, Denied};
+use crate::auth::access::{self, Denied, Lifetimes};
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::db::credentials::Credential;
@@ -47,17 +47,16 @@ pub fn may_end_access(e: &EventRow) -> bool {
 pub struct Checker {
     db: Db,
     clock: Clock,
-    link_days: i64,
+    lifetimes: Lifetimes,
 }
 
 impl Checker {
-    /// A checker reading `db` at `clock`'s time; participant links outlive their relay by
-    /// `link_days` days.
-    pub fn new(db: Db, clock: Clock, link_days: i64) -> Self {
+    /// A checker reading `db` at `clock`'s time, with the configured `lifetimes`.
+    pub fn new(db: Db, clock: Clock, lifetimes: Lifetimes) -> Self {
         Self {
             db,
             clock,
-            link_days,
+            lifetimes,
         }
     }
 
@@ -66,7 +65,7 @@ impl Checker {
         Self::new(
             state.db.clone(),
             state.clock.clone(),
-            state.settings.server.link_valid_days_after_close,
+            Lifetimes::of(&state.settings),
         )
     }
 
@@ -94,7 +93,7 @@ impl Checker {
             .filter_map(|id| {
                 let verdict = match found.get(&id) {
                     None => Err(Denied::Revoked),
-                    Some(standing) => access::check(standing, now, self.link_days),
+                    Some(standing) => access::check(standing, now, self.lifetimes),
                 };
                 verdict.err().map(|why| (id, why))
             })

@@ -27,8 +27,11 @@ function freePort() {
   });
 }
 
-/** A running server: `base`, the facilitator's login, the outbox folder, `stop()`. */
-export async function startServer({ demo = false } = {}) {
+/**
+ * A running server: `base`, the facilitator's login and API token, the outbox folder, `stop()`.
+ * `env` adds settings (`STAFET__SECTION__KEY`).
+ */
+export async function startServer({ demo = false, env: extraEnv = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'stafet-e2e-'));
   const db = join(dir, 'stafet.sqlite');
   const mailDir = join(dir, 'mail');
@@ -39,6 +42,7 @@ export async function startServer({ demo = false } = {}) {
     STAFET__SERVER__PUBLIC_URL: base,
     STAFET__SCHEDULER__TICK_MS: '250',
     RUST_LOG: process.env.RUST_LOG || 'warn',
+    ...extraEnv,
   };
   const out = execFileSync(bin, ['user', 'add', '--email', 'facilitator@stafet.dk', '--role', 'facilitator', '--db', db], { env, encoding: 'utf8' });
   const password = out.match(/^password: (.+)$/m)[1].trim();
@@ -62,6 +66,7 @@ export async function startServer({ demo = false } = {}) {
     mailDir,
     demoRelay,
     facilitator: { email: 'facilitator@stafet.dk', password },
+    facilitatorToken: out.match(/^token: (.+)$/m)[1].trim(),
     analyst: { email: 'analytiker@stafet.dk', password: analyst.match(/^password: (.+)$/m)[1].trim() },
     stop: () => new Promise((ok) => {
       child.once('exit', ok);

@@ -17,6 +17,7 @@ export const EVENT_LABELS = {
   question_rerouted: 'Et spørgsmål blev sendt videre',
   participant_suspended: 'En deltager blev sat på pause',
   participant_unsuspended: 'En deltager blev genaktiveret',
+  link_recovered: 'En deltager bad om et nyt link og fik det sendt',
   participants_imported: 'Deltagere blev importeret',
   participant_erased: 'En deltagers persondata blev slettet',
   relay_erased: 'Stafettens persondata blev slettet',

@@ -1,5 +1,6 @@
 //! Staff login and logout.
 
+use actix_web::http::header::USER_AGENT;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -50,11 +51,12 @@ pub async fn login(
         _ => return Err(AppError::unauthorized("wrong email or password")),
     };
     let now = state.clock.now();
-    let hours = state.settings.server.session_hours;
+    let hours = state.settings.server.session_absolute_hours;
     let uid = user.id;
+    let agent = user_agent(&req);
     let secret = state
         .db
-        .write(move |conn| ops::staff::start_session(conn, uid, hours, now))
+        .write(move |conn| ops::staff::start_session(conn, uid, hours, agent.clone(), now))
         .await?;
     let [session, csrf_cookie] =
         SessionKind::Staff.cookies_for(&secret, hours, state.settings.server.cookie_secure);
@@ -67,6 +69,12 @@ pub async fn login(
         })))
 }
 
+/// The browser's `User-Agent`, cut to a length worth keeping.
+fn user_agent(req: &HttpRequest) -> Option<String> {
+    let ua = req.headers().get(USER_AGENT)?.to_str().ok()?;
+    Some(ua.chars().take(256).collect())
+}
+
 /// `GET /api/auth/me`: the staff user behind the session, so the console knows whether to
 /// show its login form, and the CSRF token for the session's writes.
 pub async fn whoami(staff: Staff) -> HttpResponse {
@@ -77,7 +85,7 @@ pub async fn whoami(staff: Staff) -> HttpResponse {
     }))
 }
 
-/// Ends the staff browser session (an API token stays valid: revoke those with the CLI). A
+/// Ends the staff browser session (an API token stays valid: revoke those on the account page). A
 /// participant session in the same browser stays.
 pub async fn logout(staff: Staff, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let Staff(_, secret) = staff;

@@ -30,7 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// is `same-origin` (the only requests it makes are to us): under `no-referrer` a browser
 /// without `Sec-Fetch-Site` would post the Continue form with `Origin: null`, which
 /// [`csrf::refuse_cross_site`] must take for another site.
-fn page(status: StatusCode, lang: &str, title: &str, body_html: &str) -> HttpResponse {
+pub(crate) fn page(status: StatusCode, lang: &str, title: &str, body_html: &str) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((CACHE_CONTROL, "no-store"))
@@ -71,11 +71,14 @@ fn error_page(e: &AppError) -> HttpResponse {
              The link is not valid. Use the latest link in your email, or contact the organiser.",
         ),
     };
+    // Every link that does not work offers a fresh one (only open and scheduled relays send
+    // one: after the end there is nothing to send).
+    let recover = "<p><a href=\"/p/recover\">Få et nyt link · Get a new link</a></p>";
     page(
         e.status(),
         "da",
         title,
-        &format!("<h1>{}</h1><p>{text}</p>", HtmlEscape(title)),
+        &format!("<h1>{}</h1><p>{text}</p>{recover}", HtmlEscape(title)),
     )
 }
 

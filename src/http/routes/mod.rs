@@ -1,5 +1,6 @@
 //! Route handlers, one file per resource.
 
+pub mod account;
 pub mod analysis;
 pub mod auth;
 pub mod corpus;
@@ -9,6 +10,7 @@ pub mod pages;
 pub mod participants;
 pub mod privacy;
 pub mod questions;
+pub mod recover;
 pub mod relays;
 pub mod report;
 pub mod themes;
@@ -23,7 +25,20 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
         web::scope("/auth")
             .service(web::resource("/login").route(web::post().to(auth::login)))
             .service(web::resource("/logout").route(web::post().to(auth::logout)))
-            .service(web::resource("/me").route(web::get().to(auth::whoami))),
+            .service(web::resource("/me").route(web::get().to(auth::whoami)))
+            .service(web::resource("/password").route(web::post().to(account::change_password)))
+            .service(web::resource("/reset").route(web::post().to(account::request_reset)))
+            .service(web::resource("/reset/{token}").route(web::post().to(account::reset_password)))
+            .service(
+                web::resource("/tokens")
+                    .route(web::post().to(account::create_token))
+                    .route(web::get().to(account::list_tokens)),
+            )
+            .service(web::resource("/tokens/{tid}").route(web::delete().to(account::revoke_token)))
+            .service(web::resource("/sessions").route(web::get().to(account::list_sessions)))
+            .service(
+                web::resource("/sessions/{sid}").route(web::delete().to(account::revoke_session)),
+            ),
     )
     .service(
         web::scope("/relays")

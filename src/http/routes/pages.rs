@@ -28,6 +28,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/favicon.ico",
             web::get().to(|r: HttpRequest| serve(r, "favicon.svg")),
         )
+        // A forgotten staff password: the email form, and the page the emailed link opens.
+        .route(
+            "/reset",
+            web::get().to(|r: HttpRequest| serve(r, "reset.html")),
+        )
+        .route(
+            "/reset/{token}",
+            web::get().to(|r: HttpRequest| serve(r, "reset.html")),
+        )
         .route("/static/{path:.*}", web::get().to(asset));
 }
 

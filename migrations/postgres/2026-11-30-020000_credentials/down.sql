@@ -1,0 +1,10 @@
+DELETE FROM email_outbox WHERE relay_id IS NULL OR participant_id IS NULL;
+ALTER TABLE email_outbox ALTER COLUMN relay_id SET NOT NULL;
+ALTER TABLE email_outbox ALTER COLUMN participant_id SET NOT NULL;
+DROP TABLE password_resets;
+DROP INDEX participants_email;
+DROP INDEX credentials_participant_link;
+DROP INDEX credentials_staff_user;
+ALTER TABLE credentials DROP COLUMN user_agent;
+ALTER TABLE credentials DROP COLUMN last_used_at;
+ALTER TABLE credentials DROP COLUMN name;
