@@ -152,6 +152,7 @@ async fn fill(db: &Db, settings: &Settings) -> anyhow::Result<String> {
                 conn,
                 &account_email,
                 StaffRole::Facilitator.as_str(),
+                None,
                 &hash,
                 password.clone(),
                 now,
@@ -179,6 +180,7 @@ kollega, svarer på det spørgsmål, du får, og sender stafetten videre. Spørg
             max_inbox: Some(8),
             ..SettingsPatch::default()
         }),
+        org_id: None,
     };
     let (relay, _) = db
         .write(move |conn| ops::relays::create(conn, input.clone(), Some(creator), now))

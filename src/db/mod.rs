@@ -14,6 +14,7 @@
 //! `last_insert_rowid`, `total_changes`, checkpoints) is marked SQLite-specific where it is used.
 
 pub mod answers;
+pub mod audit;
 mod checkpoint;
 pub mod corpus;
 pub mod credentials;
@@ -21,11 +22,15 @@ pub mod deliveries;
 pub mod events;
 mod fixed;
 pub mod groups;
+pub mod invitations;
+pub mod memberships;
 pub mod migrate;
 mod named;
+pub mod orgs;
 pub mod outbox;
 pub mod participants;
 pub mod questions;
+pub mod relay_analysts;
 pub mod relays;
 pub mod rounds;
 pub mod schema;

@@ -36,6 +36,8 @@ pub struct RelayRow {
     pub scheduled_at: Option<NaiveDateTime>,
     pub opened_at: Option<NaiveDateTime>,
     pub closed_at: Option<NaiveDateTime>,
+    /// Its organisation (never null for a relay made since organisations exist, or migrated).
+    pub org_id: Option<i64>,
 }
 
 /// A new relay.
@@ -62,6 +64,7 @@ pub struct NewRelay {
     pub created_by: Option<i64>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub org_id: Option<i64>,
 }
 
 impl RelayRow {
@@ -108,6 +111,19 @@ impl RelayRow {
     /// All relays, newest first.
     pub fn list(conn: &mut DbConn) -> QueryResult<Vec<RelayRow>> {
         relays::table
+            .order(relays::id.desc())
+            .select(RelayRow::as_select())
+            .load(conn)
+    }
+
+    /// The relays of `orgs`, and those of `granted`, newest first.
+    pub fn visible(conn: &mut DbConn, orgs: &[i64], granted: &[i64]) -> QueryResult<Vec<RelayRow>> {
+        relays::table
+            .filter(
+                relays::org_id
+                    .eq_any(orgs.to_vec())
+                    .or(relays::id.eq_any(granted.to_vec())),
+            )
             .order(relays::id.desc())
             .select(RelayRow::as_select())
             .load(conn)

@@ -39,6 +39,7 @@ diesel::table! {
         scheduled_at -> Nullable<Timestamp>,
         opened_at -> Nullable<Timestamp>,
         closed_at -> Nullable<Timestamp>,
+        org_id -> Nullable<BigInt>,
     }
 }
 
@@ -184,6 +185,63 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    orgs (id) {
+        id -> BigInt,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    memberships (org_id, user_id) {
+        org_id -> BigInt,
+        user_id -> BigInt,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    relay_analysts (relay_id, user_id) {
+        relay_id -> BigInt,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        org_id -> BigInt,
+        email -> Text,
+        role -> Text,
+        invited_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        org_id -> Nullable<BigInt>,
+        actor_id -> Nullable<BigInt>,
+        actor_label -> Text,
+        action -> Text,
+        target_kind -> Nullable<Text>,
+        target_id -> Nullable<BigInt>,
+        relay_id -> Nullable<BigInt>,
+        detail -> Text,
+    }
+}
+
+diesel::joinable!(memberships -> orgs (org_id));
+diesel::joinable!(memberships -> staff_users (user_id));
+diesel::joinable!(relay_analysts -> relays (relay_id));
 diesel::joinable!(rounds -> relays (relay_id));
 diesel::joinable!(question_themes -> themes (theme_id));
 diesel::joinable!(question_themes -> questions (question_id));
@@ -207,4 +265,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     email_outbox,
     themes,
     question_themes,
+    orgs,
+    memberships,
+    relay_analysts,
+    invitations,
+    audit_log,
 );

@@ -6,8 +6,10 @@
 //! compute in a bulk slot and store through the writer, and answer with typed views.
 
 pub mod analysis;
+pub mod audit;
 pub mod corpus;
 pub mod notify;
+pub mod orgs;
 pub mod participants;
 pub mod questions;
 pub mod relays;

@@ -4,6 +4,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::auth::password;
 use crate::db::credentials::{Credential, CredentialKind};
+use crate::db::memberships::Membership;
+use crate::db::orgs::OrgRow;
 use crate::db::staff::StaffUserRow;
 use crate::db::{DbConn, to_db};
 use crate::error::AppError;
@@ -21,11 +23,13 @@ pub struct NewAccount {
     pub token: String,
 }
 
-/// Creates a staff account with a generated password and an API token.
+/// Creates a staff account with a generated password and an API token, a member of `org_id`
+/// (the default organisation when none) in `role`.
 pub fn add_user(
     conn: &mut DbConn,
     email: &str,
     role: &str,
+    org_id: Option<i64>,
     password_hash: &str,
     password: String,
     now: DateTime<Utc>,
@@ -42,7 +46,13 @@ pub fn add_user(
             format!("{email} already has an account"),
         ));
     }
+    let org = match org_id {
+        Some(id) => OrgRow::find(conn, id)?,
+        None => OrgRow::default_org(conn)?,
+    }
+    .ok_or_else(|| AppError::validation("no such organisation (see `stafet org add`)"))?;
     let user = StaffUserRow::insert(conn, &email, role, password_hash, to_db(now))?;
+    Membership::set(conn, org.id, user.id, role, to_db(now))?;
     let token = Credential::issue(
         conn,
         CredentialKind::ApiToken,

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod corpus;
 pub mod links;
 pub mod me;
+pub mod orgs;
 pub mod pages;
 pub mod participants;
 pub mod questions;
@@ -46,6 +47,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(participants::import_participants))
                     .route(web::get().to(participants::list_participants)),
             )
+            .service(web::resource("/{id}/analysts").route(web::post().to(orgs::grant_analyst)))
             .service(web::resource("/{id}/corpus").route(web::get().to(corpus::export_corpus)))
             .service(web::resource("/{id}/words").route(web::get().to(analysis::relay_words)))
             .service(web::resource("/{id}/network").route(web::get().to(analysis::relay_network)))
@@ -96,6 +98,17 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/{tid}/split").route(web::post().to(themes::split_theme))),
     )
     .service(web::resource("/analysis/distinctive").route(web::get().to(analysis::distinctive)))
+    .service(
+        web::scope("/orgs")
+            .service(web::resource("").route(web::get().to(orgs::my_orgs)))
+            .service(web::resource("/{oid}/members").route(web::get().to(orgs::members)))
+            .service(
+                web::resource("/{oid}/members/{uid}")
+                    .route(web::patch().to(orgs::change_role))
+                    .route(web::delete().to(orgs::remove_member)),
+            )
+            .service(web::resource("/{oid}/audit").route(web::get().to(orgs::audit_log))),
+    )
     .service(
         web::scope("/me")
             .service(web::resource("").route(web::get().to(me::get_me)))

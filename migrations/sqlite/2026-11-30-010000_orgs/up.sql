@@ -1,0 +1,67 @@
+-- Organisations (issue 14): every relay belongs to one, staff are members with a role in each,
+-- analysts read only the relays granted to them, and an audit log of who did what. An existing
+-- database moves into one default organisation (the oldest, id 1 on a new database) with every
+-- staff user as a member in their current role.
+
+CREATE TABLE orgs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    name TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+
+INSERT INTO orgs (name, created_at) VALUES ('Default organisation', CURRENT_TIMESTAMP);
+
+CREATE TABLE memberships (
+    org_id BIGINT NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    user_id BIGINT NOT NULL REFERENCES staff_users (id) ON DELETE CASCADE,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'facilitator', 'analyst')),
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (org_id, user_id)
+);
+CREATE INDEX memberships_user ON memberships (user_id);
+
+INSERT INTO memberships (org_id, user_id, role, created_at)
+    SELECT (SELECT MIN(id) FROM orgs), id, role, created_at FROM staff_users;
+
+-- Nullable because SQLite adds a foreign key column only without a default; every relay
+-- gets its organisation here and at creation.
+ALTER TABLE relays ADD COLUMN org_id BIGINT REFERENCES orgs (id);
+UPDATE relays SET org_id = (SELECT MIN(id) FROM orgs);
+CREATE INDEX relays_org ON relays (org_id);
+
+CREATE TABLE relay_analysts (
+    relay_id BIGINT NOT NULL REFERENCES relays (id) ON DELETE CASCADE,
+    user_id BIGINT NOT NULL REFERENCES staff_users (id) ON DELETE CASCADE,
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (relay_id, user_id)
+);
+CREATE INDEX relay_analysts_user ON relay_analysts (user_id);
+
+CREATE TABLE invitations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    token_hash TEXT NOT NULL,
+    org_id BIGINT NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    email TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'facilitator', 'analyst')),
+    invited_by BIGINT REFERENCES staff_users (id) ON DELETE SET NULL,
+    created_at TIMESTAMP NOT NULL,
+    expires_at TIMESTAMP NOT NULL,
+    used_at TIMESTAMP
+);
+CREATE INDEX invitations_org ON invitations (org_id);
+
+-- No foreign key to relays: the log outlives what it tells about.
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    at TIMESTAMP NOT NULL,
+    org_id BIGINT REFERENCES orgs (id) ON DELETE CASCADE,
+    actor_id BIGINT REFERENCES staff_users (id) ON DELETE SET NULL,
+    actor_label TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target_kind TEXT,
+    target_id BIGINT,
+    relay_id BIGINT,
+    detail TEXT NOT NULL
+);
+CREATE INDEX audit_log_org ON audit_log (org_id, id);
+CREATE INDEX audit_log_at ON audit_log (at);
