@@ -26,6 +26,16 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     /// Scheduled backups.
     pub backup: BackupSettings,
+    /// The audit log.
+    pub audit: AuditSettings,
+}
+
+/// `[audit]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    /// Days an audit row is kept; older rows are deleted by the scheduler.
+    pub keep_days: u32,
 }
 
 /// `[server]`

@@ -57,12 +57,28 @@ pub async fn tick_once(db: &Db, clock: &Clock) -> Result<Tick, AppError> {
     Ok(tick)
 }
 
-/// Ticks every `interval` until the process ends.
-pub async fn run_scheduler(db: Db, clock: Clock, interval: Duration) {
+/// Ticks every `interval` until the process ends; each tick also deletes audit rows older
+/// than `audit_keep_days`.
+pub async fn run_scheduler(db: Db, clock: Clock, interval: Duration, audit_keep_days: u32) {
     loop {
         if let Err(e) = tick_once(&db, &clock).await {
             tracing::error!(error = %e, "scheduler tick failed");
         }
+        if let Err(e) = prune_audit(&db, &clock, audit_keep_days).await {
+            tracing::error!(error = %e, "deleting old audit rows failed");
+        }
         tokio::time::sleep(interval).await;
     }
+}
+
+/// Deletes the audit rows older than `keep_days` (the `[audit] keep_days` retention).
+pub async fn prune_audit(db: &Db, clock: &Clock, keep_days: u32) -> Result<usize, AppError> {
+    let now = clock.now();
+    let gone = db
+        .write(move |conn| crate::ops::audit::prune(conn, keep_days, now))
+        .await?;
+    if gone > 0 {
+        tracing::info!(rows = gone, "deleted old audit rows");
+    }
+    Ok(gone)
 }

@@ -63,6 +63,7 @@ impl Application {
             db.clone(),
             clock.clone(),
             Duration::from_millis(settings.scheduler.tick_ms),
+            settings.audit.keep_days,
         ));
         tokio::spawn(worker::run(db.clone(), clock.clone(), mailer));
         let hub = Hub::default();

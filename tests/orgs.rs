@@ -65,7 +65,6 @@ struct World {
     other: Vec<Person>,
     ana_a: i64,
     tokens: Vec<Option<String>>,
-    admin_a_token: String,
     fresh: Cell<usize>,
 }
 
@@ -206,7 +205,7 @@ fn world() -> World {
         None,
         Some(people[0].token.clone()),
         Some(other[0].token.clone()),
-        Some(admin_a.clone()),
+        Some(admin_a),
         Some(app.token.clone()),
         Some(ana_a_token),
         Some(admin_b),
@@ -227,7 +226,6 @@ fn world() -> World {
         other,
         ana_a,
         tokens,
-        admin_a_token: admin_a,
         fresh: Cell::new(0),
     }
 }
@@ -516,4 +514,526 @@ fn the_matrix_covers_every_registered_api_route() {
         .filter(|r| r.route.ends_with("/corpus"))
         .count();
     assert_eq!(exports, 3, "one row per export format: json, csv, xlsx");
+}
+
+fn ids(res: &Res) -> BTreeSet<i64> {
+    assert_eq!(res.status, 200, "{}", res.text);
+    res.body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect()
+}
+
+/// Rows of the tables organisations live in, to prove a refused request changed nothing.
+fn org_snapshot(app: &TestApp) -> Vec<i64> {
+    [
+        "orgs",
+        "memberships",
+        "relay_analysts",
+        "relays",
+        "staff_users",
+        "invitations",
+    ]
+    .iter()
+    .map(|t| app.count(t))
+    .collect()
+}
+
+fn db_conn(app: &TestApp) -> diesel::SqliteConnection {
+    <diesel::SqliteConnection as diesel::Connection>::establish(app.db_path.to_str().unwrap())
+        .unwrap()
+}
+
+#[test]
+fn each_person_lists_only_the_relays_they_see() {
+    let w = world();
+    let (r, rc, rb) = (w.r, w.rc, w.rb);
+    let expect: [(Caller, &[i64]); 7] = [
+        (Caller::AdminA, &[r, rc]),
+        (Caller::FacA, &[r, rc]),
+        (Caller::AnaA, &[r, rc]),
+        (Caller::AdminB, &[rb]),
+        (Caller::FacB, &[rb]),
+        (Caller::AnaB, &[rb]),
+        (Caller::AnaNotGranted, &[]),
+    ];
+    for (caller, relays) in expect {
+        let got = ids(&w.app.get("/api/relays", w.token(caller)));
+        assert_eq!(got, relays.iter().copied().collect(), "{caller:?}");
+    }
+    let mine = w.app.get("/api/orgs", w.token(Caller::AdminB));
+    assert_eq!(
+        mine.body,
+        json!([{ "id": w.org_b, "name": "Region Nord", "role": "admin" }])
+    );
+    let me = w.app.get("/api/auth/me", w.token(Caller::AnaA));
+    assert_eq!(me.body["orgs"][0]["id"], w.org_a, "{}", me.text);
+    assert_eq!(me.body["orgs"][0]["role"], "analyst");
+    // Another organisation's relay and a relay that never was answer the same bytes.
+    let hidden = w
+        .app
+        .get(&format!("/api/relays/{rb}"), w.token(Caller::FacA));
+    let missing = w.app.get("/api/relays/999999", w.token(Caller::FacA));
+    assert_eq!(
+        (hidden.status, &hidden.text),
+        (missing.status, &missing.text)
+    );
+    // Participants of another organisation's relay are no business of this one.
+    let theirs = format!("/api/relays/{rb}/participants/{}/suspend", w.other[1].id);
+    let before = org_snapshot(&w.app);
+    assert_eq!(
+        w.app
+            .post(&theirs, w.token(Caller::AdminA), &json!({}))
+            .status,
+        404
+    );
+    assert_eq!(org_snapshot(&w.app), before);
+    let suspended = format!("participants WHERE id = {} AND is_suspended", w.other[1].id);
+    assert_eq!(w.app.count(&suspended), 0);
+}
+
+#[test]
+fn a_person_in_several_organisations_says_where_a_relay_goes() {
+    let app = spawn_app();
+    let org_b = app.add_org("Region Syd");
+    let org_c = app.add_org("Region Øst");
+    let (_, token, uid) = app.add_staff_in("both@example.dk", "facilitator", None);
+    {
+        let mut conn = db_conn(&app);
+        let now = chrono::Utc::now().naive_utc();
+        use stafet::db::memberships::Membership;
+        use stafet::relay::StaffRole;
+        Membership::set(&mut conn, org_b, uid, StaffRole::Facilitator, now).unwrap();
+        Membership::set(&mut conn, org_c, uid, StaffRole::Analyst, now).unwrap();
+    }
+    let before = org_snapshot(&app);
+    let res = app.post("/api/relays", Some(&token), &relay_body());
+    assert_eq!(res.status, 422, "{}", res.text);
+    assert_eq!(res.code(), "validation_failed");
+    assert!(
+        res.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("org_id")
+    );
+    let mut body = relay_body();
+    body["org_id"] = json!(999);
+    assert_eq!(app.post("/api/relays", Some(&token), &body).status, 404);
+    body["org_id"] = json!(org_c);
+    let res = app.post("/api/relays", Some(&token), &body);
+    assert_eq!(res.status, 403, "an analyst there: {}", res.text);
+    body["org_id"] = json!("two");
+    let res = app.post("/api/relays", Some(&token), &body);
+    assert_eq!(res.status, 422, "{}", res.text);
+    assert_eq!(org_snapshot(&app), before, "nothing was created");
+    body["org_id"] = json!(org_b);
+    let res = app.post("/api/relays", Some(&token), &body);
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(res.body["org_id"], org_b);
+    // The default organisation's facilitator does not see it.
+    let rid = res.body["id"].as_i64().unwrap();
+    assert!(!ids(&app.get("/api/relays", Some(&app.token))).contains(&rid));
+    assert!(ids(&app.get("/api/relays", Some(&token))).contains(&rid));
+}
+
+#[test]
+fn admins_change_roles_and_remove_members_but_an_organisation_keeps_an_admin() {
+    let w = world();
+    let app = &w.app;
+    let admin = w.token(Caller::AdminA);
+    let members = format!("/api/orgs/{}/members", w.org_a);
+    let list = app.get(&members, admin);
+    assert_eq!(list.status, 200, "{}", list.text);
+    let emails: Vec<&str> = list
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["email"].as_str().unwrap())
+        .collect();
+    assert!(emails.contains(&"ana.a@example.dk") && !emails.contains(&"fac.b@example.dk"));
+    let admin_id = list
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["email"] == "admin.a@example.dk")
+        .unwrap()["user_id"]
+        .as_i64()
+        .unwrap();
+    let before = org_snapshot(app);
+    // Bad input: clear JSON errors, nothing changes.
+    for (body, status) in [
+        (json!({ "role": "boss" }), 422),
+        (json!({}), 422),
+        (json!({ "role": "admin", "extra": 1 }), 422),
+    ] {
+        let res = app.patch(&format!("{members}/{}", w.ana_a), admin, &body);
+        assert_eq!(res.status, status, "{body}: {}", res.text);
+        assert!(res.body["error"]["code"].is_string(), "{}", res.text);
+    }
+    let res = app.send_raw(
+        "PATCH",
+        &format!("{members}/{}", w.ana_a),
+        admin,
+        "application/json",
+        b"{not json",
+        &[],
+    );
+    assert_eq!(res.status, 400, "{}", res.text);
+    assert_eq!(
+        app.patch(
+            &format!("{members}/999999"),
+            admin,
+            &json!({"role": "analyst"})
+        )
+        .status,
+        404
+    );
+    // The last admin can be neither demoted nor removed.
+    let res = app.patch(
+        &format!("{members}/{admin_id}"),
+        admin,
+        &json!({"role": "facilitator"}),
+    );
+    assert_eq!(res.status, 409, "{}", res.text);
+    assert_eq!(res.code(), "last_admin");
+    let res = app.delete(&format!("{members}/{admin_id}"), admin);
+    assert_eq!(res.status, 409, "{}", res.text);
+    assert_eq!(org_snapshot(app), before, "refusals changed nothing");
+    // A role change takes effect at once: the analyst becomes a facilitator and runs the relay.
+    let ana = w.token(Caller::AnaNotGranted);
+    let ng_id = user_id(app, "ana.ng@example.dk");
+    assert_eq!(app.get(&format!("/api/relays/{}", w.r), ana).status, 404);
+    let res = app.patch(
+        &format!("{members}/{ng_id}"),
+        admin,
+        &json!({"role": "facilitator"}),
+    );
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(
+        app.get(&format!("/api/relays/{}/participants", w.r), ana)
+            .status,
+        200
+    );
+    // With a second admin the first may step down.
+    let res = app.patch(
+        &format!("{members}/{ng_id}"),
+        admin,
+        &json!({"role": "admin"}),
+    );
+    assert_eq!(res.status, 200);
+    let res = app.patch(
+        &format!("{members}/{admin_id}"),
+        admin,
+        &json!({"role": "facilitator"}),
+    );
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(app.get(&members, admin).status, 403, "no longer an admin");
+    // A removed analyst loses the organisation and their grants in it.
+    let res = app.delete(&format!("{members}/{}", w.ana_a), ana);
+    assert_eq!(res.status, 204, "{}", res.text);
+    let gone = w.token(Caller::AnaA);
+    assert_eq!(app.get(&format!("/api/relays/{}", w.r), gone).status, 404);
+    assert!(ids(&app.get("/api/relays", gone)).is_empty());
+    assert_eq!(app.get("/api/orgs", gone).body, json!([]));
+    assert_eq!(
+        app.count(&format!("relay_analysts WHERE user_id = {}", w.ana_a)),
+        0
+    );
+}
+
+/// The actions in organisation `org`'s log as its admin reads them.
+fn actions(app: &TestApp, org: i64, admin: Option<&str>) -> Vec<Value> {
+    let res = app.get(&format!("/api/orgs/{org}/audit"), admin);
+    assert_eq!(res.status, 200, "{}", res.text);
+    res.body.as_array().unwrap().clone()
+}
+
+#[test]
+fn the_audit_log_records_who_did_what_and_exports_it_as_csv() {
+    let w = world();
+    let app = &w.app;
+    let (fac, admin) = (w.token(Caller::FacA), w.token(Caller::AdminA));
+    let r = w.r;
+    // Sign-ins: a success, a wrong password, an unknown address.
+    let login = |email: &str, password: &str| {
+        app.post(
+            "/api/auth/login",
+            None,
+            &json!({ "email": email, "password": password }),
+        )
+        .status
+    };
+    assert_eq!(
+        login(&app.facilitator_email, &app.facilitator_password),
+        200
+    );
+    assert_eq!(login(&app.facilitator_email, "not the password"), 401);
+    assert_eq!(login("=cmd|nobody@example.dk", "whatever"), 401);
+    // Relay work of every kind.
+    let p = &w.people;
+    assert_eq!(
+        app.patch(
+            &format!("/api/relays/{r}"),
+            fac,
+            &json!({ "title": "Ledelse på tværs 2" })
+        )
+        .status,
+        200
+    );
+    for step in ["suspend", "unsuspend"] {
+        let path = format!("/api/relays/{r}/participants/{}/{step}", p[5].id);
+        assert_eq!(app.post(&path, fac, &json!({})).status, 200);
+    }
+    let path = format!("/api/relays/{r}/participants/{}/resend-email", p[4].id);
+    assert_eq!(app.post(&path, fac, &json!({})).status, 202);
+    assert_eq!(
+        app.post(
+            &format!("/api/questions/{}/reroute", w.qid),
+            fac,
+            &json!({})
+        )
+        .status,
+        200
+    );
+    assert_eq!(
+        app.get(
+            &format!("/api/relays/{r}/corpus?format=csv"),
+            w.token(Caller::AnaA)
+        )
+        .status,
+        200
+    );
+    assert_eq!(
+        app.post(
+            &format!("/api/relays/{r}/themes/cluster"),
+            w.token(Caller::AnaA),
+            &json!({})
+        )
+        .status,
+        200
+    );
+    let members = format!("/api/orgs/{}/members", w.org_a);
+    assert_eq!(
+        app.patch(
+            &format!("{members}/{}", w.ana_a),
+            admin,
+            &json!({ "role": "facilitator" })
+        )
+        .status,
+        200
+    );
+    assert_eq!(
+        app.delete(&format!("{members}/{}", w.ana_a), admin).status,
+        204
+    );
+
+    let log = actions(app, w.org_a, admin);
+    let has = |action: &str| log.iter().filter(|e| e["action"] == action).count();
+    for action in [
+        "sign_in",
+        "sign_in_failed",
+        "relay_created",
+        "relay_changed",
+        "relay_opened",
+        "relay_closed",
+        "participants_imported",
+        "participant_suspended",
+        "participant_unsuspended",
+        "email_resent",
+        "question_rerouted",
+        "corpus_exported",
+        "themes_run",
+        "analyst_granted",
+        "role_changed",
+        "member_removed",
+    ] {
+        assert!(has(action) > 0, "no {action} in {log:#?}");
+    }
+    let export = log
+        .iter()
+        .find(|e| e["action"] == "corpus_exported")
+        .unwrap();
+    assert_eq!(export["actor"], "ana.a@example.dk");
+    assert_eq!(export["relay_id"], r);
+    assert_eq!(export["detail"]["format"], "csv");
+    let role = log.iter().find(|e| e["action"] == "role_changed").unwrap();
+    assert_eq!(role["actor"], "admin.a@example.dk");
+    assert_eq!(
+        role["detail"],
+        json!({ "from": "analyst", "to": "facilitator" })
+    );
+    let failed: Vec<_> = log
+        .iter()
+        .filter(|e| e["action"] == "sign_in_failed")
+        .collect();
+    assert_eq!(
+        failed.len(),
+        1,
+        "the wrong password, not the unknown address: {failed:?}"
+    );
+    assert_eq!(failed[0]["detail"]["reason"], "wrong_password");
+    // The unknown address is in no organisation's log; nothing of A is in B's.
+    assert_eq!(
+        app.count("audit_log WHERE org_id IS NULL AND action = 'sign_in_failed'"),
+        1
+    );
+    let b = actions(app, w.org_b, w.token(Caller::AdminB));
+    assert!(
+        b.iter()
+            .all(|e| e["relay_id"].is_null() || e["relay_id"] == w.rb),
+        "{b:#?}"
+    );
+    assert!(b.iter().any(|e| e["action"] == "relay_created"));
+    // No question or answer text, password or secret in any row.
+    let everything = app.get(&format!("/api/orgs/{}/audit", w.org_a), admin).text;
+    for secret in [
+        "Hvordan deler I viden",
+        app.facilitator_password.as_str(),
+        "not the password",
+        app.token.as_str(),
+        p[0].token.as_str(),
+    ] {
+        assert!(!everything.contains(secret), "{secret} in the log");
+    }
+    // Filters.
+    let opened = app.get(
+        &format!("/api/orgs/{}/audit?kind=relay_opened", w.org_a),
+        admin,
+    );
+    assert_eq!(opened.status, 200);
+    let opened = opened.body.as_array().unwrap();
+    assert_eq!(opened.len(), 2, "{opened:?}");
+    assert!(opened.iter().all(|e| e["action"] == "relay_opened"));
+    let later = (app.clock.now() + chrono::Duration::hours(1)).to_rfc3339();
+    let later = later.replace('+', "%2B");
+    let res = app.get(&format!("/api/orgs/{}/audit?since={later}", w.org_a), admin);
+    assert_eq!(res.body, json!([]), "{}", res.text);
+    for bad in ["kind=flying", "since=yesterday", "format=pdf", "colour=red"] {
+        let res = app.get(&format!("/api/orgs/{}/audit?{bad}", w.org_a), admin);
+        assert!(matches!(res.status, 400 | 422), "{bad}: {}", res.text);
+        assert!(res.body["error"]["code"].is_string(), "{bad}: {}", res.text);
+    }
+    // CSV: a header and one line per row, formula triggers defused.
+    let csv = app.get(&format!("/api/orgs/{}/audit?format=csv", w.org_a), admin);
+    assert_eq!(csv.status, 200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let mut reader = csv::Reader::from_reader(csv.text.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "id",
+            "at",
+            "actor",
+            "action",
+            "target_kind",
+            "target_id",
+            "relay_id",
+            "detail"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), log.len());
+    assert!(
+        rows.iter()
+            .any(|r| &r[3] == "corpus_exported" && &r[2] == "ana.a@example.dk")
+    );
+}
+
+#[test]
+fn audit_rows_older_than_keep_days_are_deleted_by_the_scheduler() {
+    let app = common::spawn_app_with(|s| {
+        s.audit.keep_days = 30;
+        s.scheduler.tick_ms = 50;
+    });
+    let login = json!({ "email": app.facilitator_email, "password": app.facilitator_password });
+    assert_eq!(app.post("/api/auth/login", None, &login).status, 200);
+    assert_eq!(app.count("audit_log"), 1);
+    app.clock.advance(chrono::Duration::days(29));
+    assert_eq!(app.post("/api/auth/login", None, &login).status, 200);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(app.count("audit_log"), 2, "29 days old is kept");
+    app.clock.advance(chrono::Duration::days(2));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while app.count("audit_log") != 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the 31-day-old row is still there"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_cli_adds_organisations_and_members_of_them() {
+    let app = spawn_app();
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_stafet"));
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(bin)
+            .args(args)
+            .arg("--db")
+            .arg(&app.db_path)
+            .env_remove("STAFET__DATABASE__URL")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (ok, out) = run(&["org", "add", "--name", "Aarhus Kommune"]);
+    assert!(ok, "{out}");
+    let org: i64 = out.trim().strip_prefix("id: ").unwrap().parse().unwrap();
+    let (ok, out) = run(&[
+        "user",
+        "add",
+        "--email",
+        "chef@aarhus.dk",
+        "--role",
+        "admin",
+        "--org",
+        &org.to_string(),
+    ]);
+    assert!(ok, "{out}");
+    let token = out
+        .lines()
+        .find_map(|l| l.strip_prefix("token: "))
+        .unwrap()
+        .to_string();
+    let mine = app.get("/api/orgs", Some(&token));
+    assert_eq!(
+        mine.body,
+        json!([{ "id": org, "name": "Aarhus Kommune", "role": "admin" }])
+    );
+    // Without --org: the default organisation.
+    let (ok, out) = run(&[
+        "user",
+        "add",
+        "--email",
+        "ny@example.dk",
+        "--role",
+        "analyst",
+    ]);
+    assert!(ok, "{out}");
+    let token = out
+        .lines()
+        .find_map(|l| l.strip_prefix("token: "))
+        .unwrap()
+        .to_string();
+    assert_eq!(app.get("/api/orgs", Some(&token)).body[0]["id"], 1);
+    let (ok, _) = run(&[
+        "user",
+        "add",
+        "--email",
+        "x@example.dk",
+        "--role",
+        "admin",
+        "--org",
+        "999",
+    ]);
+    assert!(!ok, "no such organisation");
+    assert_eq!(app.count("staff_users WHERE email = 'x@example.dk'"), 0);
 }
