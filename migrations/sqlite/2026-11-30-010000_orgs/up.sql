@@ -37,6 +37,10 @@ CREATE TABLE relay_analysts (
 );
 CREATE INDEX relay_analysts_user ON relay_analysts (user_id);
 
+-- Analysts read every relay before organisations existed: they keep every relay there is.
+INSERT INTO relay_analysts (relay_id, user_id, created_at)
+    SELECT r.id, s.id, CURRENT_TIMESTAMP FROM relays r CROSS JOIN staff_users s WHERE s.role = 'analyst';
+
 CREATE TABLE invitations (
     id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
     token_hash TEXT NOT NULL,
