@@ -29,8 +29,10 @@ named_enum! {
 pub struct OutboxRow {
     pub id: i64,
     pub idempotency_key: String,
-    pub relay_id: i64,
-    pub participant_id: i64,
+    /// The relay (none for a staff email such as an invitation).
+    pub relay_id: Option<i64>,
+    /// The participant (none for a staff email).
+    pub participant_id: Option<i64>,
     pub kind: String,
     pub to_address: String,
     pub params: String,
@@ -48,10 +50,10 @@ pub struct OutboxRow {
 pub struct NewEmail<'a> {
     /// Unique key: the same key is never queued (and so never sent) twice.
     pub idempotency_key: String,
-    /// The relay.
-    pub relay_id: i64,
-    /// The recipient.
-    pub participant_id: i64,
+    /// The relay (none for a staff email such as an invitation).
+    pub relay_id: Option<i64>,
+    /// The recipient (none for a staff email).
+    pub participant_id: Option<i64>,
     /// Template name (`EmailKind::as_str`).
     pub kind: &'a str,
     /// Recipient address.
@@ -182,7 +184,10 @@ impl OutboxRow {
             .order(email_outbox::id.asc())
             .select(OutboxRow::as_select())
             .load(conn)?;
-        Ok(rows.into_iter().map(|r| (r.participant_id, r)).collect())
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| r.participant_id.map(|p| (p, r)))
+            .collect())
     }
 
     /// The latest email to one participant of `relay_id`.

@@ -148,8 +148,8 @@ diesel::table! {
     email_outbox (id) {
         id -> BigInt,
         idempotency_key -> Text,
-        relay_id -> BigInt,
-        participant_id -> BigInt,
+        relay_id -> Nullable<BigInt>,
+        participant_id -> Nullable<BigInt>,
         kind -> Text,
         to_address -> Text,
         params -> Text,

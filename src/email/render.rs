@@ -35,11 +35,13 @@ pub enum EmailKind {
     RoundStarted,
     /// Sent to every participant when the relay closes.
     Closing,
+    /// Sent to a person an organisation's admin invites to join it as staff.
+    StaffInvitation,
 }
 
 impl EmailKind {
     /// Every kind, in the order of a relay's life.
-    pub const ALL: [EmailKind; 8] = [
+    pub const ALL: [EmailKind; 9] = [
         EmailKind::Invitation,
         EmailKind::Opening,
         EmailKind::QuestionReceived,
@@ -48,6 +50,7 @@ impl EmailKind {
         EmailKind::QuestionWithdrawn,
         EmailKind::RoundStarted,
         EmailKind::Closing,
+        EmailKind::StaffInvitation,
     ];
 
     /// The snake_case name, as stored in the outbox and used in template file names.
@@ -61,6 +64,7 @@ impl EmailKind {
             EmailKind::QuestionWithdrawn => "question_withdrawn",
             EmailKind::RoundStarted => "round_started",
             EmailKind::Closing => "closing",
+            EmailKind::StaffInvitation => "staff_invitation",
         }
     }
 
@@ -134,6 +138,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     template!("da/closing.subject.txt"),
     template!("da/closing.txt"),
     template!("da/closing.html"),
+    template!("da/staff_invitation.subject.txt"),
+    template!("da/staff_invitation.txt"),
+    template!("da/staff_invitation.html"),
     template!("en/layout.html"),
     template!("en/words.txt"),
     template!("en/signoff.txt"),
@@ -162,6 +169,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     template!("en/closing.subject.txt"),
     template!("en/closing.txt"),
     template!("en/closing.html"),
+    template!("en/staff_invitation.subject.txt"),
+    template!("en/staff_invitation.txt"),
+    template!("en/staff_invitation.html"),
 ];
 
 /// The template environment, built once: compiling ~60 templates per email would be waste.
@@ -327,7 +337,9 @@ mod tests {
             "pending_count": 1,
             "share_output": true,
             "answer_count": 2,
-            "participant_count": 120
+            "participant_count": 120,
+            "role": "facilitator",
+            "expires_at": "torsdag 10. december 2026 kl. 09.00"
         })
     }
 

@@ -109,9 +109,12 @@ impl Mailer {
         let kind = EmailKind::parse(&row.kind)
             .with_context(|| format!("unknown email kind {}", row.kind))?;
         let mut params: serde_json::Value = serde_json::from_str(&row.params)?;
-        let link = match &row.link_token {
-            Some(secret) => format!("{}/p/{secret}", self.base_url),
-            None => format!("{}/app", self.base_url),
+        let link = match (&row.link_token, kind) {
+            (Some(secret), EmailKind::StaffInvitation) => {
+                format!("{}/invite/{secret}", self.base_url)
+            }
+            (Some(secret), _) => format!("{}/p/{secret}", self.base_url),
+            (None, _) => format!("{}/app", self.base_url),
         };
         params["link"] = serde_json::Value::String(link);
         let language = params["language"].as_str().unwrap_or("da").to_string();
@@ -306,7 +309,9 @@ pub async fn deliver_due(db: &Db, clock: &Clock, mailer: &Mailer) -> anyhow::Res
     let results = mailer.deliver_all(&due).await;
     let now = clock.now();
     for (row, result) in due.into_iter().zip(results) {
-        relays.insert(row.relay_id);
+        if let Some(relay) = row.relay_id {
+            relays.insert(relay);
+        }
         outcomes.push(match result {
             Ok(()) => (row.id, None, now),
             Err(DeliveryError::Permanent(reason)) => (row.id, Some((reason, None)), now),

@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod audit;
 pub mod corpus;
+pub mod invitations;
 pub mod notify;
 pub mod orgs;
 pub mod participants;

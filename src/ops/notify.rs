@@ -67,8 +67,8 @@ pub fn email(
         conn,
         NewEmail {
             idempotency_key: key,
-            relay_id: relay.id,
-            participant_id: p.id,
+            relay_id: Some(relay.id),
+            participant_id: Some(p.id),
             kind: kind.as_str(),
             to_address: &p.email,
             params,

@@ -69,3 +69,8 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_org ON audit_log (org_id, id);
 CREATE INDEX audit_log_at ON audit_log (at);
+
+-- Staff emails (invitations) go through the outbox like every other email; they belong to no
+-- relay and no participant.
+ALTER TABLE email_outbox ALTER COLUMN relay_id DROP NOT NULL;
+ALTER TABLE email_outbox ALTER COLUMN participant_id DROP NOT NULL;

@@ -83,15 +83,22 @@ pub async fn login(
             Ok(secret)
         })
         .await?;
+    Ok(signed_in_response(&state, &user, &secret))
+}
+
+/// The answer to a sign-in (a login, an accepted invitation): the staff session cookie, the
+/// CSRF cookie and token, and who signed in.
+pub fn signed_in_response(state: &AppState, user: &StaffUserRow, secret: &str) -> HttpResponse {
+    let hours = state.settings.server.session_hours;
     let [session, csrf_cookie] =
-        SessionKind::Staff.cookies_for(&secret, hours, state.settings.server.cookie_secure);
-    Ok(HttpResponse::Ok()
+        SessionKind::Staff.cookies_for(secret, hours, state.settings.server.cookie_secure);
+    HttpResponse::Ok()
         .cookie(session)
         .cookie(csrf_cookie)
         .json(json!({
             "user": { "id": user.id, "email": user.email, "role": user.role },
-            "csrf_token": csrf::token_for(&secret),
-        })))
+            "csrf_token": csrf::token_for(secret),
+        }))
 }
 
 /// `GET /api/auth/me`: the staff user behind the session, so the console knows whether to

@@ -3,6 +3,7 @@
 pub mod analysis;
 pub mod auth;
 pub mod corpus;
+pub mod invitations;
 pub mod links;
 pub mod me;
 pub mod orgs;
@@ -23,7 +24,10 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
         web::scope("/auth")
             .service(web::resource("/login").route(web::post().to(auth::login)))
             .service(web::resource("/logout").route(web::post().to(auth::logout)))
-            .service(web::resource("/me").route(web::get().to(auth::whoami))),
+            .service(web::resource("/me").route(web::get().to(auth::whoami)))
+            .service(
+                web::resource("/invitations/{token}").route(web::post().to(invitations::accept)),
+            ),
     )
     .service(
         web::scope("/relays")
@@ -107,6 +111,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
                     .route(web::patch().to(orgs::change_role))
                     .route(web::delete().to(orgs::remove_member)),
             )
+            .service(web::resource("/{oid}/invitations").route(web::post().to(invitations::invite)))
             .service(web::resource("/{oid}/audit").route(web::get().to(orgs::audit_log))),
     )
     .service(

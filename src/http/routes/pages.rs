@@ -24,6 +24,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/analysis",
             web::get().to(|r: HttpRequest| serve(r, "analysis.html")),
         )
+        .route(
+            "/invite/{token}",
+            web::get().to(|r: HttpRequest| serve(r, "invite.html")),
+        )
         .route("/static/{path:.*}", web::get().to(asset));
 }
 
