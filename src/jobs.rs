@@ -74,6 +74,13 @@ pub async fn run_scheduler(db: Db, clock: Clock, interval: Duration, audit_keep_
 /// Deletes the audit rows older than `keep_days` (the `[audit] keep_days` retention).
 pub async fn prune_audit(db: &Db, clock: &Clock, keep_days: u32) -> Result<usize, AppError> {
     let now = clock.now();
+    // Looked for first: an idle server commits nothing (a write per tick would).
+    let due = db
+        .read(move |conn| crate::ops::audit::prune_due(conn, keep_days, now))
+        .await?;
+    if !due {
+        return Ok(0);
+    }
     let gone = db
         .write(move |conn| crate::ops::audit::prune(conn, keep_days, now))
         .await?;

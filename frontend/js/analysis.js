@@ -14,10 +14,12 @@ import { drawThemes } from './analysis/themes.js';
 import { drawWords, drawDistinctive } from './analysis/words.js';
 import { drawNetwork } from './analysis/network.js';
 import { drawReport } from './analysis/report.js';
+import { currentOrg, ofOrg, orgSwitcher } from './orgs.js';
 
 const main = document.getElementById('main');
 const whoami = document.getElementById('whoami');
 let user = null;
+let org = null;
 
 const TABS = [
   ['corpus', 'Korpus'], ['themes', 'Temaer'], ['words', 'Ord'], ['distinctive', 'Særlige ord'],
@@ -29,7 +31,7 @@ const DRAW = {
 };
 
 async function showList() {
-  const relays = await relayList(true);
+  const relays = ofOrg(await relayList(true), org);
   document.title = 'Stafet · Analyse';
   replace(main, h('section', { class: 'card', 'aria-labelledby': 'list-title' },
     h('h1', { id: 'list-title', text: 'Vælg en stafet' }),
@@ -67,7 +69,18 @@ async function route() {
 
 function start() {
   user = null;
-  signIn({ main, whoami, ready: (u) => { user = u; route(); } });
+  signIn({
+    main,
+    whoami,
+    ready: (u) => {
+      user = u;
+      org = currentOrg(u.orgs);
+      if (org) user.role = org.role;
+      const switcher = orgSwitcher(u.orgs, (o) => { org = o; user.role = o.role; route(); });
+      if (switcher) whoami.prepend(switcher);
+      route();
+    },
+  });
 }
 
 onSignedOut(start);

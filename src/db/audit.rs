@@ -73,6 +73,16 @@ impl AuditRow {
         q.load(conn)
     }
 
+    /// Whether any row is older than `before`.
+    pub fn any_before(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<bool> {
+        audit_log::table
+            .filter(audit_log::at.lt(before))
+            .select(audit_log::id)
+            .first::<i64>(conn)
+            .optional()
+            .map(|row| row.is_some())
+    }
+
     /// Deletes rows older than `before`; how many went.
     pub fn delete_before(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
         diesel::delete(audit_log::table.filter(audit_log::at.lt(before))).execute(conn)

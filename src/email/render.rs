@@ -68,6 +68,11 @@ impl EmailKind {
         }
     }
 
+    /// Whether the email goes to a relay's participant (all but the staff invitation).
+    pub fn to_participant(self) -> bool {
+        self != EmailKind::StaffInvitation
+    }
+
     /// The kind named `s` (the inverse of [`EmailKind::as_str`]), or `None`.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|kind| kind.as_str() == s)

@@ -188,12 +188,19 @@ pub fn record_for_member(
     Ok(())
 }
 
+/// The oldest time a row may have to be kept `keep_days`.
+fn cutoff(keep_days: u32, now: DateTime<Utc>) -> chrono::NaiveDateTime {
+    to_db(now - Duration::days(i64::from(keep_days)))
+}
+
+/// Whether any row is older than `keep_days`.
+pub fn prune_due(conn: &mut DbConn, keep_days: u32, now: DateTime<Utc>) -> Result<bool, AppError> {
+    Ok(AuditRow::any_before(conn, cutoff(keep_days, now))?)
+}
+
 /// Deletes rows older than `keep_days`; how many went.
 pub fn prune(conn: &mut DbConn, keep_days: u32, now: DateTime<Utc>) -> Result<usize, AppError> {
-    Ok(AuditRow::delete_before(
-        conn,
-        to_db(now - Duration::days(i64::from(keep_days))),
-    )?)
+    Ok(AuditRow::delete_before(conn, cutoff(keep_days, now))?)
 }
 
 /// A row as the API returns it.
