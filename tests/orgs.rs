@@ -669,6 +669,9 @@ fn admins_change_roles_and_remove_members_but_an_organisation_keeps_an_admin() {
         .unwrap()["user_id"]
         .as_i64()
         .unwrap();
+    let set_role = |uid: i64, role: &str| {
+        app.patch(&format!("{members}/{uid}"), admin, &json!({ "role": role }))
+    };
     let before = org_snapshot(app);
     // Bad input: clear JSON errors, nothing changes.
     for (body, status) in [
@@ -699,11 +702,7 @@ fn admins_change_roles_and_remove_members_but_an_organisation_keeps_an_admin() {
         404
     );
     // The last admin can be neither demoted nor removed.
-    let res = app.patch(
-        &format!("{members}/{admin_id}"),
-        admin,
-        &json!({"role": "facilitator"}),
-    );
+    let res = set_role(admin_id, "facilitator");
     assert_eq!(res.status, 409, "{}", res.text);
     assert_eq!(res.code(), "last_admin");
     let res = app.delete(&format!("{members}/{admin_id}"), admin);
@@ -713,11 +712,7 @@ fn admins_change_roles_and_remove_members_but_an_organisation_keeps_an_admin() {
     let ana = w.token(Caller::AnaNotGranted);
     let ng_id = user_id(app, "ana.ng@example.dk");
     assert_eq!(app.get(&format!("/api/relays/{}", w.r), ana).status, 404);
-    let res = app.patch(
-        &format!("{members}/{ng_id}"),
-        admin,
-        &json!({"role": "facilitator"}),
-    );
+    let res = set_role(ng_id, "facilitator");
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(
         app.get(&format!("/api/relays/{}/participants", w.r), ana)
@@ -725,17 +720,9 @@ fn admins_change_roles_and_remove_members_but_an_organisation_keeps_an_admin() {
         200
     );
     // With a second admin the first may step down.
-    let res = app.patch(
-        &format!("{members}/{ng_id}"),
-        admin,
-        &json!({"role": "admin"}),
-    );
+    let res = set_role(ng_id, "admin");
     assert_eq!(res.status, 200);
-    let res = app.patch(
-        &format!("{members}/{admin_id}"),
-        admin,
-        &json!({"role": "facilitator"}),
-    );
+    let res = set_role(admin_id, "facilitator");
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(app.get(&members, admin).status, 403, "no longer an admin");
     // A removed analyst loses the organisation and their grants in it.

@@ -267,16 +267,8 @@ impl TestApp {
 
     /// Creates a staff account straight through the library; returns (password, API token).
     pub fn add_staff(&self, email: &str, role: &str) -> (String, String) {
-        let (password, hash) = stafet::ops::staff::new_password().unwrap();
-        let (e, r, pw) = (email.to_string(), role.to_string(), password.clone());
-        let now = self.clock.now();
-        let account = self
-            .rt
-            .block_on(self.db.write(move |conn| {
-                stafet::ops::staff::add_user(conn, &e, &r, None, &hash, pw.clone(), now)
-            }))
-            .unwrap();
-        (password, account.token)
+        let (password, token, _) = self.add_staff_in(email, role, None);
+        (password, token)
     }
 
     /// Creates a staff account in organisation `org` (none: the default); returns (password,
