@@ -3,6 +3,7 @@
 //! the audit log and its CSV.
 
 mod common;
+mod live;
 #[path = "support/smtp.rs"]
 mod smtp;
 
@@ -1409,5 +1410,39 @@ fn an_existing_account_joins_another_organisation_with_its_own_password() {
         app.post("/api/relays", Some(&app.token), &relay_body())
             .status,
         201
+    );
+}
+
+#[test]
+fn a_member_removed_or_made_analyst_loses_the_open_staff_feed() {
+    let app = spawn_app();
+    let (_, admin, _) = app.add_staff_in("admin.a@example.dk", "admin", None);
+    let (_, leaving, leaving_id) = app.add_staff_in("leaving@example.dk", "facilitator", None);
+    let (_, demoted, demoted_id) = app.add_staff_in("demoted@example.dk", "facilitator", None);
+    let (relay, _) = app.open_relay(2, json!({}));
+    let feed = |token: &str| live::connect(&app.base, &format!("token={token}&relay={relay}"));
+    let (mut stays, mut gone, mut analyst) = (feed(&app.token), feed(&leaving), feed(&demoted));
+    let members = "/api/orgs/1/members";
+    assert_eq!(
+        app.delete(&format!("{members}/{leaving_id}"), Some(&admin))
+            .status,
+        204
+    );
+    let res = app.patch(
+        &format!("{members}/{demoted_id}"),
+        Some(&admin),
+        &json!({ "role": "analyst" }),
+    );
+    assert_eq!(res.status, 200, "{}", res.text);
+    // Generous bounds: the sweep runs twice a second, the machine may be busy.
+    for ws in [&mut gone, &mut analyst] {
+        ws.read_for(std::time::Duration::from_secs(10));
+        let closed = ws.closed.as_ref().expect("the feed stayed open");
+        assert!(closed.reason.starts_with("revoked"), "{closed:?}");
+    }
+    stays.read_for(std::time::Duration::from_millis(1500));
+    assert!(
+        stays.closed.is_none(),
+        "a facilitator still in the organisation keeps the feed"
     );
 }

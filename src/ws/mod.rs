@@ -6,6 +6,7 @@ pub mod cursor;
 pub mod hub;
 pub mod messages;
 pub mod revocation;
+pub mod scope_sweep;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
