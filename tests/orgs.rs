@@ -1446,3 +1446,29 @@ fn a_member_removed_or_made_analyst_loses_the_open_staff_feed() {
         "a facilitator still in the organisation keeps the feed"
     );
 }
+
+#[test]
+fn the_schedule_opens_and_closes_relays_in_the_audit_log_as_the_system() {
+    let app = spawn_app();
+    let (_, admin, _) = app.add_staff_in("admin.a@example.dk", "admin", None);
+    let relay = app.create_relay(json!({}));
+    app.import_people(relay, 2);
+    let res = app.post(
+        &format!("/api/relays/{relay}/schedule"),
+        Some(&app.token),
+        &json!({}),
+    );
+    assert_eq!(res.status, 200, "{}", res.text);
+    app.advance(chrono::Duration::days(1));
+    app.advance(chrono::Duration::days(10));
+    let log = actions(&app, 1, Some(&admin));
+    let by = |action: &str| -> Vec<String> {
+        log.iter()
+            .filter(|e| e["action"] == action && e["relay_id"] == relay)
+            .map(|e| e["actor"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(by("relay_scheduled"), ["fac@example.dk"]);
+    assert_eq!(by("relay_opened"), ["system"], "{log:#?}");
+    assert_eq!(by("relay_closed"), ["system"], "{log:#?}");
+}
