@@ -73,6 +73,8 @@ export async function startServer({ demo = false } = {}) {
     base,
     dir,
     mailDir,
+    /** Runs the CLI on this server's database; returns what it printed. */
+    cli: (...args) => execFileSync(bin, [...args, '--db', db], { env, encoding: 'utf8' }),
     demoRelay,
     admin: { email: 'admin@stafet.dk', password: admin.match(/^password: (.+)$/m)[1].trim() },
     facilitator: { email: 'facilitator@stafet.dk', password },

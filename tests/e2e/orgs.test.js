@@ -80,3 +80,42 @@ test('an admin invites a facilitator who signs up from the email and runs a rela
   assert.deepEqual(adminCtx.problems, []);
   assert.deepEqual(facCtx.problems, []);
 });
+
+test('a person in two organisations switches between them in the console', async () => {
+  // A second organisation whose admin invites the facilitator as an analyst there.
+  const org = Number(server.cli('org', 'add', '--name', 'Region Nord').match(/^id: (\d+)$/m)[1]);
+  const adminB = server.cli('user', 'add', '--email', 'admin@nord.dk', '--role', 'admin', '--org', String(org));
+  const tokenB = adminB.match(/^token: (.+)$/m)[1].trim();
+  const invited = await fetch(`${server.base}/api/orgs/${org}/invitations`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${tokenB}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: server.facilitator.email, role: 'analyst' }),
+  });
+  assert.equal(invited.status, 201, await invited.text());
+  const link = await linkFor(server.mailDir, server.facilitator.email, 15000, 'invite');
+  const token = link.split('/invite/')[1];
+  const accepted = await fetch(`${server.base}/api/auth/invitations/${token}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ password: server.facilitator.password }),
+  });
+  assert.equal(accepted.status, 200, await accepted.text());
+
+  const ctx = await context(browser, { viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  await page.goto(`${server.base}/console`);
+  await page.getByLabel('Email').fill(server.facilitator.email);
+  await page.getByLabel('Adgangskode').fill(server.facilitator.password);
+  await page.getByRole('button', { name: 'Log ind' }).click();
+  await page.getByRole('heading', { name: 'Stafetter' }).waitFor();
+  const switcher = page.getByLabel('Organisation');
+  assert.deepEqual(await switcher.locator('option').allInnerTexts(), ['Default organisation', 'Region Nord']);
+  // An analyst in Region Nord: the console sends them to the analysis.
+  await switcher.selectOption({ label: 'Region Nord' });
+  await page.getByRole('heading', { name: 'Konsollen er for facilitatorer' }).waitFor();
+  await switcher.selectOption({ label: 'Default organisation' });
+  await page.getByRole('heading', { name: 'Stafetter' }).waitFor();
+  assert.deepEqual(await accessibility(page, 'console-switcher'), []);
+  await screenshot(page, 'console-switcher');
+  assert.deepEqual(ctx.problems, []);
+});
