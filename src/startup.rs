@@ -74,6 +74,7 @@ impl Application {
             settings.server.link_valid_days_after_close,
         );
         tokio::spawn(ws::revocation::run(hub.clone(), checker));
+        tokio::spawn(ws::scope_sweep::run(hub.clone(), db.clone()));
         if let Some(schedule) = settings.backup.schedule() {
             tokio::spawn(backup::schedule::run(db.clone(), schedule));
         }

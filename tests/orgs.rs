@@ -597,6 +597,15 @@ fn each_person_lists_only_the_relays_they_see() {
         404
     );
     assert_eq!(org_snapshot(&w.app), before);
+    // Only a member of the relay's organisation can be granted it.
+    let b_member = user_id(&w.app, "ana.b@example.dk");
+    let grant = w.app.post(
+        &format!("/api/relays/{r}/analysts"),
+        w.token(Caller::FacA),
+        &json!({ "user_id": b_member }),
+    );
+    assert_eq!(grant.status, 422, "{}", grant.text);
+    assert!(!ids(&w.app.get("/api/relays", w.token(Caller::AnaB))).contains(&r));
     let suspended = format!("participants WHERE id = {} AND is_suspended", w.other[1].id);
     assert_eq!(w.app.count(&suspended), 0);
 }

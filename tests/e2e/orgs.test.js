@@ -37,6 +37,16 @@ test('an admin invites a facilitator who signs up from the email and runs a rela
   await admin.locator('#toast').getByText(/Invitationen er sendt/).waitFor();
   assert.deepEqual(await accessibility(admin, 'console-members'), []);
   await screenshot(admin, 'console-members');
+  // The audit log shows the invitation, and filters by action.
+  await admin.getByRole('link', { name: 'Se revisionsloggen' }).click();
+  await admin.getByRole('heading', { name: /Revisionslog for/ }).waitFor();
+  await admin.locator('table').getByText('member_invited').waitFor();
+  await admin.getByLabel('Handling').fill('sign_in');
+  await admin.getByRole('button', { name: 'Filtrer' }).click();
+  await admin.waitForURL(/kind=sign_in/);
+  await admin.locator('table').getByText('admin@stafet.dk').first().waitFor();
+  assert.doesNotMatch(await admin.locator('table').innerText(), /member_invited/);
+  assert.deepEqual(await accessibility(admin, 'console-audit'), []);
 
   // The facilitator follows the link in the .eml and chooses a password.
   const link = await linkFor(server.mailDir, 'ny.facilitator@stafet.dk', 15000, 'invite');
