@@ -1111,15 +1111,7 @@ fn a_database_from_before_organisations_keeps_everything_reachable_by_the_same_p
             &json!({ "email": email, "password": password }),
         );
         assert_eq!(res.status, 200, "{email}: {}", res.text);
-        let cookie = res.header("set-cookie").unwrap().to_string();
-        cookie
-            .split(';')
-            .next()
-            .unwrap()
-            .split_once('=')
-            .unwrap()
-            .1
-            .to_string()
+        session_of(&res)
     };
     for (email, role) in [
         ("admin@kommune.dk", "admin"),
