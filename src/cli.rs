@@ -41,6 +41,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage organisations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
     /// Fill the database with a realistic Danish demo relay.
     Demo {
         /// The database: a SQLite file, or a postgres:// URL (refused until that backend is done).
@@ -105,6 +110,22 @@ enum UserCommand {
         /// admin, facilitator or analyst.
         #[arg(long, value_parser = PossibleValuesParser::new(StaffRole::ALL.iter().map(|r| r.as_str())))]
         role: String,
+        /// The organisation they join in that role (default: the default organisation).
+        #[arg(long)]
+        org: Option<i64>,
+        /// The database: a SQLite file, or a postgres:// URL (refused until that backend is done).
+        #[arg(long)]
+        db: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgCommand {
+    /// Create an organisation; prints its id.
+    Add {
+        /// Its name.
+        #[arg(long)]
+        name: String,
         /// The database: a SQLite file, or a postgres:// URL (refused until that backend is done).
         #[arg(long)]
         db: Option<String>,
@@ -156,7 +177,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             })
         }
         Command::User {
-            command: UserCommand::Add { email, role, db },
+            command:
+                UserCommand::Add {
+                    email,
+                    role,
+                    org,
+                    db,
+                },
         } => {
             if let Some(d) = db {
                 settings.database.url = d;
@@ -165,7 +192,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let db = Db::open(&settings.database.sqlite_path()?, &settings.db_options())?;
             let now = chrono::Utc::now();
             let account = runtime()?.block_on(db.write(move |conn| {
-                crate::ops::staff::add_user(conn, &email, &role, &hash, password.clone(), now)
+                crate::ops::staff::add_user(conn, &email, &role, org, &hash, password.clone(), now)
             }));
             db.close();
             let account = account.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -178,6 +205,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 account.token_expires_at.format("%Y-%m-%d %H:%M UTC"),
                 crate::ops::account::CLI_TOKEN_DAYS,
             );
+            Ok(())
+        }
+        Command::Org {
+            command: OrgCommand::Add { name, db },
+        } => {
+            if let Some(d) = db {
+                settings.database.url = d;
+            }
+            let db = Db::open(&settings.database.sqlite_path()?, &settings.db_options())?;
+            let now = chrono::Utc::now();
+            let org =
+                runtime()?.block_on(db.write(move |conn| crate::ops::orgs::add(conn, &name, now)));
+            db.close();
+            let org = org.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("id: {}", org.id);
             Ok(())
         }
         Command::Demo { db, mail_dir } => {

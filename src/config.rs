@@ -30,6 +30,16 @@ pub struct Settings {
     pub backup: BackupSettings,
     /// Defaults of each relay's privacy notice and retention.
     pub privacy: PrivacySettings,
+    /// The audit log.
+    pub audit: AuditSettings,
+}
+
+/// `[audit]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    /// Days an audit row is kept; older rows are deleted by the scheduler.
+    pub keep_days: u32,
 }
 
 /// `[server]`

@@ -176,6 +176,7 @@ async fn add_facilitator(
             conn,
             &email,
             StaffRole::Facilitator.as_str(),
+            None,
             &hash,
             password.clone(),
             now,
@@ -214,6 +215,7 @@ kollega, svarer på det spørgsmål, du får, og sender stafetten videre. Spørg
         controller: None,
         privacy_contact: None,
         privacy_text: None,
+        org_id: None,
     }
     .with_privacy_defaults(&settings.privacy);
     let (relay, _) = db

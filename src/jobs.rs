@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::AppError;
+use crate::ops::audit::{self, AuditAction, Entry};
 use crate::ops::erasure::{self, RelayErased};
 use crate::ops::scheduler::{StepReport, due, live_relays, step};
 
@@ -68,7 +69,14 @@ async fn erase_due(db: &Db, clock: &Clock, tick: &mut Tick) -> Result<(), AppErr
     let due = db.read(move |conn| erasure::due(conn, now)).await?;
     for id in due {
         match db
-            .write(move |conn| erasure::erase_relay(conn, id, now))
+            .write(move |conn| {
+                // Taken before the erasure: a relay set to `delete` is gone after it.
+                let entry = Entry::new(AuditAction::RelayErased).in_relay(conn, id)?;
+                let report = erasure::erase_relay(conn, id, now)?;
+                let detail = serde_json::json!({ "retention": report.retention });
+                audit::record(conn, entry.clone().detail(detail), now)?;
+                Ok(report)
+            })
             .await
         {
             Ok(report) => {
@@ -87,12 +95,35 @@ async fn erase_due(db: &Db, clock: &Clock, tick: &mut Tick) -> Result<(), AppErr
     Ok(())
 }
 
-/// Ticks every `interval` until the process ends.
-pub async fn run_scheduler(db: Db, clock: Clock, interval: Duration) {
+/// Ticks every `interval` until the process ends; each tick also deletes audit rows older
+/// than `audit_keep_days`.
+pub async fn run_scheduler(db: Db, clock: Clock, interval: Duration, audit_keep_days: u32) {
     loop {
         if let Err(e) = tick_once(&db, &clock).await {
             tracing::error!(error = %e, "scheduler tick failed");
         }
+        if let Err(e) = prune_audit(&db, &clock, audit_keep_days).await {
+            tracing::error!(error = %e, "deleting old audit rows failed");
+        }
         tokio::time::sleep(interval).await;
     }
+}
+
+/// Deletes the audit rows older than `keep_days` (the `[audit] keep_days` retention).
+pub async fn prune_audit(db: &Db, clock: &Clock, keep_days: u32) -> Result<usize, AppError> {
+    let now = clock.now();
+    // Looked for first: an idle server commits nothing (a write per tick would).
+    let due = db
+        .read(move |conn| crate::ops::audit::prune_due(conn, keep_days, now))
+        .await?;
+    if !due {
+        return Ok(0);
+    }
+    let gone = db
+        .write(move |conn| crate::ops::audit::prune(conn, keep_days, now))
+        .await?;
+    if gone > 0 {
+        tracing::info!(rows = gone, "deleted old audit rows");
+    }
+    Ok(gone)
 }

@@ -63,6 +63,7 @@ impl Application {
             db.clone(),
             clock.clone(),
             Duration::from_millis(settings.scheduler.tick_ms),
+            settings.audit.keep_days,
         ));
         tokio::spawn(worker::run(db.clone(), clock.clone(), mailer));
         let hub = Hub::default();
@@ -73,6 +74,7 @@ impl Application {
             crate::auth::access::Lifetimes::of(&settings),
         );
         tokio::spawn(ws::revocation::run(hub.clone(), checker));
+        tokio::spawn(ws::scope_sweep::run(hub.clone(), db.clone()));
         if let Some(schedule) = settings.backup.schedule() {
             tokio::spawn(backup::schedule::run(db.clone(), schedule));
         }

@@ -650,6 +650,7 @@ fn the_network_adds_up_and_hides_names_from_analysts() {
     let app = spawn_app();
     let (relay, people, topic_of) = danish_relay(&app);
     let (_, analyst) = app.add_staff("analytiker@example.dk", "analyst");
+    app.grant(relay, "analytiker@example.dk");
     let res = app.get(&format!("/api/relays/{relay}/network"), Some(&analyst));
     assert_eq!(res.status, 200, "{}", res.text);
     let n = &res.body;
@@ -734,6 +735,7 @@ fn the_report_is_one_self_contained_page_with_cake_words_network_and_starred_que
     );
 
     let (_, analyst) = app.add_staff("analytiker@example.dk", "analyst");
+    app.grant(relay, "analytiker@example.dk");
     let res = app.get(&format!("/api/relays/{relay}/report"), Some(&analyst));
     assert_eq!(res.status, 200, "{}", res.text);
     assert!(res.header("content-type").unwrap().starts_with("text/html"));
@@ -1101,6 +1103,7 @@ fn every_analysis_view_keeps_its_json_shape() {
         .unwrap()
         .remove("name");
     let (_, analyst) = app.add_staff("analytiker@example.dk", "analyst");
+    app.grant(relay, "analytiker@example.dk");
     let res = app.get(&format!("/api/relays/{relay}/network"), Some(&analyst));
     assert_eq!(links(shape(&ok(res))), network);
 }

@@ -192,6 +192,7 @@ fn form_shares_follow_the_forms_and_a_correction_survives_a_re_run() {
     let app = spawn_app();
     let (relay, people, asked) = relay(&app);
     let (_, analyst) = app.add_staff("analytiker@example.dk", "analyst");
+    app.grant(relay, "analytiker@example.dk");
     let forms = app.get(
         &format!("/api/relays/{relay}/questions/forms"),
         Some(&analyst),
@@ -380,6 +381,7 @@ fn focus_shares_are_read_with_the_analysts_word_lists() {
     let app = spawn_app();
     let (relay, people, asked) = relay(&app);
     let (_, analyst) = app.add_staff("analytiker@example.dk", "analyst");
+    app.grant(relay, "analytiker@example.dk");
     let defaults = app.get(&format!("/api/relays/{relay}/focus"), Some(&analyst));
     assert_eq!(defaults.status, 200, "{}", defaults.text);
     assert_eq!(defaults.body["lists"]["custom"], false);
@@ -447,6 +449,7 @@ fn profiles_and_the_themed_network_match_hand_counts() {
     let app = spawn_app();
     let (relay, people, asked) = relay(&app);
     let (_, analyst) = app.add_staff("analytiker@example.dk", "analyst");
+    app.grant(relay, "analytiker@example.dk");
     let res = app.get(&format!("/api/relays/{relay}/profiles"), Some(&analyst));
     assert_eq!(res.status, 200, "{}", res.text);
     for p in &people {
@@ -587,6 +590,7 @@ fn exports_carry_form_focus_theme_and_keyword_hits_per_row_and_xlsx_sums_up_the_
     let app = spawn_app();
     let (relay, people, asked) = relay(&app);
     let (_, analyst) = app.add_staff("analytiker@example.dk", "analyst");
+    app.grant(relay, "analytiker@example.dk");
     let q = &asked[0];
     let res = app.send(
         "PUT",

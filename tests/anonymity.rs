@@ -493,7 +493,7 @@ fn walk_every_participant_route_in_each_anonymity_setting() {
         assert_eq!(seen.routes, all, "{s:?}: routes not walked");
         let kinds: BTreeSet<&str> = EmailKind::ALL
             .iter()
-            .filter(|k| k.to_participants())
+            .filter(|k| k.to_participant())
             .map(|k| k.as_str())
             .collect();
         assert_eq!(seen.email_kinds, kinds, "{s:?}: email kinds not seen");

@@ -191,6 +191,7 @@ fn an_analysts_export_has_pseudonyms_and_no_name_or_email() {
     let app = spawn_app();
     let (relay, people) = relay_with_corpus(&app);
     let (_, analyst) = app.add_staff("analytiker@example.dk", "analyst");
+    app.grant(relay, "analytiker@example.dk");
     for format in ["json", "csv", "xlsx"] {
         let (status, bytes) = app.get_bytes(
             &format!("/api/relays/{relay}/corpus?format={format}"),

@@ -982,6 +982,9 @@ fn an_analyst_is_refused_on_facilitator_routes_but_reads_relays_and_stats() {
     let app = spawn_app();
     let f = fixture(&app);
     let (_, analyst) = app.add_staff("analyst@example.dk", "analyst");
+    // An analyst of the relays' organisation, granted them (issue 14).
+    app.grant(f.relay, "analyst@example.dk");
+    app.grant(f.draft, "analyst@example.dk");
     let before = settled_snapshot(&app);
     for (method, path, body, facilitator_only) in staff_routes(&f) {
         let res = call(&app, method, &path, Some(&analyst), &body);
@@ -1014,6 +1017,9 @@ fn the_caller_is_refused_before_the_body_or_query_is_read() {
     let app = spawn_app();
     let f = fixture(&app);
     let (_, analyst) = app.add_staff("analyst@example.dk", "analyst");
+    // An analyst of the relays' organisation, granted them (issue 14).
+    app.grant(f.relay, "analyst@example.dk");
+    app.grant(f.draft, "analyst@example.dk");
     let before = settled_snapshot(&app);
     // Invalid bodies: an unauthorised caller learns nothing about validation.
     let cases = [
@@ -1098,6 +1104,9 @@ fn staff_tokens_and_sessions_are_refused_on_participant_routes() {
     let app = spawn_app();
     let f = fixture(&app);
     let (_, analyst) = app.add_staff("analyst@example.dk", "analyst");
+    // An analyst of the relays' organisation, granted them (issue 14).
+    app.grant(f.relay, "analyst@example.dk");
+    app.grant(f.draft, "analyst@example.dk");
     let (_, admin) = app.add_staff("admin@example.dk", "admin");
     let (secret, csrf) = login(&app, &app.facilitator_email, &app.facilitator_password);
     let before = settled_snapshot(&app);
@@ -1128,6 +1137,7 @@ fn the_websocket_refuses_no_credentials_analysts_participants_of_nothing_and_oth
     let app = spawn_app();
     let (relay, people) = app.open_relay(2, json!({}));
     let (_, analyst) = app.add_staff("analyst@example.dk", "analyst");
+    app.grant(relay, "analyst@example.dk");
     let res = app.get("/ws", None);
     assert_eq!(res.status, 401, "{}", res.text);
     let res = app.get(&format!("/ws?relay={relay}"), Some(&analyst));

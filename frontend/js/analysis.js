@@ -20,10 +20,12 @@ import { drawFocus } from './analysis/focus.js';
 import { drawProfiles } from './analysis/profiles.js';
 import { drawKeywords } from './analysis/keywords.js';
 import { STATE } from './console/labels.js';
+import { currentOrg, ofOrg, orgSwitcher } from './orgs.js';
 
 const main = document.getElementById('main');
 const whoami = document.getElementById('whoami');
 let user = null;
+let org = null;
 
 const TABS = [
   ['corpus', 'Korpus'], ['themes', 'Temaer'], ['words', 'Ord'], ['distinctive', 'Særlige ord'],
@@ -37,7 +39,7 @@ const DRAW = {
 };
 
 async function showList() {
-  const relays = await relayList(true);
+  const relays = ofOrg(await relayList(true), org);
   document.title = 'Stafet · Analyse';
   replace(main, h('section', { class: 'card', 'aria-labelledby': 'list-title' },
     h('h1', { id: 'list-title', text: 'Vælg en stafet' }),
@@ -75,7 +77,18 @@ async function route() {
 
 function start() {
   user = null;
-  signIn({ main, whoami, ready: (u) => { user = u; route(); } });
+  signIn({
+    main,
+    whoami,
+    ready: (u) => {
+      user = u;
+      org = currentOrg(u.orgs);
+      if (org) user.role = org.role;
+      const switcher = orgSwitcher(u.orgs, (o) => { org = o; user.role = o.role; route(); });
+      if (switcher) whoami.prepend(switcher);
+      route();
+    },
+  });
 }
 
 onSignedOut(start);

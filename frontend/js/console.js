@@ -10,6 +10,8 @@ import { showList } from './console/list.js';
 import { showForm } from './console/form.js';
 import { showRelay } from './console/relay.js';
 import { showAccount } from './console/account.js';
+import { showAudit, showMembers } from './console/members.js';
+import { currentOrg, orgSwitcher } from './orgs.js';
 
 const main = document.getElementById('main');
 const whoami = document.getElementById('whoami');
@@ -23,25 +25,38 @@ function showLogin() {
   signIn({ main, whoami, ready: onSignedIn });
 }
 
+// The person's role is their role in the organisation they work in now.
+function workIn(org) {
+  user.org = org;
+  if (org) user.role = org.role;
+}
+
 function onSignedIn(u) {
   user = u;
-  if (u.role === 'analyst' && !location.hash.startsWith('#/account')) {
-    replace(main, h('section', { class: 'card' },
-      h('h1', { text: 'Konsollen er for facilitatorer' }),
-      h('p', {}, 'Som analytiker arbejder du i ',
-        h('a', { href: '/analysis', text: 'analysen' }), '.')));
-    return;
-  }
+  workIn(currentOrg(u.orgs));
+  const switcher = orgSwitcher(u.orgs, (org) => { workIn(org); route(); });
+  if (switcher) whoami.prepend(switcher);
   route();
 }
 
 async function route() {
   if (stopLive) stopLive();
   stopLive = null;
-  const [screen, id, tab] = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
-  if (!user || (user.role === 'analyst' && screen !== 'account')) return;
+  if (!user) return;
+  const [screen, id, tab] = location.hash.replace(/^#\/?/, '').split('?')[0].split('/')
+    .filter(Boolean);
+  if (user.role === 'analyst' && screen !== 'account') {
+    replace(main, h('section', { class: 'card' },
+      h('h1', { text: 'Konsollen er for facilitatorer' }),
+      h('p', {}, 'Som analytiker arbejder du i ',
+        h('a', { href: '/analysis', text: 'analysen' }), '.')));
+    return;
+  }
   try {
     if (screen === 'account') await showAccount(main);
+    else if (screen === 'members' && user.role === 'admin') {
+      await showMembers(main, user.org, route);
+    } else if (screen === 'audit' && user.role === 'admin') await showAudit(main, user.org);
     else if (screen === 'new') await showForm(main, null);
     else if (screen === 'relay' && tab === 'edit') await showForm(main, Number(id));
     else if (screen === 'relay') {

@@ -13,7 +13,7 @@ export async function signIn({ main, whoami, ready, message }) {
   try {
     const me = await api('GET', '/api/auth/me');
     showUser(whoami, me.user, () => signIn({ main, whoami, ready }));
-    ready(me.user);
+    ready({ ...me.user, orgs: me.orgs || [] });
   } catch (e) {
     const staffOnly = e instanceof ApiError && e.status === 403;
     showLogin({
@@ -57,10 +57,10 @@ function showLogin({ main, whoami, ready, message }) {
     button.disabled = true;
     out.hidden = true;
     try {
-      const res = await api('POST', '/api/auth/login',
+      await api('POST', '/api/auth/login',
         { email: email.value.trim(), password: password.value });
-      showUser(whoami, res.user, () => signIn({ main, whoami, ready }));
-      ready(res.user);
+      // Who signed in, with their organisations.
+      await signIn({ main, whoami, ready });
     } catch (err) {
       out.textContent = errorText(err);
       out.hidden = false;

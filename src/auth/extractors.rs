@@ -1,5 +1,5 @@
-//! Request extractors that authenticate and authorise: a handler that names `Facilitator` in
-//! its signature cannot run for anyone else.
+//! Request extractors that authenticate: a handler that names `Staff` in its signature runs
+//! only for staff. Which relays they may touch is decided per request by `auth::scope`.
 //!
 //! Credentials come from `Authorization: Bearer <secret>` or the session cookie of the kind the
 //! route is for: staff routes read only the staff cookie, participant routes only the
@@ -195,27 +195,6 @@ impl FromRequest for Staff {
             match authenticate(req, SessionKind::Staff).await? {
                 Principal::Staff { user, secret } => Ok(Staff(user, secret)),
                 Principal::Participant { .. } => Err(AppError::forbidden("staff only")),
-            }
-        })
-    }
-}
-
-/// A facilitator or admin: may set up and run relays.
-#[derive(Debug, Clone)]
-pub struct Facilitator(pub StaffUserRow);
-
-impl FromRequest for Facilitator {
-    type Error = AppError;
-    type Future = Fut<Self>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let staff = Staff::from_request(req, payload);
-        Box::pin(async move {
-            let Staff(user, _) = staff.await?;
-            if user.role.runs_relays() {
-                Ok(Facilitator(user))
-            } else {
-                Err(AppError::forbidden("facilitators only"))
             }
         })
     }

@@ -7,7 +7,9 @@ pub mod csrf;
 pub mod extractors;
 pub mod password;
 pub mod rate_limit;
+pub mod scope;
 pub mod tokens;
 
 pub use cookies::SessionKind;
-pub use extractors::{Facilitator, ParticipantAuth, Principal, Staff};
+pub use extractors::{ParticipantAuth, Principal, Staff};
+pub use scope::{Need, Target};

@@ -100,6 +100,16 @@ pub struct Issued {
 }
 
 impl Credential {
+    /// The staff user credential `id` belongs to, if it exists and is a staff credential.
+    pub fn staff_user_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<i64>> {
+        credentials::table
+            .find(id)
+            .select(credentials::staff_user_id)
+            .first::<Option<i64>>(conn)
+            .optional()
+            .map(Option::flatten)
+    }
+
     /// Stores a new credential with a fresh secret, of which only a hash is kept.
     pub fn issue(
         conn: &mut DbConn,

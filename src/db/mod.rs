@@ -14,6 +14,7 @@
 //! `last_insert_rowid`, `total_changes`, checkpoints) is marked SQLite-specific where it is used.
 
 pub mod answers;
+pub mod audit;
 mod checkpoint;
 pub mod corpus;
 pub mod credentials;
@@ -22,13 +23,17 @@ pub mod events;
 mod fixed;
 pub mod focus_lists;
 pub mod groups;
+pub mod invitations;
+pub mod memberships;
 pub mod migrate;
 mod named;
+pub mod orgs;
 pub mod outbox;
 pub mod participants;
 pub mod password_resets;
 pub mod question_forms;
 pub mod questions;
+pub mod relay_analysts;
 pub mod relays;
 pub mod rounds;
 pub mod schema;

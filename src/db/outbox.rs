@@ -29,7 +29,9 @@ named_enum! {
 pub struct OutboxRow {
     pub id: i64,
     pub idempotency_key: String,
+    /// The relay (none for a staff email such as an invitation).
     pub relay_id: Option<i64>,
+    /// The participant (none for a staff email).
     pub participant_id: Option<i64>,
     pub kind: String,
     pub to_address: String,
@@ -48,7 +50,7 @@ pub struct OutboxRow {
 pub struct NewEmail<'a> {
     /// Unique key: the same key is never queued (and so never sent) twice.
     pub idempotency_key: String,
-    /// The relay (none for a staff email).
+    /// The relay (none for a staff email such as an invitation).
     pub relay_id: Option<i64>,
     /// The recipient (none for a staff email).
     pub participant_id: Option<i64>,
@@ -185,7 +187,7 @@ impl OutboxRow {
             .load(conn)?;
         Ok(rows
             .into_iter()
-            .filter_map(|r| Some((r.participant_id?, r)))
+            .filter_map(|r| r.participant_id.map(|p| (p, r)))
             .collect())
     }
 

@@ -48,6 +48,8 @@ pub struct RelayRow {
     pub erased_at: Option<NaiveDateTime>,
     /// The expected keywords, one per line.
     pub keywords: String,
+    /// Its organisation (never null for a relay made since organisations exist, or migrated).
+    pub org_id: Option<i64>,
 }
 
 /// A new relay.
@@ -78,6 +80,7 @@ pub struct NewRelay {
     pub privacy_contact: String,
     pub privacy_text: String,
     pub keywords: String,
+    pub org_id: Option<i64>,
 }
 
 impl RelayRow {
@@ -154,6 +157,19 @@ impl RelayRow {
     /// All relays, newest first.
     pub fn list(conn: &mut DbConn) -> QueryResult<Vec<RelayRow>> {
         relays::table
+            .order(relays::id.desc())
+            .select(RelayRow::as_select())
+            .load(conn)
+    }
+
+    /// The relays of `orgs`, and those of `granted`, newest first.
+    pub fn visible(conn: &mut DbConn, orgs: &[i64], granted: &[i64]) -> QueryResult<Vec<RelayRow>> {
+        relays::table
+            .filter(
+                relays::org_id
+                    .eq_any(orgs.to_vec())
+                    .or(relays::id.eq_any(granted.to_vec())),
+            )
             .order(relays::id.desc())
             .select(RelayRow::as_select())
             .load(conn)

@@ -46,6 +46,7 @@ diesel::table! {
         retention -> Text,
         erased_at -> Nullable<Timestamp>,
         keywords -> Text,
+        org_id -> Nullable<BigInt>,
     }
 }
 
@@ -215,6 +216,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    orgs (id) {
+        id -> BigInt,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     focus_lists (relay_id) {
         relay_id -> BigInt,
         inward -> Text,
@@ -223,6 +232,55 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    memberships (org_id, user_id) {
+        org_id -> BigInt,
+        user_id -> BigInt,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    relay_analysts (relay_id, user_id) {
+        relay_id -> BigInt,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        org_id -> BigInt,
+        email -> Text,
+        role -> Text,
+        invited_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        org_id -> Nullable<BigInt>,
+        actor_id -> Nullable<BigInt>,
+        actor_label -> Text,
+        action -> Text,
+        target_kind -> Nullable<Text>,
+        target_id -> Nullable<BigInt>,
+        relay_id -> Nullable<BigInt>,
+        detail -> Text,
+    }
+}
+
+diesel::joinable!(memberships -> orgs (org_id));
+diesel::joinable!(memberships -> staff_users (user_id));
+diesel::joinable!(relay_analysts -> relays (relay_id));
 diesel::joinable!(rounds -> relays (relay_id));
 diesel::joinable!(question_forms -> questions (question_id));
 diesel::joinable!(focus_lists -> relays (relay_id));
@@ -252,4 +310,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     question_themes,
     question_forms,
     focus_lists,
+    orgs,
+    memberships,
+    relay_analysts,
+    invitations,
+    audit_log,
 );

@@ -37,11 +37,13 @@ pub enum EmailKind {
     Closing,
     /// Sent to a staff member who asked to reset a forgotten password: a single-use link.
     PasswordReset,
+    /// Sent to a person an organisation's admin invites to join it as staff.
+    StaffInvitation,
 }
 
 impl EmailKind {
     /// Every kind, in the order of a relay's life.
-    pub const ALL: [EmailKind; 9] = [
+    pub const ALL: [EmailKind; 10] = [
         EmailKind::Invitation,
         EmailKind::Opening,
         EmailKind::QuestionReceived,
@@ -51,6 +53,7 @@ impl EmailKind {
         EmailKind::RoundStarted,
         EmailKind::Closing,
         EmailKind::PasswordReset,
+        EmailKind::StaffInvitation,
     ];
 
     /// The snake_case name, as stored in the outbox and used in template file names.
@@ -65,21 +68,24 @@ impl EmailKind {
             EmailKind::RoundStarted => "round_started",
             EmailKind::Closing => "closing",
             EmailKind::PasswordReset => "password_reset",
+            EmailKind::StaffInvitation => "staff_invitation",
         }
-    }
-
-    /// Whether this kind goes to participants; the others go to staff.
-    pub fn to_participants(self) -> bool {
-        !matches!(self, EmailKind::PasswordReset)
     }
 
     /// Where the link in this kind of email leads, before its secret: a participant's magic
-    /// link, or the page that sets a new staff password.
+    /// link, the page that sets a new staff password, or the page that accepts an invitation.
     pub fn link_path(self) -> &'static str {
         match self {
             EmailKind::PasswordReset => "/reset/",
+            EmailKind::StaffInvitation => "/invite/",
             _ => "/p/",
         }
+    }
+
+    /// Whether the email goes to a relay's participant; the others (a password reset, an
+    /// invitation to join an organisation) go to staff.
+    pub fn to_participant(self) -> bool {
+        !matches!(self, EmailKind::PasswordReset | EmailKind::StaffInvitation)
     }
 
     /// The kind named `s` (the inverse of [`EmailKind::as_str`]), or `None`.
@@ -155,6 +161,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     template!("da/password_reset.subject.txt"),
     template!("da/password_reset.txt"),
     template!("da/password_reset.html"),
+    template!("da/staff_invitation.subject.txt"),
+    template!("da/staff_invitation.txt"),
+    template!("da/staff_invitation.html"),
     template!("en/layout.html"),
     template!("en/words.txt"),
     template!("en/signoff.txt"),
@@ -186,6 +195,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     template!("en/password_reset.subject.txt"),
     template!("en/password_reset.txt"),
     template!("en/password_reset.html"),
+    template!("en/staff_invitation.subject.txt"),
+    template!("en/staff_invitation.txt"),
+    template!("en/staff_invitation.html"),
 ];
 
 /// The template environment, built once: compiling ~60 templates per email would be waste.
@@ -353,7 +365,9 @@ mod tests {
             "pending_count": 1,
             "share_output": true,
             "answer_count": 2,
-            "participant_count": 120
+            "participant_count": 120,
+            "role": "facilitator",
+            "expires_at": "torsdag 10. december 2026 kl. 09.00"
         })
     }
 

@@ -32,6 +32,7 @@ pub fn current_round(round_rows: &[RoundRow], now: chrono::DateTime<chrono::Utc>
 pub fn relay(r: &RelayRow, round_rows: &[RoundRow], now: chrono::DateTime<chrono::Utc>) -> Value {
     json!({
         "id": r.id,
+        "org_id": r.org_id,
         "title": r.title,
         "topic": r.topic,
         "purpose": r.purpose,

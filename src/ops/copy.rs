@@ -78,6 +78,7 @@ pub fn copy_relay(
             privacy_contact: source.privacy_contact.clone(),
             privacy_text: source.privacy_text.clone(),
             keywords: source.keywords.clone(),
+            org_id: source.org_id,
         },
     )?;
     copy.set_settings(&source.settings());

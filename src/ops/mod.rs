@@ -7,10 +7,13 @@
 
 pub mod account;
 pub mod analysis;
+pub mod audit;
 pub mod copy;
 pub mod corpus;
 pub mod erasure;
+pub mod invitations;
 pub mod notify;
+pub mod orgs;
 pub mod participants;
 pub mod questions;
 pub mod recover;

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::notify;
 use crate::db::events::Audience;
+use crate::db::orgs::OrgRow;
 use crate::db::participants::ParticipantRow;
 use crate::db::questions::QuestionRow;
 use crate::db::relays::{NewRelay, RelayRow};
@@ -136,6 +137,10 @@ pub struct CreateRelay {
     /// The privacy notice.
     #[serde(default)]
     pub privacy_text: Option<String>,
+    /// Its organisation: required of a person who may create relays in several; the default
+    /// organisation when the CLI or the demo creates one without.
+    #[serde(default)]
+    pub org_id: Option<i64>,
 }
 
 impl CreateRelay {
@@ -294,6 +299,16 @@ pub fn create(
     let settings = settings.apply(&RelaySettings::default());
     check_settings(&settings)?;
     let rounds = rounds_from_input(input.starts_at, input.rounds, &language)?;
+    let org_id = match input.org_id {
+        Some(id) => id,
+        None => {
+            OrgRow::default_org(conn)?
+                .ok_or_else(|| {
+                    AppError::validation("no organisation: add one with `stafet org add`")
+                })?
+                .id
+        }
+    };
     let mut row = RelayRow::insert(
         conn,
         NewRelay {
@@ -321,6 +336,7 @@ pub fn create(
             controller: String::new(),
             privacy_contact: String::new(),
             privacy_text: String::new(),
+            org_id: Some(org_id),
         },
     )?;
     apply_privacy(

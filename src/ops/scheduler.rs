@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::audit::{self, AuditAction, Entry};
 use super::{questions, relays};
 use crate::db::questions::QuestionRow;
 use crate::db::relays::RelayRow;
@@ -60,7 +61,10 @@ pub fn step(conn: &mut DbConn, relay_id: i64, now: DateTime<Utc>) -> Result<Step
     let mut report = StepReport::default();
     for action in due {
         match action {
-            Due::Open => relay = relays::open(conn, relay, now)?,
+            Due::Open => {
+                relay = relays::open(conn, relay, now)?;
+                scheduled(conn, AuditAction::RelayOpened, &relay, now)?;
+            }
             Due::StartRound(i) => relay = relays::start_round(conn, relay, i, now)?,
             Due::Remind(qid) => questions::remind(conn, qid, now)?,
             Due::Reroute(qid) => {
@@ -73,11 +77,27 @@ pub fn step(conn: &mut DbConn, relay_id: i64, now: DateTime<Utc>) -> Result<Step
                     Err(e) => return Err(e),
                 }
             }
-            Due::Close => relay = relays::close(conn, relay_id, now)?,
+            Due::Close => {
+                relay = relays::close(conn, relay_id, now)?;
+                scheduled(conn, AuditAction::RelayClosed, &relay, now)?;
+            }
         }
         report.applied.push(action);
     }
     Ok(report)
+}
+
+/// Records a step of the relay's schedule in its organisation's audit log, done by the system.
+fn scheduled(
+    conn: &mut DbConn,
+    action: AuditAction,
+    relay: &RelayRow,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let entry = Entry::new(action)
+        .relay(relay)
+        .detail(serde_json::json!({ "by": "schedule" }));
+    audit::record(conn, entry, now)
 }
 
 /// Ids of the relays the clock acts on.

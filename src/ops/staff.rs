@@ -4,6 +4,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::auth::password;
 use crate::db::credentials::{Credential, CredentialKind, Labels};
+use crate::db::memberships::Membership;
+use crate::db::orgs::OrgRow;
 use crate::db::staff::StaffUserRow;
 use crate::db::{DbConn, to_db};
 use crate::error::AppError;
@@ -25,11 +27,12 @@ pub struct NewAccount {
 }
 
 /// Creates a staff account with a generated password and an API token that expires in
-/// [`CLI_TOKEN_DAYS`] days.
+/// [`CLI_TOKEN_DAYS`] days, a member of `org_id` (the default organisation when none) in `role`.
 pub fn add_user(
     conn: &mut DbConn,
     email: &str,
     role: &str,
+    org_id: Option<i64>,
     password_hash: &str,
     password: String,
     now: DateTime<Utc>,
@@ -46,7 +49,13 @@ pub fn add_user(
             format!("{email} already has an account"),
         ));
     }
+    let org = match org_id {
+        Some(id) => OrgRow::find(conn, id)?,
+        None => OrgRow::default_org(conn)?,
+    }
+    .ok_or_else(|| AppError::validation("no such organisation (see `stafet org add`)"))?;
     let user = StaffUserRow::insert(conn, &email, role, password_hash, to_db(now))?;
+    Membership::set(conn, org.id, user.id, role, to_db(now))?;
     let token_expires_at = now + Duration::days(CLI_TOKEN_DAYS);
     let token = Credential::issue_labelled(
         conn,

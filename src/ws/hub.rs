@@ -152,10 +152,41 @@ impl Hub {
     /// Ends every listener that presented `credential`: no event reaches it any more, and it
     /// is told why.
     pub fn end(&self, credential: i64, why: Denied) {
+        self.end_where(why, |_, c| c == credential);
+    }
+
+    /// The staff feeds listened to, as (relay, credential) pairs, each pair once.
+    pub fn staff_listeners(&self) -> Vec<(i64, i64)> {
+        let mut pairs: Vec<(i64, i64)> = self
+            .lock()
+            .by_feed
+            .iter()
+            .filter_map(|(feed, list)| match feed {
+                Feed::Staff(relay) => Some(
+                    list.iter()
+                        .map(|l| (*relay, l.credential))
+                        .collect::<Vec<_>>(),
+                ),
+                Feed::Participant(_) => None,
+            })
+            .flatten()
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        pairs
+    }
+
+    /// Ends the listeners of `feed` that presented `credential`, telling them why.
+    pub fn end_on(&self, feed: Feed, credential: i64, why: Denied) {
+        self.end_where(why, |f, c| *f == feed && c == credential);
+    }
+
+    /// Ends the listeners `ends(feed, credential)` picks.
+    fn end_where(&self, why: Denied, ends: impl Fn(&Feed, i64) -> bool) {
         let mut subs = self.lock();
-        subs.by_feed.retain(|_, list| {
+        subs.by_feed.retain(|feed, list| {
             list.retain_mut(|l| {
-                if l.credential != credential {
+                if !ends(feed, l.credential) {
                     return true;
                 }
                 if let Some(end) = l.end.take() {

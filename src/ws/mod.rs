@@ -6,14 +6,16 @@ pub mod cursor;
 pub mod hub;
 pub mod messages;
 pub mod revocation;
+pub mod scope_sweep;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::auth::extractors::{Principal, client_ip, resolve};
+use crate::auth::scope::{self, Need, Target};
 use crate::auth::{SessionKind, csrf, tokens};
-use crate::error::{AppError, Found};
+use crate::error::AppError;
 use crate::state::AppState;
 pub use hub::{Feed, Hub};
 
@@ -83,17 +85,10 @@ pub async fn ws_route(
     let feed = match principal {
         Principal::Participant { participant, .. } => Feed::Participant(participant.id),
         Principal::Staff { user, .. } => {
-            if !user.role.runs_relays() {
-                return Err(AppError::forbidden("facilitators only"));
-            }
             let relay =
                 relay.ok_or_else(|| AppError::validation("add ?relay=ID for a staff feed"))?;
-            state
-                .db
-                .read(move |conn| {
-                    crate::db::relays::RelayRow::find(conn, relay).or_not_found("relay")
-                })
-                .await?;
+            // The staff feed carries names: the relay's facilitators and admins only.
+            scope::allow(&state, &user, Target::Relay(relay), Need::Run).await?;
             Feed::Staff(relay)
         }
     };

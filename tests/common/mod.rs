@@ -217,7 +217,7 @@ pub fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let now = clock.now();
     let account = rt
         .block_on(db.write(move |conn| {
-            stafet::ops::staff::add_user(conn, &e, "facilitator", &hash, pw.clone(), now)
+            stafet::ops::staff::add_user(conn, &e, "facilitator", None, &hash, pw.clone(), now)
         }))
         .unwrap();
     TestApp {
@@ -271,16 +271,52 @@ impl TestApp {
 
     /// Creates a staff account straight through the library; returns (password, API token).
     pub fn add_staff(&self, email: &str, role: &str) -> (String, String) {
+        let (password, token, _) = self.add_staff_in(email, role, None);
+        (password, token)
+    }
+
+    /// Creates a staff account in organisation `org` (none: the default); returns (password,
+    /// API token, user id).
+    pub fn add_staff_in(&self, email: &str, role: &str, org: Option<i64>) -> (String, String, i64) {
         let (password, hash) = stafet::ops::staff::new_password().unwrap();
         let (e, r, pw) = (email.to_string(), role.to_string(), password.clone());
         let now = self.clock.now();
         let account = self
             .rt
             .block_on(self.db.write(move |conn| {
-                stafet::ops::staff::add_user(conn, &e, &r, &hash, pw.clone(), now)
+                stafet::ops::staff::add_user(conn, &e, &r, org, &hash, pw.clone(), now)
             }))
             .unwrap();
-        (password, account.token)
+        (password, account.token, account.user.id)
+    }
+
+    /// Creates an organisation (as `stafet org add` does); returns its id.
+    pub fn add_org(&self, name: &str) -> i64 {
+        let (n, now) = (name.to_string(), self.clock.now());
+        self.rt
+            .block_on(
+                self.db
+                    .write(move |conn| stafet::ops::orgs::add(conn, &n, now)),
+            )
+            .unwrap()
+            .id
+    }
+
+    /// Grants the analyst with this email the relay, as the test facilitator, over HTTP.
+    pub fn grant(&self, relay: i64, analyst_email: &str) {
+        let e = analyst_email.to_string();
+        let user = self
+            .rt
+            .block_on(self.db.read(move |conn| {
+                Ok(stafet::db::staff::StaffUserRow::by_email(conn, &e)?.expect("no such staff"))
+            }))
+            .unwrap();
+        let res = self.post(
+            &format!("/api/relays/{relay}/analysts"),
+            Some(&self.token),
+            &json!({ "user_id": user.id }),
+        );
+        assert_eq!(res.status, 200, "{}", res.text);
     }
 
     /// GET with a bearer token, the body as bytes (for binary downloads).

@@ -46,7 +46,10 @@ export async function startServer({ demo = false, env: extraEnv = {} } = {}) {
   };
   const out = execFileSync(bin, ['user', 'add', '--email', 'facilitator@stafet.dk', '--role', 'facilitator', '--db', db], { env, encoding: 'utf8' });
   const password = out.match(/^password: (.+)$/m)[1].trim();
+  const facilitatorToken = out.match(/^token: (.+)$/m)[1].trim();
+  const admin = execFileSync(bin, ['user', 'add', '--email', 'admin@stafet.dk', '--role', 'admin', '--db', db], { env, encoding: 'utf8' });
   const analyst = execFileSync(bin, ['user', 'add', '--email', 'analytiker@stafet.dk', '--role', 'analyst', '--db', db], { env, encoding: 'utf8' });
+  const analystToken = analyst.match(/^token: (.+)$/m)[1].trim();
   let demoRelay = null;
   if (demo) {
     const text = execFileSync(bin, ['demo', '--db', db, '--mail-dir', mailDir], { env, encoding: 'utf8' });
@@ -60,11 +63,24 @@ export async function startServer({ demo = false, env: extraEnv = {} } = {}) {
     } catch { /* not up yet */ }
     await new Promise((r) => setTimeout(r, 100));
   }
+  if (demoRelay) {
+    // Analysts read the relays granted to them: the demo relay is.
+    const me = await (await fetch(`${base}/api/auth/me`, { headers: { Authorization: `Bearer ${analystToken}` } })).json();
+    const res = await fetch(`${base}/api/relays/${demoRelay}/analysts`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${facilitatorToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user_id: me.user.id }),
+    });
+    if (!res.ok) throw new Error(`granting the demo relay: ${res.status} ${await res.text()}`);
+  }
   return {
     base,
     dir,
     mailDir,
+    /** Runs the CLI on this server's database; returns what it printed. */
+    cli: (...args) => execFileSync(bin, [...args, '--db', db], { env, encoding: 'utf8' }),
     demoRelay,
+    admin: { email: 'admin@stafet.dk', password: admin.match(/^password: (.+)$/m)[1].trim() },
     facilitator: { email: 'facilitator@stafet.dk', password },
     facilitatorToken: out.match(/^token: (.+)$/m)[1].trim(),
     analyst: { email: 'analytiker@stafet.dk', password: analyst.match(/^password: (.+)$/m)[1].trim() },
@@ -85,13 +101,16 @@ export async function emails(mailDir) {
   }));
 }
 
-/** Waits for the latest email to `address` with a personal link, and returns the link. */
-export async function linkFor(mailDir, address, timeoutMs = 15000) {
+/**
+ * Waits for the latest email to `address` with a personal link (under `/p/`, or `kind`), and
+ * returns the link.
+ */
+export async function linkFor(mailDir, address, timeoutMs = 15000, kind = 'p') {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     const mine = (await emails(mailDir)).filter((e) => e.to === address);
     for (const e of mine.reverse()) {
-      const m = e.text.match(/https?:\/\/\S+\/p\/[A-Za-z0-9_-]+/);
+      const m = e.text.match(new RegExp(`https?://\\S+/${kind}/[A-Za-z0-9_-]+`));
       if (m) return m[0];
     }
     await new Promise((r) => setTimeout(r, 200));

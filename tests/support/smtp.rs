@@ -1,5 +1,5 @@
-//! A minimal SMTP server for the tests: enough of RFC 5321 for lettre to deliver to it, with
-//! the messages it received parsed back.
+//! A minimal SMTP server for tests: enough of RFC 5321 for lettre to deliver to it, keeping
+//! every message it accepts (or refusing them all, as `mode` says).
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
@@ -16,7 +16,7 @@ pub enum Mode {
 /// A minimal SMTP server: enough of RFC 5321 for lettre to deliver to it.
 #[derive(Clone)]
 pub struct SmtpServer {
-    received: Arc<Mutex<Vec<String>>>,
+    pub received: Arc<Mutex<Vec<String>>>,
     pub mode: Arc<Mutex<Mode>>,
 }
 

@@ -1,5 +1,6 @@
 // The relay form: create a relay or edit one that has not opened yet (text, rounds, rules).
 
+import { chosenOrgId } from '../orgs.js';
 import { api } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { validZone } from '../zones.js';
@@ -92,6 +93,7 @@ export async function showForm(main, relayId) {
       ...personal.fields,
     };
     if (!relay) body.starts_at = roundList[0].starts_at;
+    if (!relay && chosenOrgId()) body.org_id = chosenOrgId();
     const saved = await busy(save, () => relay
       ? api('PATCH', `/api/relays/${relay.id}`, body)
       : api('POST', '/api/relays', body), out);

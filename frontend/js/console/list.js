@@ -3,16 +3,20 @@
 import { api } from '../api.js';
 import { h, replace, shortTime } from '../dom.js';
 import { stateBadge } from './labels.js';
+import { ofOrg } from '../orgs.js';
 
 /** Lists the relays in `main`, with a link to create one for those who may. */
 export async function showList(main, user) {
-  const relays = await api('GET', '/api/relays');
+  const relays = ofOrg(await api('GET', '/api/relays'), user.org);
   document.title = 'Stafet · Konsol';
   const create = h('a', { class: 'button', href: '#/new', text: 'Ny stafet' });
   replace(main,
     h('section', { class: 'card', 'aria-labelledby': 'list-title' },
       h('h1', { id: 'list-title', text: 'Stafetter' }),
-      user.role === 'analyst' ? null : h('p', {}, create),
+      user.role === 'analyst' ? null : h('p', { class: 'actions' }, create,
+        user.role === 'admin'
+          ? h('a', { class: 'button secondary', href: '#/members', text: 'Medlemmer' })
+          : null),
       relays.length === 0
         ? h('p', { class: 'empty', text: 'Der er ingen stafetter endnu.' })
         : h('ul', { class: 'list relay-list' }, relays.map(relayItem))));

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::analysis::QuestionForm;
 use crate::auth::Staff;
+use crate::auth::scope::{self, Need, Target};
 use crate::error::AppError;
 use crate::http::body;
 use crate::ops::analysis::{self, Side, Source, depth};
@@ -33,14 +34,16 @@ struct WordsQuery {
 
 /// `GET /api/relays/{id}/words?group=&source=questions|answers|both&top=`
 pub async fn relay_words(
-    _: Staff,
+    Staff(user, _): Staff,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let q: WordsQuery = query(&req)?;
     let (source, top) = (Source::parse(q.source.as_deref())?, analysis::top(q.top)?);
-    let view = analysis::relay_words(&state.db, path.into_inner(), q.group, source, top).await?;
+    let view = analysis::relay_words(&state.db, id, q.group, source, top).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -57,12 +60,16 @@ struct DistinctiveQuery {
 
 /// `GET /api/analysis/distinctive?a=ID[:group]&b=ID[:group]&source=&top=`
 pub async fn distinctive(
-    _: Staff,
+    Staff(user, _): Staff,
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let q: DistinctiveQuery = query(&req)?;
     let (a, b) = Side::pair(&q.a, &q.b)?;
+    // Each side on its own: one relay of the caller's must not open another's.
+    for side in [&a, &b] {
+        scope::allow(&state, &user, Target::Relay(side.relay_id), Need::Read).await?;
+    }
     let (source, top) = (Source::parse(q.source.as_deref())?, analysis::top(q.top)?);
     let view = analysis::compare(&state.db, a, b, source, top).await?;
     Ok(HttpResponse::Ok().json(view))
@@ -71,43 +78,51 @@ pub async fn distinctive(
 /// `GET /api/relays/{id}/network`: the group × group matrix, per-participant counts (names
 /// only for facilitators) and the relay chains.
 pub async fn relay_network(
-    staff: Staff,
+    Staff(user, _): Staff,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let reader = reader_of(staff.0.role);
-    let view = analysis::relay_network(&state.db, path.into_inner(), reader).await?;
+    let id = path.into_inner();
+    let role = scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
+    let reader = reader_of(role);
+    let view = analysis::relay_network(&state.db, id, reader).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
 /// `GET /api/relays/{id}/keywords`: the expected keywords found, the share found (relevance)
 /// and the words that stood out unexpected.
 pub async fn relay_keywords(
-    _: Staff,
+    Staff(user, _): Staff,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let view = depth::relay_keywords(&state.db, path.into_inner()).await?;
+    let id = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
+    let view = depth::relay_keywords(&state.db, id).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
 /// `GET /api/relays/{id}/questions/forms`: `[{question_id, form, corrected}]`.
 pub async fn relay_forms(
-    _: Staff,
+    Staff(user, _): Staff,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let view = depth::relay_forms(&state.db, path.into_inner()).await?;
+    let id = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
+    let view = depth::relay_forms(&state.db, id).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
 /// `GET /api/relays/{id}/forms`: form shares per group, round and theme.
 pub async fn relay_form_shares(
-    _: Staff,
+    Staff(user, _): Staff,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let view = depth::relay_form_shares(&state.db, path.into_inner()).await?;
+    let id = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
+    let view = depth::relay_form_shares(&state.db, id).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -120,16 +135,18 @@ struct FormRequest {
 
 /// `PUT /api/questions/{qid}/form` `{form}`: the analyst's correction of a question's form.
 pub async fn correct_form(
-    _: Staff,
+    Staff(user, _): Staff,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
+    let qid = path.into_inner();
+    scope::allow(&state, &user, Target::Question(qid), Need::Read).await?;
     let input: FormRequest = body::json(&req, payload).await?;
     let form = QuestionForm::parse(&input.form)
         .ok_or_else(|| AppError::validation("form must be open, closed or mixed"))?;
-    let (qid, now) = (path.into_inner(), state.clock.now());
+    let now = state.clock.now();
     let entry = state
         .db
         .write(move |conn| depth::correct_form(conn, qid, form, now))
@@ -139,11 +156,13 @@ pub async fn correct_form(
 
 /// `GET /api/relays/{id}/focus`: inward, outward and neither shares per group and theme.
 pub async fn relay_focus(
-    _: Staff,
+    Staff(user, _): Staff,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let view = depth::relay_focus(&state.db, path.into_inner()).await?;
+    let id = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
+    let view = depth::relay_focus(&state.db, id).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -158,24 +177,28 @@ struct FocusListsRequest {
 /// `PUT /api/relays/{id}/focus/lists` `{inward, outward}`: the relay's own focus word lists;
 /// answers the focus read with them.
 pub async fn put_focus_lists(
-    _: Staff,
+    Staff(user, _): Staff,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let input: FocusListsRequest = body::json(&req, payload).await?;
     let lists = depth::focus_lists(&input.inward, &input.outward)?;
-    store_focus_lists(&state, path.into_inner(), Some(lists)).await
+    store_focus_lists(&state, id, Some(lists)).await
 }
 
 /// `DELETE /api/relays/{id}/focus/lists`: back to the language's default lists.
 pub async fn reset_focus_lists(
-    _: Staff,
+    Staff(user, _): Staff,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    store_focus_lists(&state, path.into_inner(), None).await
+    let id = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
+    store_focus_lists(&state, id, None).await
 }
 
 async fn store_focus_lists(
@@ -193,11 +216,13 @@ async fn store_focus_lists(
 
 /// `GET /api/relays/{id}/profiles`: the activity profile of every group.
 pub async fn relay_profiles(
-    _: Staff,
+    Staff(user, _): Staff,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let view = depth::relay_profiles(&state.db, path.into_inner()).await?;
+    let id = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
+    let view = depth::relay_profiles(&state.db, id).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -210,18 +235,20 @@ struct SvgQuery {
 
 /// `GET /api/relays/{id}/network/svg?lang=da|en`: the themed group network as SVG.
 pub async fn relay_network_svg(
-    _: Staff,
+    Staff(user, _): Staff,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let q: SvgQuery = query(&req)?;
     let lang = match q.lang.as_deref() {
         None | Some("en") => "en",
         Some("da") => "da",
         Some(_) => return Err(AppError::validation("lang must be da or en")),
     };
-    let svg = analysis::relay_network_svg(&state.db, path.into_inner(), lang.into()).await?;
+    let svg = analysis::relay_network_svg(&state.db, id, lang.into()).await?;
     Ok(HttpResponse::Ok()
         .content_type("image/svg+xml; charset=utf-8")
         .body(svg))

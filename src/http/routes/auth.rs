@@ -8,9 +8,11 @@ use serde_json::json;
 use crate::auth::extractors::client_ip;
 use crate::auth::{SessionKind, Staff, csrf, password};
 use crate::db::credentials::{Credential, CredentialKind};
+use crate::db::orgs::OrgRow;
 use crate::db::staff::StaffUserRow;
 use crate::error::AppError;
 use crate::ops;
+use crate::ops::audit::{self, AuditAction, Entry};
 use crate::state::AppState;
 
 /// `POST /api/auth/login` body.
@@ -46,43 +48,85 @@ pub async fn login(
     })
     .await
     .map_err(AppError::internal)?;
+    let now = state.clock.now();
     let user = match user {
         Some(u) if ok && !u.is_suspended => u,
-        _ => return Err(AppError::unauthorized("wrong email or password")),
+        known => {
+            let reason = match &known {
+                None => "unknown_email",
+                Some(u) if u.is_suspended => "suspended",
+                Some(_) => "wrong_password",
+            };
+            let entry = Entry::new(AuditAction::SignInFailed)
+                .detail(json!({ "reason": reason, "ip": client_ip(&req).to_string() }));
+            state
+                .db
+                .write(move |conn| match &known {
+                    // Unknown: in no organisation's log, under the address as typed.
+                    None => audit::record(conn, entry.clone().actor(&email), now),
+                    Some(u) => audit::record_for_member(conn, entry.clone().by(u), u.id, now),
+                })
+                .await?;
+            return Err(AppError::unauthorized("wrong email or password"));
+        }
     };
-    let now = state.clock.now();
     let hours = state.settings.server.session_absolute_hours;
-    let uid = user.id;
+    let signed_in = user.clone();
+    let ip = client_ip(&req).to_string();
     let agent = user_agent(&req);
     let secret = state
         .db
-        .write(move |conn| ops::staff::start_session(conn, uid, hours, agent.clone(), now))
+        .write(move |conn| {
+            let secret = ops::staff::start_session(conn, signed_in.id, hours, agent.clone(), now)?;
+            let entry = Entry::new(AuditAction::SignIn)
+                .by(&signed_in)
+                .detail(json!({ "ip": ip }));
+            audit::record_for_member(conn, entry, signed_in.id, now)?;
+            Ok(secret)
+        })
         .await?;
+    Ok(signed_in_response(&state, &user, &secret))
+}
+
+/// The answer to a sign-in (a login, an accepted invitation): the staff session cookie, the
+/// CSRF cookie and token, and who signed in.
+pub fn signed_in_response(state: &AppState, user: &StaffUserRow, secret: &str) -> HttpResponse {
+    let hours = state.settings.server.session_absolute_hours;
     let [session, csrf_cookie] =
-        SessionKind::Staff.cookies_for(&secret, hours, state.settings.server.cookie_secure);
-    Ok(HttpResponse::Ok()
+        SessionKind::Staff.cookies_for(secret, hours, state.settings.server.cookie_secure);
+    HttpResponse::Ok()
         .cookie(session)
         .cookie(csrf_cookie)
         .json(json!({
             "user": { "id": user.id, "email": user.email, "role": user.role },
-            "csrf_token": csrf::token_for(&secret),
-        })))
+            "csrf_token": csrf::token_for(secret),
+        }))
 }
 
 /// The browser's `User-Agent`, cut to a length worth keeping.
-fn user_agent(req: &HttpRequest) -> Option<String> {
+pub fn user_agent(req: &HttpRequest) -> Option<String> {
     let ua = req.headers().get(USER_AGENT)?.to_str().ok()?;
     Some(ua.chars().take(256).collect())
 }
 
 /// `GET /api/auth/me`: the staff user behind the session, so the console knows whether to
 /// show its login form, and the CSRF token for the session's writes.
-pub async fn whoami(staff: Staff) -> HttpResponse {
+pub async fn whoami(staff: Staff, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let Staff(user, secret) = staff;
-    HttpResponse::Ok().json(json!({
+    let uid = user.id;
+    let orgs = state
+        .db
+        .read(move |conn| Ok(OrgRow::of_user(conn, uid)?))
+        .await?;
+    let orgs: Vec<_> = orgs
+        .iter()
+        .map(|(o, role)| json!({ "id": o.id, "name": o.name, "role": role }))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
         "user": { "id": user.id, "email": user.email, "role": user.role },
+        "orgs": orgs,
         "csrf_token": csrf::token_for(&secret),
-    }))
+    })))
 }
 
 /// Ends the staff browser session (an API token stays valid: revoke those on the account page). A

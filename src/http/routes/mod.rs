@@ -4,8 +4,10 @@ pub mod account;
 pub mod analysis;
 pub mod auth;
 pub mod corpus;
+pub mod invitations;
 pub mod links;
 pub mod me;
+pub mod orgs;
 pub mod pages;
 pub mod participants;
 pub mod privacy;
@@ -38,6 +40,9 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/sessions").route(web::get().to(account::list_sessions)))
             .service(
                 web::resource("/sessions/{sid}").route(web::delete().to(account::revoke_session)),
+            )
+            .service(
+                web::resource("/invitations/{token}").route(web::post().to(invitations::accept)),
             ),
     )
     .service(
@@ -70,6 +75,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(participants::import_participants))
                     .route(web::get().to(participants::list_participants)),
             )
+            .service(web::resource("/{id}/analysts").route(web::post().to(orgs::grant_analyst)))
             .service(web::resource("/{id}/corpus").route(web::get().to(corpus::export_corpus)))
             .service(web::resource("/{id}/words").route(web::get().to(analysis::relay_words)))
             .service(web::resource("/{id}/network").route(web::get().to(analysis::relay_network)))
@@ -137,6 +143,18 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/{tid}/split").route(web::post().to(themes::split_theme))),
     )
     .service(web::resource("/analysis/distinctive").route(web::get().to(analysis::distinctive)))
+    .service(
+        web::scope("/orgs")
+            .service(web::resource("").route(web::get().to(orgs::my_orgs)))
+            .service(web::resource("/{oid}/members").route(web::get().to(orgs::members)))
+            .service(
+                web::resource("/{oid}/members/{uid}")
+                    .route(web::patch().to(orgs::change_role))
+                    .route(web::delete().to(orgs::remove_member)),
+            )
+            .service(web::resource("/{oid}/invitations").route(web::post().to(invitations::invite)))
+            .service(web::resource("/{oid}/audit").route(web::get().to(orgs::audit_log))),
+    )
     .service(
         web::scope("/me")
             .service(web::resource("").route(web::get().to(me::get_me)))

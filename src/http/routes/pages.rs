@@ -37,6 +37,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/reset/{token}",
             web::get().to(|r: HttpRequest| serve(r, "reset.html")),
         )
+        .route(
+            "/invite/{token}",
+            web::get().to(|r: HttpRequest| serve(r, "invite.html")),
+        )
         .route("/static/{path:.*}", web::get().to(asset));
 }
 

@@ -4,7 +4,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use crate::auth::Facilitator;
+use crate::auth::Staff;
+use crate::auth::scope::{self, Need, Target};
 use crate::db::groups::GroupRow;
 use crate::db::outbox::OutboxRow;
 use crate::db::participants::ParticipantRow;
@@ -12,6 +13,7 @@ use crate::db::questions::QuestionRow;
 use crate::db::relays::RelayRow;
 use crate::error::{AppError, Found};
 use crate::http::{body, dto};
+use crate::ops::audit::{self, AuditAction, Entry};
 use crate::ops::participants::{self as ops, ImportRow, Rejected};
 use crate::state::AppState;
 
@@ -180,13 +182,14 @@ pub fn parse_json(data: &[u8]) -> Result<Parsed, AppError> {
 
 /// `POST /api/relays/{id}/participants` with a JSON array or a CSV body.
 pub async fn import_participants(
-    _: Facilitator,
+    Staff(user, _): Staff,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let content_type = req
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
@@ -212,7 +215,16 @@ pub async fn import_participants(
     let now = state.clock.now();
     let mut report = state
         .db
-        .write(move |conn| ops::import(conn, id, good.clone(), now))
+        .write(move |conn| {
+            let report = ops::import(conn, id, good.clone(), now)?;
+            let detail = json!({ "created": report.created, "updated": report.updated });
+            let entry = Entry::new(AuditAction::ParticipantsImported)
+                .by(&user)
+                .in_relay(conn, id)?
+                .detail(detail);
+            audit::record(conn, entry, now)?;
+            Ok(report)
+        })
         .await?;
     rejected.sort_by_key(|r| r.line);
     report.rejected = rejected;
@@ -221,11 +233,12 @@ pub async fn import_participants(
 
 /// `GET /api/relays/{id}/participants`
 pub async fn list_participants(
-    _: Facilitator,
+    Staff(user, _): Staff,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let body = state
         .db
         .read(move |conn| {
@@ -252,47 +265,90 @@ pub async fn list_participants(
 
 /// `POST /api/relays/{id}/participants/{pid}/suspend`
 pub async fn suspend_participant(
-    _: Facilitator,
+    Staff(user, _): Staff,
     state: web::Data<AppState>,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, pid) = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let now = state.clock.now();
     let rerouted = state
         .db
-        .write(move |conn| ops::suspend(conn, id, pid, now))
+        .write(move |conn| {
+            let rerouted = ops::suspend(conn, id, pid, now)?;
+            let action = AuditAction::ParticipantSuspended;
+            record_on_participant(
+                conn,
+                action,
+                &user,
+                id,
+                pid,
+                json!({ "rerouted": rerouted }),
+                now,
+            )?;
+            Ok(rerouted)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "status": "suspended", "rerouted": rerouted })))
 }
 
 /// `POST /api/relays/{id}/participants/{pid}/unsuspend`
 pub async fn unsuspend_participant(
-    _: Facilitator,
+    Staff(user, _): Staff,
     state: web::Data<AppState>,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, pid) = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let now = state.clock.now();
     state
         .db
-        .write(move |conn| ops::unsuspend(conn, id, pid, now))
+        .write(move |conn| {
+            ops::unsuspend(conn, id, pid, now)?;
+            let action = AuditAction::ParticipantUnsuspended;
+            record_on_participant(conn, action, &user, id, pid, json!({}), now)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "status": "active" })))
 }
 
 /// `POST /api/relays/{id}/participants/{pid}/resend-email`
 pub async fn resend_email(
-    _: Facilitator,
+    Staff(user, _): Staff,
     state: web::Data<AppState>,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, pid) = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let now = state.clock.now();
     let kind = state
         .db
-        .write(move |conn| ops::resend_latest(conn, id, pid, now))
+        .write(move |conn| {
+            let kind = ops::resend_latest(conn, id, pid, now)?;
+            let action = AuditAction::EmailResent;
+            record_on_participant(conn, action, &user, id, pid, json!({ "kind": kind }), now)?;
+            Ok(kind)
+        })
         .await?;
     Ok(HttpResponse::Accepted().json(json!({ "queued": kind })))
+}
+
+/// Records `action` by `user` on participant `pid` of relay `relay_id`.
+fn record_on_participant(
+    conn: &mut crate::db::DbConn,
+    action: AuditAction,
+    user: &crate::db::staff::StaffUserRow,
+    relay_id: i64,
+    pid: i64,
+    detail: serde_json::Value,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    let entry = Entry::new(action)
+        .by(user)
+        .in_relay(conn, relay_id)?
+        .target("participant", pid)
+        .detail(detail);
+    audit::record(conn, entry, now)
 }
 
 #[cfg(test)]

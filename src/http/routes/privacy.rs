@@ -5,9 +5,11 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use crate::auth::Facilitator;
+use crate::auth::Staff;
+use crate::auth::scope::{self, Need, Target};
 use crate::error::AppError;
 use crate::http::{body, dto};
+use crate::ops::audit::{self, AuditAction, Entry};
 use crate::ops::copy::{CopyRequest, copy_relay};
 use crate::ops::erasure::{self, EraseRequest, RelayErased};
 use crate::relay::Retention;
@@ -27,15 +29,25 @@ async fn cut_wal(state: &AppState) {
 /// `POST /api/relays/{id}/erase-now`: retention at once, for a closed relay. Answers with the
 /// relay as it is now, or `{relay_id, deleted: true}` when the relay was set to `delete`.
 pub async fn erase_relay_now(
-    _: Facilitator,
+    Staff(user, _): Staff,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let now = state.clock.now();
     let report: RelayErased = state
         .db
-        .write(move |conn| erasure::erase_relay(conn, id, now))
+        .write(move |conn| {
+            // Taken before the erasure: a relay set to `delete` is gone after it.
+            let entry = Entry::new(AuditAction::RelayErased)
+                .by(&user)
+                .in_relay(conn, id)?;
+            let report = erasure::erase_relay(conn, id, now)?;
+            let detail = json!({ "retention": report.retention, "brought_forward": true });
+            audit::record(conn, entry.clone().detail(detail), now)?;
+            Ok(report)
+        })
         .await?;
     cut_wal(&state).await;
     if report.retention == Retention::Delete {
@@ -46,18 +58,29 @@ pub async fn erase_relay_now(
 
 /// `POST /api/relays/{id}/participants/{pid}/erase` `{texts: "keep"|"remove"}`.
 pub async fn erase_participant(
-    _: Facilitator,
+    Staff(user, _): Staff,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(i64, i64)>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let EraseRequest { texts } = body::json(&req, payload).await?;
     let (id, pid) = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
+    let EraseRequest { texts } = body::json(&req, payload).await?;
     let now = state.clock.now();
     let report = state
         .db
-        .write(move |conn| erasure::erase_participant(conn, id, pid, texts, now))
+        .write(move |conn| {
+            let report = erasure::erase_participant(conn, id, pid, texts, now)?;
+            // The pseudonym and counts only: nothing that was erased.
+            let entry = Entry::new(AuditAction::ParticipantErased)
+                .by(&user)
+                .in_relay(conn, id)?
+                .target("participant", pid)
+                .detail(json!({ "texts": texts }));
+            audit::record(conn, entry, now)?;
+            Ok(report)
+        })
         .await?;
     cut_wal(&state).await;
     Ok(HttpResponse::Ok().json(report))
@@ -65,19 +88,27 @@ pub async fn erase_participant(
 
 /// `POST /api/relays/{id}/copy` `{title, with_participants}` → the new draft.
 pub async fn copy(
-    f: Facilitator,
+    Staff(user, _): Staff,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let input: CopyRequest = body::json(&req, payload).await?;
     let id = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
+    let input: CopyRequest = body::json(&req, payload).await?;
     let now = state.clock.now();
-    let creator = f.0.id;
     let (row, rounds) = state
         .db
-        .write(move |conn| copy_relay(conn, id, input.clone(), Some(creator), now))
+        .write(move |conn| {
+            let (row, rounds) = copy_relay(conn, id, input.clone(), Some(user.id), now)?;
+            let entry = Entry::new(AuditAction::RelayCreated)
+                .by(&user)
+                .relay(&row)
+                .detail(json!({ "copied_from": id }));
+            audit::record(conn, entry, now)?;
+            Ok((row, rounds))
+        })
         .await?;
     Ok(HttpResponse::Created().json(dto::relay(&row, &rounds, now)))
 }

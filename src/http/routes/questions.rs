@@ -4,13 +4,15 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::Facilitator;
+use crate::auth::Staff;
+use crate::auth::scope::{self, Need, Target};
 use crate::db::from_db;
 use crate::db::groups::GroupRow;
 use crate::db::participants::ParticipantRow;
 use crate::db::questions::QuestionRow;
 use crate::db::relays::RelayRow;
 use crate::error::{AppError, Found};
+use crate::ops::audit::{self, AuditAction, Entry};
 use crate::ops::questions::{self as ops, RerouteReason};
 use crate::state::AppState;
 
@@ -25,12 +27,13 @@ pub struct RerouteRequest {
 
 /// Passes a pending question to another participant at once.
 pub async fn reroute_question(
-    _: Facilitator,
+    Staff(user, _): Staff,
     state: web::Data<AppState>,
     path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let qid = path.into_inner();
+    scope::allow(&state, &user, Target::Question(qid), Need::Run).await?;
     let data =
         crate::http::body::read_limited(payload, state.settings.server.body_limit_bytes).await?;
     // The body is optional: none (or `{}`) means "pick as in auto mode".
@@ -44,7 +47,16 @@ pub async fn reroute_question(
     let now = state.clock.now();
     let new = state
         .db
-        .write(move |conn| ops::reroute(conn, qid, to, RerouteReason::Facilitator, now))
+        .write(move |conn| {
+            let new = ops::reroute(conn, qid, to, RerouteReason::Facilitator, now)?;
+            let entry = Entry::new(AuditAction::QuestionRerouted)
+                .by(&user)
+                .in_relay(conn, new.relay_id)?
+                .target("question", qid)
+                .detail(json!({ "to": new.id }));
+            audit::record(conn, entry, now)?;
+            Ok(new)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(json!({
         "question_id": qid,
@@ -56,11 +68,12 @@ pub async fn reroute_question(
 /// first, for the console's "stranded questions". The asker and the text are shown only when
 /// the relay is not anonymous: a facilitator can reroute without reading anyone's question.
 pub async fn pending_questions(
-    _: Facilitator,
+    Staff(user, _): Staff,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let now = state.clock.now();
     let body = state
         .db

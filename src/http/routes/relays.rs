@@ -6,7 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::{StaffFeedQuery, events_json};
-use crate::auth::{Facilitator, Staff};
+use crate::auth::Staff;
+use crate::auth::scope::{self, Need, Target};
 use crate::db::events::{self, EventRow};
 use crate::db::groups::GroupRow;
 use crate::db::outbox::OutboxRow;
@@ -16,6 +17,8 @@ use crate::db::relays::RelayRow;
 use crate::db::rounds::RoundRow;
 use crate::error::{AppError, Found};
 use crate::http::{body, dto};
+use crate::ops::audit::{self, AuditAction, Entry};
+use crate::ops::orgs;
 use crate::ops::relays::{self as ops, CreateRelay, PatchRelay};
 use crate::relay::QuestionStatus;
 use crate::state::AppState;
@@ -35,29 +38,46 @@ pub(crate) async fn relay_response(state: &AppState, id: i64) -> Result<HttpResp
 
 /// `POST /api/relays`
 pub async fn create_relay(
-    f: Facilitator,
+    Staff(user, _): Staff,
     req: HttpRequest,
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
+    let uid = user.id;
+    state
+        .db
+        .read(move |conn| orgs::may_create(conn, uid))
+        .await?;
     let input: CreateRelay = body::json(&req, payload).await?;
     let input = input.with_privacy_defaults(&state.settings.privacy);
     let now = state.clock.now();
-    let creator = f.0.id;
     let (row, rounds) = state
         .db
-        .write(move |conn| ops::create(conn, input.clone(), Some(creator), now))
+        .write(move |conn| {
+            let mut input = input.clone();
+            input.org_id = Some(orgs::for_new_relay(conn, user.id, input.org_id)?);
+            let (row, rounds) = ops::create(conn, input, Some(user.id), now)?;
+            audit::record(
+                conn,
+                Entry::new(AuditAction::RelayCreated).by(&user).relay(&row),
+                now,
+            )?;
+            Ok((row, rounds))
+        })
         .await?;
     Ok(HttpResponse::Created().json(dto::relay(&row, &rounds, now)))
 }
 
-/// `GET /api/relays`
-pub async fn list_relays(_: Staff, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+/// `GET /api/relays`: the relays the caller sees.
+pub async fn list_relays(
+    Staff(user, _): Staff,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
     let list = state
         .db
-        .read(|conn| {
-            let rows = RelayRow::list(conn)?;
+        .read(move |conn| {
+            let rows = orgs::visible_relays(conn, user.id)?;
             let mut out = Vec::with_capacity(rows.len());
             for r in rows {
                 let rounds = RoundRow::for_relay(conn, r.id)?;
@@ -75,80 +95,105 @@ pub async fn list_relays(_: Staff, state: web::Data<AppState>) -> Result<HttpRes
 
 /// `GET /api/relays/{id}`
 pub async fn get_relay(
-    _: Staff,
+    Staff(user, _): Staff,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    relay_response(&state, path.into_inner()).await
+    let id = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
+    relay_response(&state, id).await
 }
 
 /// `PATCH /api/relays/{id}`
 pub async fn patch_relay(
-    _: Facilitator,
+    Staff(user, _): Staff,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let input: PatchRelay = body::json(&req, payload).await?;
     let id = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
+    let input: PatchRelay = body::json(&req, payload).await?;
     let now = state.clock.now();
     let (row, rounds) = state
         .db
-        .write(move |conn| ops::patch(conn, id, input.clone(), now))
+        .write(move |conn| {
+            let (row, rounds) = ops::patch(conn, id, input.clone(), now)?;
+            audit::record(
+                conn,
+                Entry::new(AuditAction::RelayChanged).by(&user).relay(&row),
+                now,
+            )?;
+            Ok((row, rounds))
+        })
         .await?;
     Ok(HttpResponse::Ok().json(dto::relay(&row, &rounds, now)))
 }
 
+/// A lifecycle step of relay `id` by `user`, recorded as `action`.
 async fn transition(
     state: &AppState,
+    user: crate::db::staff::StaffUserRow,
     id: i64,
     op: fn(
         &mut crate::db::DbConn,
         i64,
         chrono::DateTime<chrono::Utc>,
     ) -> Result<RelayRow, AppError>,
+    action: AuditAction,
 ) -> Result<HttpResponse, AppError> {
+    scope::allow(state, &user, Target::Relay(id), Need::Run).await?;
     let now = state.clock.now();
-    state.db.write(move |conn| op(conn, id, now)).await?;
+    state
+        .db
+        .write(move |conn| {
+            let row = op(conn, id, now)?;
+            audit::record(conn, Entry::new(action).by(&user).relay(&row), now)
+        })
+        .await?;
     relay_response(state, id).await
 }
 
 /// `POST /api/relays/{id}/schedule`
 pub async fn schedule_relay(
-    _: Facilitator,
+    Staff(user, _): Staff,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    transition(&state, path.into_inner(), ops::schedule).await
+    let id = path.into_inner();
+    transition(&state, user, id, ops::schedule, AuditAction::RelayScheduled).await
 }
 
 /// `POST /api/relays/{id}/open`
 pub async fn open_relay(
-    _: Facilitator,
+    Staff(user, _): Staff,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    transition(&state, path.into_inner(), ops::open_now).await
+    let id = path.into_inner();
+    transition(&state, user, id, ops::open_now, AuditAction::RelayOpened).await
 }
 
 /// `POST /api/relays/{id}/close`
 pub async fn close_relay(
-    _: Facilitator,
+    Staff(user, _): Staff,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    transition(&state, path.into_inner(), ops::close).await
+    let id = path.into_inner();
+    transition(&state, user, id, ops::close, AuditAction::RelayClosed).await
 }
 
 /// `GET /api/relays/{id}/stats`: participation, questions, batons and emails, per round and
 /// group. Counts only, so analysts may read it too.
 pub async fn relay_stats(
-    _: Staff,
+    Staff(user, _): Staff,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let body = state
         .db
         .read(move |conn| {
@@ -223,12 +268,13 @@ pub async fn relay_stats(
 /// `GET /api/relays/{id}/events?since=ID[&latest=N]`: the staff feed, a page at a time from
 /// `since`, or its `latest` events.
 pub async fn staff_events(
-    _: Facilitator,
+    Staff(user, _): Staff,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let query = web::Query::<StaffFeedQuery>::from_query(req.query_string())
         .map_err(crate::http::query_error)?
         .into_inner();

@@ -5,6 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
+use crate::auth::scope::{self, Need, Target};
 use crate::auth::{ParticipantAuth, Staff};
 use crate::error::AppError;
 use crate::report;
@@ -28,15 +29,20 @@ fn page(html: String) -> HttpResponse {
 
 /// `GET /api/relays/{id}/report[?compare=ID]`
 pub async fn relay_report(
-    _: Staff,
+    Staff(user, _): Staff,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let q = web::Query::<ReportQuery>::from_query(req.query_string())
         .map_err(crate::http::query_error)?;
+    if let Some(other) = q.compare {
+        scope::allow(&state, &user, Target::Relay(other), Need::Read).await?;
+    }
     let now = state.clock.now();
-    let html = report::for_staff(&state.db, path.into_inner(), q.compare, now).await?;
+    let html = report::for_staff(&state.db, id, q.compare, now).await?;
     Ok(page(html))
 }
 

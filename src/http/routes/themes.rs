@@ -5,8 +5,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::auth::Staff;
+use crate::auth::scope::{self, Need, Target};
 use crate::error::AppError;
 use crate::http::body;
+use crate::ops::audit::{self, AuditAction, Entry};
 use crate::ops::themes::{self, ClusterRun};
 use crate::state::AppState;
 
@@ -30,26 +32,41 @@ pub struct ClusterRequest {
 /// `POST /api/relays/{id}/themes/cluster`: finds themes among the questions the analyst has
 /// not placed, replacing the previous run's unpinned themes.
 pub async fn cluster_themes(
-    _: Staff,
+    Staff(user, _): Staff,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let input: ClusterRequest = body::json(&req, payload).await?;
     let run = ClusterRun::new(input.k, input.seed, input.text.as_deref())?;
     let now = state.clock.now();
-    let view = themes::run_clustering(&state.db, path.into_inner(), run, now).await?;
+    let view = themes::run_clustering(&state.db, id, run, now).await?;
+    let detail = serde_json::json!({ "k": input.k, "seed": input.seed, "text": input.text });
+    state
+        .db
+        .write(move |conn| {
+            let entry = Entry::new(AuditAction::ThemesRun)
+                .by(&user)
+                .in_relay(conn, id)?
+                .detail(detail.clone());
+            audit::record(conn, entry, now)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
 /// `GET /api/relays/{id}/themes`
 pub async fn list_themes(
-    _: Staff,
+    Staff(user, _): Staff,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    themes_of(&state, path.into_inner()).await
+    let id = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
+    themes_of(&state, id).await
 }
 
 /// `{label}`
@@ -61,15 +78,17 @@ pub struct LabelRequest {
 
 /// `POST /api/relays/{id}/themes`: an empty theme of the analyst's own.
 pub async fn create_theme(
-    _: Staff,
+    Staff(user, _): Staff,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let input: LabelRequest = body::json(&req, payload).await?;
     let label = themes::label(&input.label)?;
-    let (id, now) = (path.into_inner(), state.clock.now());
+    let now = state.clock.now();
     let created = state
         .db
         .write(move |conn| themes::create(conn, id, &label, now))
@@ -79,15 +98,17 @@ pub async fn create_theme(
 
 /// `PATCH /api/themes/{tid}` `{label}`
 pub async fn rename_theme(
-    _: Staff,
+    Staff(user, _): Staff,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
+    let tid = path.into_inner();
+    scope::allow(&state, &user, Target::Theme(tid), Need::Read).await?;
     let input: LabelRequest = body::json(&req, payload).await?;
     let label = themes::label(&input.label)?;
-    let (tid, now) = (path.into_inner(), state.clock.now());
+    let now = state.clock.now();
     let relay_id = state
         .db
         .write(move |conn| themes::rename(conn, tid, &label, now))
@@ -105,14 +126,16 @@ pub struct MergeRequest {
 /// `POST /api/themes/{tid}/merge` `{into}`: moves every question into `into` and removes this
 /// theme.
 pub async fn merge_theme(
-    _: Staff,
+    Staff(user, _): Staff,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
+    let tid = path.into_inner();
+    scope::allow(&state, &user, Target::Theme(tid), Need::Read).await?;
     let MergeRequest { into } = body::json(&req, payload).await?;
-    let (tid, now) = (path.into_inner(), state.clock.now());
+    let now = state.clock.now();
     let relay_id = state
         .db
         .write(move |conn| themes::merge(conn, tid, into, now))
@@ -123,21 +146,24 @@ pub async fn merge_theme(
 /// `POST /api/themes/{tid}/split` `{}`: divides a theme's questions into two themes by
 /// clustering them (k = 2); both become the analyst's.
 pub async fn split_theme(
-    _: Staff,
+    Staff(user, _): Staff,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let view = themes::split(&state.db, path.into_inner(), state.clock.now()).await?;
+    let tid = path.into_inner();
+    scope::allow(&state, &user, Target::Theme(tid), Need::Read).await?;
+    let view = themes::split(&state.db, tid, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
 /// `DELETE /api/themes/{tid}`: the theme goes; its questions become unplaced.
 pub async fn delete_theme(
-    _: Staff,
+    Staff(user, _): Staff,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let tid = path.into_inner();
+    scope::allow(&state, &user, Target::Theme(tid), Need::Read).await?;
     state
         .db
         .write(move |conn| themes::delete(conn, tid))
@@ -155,14 +181,16 @@ pub struct PlaceRequest {
 /// `PUT /api/questions/{qid}/theme` `{theme_id | null}`: the analyst places a question. The
 /// target theme becomes the analyst's (pinned), so the placement survives a re-run.
 pub async fn place_question(
-    _: Staff,
+    Staff(user, _): Staff,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
+    let qid = path.into_inner();
+    scope::allow(&state, &user, Target::Question(qid), Need::Read).await?;
     let PlaceRequest { theme_id } = body::json(&req, payload).await?;
-    let (qid, now) = (path.into_inner(), state.clock.now());
+    let now = state.clock.now();
     let placed = state
         .db
         .write(move |conn| themes::place(conn, qid, theme_id, now))
@@ -173,10 +201,12 @@ pub async fn place_question(
 /// `GET /api/relays/{id}/themes/suggestions`: `[{question_id, theme_id, confidence}]` for every
 /// unplaced question, most confident first.
 pub async fn theme_suggestions(
-    _: Staff,
+    Staff(user, _): Staff,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let list = themes::suggestions(&state.db, path.into_inner()).await?;
+    let id = path.into_inner();
+    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
+    let list = themes::suggestions(&state.db, id).await?;
     Ok(HttpResponse::Ok().json(list))
 }

@@ -1,0 +1,10 @@
+DELETE FROM email_outbox WHERE relay_id IS NULL OR participant_id IS NULL;
+ALTER TABLE email_outbox ALTER COLUMN relay_id SET NOT NULL;
+ALTER TABLE email_outbox ALTER COLUMN participant_id SET NOT NULL;
+DROP TABLE audit_log;
+DROP TABLE invitations;
+DROP TABLE relay_analysts;
+DROP INDEX relays_org;
+ALTER TABLE relays DROP COLUMN org_id;
+DROP TABLE memberships;
+DROP TABLE orgs;
