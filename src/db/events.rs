@@ -1,9 +1,9 @@
 //! The event log: every change someone should hear about, with its audience. Replays of one
 //! feed page through it by id; the live fan-out reads everything after its cursor.
 
+use super::MultiBackend;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sqlite::Sqlite;
 
 use super::DbConn;
 use super::schema::{events, participants};
@@ -11,7 +11,7 @@ use crate::relay::EventKind;
 
 /// An event row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = events, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = events, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct EventRow {
     pub id: i64,
     pub relay_id: i64,
@@ -34,7 +34,7 @@ pub enum Audience {
 pub const PAGE: i64 = 500;
 
 /// A page of one feed, before choosing columns.
-type Feed = events::BoxedQuery<'static, Sqlite>;
+type Feed = events::BoxedQuery<'static, MultiBackend>;
 
 impl EventRow {
     /// Appends an event.
