@@ -50,7 +50,7 @@ struct Fingerprint {
     participants: Value,
 }
 
-/// A count straight from the database file.
+/// A count straight from the database.
 fn sql_count(app: &TestApp, sql: &str) -> i64 {
     use diesel::prelude::*;
     #[derive(QueryableByName)]
@@ -58,10 +58,7 @@ fn sql_count(app: &TestApp, sql: &str) -> i64 {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    let mut conn = SqliteConnection::establish(app.db_path.to_str().unwrap()).unwrap();
-    diesel::sql_query("PRAGMA busy_timeout = 10000")
-        .execute(&mut conn)
-        .unwrap();
+    let mut conn = app.connect();
     diesel::sql_query(sql).get_result::<N>(&mut conn).unwrap().n
 }
 

@@ -306,6 +306,23 @@ impl TestApp {
         (password, account.token)
     }
 
+    /// A connection of its own to the app's database, as another process would open one (a
+    /// SQLite connection waits up to 10 s for the server's locks).
+    pub fn connect(&self) -> stafet::db::DbConn {
+        use diesel::connection::SimpleConnection;
+        use diesel::prelude::*;
+        use stafet::db::{DbConn, Target};
+        match Target::parse(&self.settings.database.url).unwrap() {
+            Target::Postgres(url) => DbConn::Pg(PgConnection::establish(&url).unwrap()),
+            Target::Sqlite(path) => {
+                let mut conn =
+                    DbConn::Sqlite(SqliteConnection::establish(path.to_str().unwrap()).unwrap());
+                conn.batch_execute("PRAGMA busy_timeout = 10000").unwrap();
+                conn
+            }
+        }
+    }
+
     /// Runs `f` as a write on the app's own database (whichever backend) and returns its value.
     pub fn write<T: Send + 'static>(
         &self,
