@@ -107,10 +107,25 @@ impl EventRow {
             .map(|m| m.unwrap_or(0))
     }
 
-    /// Every feed's events after `since`, oldest first, at most `limit`.
-    pub fn after(conn: &mut DbConn, since: i64, limit: i64) -> QueryResult<Vec<EventRow>> {
+    /// Every feed's events after `since` or with an id among `missed`, oldest first, at most
+    /// `limit`.
+    pub fn after_or_among(
+        conn: &mut DbConn,
+        since: i64,
+        missed: Vec<i64>,
+        limit: i64,
+    ) -> QueryResult<Vec<EventRow>> {
+        let after = events::table.filter(events::id.gt(since));
+        if missed.is_empty() {
+            // The plain range, as SQLite (which never misses an id) always reads it.
+            return after
+                .order(events::id.asc())
+                .limit(limit)
+                .select(EventRow::as_select())
+                .load(conn);
+        }
         events::table
-            .filter(events::id.gt(since))
+            .filter(events::id.gt(since).or(events::id.eq_any(missed)))
             .order(events::id.asc())
             .limit(limit)
             .select(EventRow::as_select())

@@ -3,6 +3,7 @@
 
 pub mod connection;
 pub mod cursor;
+pub mod gaps;
 pub mod hub;
 pub mod messages;
 pub mod revocation;

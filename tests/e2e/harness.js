@@ -3,7 +3,8 @@
 // With STAFET_TEST_BACKEND=postgres the server runs on a fresh database on STAFET_TEST_PG_URL
 // (dropped when it stops) and sends its mail by SMTP to a sink that writes the same folder.
 
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -18,6 +19,7 @@ import { startSmtpSink } from './smtp-sink.js';
 const here = dirname(fileURLToPath(import.meta.url));
 export const root = resolve(here, '..', '..');
 export const artifacts = join(root, 'test-artifacts');
+const execFileAsync = promisify(execFile);
 const bin = process.env.STAFET_BIN || join(root, 'target', 'debug', 'stafet');
 
 function freePort() {
@@ -81,7 +83,8 @@ export async function startServer({ demo = false } = {}) {
   const analyst = execFileSync(bin, ['user', 'add', '--email', 'analytiker@stafet.dk', '--role', 'analyst', '--db', db], { env, encoding: 'utf8' });
   let demoRelay = null;
   if (demo) {
-    const text = execFileSync(bin, ['demo', '--db', db, '--mail-dir', mailDir], { env, encoding: 'utf8' });
+    // Not execFileSync: on PostgreSQL the demo mails the SMTP sink, which runs in this process.
+    const { stdout: text } = await execFileAsync(bin, ['demo', '--db', db, '--mail-dir', mailDir], { env, encoding: 'utf8' });
     demoRelay = Number(text.match(/^Demo relay (\d+)/m)[1]);
   }
   const child = spawn(bin, ['serve', '--bind', `127.0.0.1:${port}`, '--db', db, '--mail-dir', mailDir], { env, stdio: ['ignore', 'inherit', 'inherit'] });
