@@ -151,48 +151,90 @@ struct Id {
     id: i64,
 }
 
-/// Ids come from a sequence at insert, not at commit: relay B's event may commit with a higher
-/// id while relay A's write still holds a lower one. The live feed, which moved past the lower
-/// id, still pushes that event once it commits.
-#[test]
-fn an_event_committed_after_a_higher_id_of_another_relay_is_still_pushed() {
+/// Another writer's transaction that has taken an event id in `relay` for `participant` and
+/// not committed yet; returns it and the id.
+fn hold_event(app: &common::TestApp, relay: i64, participant: i64) -> (stafet::db::DbConn, i64) {
+    let mut writer = app.connect();
+    writer.batch_execute("BEGIN").unwrap();
+    let held = diesel::sql_query(format!(
+        "INSERT INTO events (relay_id, participant_id, kind, data, created_at) \
+         VALUES ({relay}, {participant}, 'reminder', '{{\"question_id\": 0}}', now()) \
+         RETURNING id"
+    ))
+    .get_result::<Id>(&mut writer)
+    .unwrap()
+    .id;
+    (writer, held)
+}
+
+/// `who` asks a question in their (auto mode) relay: a commit with higher event ids.
+fn ask(app: &common::TestApp, who: &common::Person) {
+    let res = app.post(
+        "/api/me/questions",
+        Some(&who.token),
+        &json!({ "text": "Hvad lærte du sidst af en kollega?" }),
+    );
+    assert_eq!(res.status, 201, "{}", res.text);
+}
+
+/// A server on a fresh database with two open relays, A (2 people) and B (3): the database
+/// (dropped when it goes), the app, A's id and people, and B's people.
+fn two_relays() -> (
+    FreshPg,
+    common::TestApp,
+    i64,
+    Vec<common::Person>,
+    Vec<common::Person>,
+) {
     let pg = FreshPg::create();
     let url = pg.url();
     let app = spawn_app_with(move |s| s.database.url = url);
     let (relay_a, a) = app.open_relay(2, json!({}));
     let (_, b) = app.open_relay(3, json!({}));
+    (pg, app, relay_a, a, b)
+}
+
+/// Fails unless event `id` reaches `ws` within 10 s.
+fn assert_pushed(ws: &mut live::Live, id: i64) {
+    let got = ws.read_until(Duration::from_secs(10), |e| e["id"] == id);
+    assert!(
+        live::ids(&got).contains(&id),
+        "event {id} was never pushed: {got:?}"
+    );
+}
+
+/// Ids come from a sequence at insert, not at commit: relay B's event may commit with a higher
+/// id while relay A's write still holds a lower one. The live feed, which moved past the lower
+/// id, still pushes that event once it commits.
+#[test]
+fn an_event_committed_after_a_higher_id_of_another_relay_is_still_pushed() {
+    let (_pg, app, relay_a, a, b) = two_relays();
     let mut ws = live::connect(&app.base, &format!("token={}", a[0].token));
     ws.read_for(Duration::from_millis(500));
 
-    // Another writer takes an event id in relay A and holds it uncommitted.
-    let mut writer = app.connect();
-    writer.batch_execute("BEGIN").unwrap();
-    let held = diesel::sql_query(format!(
-        "INSERT INTO events (relay_id, participant_id, kind, data, created_at) \
-         VALUES ({relay_a}, {}, 'reminder', '{{\"question_id\": 0}}', now()) RETURNING id",
-        a[0].id
-    ))
-    .get_result::<Id>(&mut writer)
-    .unwrap()
-    .id;
+    let (mut writer, held) = hold_event(&app, relay_a, a[0].id);
     // Relay B commits a higher id meanwhile, and the live feed reads past the held one.
-    let ask = |who: &common::Person| {
-        let res = app.post(
-            "/api/me/questions",
-            Some(&who.token),
-            &json!({ "text": "Hvad lærte du sidst af en kollega?" }),
-        );
-        assert_eq!(res.status, 201, "{}", res.text);
-    };
-    ask(&b[0]);
+    ask(&app, &b[0]);
     std::thread::sleep(Duration::from_millis(500));
     writer.batch_execute("COMMIT").unwrap();
     // The next commit wakes the live feed.
-    ask(&b[1]);
+    ask(&app, &b[1]);
 
-    let got = ws.read_until(Duration::from_secs(10), |e| e["id"] == held);
-    assert!(
-        live::ids(&got).contains(&held),
-        "event {held} was never pushed: {got:?}"
-    );
+    assert_pushed(&mut ws, held);
+}
+
+/// A connection opened while another relay's higher id is committed and a lower id of its own
+/// relay is not yet starts at the end of its own relay, so that event still reaches it live.
+#[test]
+fn a_connection_opened_past_another_relays_higher_id_still_gets_its_own_relays_lower_one() {
+    let (_pg, app, relay_a, a, b) = two_relays();
+
+    let (mut writer, held) = hold_event(&app, relay_a, a[0].id);
+    ask(&app, &b[0]);
+    let mut ws = live::connect(&app.base, &format!("token={}", a[0].token));
+    ws.read_for(Duration::from_millis(500));
+    writer.batch_execute("COMMIT").unwrap();
+    ask(&app, &b[1]);
+
+    assert_pushed(&mut ws, held);
 }

@@ -6,7 +6,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConn;
-use super::schema::{events, participants};
+use super::backend::RelayOf;
+use super::schema::{events, participants, questions};
 use crate::relay::EventKind;
 
 /// An event row.
@@ -105,6 +106,32 @@ impl EventRow {
             .select(diesel::dsl::max(events::id))
             .first::<Option<i64>>(conn)
             .map(|m| m.unwrap_or(0))
+    }
+
+    /// The highest event id so far of the relay `of` names (0 when it has none), in one query.
+    /// A feed belongs to one relay, whose writes commit their events in id order (they lock
+    /// the relay's row): on PostgreSQL the log's overall highest id may belong to another relay
+    /// while a lower id of this one is still to commit.
+    pub fn max_id_in_relay(conn: &mut DbConn, of: RelayOf) -> QueryResult<i64> {
+        let query = events::table
+            .select(diesel::dsl::max(events::id))
+            .into_boxed();
+        let query = match of {
+            RelayOf::Relay(id) => query.filter(events::relay_id.eq(id)),
+            RelayOf::Participant(id) => query.filter(
+                events::relay_id.nullable().eq(participants::table
+                    .find(id)
+                    .select(participants::relay_id)
+                    .single_value()),
+            ),
+            RelayOf::Question(id) => query.filter(
+                events::relay_id.nullable().eq(questions::table
+                    .find(id)
+                    .select(questions::relay_id)
+                    .single_value()),
+            ),
+        };
+        query.first::<Option<i64>>(conn).map(|m| m.unwrap_or(0))
     }
 
     /// Every feed's events after `since` or with an id among `missed`, oldest first, at most

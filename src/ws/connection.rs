@@ -16,6 +16,7 @@ use super::hub::{Feed, Hub, Outgoing, Subscription, event_json};
 use super::messages::{ClientMsg, error_frame};
 use super::revocation::{Checker, may_end_access};
 use crate::auth::access::Denied;
+use crate::db::backend::RelayOf;
 use crate::db::events::{self, EventRow};
 
 /// How often the server pings.
@@ -119,14 +120,21 @@ pub async fn run(
         events: mut live,
         mut ended,
     } = hub.subscribe(peer.feed, peer.credential);
+    let feed = peer.feed;
     let stop = match peer
         .checker
         .db()
-        .read(|conn| Ok(EventRow::max_id(conn)?))
+        .read(move |conn| {
+            let relay = match feed {
+                Feed::Staff(relay) => RelayOf::Relay(relay),
+                Feed::Participant(p) => RelayOf::Participant(p),
+            };
+            Ok(EventRow::max_id_in_relay(conn, relay)?)
+        })
         .await
     {
-        // Without `since` the connection starts at "now": what is already in the log is for
-        // the page's first load, not for the live feed.
+        // Without `since` the connection starts at "now" in its relay: what is already in the
+        // log is for the page's first load, not for the live feed.
         Ok(end) => {
             serve(
                 &mut session,
