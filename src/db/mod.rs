@@ -1,17 +1,24 @@
-//! The database: two read pools, one writer thread that commits requests in groups, and the
-//! embedded migrations. Every diesel call in the program goes through [`Db::read`],
-//! [`Db::read_bulk`] or [`Db::write`], so no actix worker ever blocks on SQLite.
+//! The database, SQLite or PostgreSQL (chosen by the [`Target`] at run time): two read pools,
+//! the embedded migrations, and the writes. Every diesel call in the program goes through
+//! [`Db::read`], [`Db::read_bulk`] or [`Db::write`], so no actix worker ever blocks on the
+//! database.
 //!
 //! Interactive requests (participants, staff pages) read from one pool; analyst work (exports,
 //! analyses, reports) from a small pool of its own with as many slots. However many exports or
 //! analyses run at once, they wait for a slot of theirs and never for a connection that a
 //! participant's request needs.
 //!
-//! Layout: this file holds the [`Db`] handle and the helpers every table shares; the group
-//! commit lives in `writer`; each table has a file of its own with its row types (`XRow`,
-//! `NewX`) and its queries as their associated functions (`QuestionRow::inbox(conn, pid)`),
-//! synchronous on a `&mut DbConn`. SQL is kept portable; what only SQLite understands (PRAGMAs,
-//! `last_insert_rowid`, `total_changes`, checkpoints) is marked SQLite-specific where it is used.
+//! Writes: on SQLite one writer thread commits requests in groups (`writer`); on PostgreSQL,
+//! which several instances share, each write is a transaction of its own on a pooled
+//! connection, run again on a serialization failure or deadlock. Either way every write that
+//! belongs to a relay locks the relay first ([`relays::RelayRow::lock`]).
+//!
+//! Layout: this file holds the [`Db`] handle and the helpers every table shares; each table has
+//! a file of its own with its row types (`XRow`, `NewX`) and its queries as their associated
+//! functions (`QuestionRow::inbox(conn, pid)`), synchronous on a `&mut DbConn`, which compiles
+//! for both backends. Where their SQL must differ (the last inserted id, row locks, retries) the
+//! `backend` module matches on the connection, once per concern; what only SQLite has (PRAGMAs,
+//! `total_changes`, checkpoints, query plans) stays in the SQLite code that uses it.
 
 pub mod answers;
 pub mod backend;
@@ -303,12 +310,18 @@ impl Db {
 
     /// Runs read-only `f` at once on this thread when a pooled connection is free, else as
     /// [`Db::read`] does. Only for lookups by key that take microseconds (authentication on
-    /// every request): handing those to another thread costs more than running them.
+    /// every request): handing those to another thread costs more than running them. On
+    /// PostgreSQL always as [`Db::read`] does.
     pub async fn read_now<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
+        // On PostgreSQL a lookup is a round trip to the server, never microseconds: it must not
+        // hold up an actix worker.
+        if self.is_postgres() {
+            return self.read(f).await;
+        }
         match self.pool.try_get() {
             Some(mut conn) => f(&mut conn),
             None => self.read(f).await,
