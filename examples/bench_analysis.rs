@@ -163,7 +163,9 @@ fn phase_themes(n: usize, labels_out: &Path) {
 
 /// Child: export the corpus of relay 1 as CSV to `out`; print time and peak memory.
 fn phase_export(db: &Path, out: &Path) {
-    let mut conn = diesel::SqliteConnection::establish(db.to_str().unwrap()).unwrap();
+    let mut conn = stafet::db::DbConn::Sqlite(
+        diesel::SqliteConnection::establish(db.to_str().unwrap()).unwrap(),
+    );
     let t = Instant::now();
     let file = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(out).unwrap());
     let rows = stafet::export::write_corpus(
@@ -267,8 +269,12 @@ fn build_export_db(db: &Path, rows: usize) {
         pool_size: 1,
         bulk_pool_size: 1,
     };
-    drop(stafet::db::Db::open(db, &settings_db).unwrap());
-    let mut conn = diesel::SqliteConnection::establish(db.to_str().unwrap()).unwrap();
+    drop(
+        stafet::db::Db::open(&stafet::db::Target::Sqlite(db.to_path_buf()), &settings_db).unwrap(),
+    );
+    let mut conn = stafet::db::DbConn::Sqlite(
+        diesel::SqliteConnection::establish(db.to_str().unwrap()).unwrap(),
+    );
     // The writer thread of the `Db` just dropped may still be closing its connection.
     conn.batch_execute("PRAGMA busy_timeout = 10000;").unwrap();
     let now = chrono::Utc::now();

@@ -45,7 +45,7 @@ async fn main() {
     let sync = std::env::var("STAFET_SYNC").unwrap_or_else(|_| "FULL".into());
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(
-        &dir.path().join("bench.sqlite"),
+        &stafet::db::Target::Sqlite(dir.path().join("bench.sqlite")),
         &DbOptions {
             synchronous: sync.clone(),
             busy_timeout_ms: 5000,

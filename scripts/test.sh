@@ -2,8 +2,13 @@
 # The whole test suite, as CI runs it: formatting, lints, unit, property and integration tests,
 # then the pages end to end in Debian's headless Chromium. What is missing is installed here:
 # chromium, libpq-dev (the build links libpq) and a PostgreSQL server, of which a throwaway
-# cluster runs during the Rust tests (or set STAFET_TEST_PG_URL to use a server of your own).
+# cluster runs during the tests (or set STAFET_TEST_PG_URL to use a server of your own).
 # A PostgreSQL that cannot start fails the run: no test is skipped for want of one.
+#
+# The integration tests and the pages run twice: on SQLite, then on PostgreSQL
+# (STAFET_TEST_BACKEND=postgres: each test server gets a fresh database). Unit tests run once.
+# What is SQLite by nature (its file, WAL, kill -9 and full-disk checks, backups, the one-server
+# lock, query plans) runs in the SQLite pass only: tests/sqlite_only.txt lists it, with why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)"; exit 1; }
@@ -32,5 +37,22 @@ if [ -z "${STAFET_TEST_PG_URL:-}" ]; then
   echo "a throwaway PostgreSQL for the tests at $STAFET_TEST_PG_URL"
 fi
 export STAFET_TEST_PG_URL
-cargo test --all-targets --locked
+STAFET_TEST_BACKEND=sqlite cargo test --all-targets --locked
+(cd tests/e2e && STAFET_TEST_BACKEND=sqlite node --test --test-concurrency=1 .)
+
+# The PostgreSQL pass: every integration test file but those SQLite-only as a whole, less the
+# SQLite-only tests of the others.
+pg_tests=() skips=() skip_files=
+while read -r kind name _; do
+  case "$kind" in
+    file) skip_files+=" $name " ;;
+    test) skips+=(--skip "$name") ;;
+  esac
+done < <(grep -v '^#' tests/sqlite_only.txt)
+for f in tests/*.rs; do
+  name=$(basename "$f" .rs)
+  [[ "$skip_files" == *" $name "* ]] || pg_tests+=(--test "$name")
+done
+export STAFET_TEST_BACKEND=postgres
+cargo test --locked "${pg_tests[@]}" -- "${skips[@]}"
 (cd tests/e2e && node --test --test-concurrency=1 .)

@@ -164,6 +164,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(m) = mail_dir {
                 settings.email.mail_dir = m;
             }
+            crate::startup::check_serve(&settings)?;
             actix_web::rt::System::new().block_on(async move {
                 let app = Application::build(settings.clone(), Clock::System).await?;
                 tracing::info!(
@@ -189,7 +190,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 settings.database.url = d;
             }
             let (password, hash) = crate::ops::staff::new_password()?;
-            let db = Db::open(&settings.database.sqlite_path()?, &settings.db_options())?;
+            let db = Db::open(&settings.database.target()?, &settings.db_options())?;
             let now = chrono::Utc::now();
             let account = runtime()?.block_on(db.write(move |conn| {
                 crate::ops::staff::add_user(conn, &email, &role, org, &hash, password.clone(), now)
@@ -213,7 +214,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(d) = db {
                 settings.database.url = d;
             }
-            let db = Db::open(&settings.database.sqlite_path()?, &settings.db_options())?;
+            let db = Db::open(&settings.database.target()?, &settings.db_options())?;
             let now = chrono::Utc::now();
             let org =
                 runtime()?.block_on(db.write(move |conn| crate::ops::orgs::add(conn, &name, now)));
@@ -280,7 +281,10 @@ fn backup(settings: &Settings, out: &std::path::Path) -> anyhow::Result<()> {
         // Renamed over the live file, the copy would meet the server's write-ahead log.
         anyhow::ensure!(a != b, "--out {} is the database itself", out.display());
     }
-    let db = Db::open(path, &settings.db_options())?;
+    let db = Db::open(
+        &crate::db::Target::Sqlite(path.clone()),
+        &settings.db_options(),
+    )?;
     let written = runtime()?.block_on(crate::backup::snapshot::write(&db, out));
     db.close();
     let written = written?;
@@ -316,7 +320,7 @@ fn export(
         Reader::Named
     };
     // Opening through `Db` runs any pending migrations, so an old file exports too.
-    let db = Db::open(&settings.database.sqlite_path()?, &settings.db_options())?;
+    let db = Db::open(&settings.database.target()?, &settings.db_options())?;
     let result = runtime()?.block_on(export_to(&db, relay, format, reader, out.as_deref()));
     db.close();
     let rows = result?;

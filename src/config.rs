@@ -100,7 +100,7 @@ impl DatabaseSettings {
         Target::parse(&self.url)
     }
 
-    /// The SQLite file to open, or why this build cannot open the database `url` names.
+    /// The SQLite file `url` names, for what works on a file only; a PostgreSQL URL is an error.
     pub fn sqlite_path(&self) -> Result<PathBuf, TargetError> {
         Ok(self.target()?.sqlite_path()?.to_path_buf())
     }

@@ -135,7 +135,7 @@ const ANSWERS: [&[&str]; 5] = [
 
 /// Creates the demo and returns what to print: the staff login and a few participant links.
 pub async fn run(settings: &Settings) -> anyhow::Result<String> {
-    let db = Db::open(&settings.database.sqlite_path()?, &settings.db_options())?;
+    let db = Db::open(&settings.database.target()?, &settings.db_options())?;
     let out = fill(&db, settings).await;
     db.close();
     out

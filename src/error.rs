@@ -116,6 +116,14 @@ impl AppError {
         self.status
     }
 
+    /// The database error this came from, when it came from one.
+    pub fn db_error(&self) -> Option<&DieselError> {
+        match &self.cause {
+            Some(Cause::Db(e)) => Some(e),
+            _ => None,
+        }
+    }
+
     /// The relay rule that refused, when a rule did.
     pub fn rule(&self) -> Option<&RuleViolation> {
         match &self.cause {

@@ -16,7 +16,7 @@ use crate::backup::{
 };
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::db::Db;
+use crate::db::{Db, Target};
 use crate::email::worker::{self, Mailer};
 use crate::http;
 use crate::jobs;
@@ -28,13 +28,30 @@ use crate::ws::{self, Hub};
 /// other sites are not ours to commit to https).
 const HSTS: &str = "max-age=31536000";
 
+/// Refuses what `stafet serve` on a PostgreSQL database, which other instances may share, must
+/// not do: keep its email on its own disk (the `.eml` folder belongs to one host). Checked
+/// before anything is opened or bound. (Tests build an [`Application`] on one host and read the
+/// folder, so this is the command's check, not `build`'s.)
+pub fn check_serve(settings: &Settings) -> anyhow::Result<()> {
+    if matches!(settings.database.target()?, Target::Postgres(_)) {
+        anyhow::ensure!(
+            settings.email.smtp.active_host().is_some(),
+            "a server on PostgreSQL needs SMTP: set email.smtp.host (STAFET__EMAIL__SMTP__HOST); \
+             the .eml folder transport belongs to one host, and several instances may share \
+             this database"
+        );
+    }
+    Ok(())
+}
+
 /// A built application, bound to its port, not yet serving.
 pub struct Application {
     server: Server,
     port: u16,
     db: Db,
-    /// Keeps other servers (and restores) off this database until the server has stopped.
-    lock: DbLock,
+    /// Keeps other servers (and restores) off a SQLite file until the server has stopped;
+    /// PostgreSQL takes many servers and needs none.
+    lock: Option<DbLock>,
 }
 
 impl Application {
@@ -45,15 +62,25 @@ impl Application {
         let https = settings.server.public_url.starts_with("https://");
         // Behind https a cookie must never travel in clear, whatever `cookie_secure` says.
         settings.server.cookie_secure |= https;
-        let path = settings.database.sqlite_path()?;
-        let lock = DbLock::acquire(&path).map_err(|e| match e {
-            LockError::Held { .. } => anyhow::anyhow!(
-                "{e}: two servers on one SQLite file would both write it as its only writer; \
-                 stop the other one first, or give this one another --db"
-            ),
-            LockError::Io(e) => e,
-        })?;
-        let db = Db::open(&path, &settings.db_options())?;
+        let target = settings.database.target()?;
+        let lock = match &target {
+            Target::Sqlite(path) => Some(DbLock::acquire(path).map_err(|e| match e {
+                LockError::Held { .. } => anyhow::anyhow!(
+                    "{e}: two servers on one SQLite file would both write it as its only \
+                     writer; stop the other one first, or give this one another --db"
+                ),
+                LockError::Io(e) => e,
+            })?),
+            Target::Postgres(_) => {
+                anyhow::ensure!(
+                    settings.backup.schedule().is_none(),
+                    "scheduled backups copy a SQLite file: on PostgreSQL turn them off \
+                     (backup.every_hours = 0) and use pg_dump"
+                );
+                None
+            }
+        };
+        let db = Db::open(&target, &settings.db_options())?;
         let mailer = Mailer::from_settings(&settings.email, settings.base_url())?;
         let listener = TcpListener::bind(&settings.server.bind)
             .with_context(|| format!("binding {}", settings.server.bind))?;

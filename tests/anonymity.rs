@@ -286,7 +286,7 @@ fn outbox_kinds(app: &TestApp) -> std::collections::HashMap<String, String> {
         #[diesel(sql_type = diesel::sql_types::Text)]
         kind: String,
     }
-    let mut conn = diesel::SqliteConnection::establish(app.db_path.to_str().unwrap()).unwrap();
+    let mut conn = app.connect();
     diesel::sql_query("SELECT id, kind FROM email_outbox")
         .load::<Row>(&mut conn)
         .unwrap()

@@ -50,7 +50,7 @@ struct Fingerprint {
     participants: Value,
 }
 
-/// A count straight from the database file.
+/// A count straight from the database.
 fn sql_count(app: &TestApp, sql: &str) -> i64 {
     use diesel::prelude::*;
     #[derive(QueryableByName)]
@@ -58,10 +58,7 @@ fn sql_count(app: &TestApp, sql: &str) -> i64 {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    let mut conn = SqliteConnection::establish(app.db_path.to_str().unwrap()).unwrap();
-    diesel::sql_query("PRAGMA busy_timeout = 10000")
-        .execute(&mut conn)
-        .unwrap();
+    let mut conn = app.connect();
     diesel::sql_query(sql).get_result::<N>(&mut conn).unwrap().n
 }
 
@@ -292,22 +289,19 @@ fn relay_state(app: &TestApp, relay: i64) -> String {
 /// A participant link written straight into the database. A draft relay sends no email, so
 /// no participant can hold a link yet; this stands in for one to prove the state check itself.
 fn link_without_email(app: &TestApp, participant: i64) -> String {
-    use diesel::prelude::*;
     use stafet::db::credentials::{Credential, CredentialKind};
-    let mut conn = SqliteConnection::establish(app.db_path.to_str().unwrap()).unwrap();
-    diesel::sql_query("PRAGMA busy_timeout = 10000")
-        .execute(&mut conn)
-        .unwrap();
-    Credential::issue(
-        &mut conn,
-        CredentialKind::ParticipantLink,
-        None,
-        Some(participant),
-        stafet::db::to_db(app.clock.now()),
-        None,
-    )
-    .unwrap()
-    .token
+    let now = stafet::db::to_db(app.clock.now());
+    app.write(move |conn| {
+        Ok(Credential::issue(
+            conn,
+            CredentialKind::ParticipantLink,
+            None,
+            Some(participant),
+            now,
+            None,
+        )?
+        .token)
+    })
 }
 
 fn participants(app: &TestApp, relay: i64) -> Vec<Value> {

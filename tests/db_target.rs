@@ -1,10 +1,13 @@
 //! `--db` and `database.url` through the real binary: a URL is never taken for a file name. A
-//! scheme other than PostgreSQL's is refused, and so, until that backend is finished, is a
-//! PostgreSQL URL; either way the command fails before it creates anything. The old key
-//! `database.path` still names a SQLite file.
+//! scheme other than PostgreSQL's is refused before anything is created. A PostgreSQL URL
+//! opens PostgreSQL: `user add`, `demo` and `export` work on it, `serve` wants SMTP there, and
+//! what copies a SQLite file (backup, restore) points to pg_dump. The old key `database.path`
+//! still names a SQLite file.
 
 #[path = "support/binary.rs"]
 mod binary;
+#[path = "support/pg.rs"]
+mod pg;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -13,12 +16,7 @@ use binary::{run, stafet};
 
 /// Every subcommand that opens the database, with `--db VALUE`.
 fn commands_with_db(value: &str) -> Vec<Vec<String>> {
-    let with = |args: &[&str]| -> Vec<String> {
-        args.iter()
-            .map(|s| s.to_string())
-            .chain(["--db".to_string(), value.to_string()])
-            .collect()
-    };
+    let with = |args: &[&str]| with_db(args, value);
     vec![
         with(&["serve", "--bind", "127.0.0.1:0", "--mail-dir", "mail"]),
         with(&["user", "add", "--email", "a@example.dk", "--role", "admin"]),
@@ -73,13 +71,71 @@ fn refused(args: &[String], message: &str) {
     refused_with(&[], args, message);
 }
 
+/// `args` with `--db value` after them.
+fn with_db(args: &[&str], value: &str) -> Vec<String> {
+    args.iter()
+        .chain(&["--db", value])
+        .map(|s| s.to_string())
+        .collect()
+}
+
 #[test]
-fn a_postgresql_url_is_refused_until_that_backend_is_finished() {
+fn serve_on_postgresql_without_smtp_is_refused_naming_smtp_before_listening() {
     for url in ["postgres://x", "postgresql://stafet@127.0.0.1:1/stafet"] {
-        for args in commands_with_db(url) {
-            refused(&args, "PostgreSQL support is not finished in this build");
-        }
+        let serve = with_db(
+            &["serve", "--bind", "127.0.0.1:0", "--mail-dir", "mail"],
+            url,
+        );
+        refused(
+            &serve,
+            "a server on PostgreSQL needs SMTP: set email.smtp.host",
+        );
     }
+}
+
+#[test]
+fn backup_and_restore_of_a_postgresql_url_point_to_pg_dump() {
+    let backup = with_db(&["backup", "--out", "copy.sqlite"], "postgres://x");
+    refused(&backup, "back PostgreSQL up with its own tools (pg_dump");
+    let restore = with_db(&["restore", "--from", "copy.sqlite"], "postgres://x");
+    refused(&restore, "back PostgreSQL up with its own tools (pg_dump");
+}
+
+#[test]
+fn user_add_demo_and_export_work_on_postgresql() {
+    let db = pg::FreshPg::create();
+    let url = db.url();
+    let dir = tempfile::tempdir().unwrap();
+    let ok = |args: Vec<String>| {
+        let out = run(stafet_in(dir.path()).args(&args));
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let added = ok(with_db(
+        &["user", "add", "--email", "a@example.dk", "--role", "admin"],
+        &url,
+    ));
+    assert!(added.contains("token: "), "{added}");
+    let demo = ok(with_db(&["demo", "--mail-dir", "mail"], &url));
+    assert!(
+        demo.contains("/p/"),
+        "the demo prints participant links: {demo}"
+    );
+    ok(with_db(
+        &[
+            "export", "--relay", "1", "--format", "csv", "--out", "out.csv",
+        ],
+        &url,
+    ));
+    let csv = std::fs::read_to_string(dir.path().join("out.csv")).unwrap();
+    assert!(csv.lines().count() > 5, "the demo's questions: {csv}");
+    assert!(
+        !contents(dir.path())
+            .iter()
+            .any(|f| f.starts_with("postgres")),
+        "no SQLite file named after the URL: {:?}",
+        contents(dir.path())
+    );
 }
 
 #[test]
@@ -108,13 +164,13 @@ fn the_config_key_is_read_the_same_way() {
     refused_with(
         &[("STAFET__DATABASE__URL", "postgres://x")],
         &args(&["serve", "--bind", "127.0.0.1:0", "--mail-dir", "mail"]),
-        "PostgreSQL support is not finished",
+        "a server on PostgreSQL needs SMTP",
     );
-    // The old key is read through the same parser.
+    // The old key is read through the same parser: a URL, never a file called `postgres:`.
     refused_with(
         &[("STAFET__DATABASE__PATH", "postgres://x")],
         &args(&["demo", "--mail-dir", "mail"]),
-        "PostgreSQL support is not finished",
+        "opening the database postgres://x",
     );
 }
 

@@ -289,7 +289,7 @@ fn the_cli_exports_the_same_csv_as_the_api() {
         &format!("/api/relays/{relay}/corpus?format=csv"),
         &app.token,
     );
-    let out = app.db_path.with_file_name("export.csv");
+    let out = app.mail_dir.with_file_name("export.csv");
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_stafet"))
         .args([
             "export",

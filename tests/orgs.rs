@@ -234,9 +234,7 @@ fn world() -> World {
 }
 
 fn user_id(app: &TestApp, email: &str) -> i64 {
-    let mut conn =
-        <diesel::SqliteConnection as diesel::Connection>::establish(app.db_path.to_str().unwrap())
-            .unwrap();
+    let mut conn = app.connect();
     stafet::db::staff::StaffUserRow::by_email(&mut conn, email)
         .unwrap()
         .unwrap()
@@ -587,9 +585,8 @@ fn org_snapshot(app: &TestApp) -> Vec<i64> {
     .collect()
 }
 
-fn db_conn(app: &TestApp) -> diesel::SqliteConnection {
-    <diesel::SqliteConnection as diesel::Connection>::establish(app.db_path.to_str().unwrap())
-        .unwrap()
+fn db_conn(app: &TestApp) -> stafet::db::DbConn {
+    app.connect()
 }
 
 #[test]

@@ -459,6 +459,8 @@ fn erase_now_brings_retention_forward_and_refuses_a_relay_that_is_not_closed() {
     assert_eq!(open.code(), "wrong_state");
     assert_eq!(app.snapshot(), before, "a refusal changes nothing");
     let (_, analyst) = app.add_staff("analytiker@x.dk", "analyst");
+    // Granted the relay: an analyst who may read it is refused its staff work with a 403.
+    app.grant(relay, "analytiker@x.dk");
     for (path, token) in [
         (format!("/api/relays/{relay}/erase-now"), analyst.as_str()),
         (
@@ -632,6 +634,8 @@ fn bad_erasure_requests_are_refused_and_change_nothing() {
     let pid = people[0].id;
     let path = format!("/api/relays/{relay}/participants/{pid}/erase");
     let (_, analyst) = app.add_staff("analytiker@x.dk", "analyst");
+    // Granted the relay: an analyst who may read it is refused its staff work with a 403.
+    app.grant(relay, "analytiker@x.dk");
     let other = app.open_relay(2, json!({})).0;
     app.emails();
     let before = app.snapshot();
@@ -870,6 +874,8 @@ fn a_copy_is_a_draft_with_the_same_rounds_rules_groups_and_notice() {
     );
     assert_eq!(missing.status, 404);
     let (_, analyst) = app.add_staff("analytiker@x.dk", "analyst");
+    // Granted the relay: an analyst who may read it is refused its staff work with a 403.
+    app.grant(relay, "analytiker@x.dk");
     let refused = app.post(
         &format!("/api/relays/{relay}/copy"),
         Some(&analyst),

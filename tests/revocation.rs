@@ -80,13 +80,10 @@ fn credential_id(token: &str) -> i64 {
     stafet::auth::tokens::split(token).unwrap().0
 }
 
-/// Deletes a credential straight from the database file, the way another process would.
+/// Deletes a credential straight from the database, the way another process would.
 fn delete_elsewhere(app: &TestApp, id: i64) {
     use diesel::prelude::*;
-    let mut conn = diesel::SqliteConnection::establish(app.db_path.to_str().unwrap()).unwrap();
-    diesel::sql_query("PRAGMA busy_timeout = 5000")
-        .execute(&mut conn)
-        .unwrap();
+    let mut conn = app.connect();
     let n = diesel::sql_query(format!("DELETE FROM credentials WHERE id = {id}"))
         .execute(&mut conn)
         .unwrap();

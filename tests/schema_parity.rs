@@ -9,7 +9,6 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, Barrier};
 
-use diesel::connection::SimpleConnection;
 use diesel::migration::MigrationSource;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
@@ -17,73 +16,9 @@ use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::MigrationHarness;
 use stafet::db::migrate::{Migrate, POSTGRES, SQLITE};
 
-/// The test server's URL, or a failure that says how to get one.
-fn pg_server_url() -> String {
-    std::env::var("STAFET_TEST_PG_URL").unwrap_or_else(|_| {
-        panic!(
-            "STAFET_TEST_PG_URL is not set: these tests need a PostgreSQL server. Start a \
-             throwaway one with `scripts/pg-throwaway.sh start /tmp/stafet-pg` and run them with \
-             STAFET_TEST_PG_URL set to the URL it prints (scripts/test.sh does both)"
-        )
-    })
-}
-
-/// A database of its own on the test server, dropped at the end of the test.
-struct FreshPg {
-    server: String,
-    name: String,
-}
-
-impl FreshPg {
-    fn create() -> Self {
-        let server = pg_server_url();
-        let name = format!("stafet_t_{:016x}", rand::random::<u64>());
-        admin(&server)
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .expect("creating a test database");
-        Self { server, name }
-    }
-
-    /// The server's URL with this database in place of the server's own.
-    fn url(&self) -> String {
-        with_database(&self.server, &self.name)
-    }
-
-    fn connect(&self) -> PgConnection {
-        PgConnection::establish(&self.url()).expect("connecting to the test database")
-    }
-}
-
-impl Drop for FreshPg {
-    fn drop(&mut self) {
-        let dropped = admin(&self.server).batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ));
-        if let Err(e) = dropped {
-            eprintln!("could not drop the test database {}: {e}", self.name);
-        }
-    }
-}
-
-fn admin(server: &str) -> PgConnection {
-    PgConnection::establish(server).unwrap_or_else(|e| {
-        panic!("cannot connect to STAFET_TEST_PG_URL (is the server running?): {e}")
-    })
-}
-
-/// `url` naming `database`: its path replaced, its query kept.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (url, String::new()),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let authority_end = base[authority_start..]
-        .find('/')
-        .map_or(base.len(), |i| authority_start + i);
-    format!("{}/{database}{query}", &base[..authority_end])
-}
+#[path = "support/pg.rs"]
+mod pg;
+use pg::{FreshPg, with_database};
 
 #[test]
 fn both_trees_give_the_same_tables_columns_keys_and_indexes() {

@@ -31,7 +31,7 @@ fn settled_snapshot(app: &TestApp) -> Vec<(String, i64)> {
         std::thread::sleep(StdDuration::from_millis(50));
         let now = app.snapshot();
         let queued = ints(
-            &app.db_path,
+            app,
             "SELECT COUNT(*) AS n FROM email_outbox WHERE status = 'queued'",
         )[0];
         if (now == last && queued == 0) || Instant::now() > deadline {
@@ -165,15 +165,15 @@ fn ask(app: &TestApp, token: &str, text: &str) -> (i64, i64) {
     )
 }
 
-/// One text column of a query, read straight from the database file.
-fn strings(db_path: &Path, sql: &str) -> Vec<String> {
+/// One text column of a query, read straight from the database.
+fn strings(app: &TestApp, sql: &str) -> Vec<String> {
     use diesel::prelude::*;
     #[derive(QueryableByName)]
     struct S {
         #[diesel(sql_type = diesel::sql_types::Text)]
         s: String,
     }
-    let mut conn = diesel::SqliteConnection::establish(db_path.to_str().unwrap()).unwrap();
+    let mut conn = app.connect();
     diesel::sql_query(sql)
         .load::<S>(&mut conn)
         .unwrap()
@@ -183,14 +183,14 @@ fn strings(db_path: &Path, sql: &str) -> Vec<String> {
 }
 
 /// One integer column of a query.
-fn ints(db_path: &Path, sql: &str) -> Vec<i64> {
+fn ints(app: &TestApp, sql: &str) -> Vec<i64> {
     use diesel::prelude::*;
     #[derive(QueryableByName)]
     struct N {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    let mut conn = diesel::SqliteConnection::establish(db_path.to_str().unwrap()).unwrap();
+    let mut conn = app.connect();
     diesel::sql_query(sql)
         .load::<N>(&mut conn)
         .unwrap()
@@ -332,7 +332,7 @@ fn a_wrong_password_and_an_unknown_email_get_the_same_401() {
 fn passwords_are_stored_as_argon2id_hashes() {
     let app = spawn_app();
     let (analyst_pw, _) = app.add_staff("analyst@example.dk", "analyst");
-    let hashes = strings(&app.db_path, "SELECT password_hash AS s FROM staff_users");
+    let hashes = strings(&app, "SELECT password_hash AS s FROM staff_users");
     assert_eq!(hashes.len(), 2);
     for h in &hashes {
         assert!(h.starts_with("$argon2id$"), "{h}");
@@ -370,20 +370,20 @@ fn link_api_and_session_secrets_are_never_stored_in_the_clear() {
         parts.push(secret.to_string());
     }
 
-    let stored = strings(&app.db_path, "SELECT token_hash AS s FROM credentials");
+    let stored = strings(&app, "SELECT token_hash AS s FROM credentials");
     assert!(stored.len() >= secrets.len());
     for s in secrets.iter().chain(&parts) {
         assert!(!stored.contains(s), "a secret is stored in the clear");
     }
     // Once an email is sent, the outbox forgets the link secret it carried.
     let kept = strings(
-        &app.db_path,
+        &app,
         "SELECT link_token AS s FROM email_outbox WHERE link_token IS NOT NULL AND status <> 'queued'",
     );
     assert!(kept.is_empty(), "sent emails keep their link: {kept:?}");
     // No other table holds one either.
     let staff = strings(
-        &app.db_path,
+        &app,
         "SELECT email || ' ' || password_hash AS s FROM staff_users",
     );
     for s in &secrets {
@@ -1217,7 +1217,7 @@ fn a_participant_never_sees_another_participants_inbox_or_questions() {
             .map(|e| e["id"].as_i64().unwrap())
             .collect();
         let theirs = ints(
-            &app.db_path,
+            &app,
             &format!(
                 "SELECT id AS n FROM events WHERE participant_id = {} ORDER BY id",
                 p.id

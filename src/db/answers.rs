@@ -10,7 +10,7 @@ use super::{DbConn, last_insert_id};
 
 /// An answer row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = answers, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = answers, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct AnswerRow {
     pub id: i64,
     pub question_id: i64,

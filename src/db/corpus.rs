@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
 
 use super::DbConn;
+use super::fixed::{self, Param};
 use crate::relay::QuestionStatus;
 
 /// One question of the corpus as stored. Names and emails are always loaded; whoever turns
@@ -98,11 +99,11 @@ impl CorpusRow {
         after: i64,
         limit: i64,
     ) -> QueryResult<Vec<CorpusRow>> {
-        diesel::sql_query(CORPUS_SQL)
-            .bind::<BigInt, _>(relay_id)
-            .bind::<BigInt, _>(after)
-            .bind::<BigInt, _>(limit)
-            .load(conn)
+        fixed::load(
+            conn,
+            CORPUS_SQL,
+            &[Param::Int(relay_id), Param::Int(after), Param::Int(limit)],
+        )
     }
 
     /// Calls `each` with every corpus row of the relay, in id order, `page_size` rows per query.

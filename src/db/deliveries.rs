@@ -11,7 +11,7 @@ use crate::relay::DeliveryOutcome;
 
 /// A delivery row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = deliveries, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = deliveries, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct DeliveryRow {
     pub id: i64,
     pub question_id: i64,

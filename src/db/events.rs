@@ -1,17 +1,18 @@
 //! The event log: every change someone should hear about, with its audience. Replays of one
 //! feed page through it by id; the live fan-out reads everything after its cursor.
 
+use super::MultiBackend;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sqlite::Sqlite;
 
 use super::DbConn;
-use super::schema::{events, participants};
+use super::backend::RelayOf;
+use super::schema::{events, participants, questions};
 use crate::relay::EventKind;
 
 /// An event row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = events, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = events, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct EventRow {
     pub id: i64,
     pub relay_id: i64,
@@ -34,7 +35,7 @@ pub enum Audience {
 pub const PAGE: i64 = 500;
 
 /// A page of one feed, before choosing columns.
-type Feed = events::BoxedQuery<'static, Sqlite>;
+type Feed = events::BoxedQuery<'static, MultiBackend>;
 
 impl EventRow {
     /// Appends an event.
@@ -144,10 +145,51 @@ impl EventRow {
             .map(|m| m.unwrap_or(0))
     }
 
-    /// Every feed's events after `since`, oldest first, at most `limit`.
-    pub fn after(conn: &mut DbConn, since: i64, limit: i64) -> QueryResult<Vec<EventRow>> {
+    /// The highest event id so far of the relay `of` names (0 when it has none), in one query.
+    /// A feed belongs to one relay, whose writes commit their events in id order (they lock
+    /// the relay's row): on PostgreSQL the log's overall highest id may belong to another relay
+    /// while a lower id of this one is still to commit.
+    pub fn max_id_in_relay(conn: &mut DbConn, of: RelayOf) -> QueryResult<i64> {
+        let query = events::table
+            .select(diesel::dsl::max(events::id))
+            .into_boxed();
+        let query = match of {
+            RelayOf::Relay(id) => query.filter(events::relay_id.eq(id)),
+            RelayOf::Participant(id) => query.filter(
+                events::relay_id.nullable().eq(participants::table
+                    .find(id)
+                    .select(participants::relay_id)
+                    .single_value()),
+            ),
+            RelayOf::Question(id) => query.filter(
+                events::relay_id.nullable().eq(questions::table
+                    .find(id)
+                    .select(questions::relay_id)
+                    .single_value()),
+            ),
+        };
+        query.first::<Option<i64>>(conn).map(|m| m.unwrap_or(0))
+    }
+
+    /// Every feed's events after `since` or with an id among `missed`, oldest first, at most
+    /// `limit`.
+    pub fn after_or_among(
+        conn: &mut DbConn,
+        since: i64,
+        missed: Vec<i64>,
+        limit: i64,
+    ) -> QueryResult<Vec<EventRow>> {
+        let after = events::table.filter(events::id.gt(since));
+        if missed.is_empty() {
+            // The plain range, as SQLite (which never misses an id) always reads it.
+            return after
+                .order(events::id.asc())
+                .limit(limit)
+                .select(EventRow::as_select())
+                .load(conn);
+        }
         events::table
-            .filter(events::id.gt(since))
+            .filter(events::id.gt(since).or(events::id.eq_any(missed)))
             .order(events::id.asc())
             .limit(limit)
             .select(EventRow::as_select())

@@ -9,7 +9,7 @@ use super::schema::groups;
 
 /// A group row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = groups, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = groups, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct GroupRow {
     pub id: i64,
     pub relay_id: i64,

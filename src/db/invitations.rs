@@ -40,7 +40,12 @@ impl InvitationRow {
     pub fn insert(conn: &mut DbConn, new: NewInvitation) -> QueryResult<InvitationRow> {
         diesel::insert_into(invitations::table)
             .values(new)
-            .returning(InvitationRow::as_returning())
+            .execute(conn)?;
+        // Read back: diesel cannot build `RETURNING` for a connection that may be either backend.
+        let id = super::last_insert_id(conn)?;
+        invitations::table
+            .find(id)
+            .select(InvitationRow::as_select())
             .get_result(conn)
     }
 

@@ -58,3 +58,18 @@ fn advisory(function: &str, conn: &mut PgConnection) -> anyhow::Result<()> {
         .map(drop)
         .map_err(|e| anyhow::anyhow!("{function} for the migrations: {e}"))
 }
+
+impl Migrate for super::DbConn {
+    /// Runs the migrations of the tree of this connection's backend.
+    fn run_migrations_locked(&mut self) -> anyhow::Result<()> {
+        match self {
+            Self::Sqlite(conn) => conn.run_migrations_locked(),
+            Self::Pg(conn) => conn.run_migrations_locked(),
+        }
+    }
+}
+
+/// Runs the pending migrations of `conn`'s backend, one process at a time.
+pub fn run(conn: &mut super::DbConn) -> anyhow::Result<()> {
+    conn.run_migrations_locked()
+}

@@ -1,20 +1,28 @@
-//! The database: two read pools, one writer thread that commits requests in groups, and the
-//! embedded migrations. Every diesel call in the program goes through [`Db::read`],
-//! [`Db::read_bulk`] or [`Db::write`], so no actix worker ever blocks on SQLite.
+//! The database, SQLite or PostgreSQL (chosen by the [`Target`] at run time): two read pools,
+//! the embedded migrations, and the writes. Every diesel call in the program goes through
+//! [`Db::read`], [`Db::read_bulk`] or [`Db::write`], so no actix worker ever blocks on the
+//! database.
 //!
 //! Interactive requests (participants, staff pages) read from one pool; analyst work (exports,
 //! analyses, reports) from a small pool of its own with as many slots. However many exports or
 //! analyses run at once, they wait for a slot of theirs and never for a connection that a
 //! participant's request needs.
 //!
-//! Layout: this file holds the [`Db`] handle and the helpers every table shares; the group
-//! commit lives in `writer`; each table has a file of its own with its row types (`XRow`,
-//! `NewX`) and its queries as their associated functions (`QuestionRow::inbox(conn, pid)`),
-//! synchronous on a `&mut DbConn`. SQL is kept portable; what only SQLite understands (PRAGMAs,
-//! `last_insert_rowid`, `total_changes`, checkpoints) is marked SQLite-specific where it is used.
+//! Writes: on SQLite one writer thread commits requests in groups (`writer`); on PostgreSQL,
+//! which several instances share, each write is a transaction of its own on a pooled
+//! connection, run again on a serialization failure or deadlock. Either way every write that
+//! belongs to a relay locks the relay first ([`relays::RelayRow::lock`]).
+//!
+//! Layout: this file holds the [`Db`] handle and the helpers every table shares; each table has
+//! a file of its own with its row types (`XRow`, `NewX`) and its queries as their associated
+//! functions (`QuestionRow::inbox(conn, pid)`), synchronous on a `&mut DbConn`, which compiles
+//! for both backends. Where their SQL must differ (the last inserted id, row locks, retries) the
+//! `backend` module matches on the connection, once per concern; what only SQLite has (PRAGMAs,
+//! `total_changes`, checkpoints, query plans) stays in the SQLite code that uses it.
 
 pub mod answers;
 pub mod audit;
+pub mod backend;
 mod checkpoint;
 pub mod corpus;
 pub mod credentials;
@@ -44,23 +52,29 @@ mod writer;
 
 pub use target::Target;
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::r2d2::{ManageConnection, Pool, R2D2Connection};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::error::AppError;
 use writer::Writer;
 
-/// The connection type; the one place that names the backend.
-pub type DbConn = SqliteConnection;
+/// A connection to either backend; every query in the program compiles for both. Where their
+/// SQL must differ, `backend` matches on this, in one place per concern.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    /// A SQLite file, served by this process alone.
+    Sqlite(SqliteConnection),
+    /// A PostgreSQL database, which several instances may share.
+    Pg(PgConnection),
+}
 
-/// How every connection is set up: PRAGMAs that SQLite keeps per connection. SQLite-specific.
+/// How every SQLite connection is set up: PRAGMAs that SQLite keeps per connection.
 #[derive(Debug, Clone)]
 struct Pragmas {
     synchronous: String,
@@ -81,29 +95,65 @@ impl Pragmas {
             self.busy_timeout_ms, self.synchronous
         ))
     }
+}
 
-    /// A new connection to `url`, set up like every other.
-    fn connect(&self, url: &str) -> anyhow::Result<DbConn> {
-        let mut conn = SqliteConnection::establish(url)
-            .with_context(|| format!("opening the database {url}"))?;
-        self.apply(&mut conn)?;
-        Ok(conn)
+/// Opens connections to one database, set up like every other: the pools' connection manager.
+/// The backend comes from the [`Target`], never from trying each in turn (diesel's own
+/// `establish` would take a URL SQLite cannot open for a file name first).
+#[derive(Debug, Clone)]
+struct Connector {
+    target: Target,
+    pragmas: Pragmas,
+}
+
+impl Connector {
+    /// A new connection, set up.
+    fn open(&self) -> Result<DbConn, diesel::r2d2::Error> {
+        use diesel::r2d2::Error;
+        match &self.target {
+            Target::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())
+                    .map(DbConn::Sqlite)
+                    .map_err(Error::ConnectionError)?;
+                self.pragmas.apply(&mut conn).map_err(Error::QueryError)?;
+                Ok(conn)
+            }
+            Target::Postgres(url) => PgConnection::establish(url)
+                .map(DbConn::Pg)
+                .map_err(Error::ConnectionError),
+        }
     }
 
-    /// A pool of `size` connections to `url`, all open before this returns.
-    fn pool(&self, url: &str, size: u32) -> anyhow::Result<Pool<ConnectionManager<DbConn>>> {
+    /// A new connection, or what failed, naming the database (never its password).
+    fn connect(&self) -> anyhow::Result<DbConn> {
+        self.open()
+            .map_err(|e| anyhow::anyhow!("opening the database {}: {e}", self.target))
+    }
+
+    /// A pool of `size` connections, all open before this returns.
+    fn pool(&self, size: u32) -> anyhow::Result<Pool<Connector>> {
         Pool::builder()
             .max_size(size.max(1))
             .connection_timeout(POOL_WAIT)
-            .connection_customizer(Box::new(self.clone()))
-            .build(ConnectionManager::<DbConn>::new(url))
-            .context("building a connection pool")
+            .build(self.clone())
+            .with_context(|| format!("connecting to the database {}", self.target))
     }
 }
 
-impl CustomizeConnection<DbConn, diesel::r2d2::Error> for Pragmas {
-    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
-        self.apply(conn).map_err(diesel::r2d2::Error::QueryError)
+impl ManageConnection for Connector {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        self.open()
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || conn.is_broken()
     }
 }
 
@@ -116,93 +166,96 @@ const BULK_WAIT: Duration = Duration::from_secs(60);
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Db {
-    pool: Pool<ConnectionManager<DbConn>>,
-    bulk: Pool<ConnectionManager<DbConn>>,
+    pool: Pool<Connector>,
+    bulk: Pool<Connector>,
     /// One per bulk connection: work holds a slot while it runs, so it never waits inside a
     /// blocking thread for a connection, and CPU-heavy analysis is bounded the same way.
     bulk_slots: Arc<Semaphore>,
-    writer: Arc<Writer>,
+    writes: Writes,
     commits: watch::Receiver<u64>,
+}
+
+/// Where writes run.
+#[derive(Clone)]
+enum Writes {
+    /// SQLite: the one writer thread, committing requests in groups.
+    Group(Arc<Writer>),
+    /// PostgreSQL: each in a transaction of its own on a pooled connection (many instances
+    /// write at once, so there is no one writer to group for); the sender counts commits.
+    Pooled(Arc<watch::Sender<u64>>),
 }
 
 /// Database options from the configuration.
 #[derive(Debug, Clone)]
 pub struct DbOptions {
-    /// `PRAGMA synchronous` value: FULL (default), NORMAL or OFF.
+    /// `PRAGMA synchronous` value: FULL (default), NORMAL or OFF. SQLite only.
     pub synchronous: String,
-    /// How long a reader waits for a lock.
+    /// How long a reader waits for a lock. SQLite only.
     pub busy_timeout_ms: u32,
-    /// Read connections for interactive requests.
+    /// Connections for interactive requests (on PostgreSQL, their writes too).
     pub pool_size: u32,
     /// Read connections (and slots) for analyst work: exports, analyses, reports.
     pub bulk_pool_size: u32,
 }
 
 impl Db {
-    /// Opens (creating if needed) the SQLite file at `path`, runs pending migrations and starts
-    /// the writer thread.
-    pub fn open(path: &Path, options: &DbOptions) -> anyhow::Result<Self> {
+    /// Opens the database `target` names, runs pending migrations and, on SQLite, starts the
+    /// writer thread. A SQLite file is created when missing; a PostgreSQL database must exist.
+    pub fn open(target: &Target, options: &DbOptions) -> anyhow::Result<Self> {
         let sync = options.synchronous.to_ascii_uppercase();
         anyhow::ensure!(
             matches!(sync.as_str(), "FULL" | "NORMAL" | "OFF" | "EXTRA"),
             "database.synchronous must be FULL, NORMAL, EXTRA or OFF"
         );
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("creating the database folder {}", dir.display()))?;
-        }
-        let url = path.to_string_lossy().into_owned();
-        let pragmas = Pragmas {
-            synchronous: sync,
-            busy_timeout_ms: options.busy_timeout_ms,
+        let connector = Connector {
+            target: target.clone(),
+            pragmas: Pragmas {
+                synchronous: sync,
+                busy_timeout_ms: options.busy_timeout_ms,
+            },
         };
-        let mut writer_conn = pragmas.connect(&url)?;
-        // WAL lets readers run beside the one writer; it is stored in the file, so once is enough.
-        writer_conn.batch_execute("PRAGMA journal_mode = WAL;")?;
-        // Every write passes through this one connection; 16 MiB of page cache keeps the hot
-        // indexes in memory instead of re-reading them from the WAL on each request.
-        writer_conn.batch_execute("PRAGMA cache_size = -16384;")?;
-        // The writer never checkpoints inside a commit; see `checkpoint`. The WAL file is cut
-        // back to the restart size when it starts over.
-        writer_conn.batch_execute(&format!(
-            "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {};",
-            checkpoint::RESTART_FRAMES * 4096
-        ))?;
-        if !has_stable_plans(&mut writer_conn)? {
-            tracing::warn!(
-                "SQLite was built without SQLITE_ENABLE_QPSG (see .cargo/config.toml): every \
-                 statement with a LIMIT is compiled again each time it runs"
-            );
-        }
-        migrate::Migrate::run_migrations_locked(&mut writer_conn)?;
-
-        let pool = pragmas.pool(&url, options.pool_size)?;
         let bulk_size = options.bulk_pool_size.max(1);
-        let bulk = pragmas.pool(&url, bulk_size)?;
-
-        let checkpointer =
-            checkpoint::Checkpointer::start(pragmas.connect(&url)?, options.busy_timeout_ms)
-                .context("starting the checkpoint thread")?;
-
-        let (writer, commits) = Writer::start(writer_conn, checkpointer)?;
+        let (writes, commits) = match target {
+            Target::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).with_context(|| {
+                        format!("creating the database folder {}", dir.display())
+                    })?;
+                }
+                let (writer, commits) = open_sqlite_writer(&connector, options)?;
+                (Writes::Group(Arc::new(writer)), commits)
+            }
+            Target::Postgres(_) => {
+                let mut conn = connector.connect()?;
+                migrate::run(&mut conn)?;
+                let (tx, commits) = watch::channel(0u64);
+                (Writes::Pooled(Arc::new(tx)), commits)
+            }
+        };
         Ok(Self {
-            pool,
-            bulk,
+            pool: connector.pool(options.pool_size)?,
+            bulk: connector.pool(bulk_size)?,
             bulk_slots: Arc::new(Semaphore::new(bulk_size as usize)),
-            writer: Arc::new(writer),
+            writes,
             commits,
         })
+    }
+
+    /// Which backend this database is.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.writes, Writes::Pooled(_))
     }
 
     /// Stops the writer once the writes already queued are committed, and waits for it and
     /// the checkpoint thread to end. Writes after this fail; reads still work. Every clone of
     /// this handle sees the writer stopped. A command that opened the database calls this
     /// before it exits, so no thread of its own still holds the database while the next
-    /// process opens it.
+    /// process opens it. On PostgreSQL there is no writer thread to stop.
     pub fn close(&self) {
-        self.writer.stop();
+        if let Writes::Group(writer) = &self.writes {
+            writer.stop();
+        }
     }
-
     /// Runs read-only `f` on a pooled connection in the blocking thread pool.
     pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
     where
@@ -267,12 +320,18 @@ impl Db {
 
     /// Runs read-only `f` at once on this thread when a pooled connection is free, else as
     /// [`Db::read`] does. Only for lookups by key that take microseconds (authentication on
-    /// every request): handing those to another thread costs more than running them.
+    /// every request): handing those to another thread costs more than running them. On
+    /// PostgreSQL always as [`Db::read`] does.
     pub async fn read_now<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
+        // On PostgreSQL a lookup is a round trip to the server, never microseconds: it must not
+        // hold up an actix worker.
+        if self.is_postgres() {
+            return self.read(f).await;
+        }
         match self.pool.try_get() {
             Some(mut conn) => f(&mut conn),
             None => self.read(f).await,
@@ -283,12 +342,32 @@ impl Db {
     /// durably committed. An `Err` from `f` undoes exactly `f`'s own changes. `f` may be run a
     /// second time (on the same state) when another request of its group fails after writing,
     /// so it must not act outside the database.
+    ///
+    /// On PostgreSQL `f` runs in a transaction of its own, run again from the start when the
+    /// database aborts it for a serialization failure or a deadlock (see `backend`).
     pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnMut(&mut DbConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        self.writer.run(f).await
+        match &self.writes {
+            Writes::Group(writer) => writer.run(f).await,
+            Writes::Pooled(commits) => {
+                let pool = self.pool.clone();
+                let commits = commits.clone();
+                let mut f = f;
+                tokio::task::spawn_blocking(move || {
+                    let mut conn = pool.get().map_err(AppError::internal)?;
+                    let result = backend::transaction_with_retries(&mut conn, &mut f);
+                    if result.is_ok() {
+                        commits.send_modify(|n| *n += 1);
+                    }
+                    result
+                })
+                .await
+                .map_err(AppError::internal)?
+            }
+        }
     }
 
     /// Copies the whole WAL into the database file and cuts the WAL to nothing, so the page
@@ -309,6 +388,37 @@ impl Db {
     }
 }
 
+/// Opens the SQLite writer's connection, runs the migrations on it and starts the writer and
+/// checkpoint threads. SQLite-specific.
+fn open_sqlite_writer(
+    connector: &Connector,
+    options: &DbOptions,
+) -> anyhow::Result<(Writer, watch::Receiver<u64>)> {
+    let mut writer_conn = connector.connect()?;
+    // WAL lets readers run beside the one writer; it is stored in the file, so once is enough.
+    writer_conn.batch_execute("PRAGMA journal_mode = WAL;")?;
+    // Every write passes through this one connection; 16 MiB of page cache keeps the hot
+    // indexes in memory instead of re-reading them from the WAL on each request.
+    writer_conn.batch_execute("PRAGMA cache_size = -16384;")?;
+    // The writer never checkpoints inside a commit; see `checkpoint`. The WAL file is cut
+    // back to the restart size when it starts over.
+    writer_conn.batch_execute(&format!(
+        "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {};",
+        checkpoint::RESTART_FRAMES * 4096
+    ))?;
+    if !has_stable_plans(&mut writer_conn)? {
+        tracing::warn!(
+            "SQLite was built without SQLITE_ENABLE_QPSG (see .cargo/config.toml): every \
+             statement with a LIMIT is compiled again each time it runs"
+        );
+    }
+    migrate::run(&mut writer_conn)?;
+    let checkpointer =
+        checkpoint::Checkpointer::start(connector.connect()?, options.busy_timeout_ms)
+            .context("starting the checkpoint thread")?;
+    Writer::start(writer_conn, checkpointer)
+}
+
 #[derive(QueryableByName)]
 struct CompileOption {
     #[diesel(sql_type = diesel::sql_types::Text)]
@@ -323,18 +433,7 @@ fn has_stable_plans(conn: &mut DbConn) -> QueryResult<bool> {
     Ok(options.iter().any(|o| o.compile_options == "ENABLE_QPSG"))
 }
 
-diesel::define_sql_function! {
-    /// SQLite's rowid of the last row this connection inserted. SQLite-specific.
-    fn last_insert_rowid() -> diesel::sql_types::BigInt;
-}
-
-/// The id of the row this connection inserted last.
-///
-/// Hot-path inserts use this instead of `RETURNING`: SQLite runs `RETURNING` as a trigger,
-/// and a statement with a trigger keeps a statement journal, copying every page it touches.
-pub fn last_insert_id(conn: &mut DbConn) -> QueryResult<i64> {
-    diesel::select(last_insert_rowid()).get_result(conn)
-}
+pub use backend::last_insert_id;
 
 /// A UTC instant as stored (diesel's TIMESTAMP without zone, always UTC here).
 pub fn to_db(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
@@ -356,12 +455,27 @@ pub(crate) mod tests {
         detail: String,
     }
 
-    /// SQLite's plan for `query`, its steps joined by "; ".
+    /// SQLite's plan for `query`, its steps joined by "; ". The SQL is what the connection
+    /// runs for the query (caught by instrumentation): the multi-backend query builder has no
+    /// text of its own without a connection.
     pub(crate) fn plan<Q>(conn: &mut DbConn, query: &Q) -> String
     where
-        Q: diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite>,
+        Q: diesel::query_builder::QueryFragment<MultiBackend> + diesel::query_builder::QueryId,
     {
-        let sql = diesel::debug_query::<diesel::sqlite::Sqlite, _>(query).to_string();
+        use diesel::connection::{Instrumentation, InstrumentationEvent};
+        let seen = Arc::new(std::sync::Mutex::new(None::<String>));
+        let catch = seen.clone();
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::StartQuery { query, .. } = event {
+                catch
+                    .lock()
+                    .unwrap()
+                    .get_or_insert_with(|| query.to_string());
+            }
+        });
+        conn.execute_returning_count(query).unwrap();
+        conn.set_instrumentation(None::<Box<dyn Instrumentation>>);
+        let sql = seen.lock().unwrap().take().unwrap();
         let sql = sql.split(" -- binds").next().unwrap();
         let steps: Vec<Step> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
             .load(conn)
@@ -377,14 +491,14 @@ pub(crate) mod tests {
     pub(crate) fn migrated() -> (tempfile::TempDir, DbConn) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("plans.sqlite");
-        let mut conn = DbConn::establish(path.to_str().unwrap()).unwrap();
-        migrate::Migrate::run_migrations_locked(&mut conn).unwrap();
+        let mut conn = DbConn::Sqlite(SqliteConnection::establish(path.to_str().unwrap()).unwrap());
+        migrate::run(&mut conn).unwrap();
         (dir, conn)
     }
 
     #[test]
     fn sqlite_is_built_to_keep_one_plan_per_statement() {
-        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        let mut conn = DbConn::Sqlite(SqliteConnection::establish(":memory:").unwrap());
         assert!(has_stable_plans(&mut conn).unwrap());
     }
 }

@@ -90,7 +90,8 @@ mod tests {
     where
         T: Copy + PartialEq + std::fmt::Debug + 'static,
         T: AsExpression<Text, Expression = <&'static str as AsExpression<Text>>::Expression>,
-        T: Queryable<Text, diesel::sqlite::Sqlite, Row = T> + FromSql<Text, diesel::sqlite::Sqlite>,
+        T: Queryable<Text, crate::db::MultiBackend, Row = T>
+            + FromSql<Text, crate::db::MultiBackend>,
     {
         for &value in all {
             let name: String = diesel::select(value.as_expression())

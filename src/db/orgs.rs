@@ -21,7 +21,12 @@ impl OrgRow {
     pub fn insert(conn: &mut DbConn, name: &str, now: NaiveDateTime) -> QueryResult<OrgRow> {
         diesel::insert_into(orgs::table)
             .values((orgs::name.eq(name), orgs::created_at.eq(now)))
-            .returning(OrgRow::as_returning())
+            .execute(conn)?;
+        // Read back: diesel cannot build `RETURNING` for a connection that may be either backend.
+        let id = super::last_insert_id(conn)?;
+        orgs::table
+            .find(id)
+            .select(OrgRow::as_select())
             .get_result(conn)
     }
 

@@ -2,9 +2,9 @@
 
 use std::collections::HashMap;
 
+use super::MultiBackend;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sqlite::Sqlite;
 
 use super::DbConn;
 use super::fixed::{self, Param};
@@ -25,7 +25,7 @@ named_enum! {
 
 /// An outbox row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = email_outbox, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = email_outbox, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct OutboxRow {
     pub id: i64,
     pub idempotency_key: String,
@@ -71,22 +71,26 @@ impl OutboxRow {
         email: NewEmail<'_>,
         now: NaiveDateTime,
     ) -> QueryResult<bool> {
-        let n = diesel::insert_into(email_outbox::table)
-            .values((
-                email_outbox::idempotency_key.eq(&email.idempotency_key),
-                email_outbox::relay_id.eq(email.relay_id),
-                email_outbox::participant_id.eq(email.participant_id),
-                email_outbox::kind.eq(email.kind),
-                email_outbox::to_address.eq(email.to_address),
-                email_outbox::params.eq(email.params.to_string()),
-                email_outbox::link_token.eq(&email.link_token),
-                email_outbox::status.eq(OutboxStatus::Queued),
-                email_outbox::next_attempt_at.eq(now),
-                email_outbox::created_at.eq(now),
-            ))
-            .on_conflict(email_outbox::idempotency_key)
-            .do_nothing()
-            .execute(conn)?;
+        // ON CONFLICT … DO NOTHING is the same SQL on both backends; diesel's builder for it
+        // does not compile for a connection that may be either.
+        let n = fixed::execute(
+            conn,
+            "INSERT INTO email_outbox (idempotency_key, relay_id, participant_id, kind, \
+             to_address, params, link_token, status, next_attempt_at, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
+            &[
+                Param::Text(&email.idempotency_key),
+                Param::MaybeInt(email.relay_id),
+                Param::MaybeInt(email.participant_id),
+                Param::Text(email.kind),
+                Param::Text(email.to_address),
+                Param::Text(&email.params.to_string()),
+                Param::MaybeText(email.link_token.as_deref()),
+                Param::Text(OutboxStatus::Queued.as_str()),
+                Param::Time(Some(now)),
+                Param::Time(Some(now)),
+            ],
+        )?;
         Ok(n == 1)
     }
 
@@ -255,7 +259,7 @@ impl OutboxRow {
 
 /// In the due index's own order, so a pass reads `limit` rows of it: ordered by id, SQLite
 /// read and sorted every due row, and a backlog made each pass slower than the last.
-fn due_query(now: NaiveDateTime, limit: i64) -> email_outbox::BoxedQuery<'static, Sqlite> {
+fn due_query(now: NaiveDateTime, limit: i64) -> email_outbox::BoxedQuery<'static, MultiBackend> {
     email_outbox::table
         .filter(email_outbox::status.eq(OutboxStatus::Queued))
         .filter(email_outbox::next_attempt_at.le(now))

@@ -5,15 +5,15 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::fixed::{self, Param};
 use super::relays::RelayRow;
 use super::schema::{deliveries, participants, relays};
+use super::{DbConn, last_insert_id};
 use crate::relay::pairing::Candidate;
 
 /// A participant row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = participants, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = participants, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct ParticipantRow {
     pub id: i64,
     pub relay_id: i64,
@@ -111,7 +111,13 @@ impl ParticipantRow {
     pub fn insert(conn: &mut DbConn, new: NewParticipant) -> QueryResult<ParticipantRow> {
         diesel::insert_into(participants::table)
             .values(new)
-            .returning(ParticipantRow::as_returning())
+            .execute(conn)?;
+        // Read back instead of `RETURNING`, which diesel cannot build for a connection that
+        // may be either backend when the row type is selected by name.
+        let id = last_insert_id(conn)?;
+        participants::table
+            .find(id)
+            .select(ParticipantRow::as_select())
             .get_result(conn)
     }
 

@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
+use super::MultiBackend;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sqlite::Sqlite;
 
 use super::answers::AnswerRow;
 use super::deliveries::{DeliveryRow, NewDelivery};
@@ -16,7 +16,7 @@ use crate::relay::{DeliveryOutcome, QuestionStatus};
 
 /// A question row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = questions, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = questions, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct QuestionRow {
     pub id: i64,
     pub relay_id: i64,
@@ -319,7 +319,7 @@ pub struct InboxItem {
 /// A participant's pending questions, found through their open deliveries: an index on the
 /// questions' recipient would take a random page per question asked and another per answer
 /// (a fifth of all pages a busy relay wrote), and deliveries are indexed by recipient anyway.
-fn pending_query(participant_id: i64) -> questions::BoxedQuery<'static, Sqlite> {
+fn pending_query(participant_id: i64) -> questions::BoxedQuery<'static, MultiBackend> {
     let open = deliveries::table
         .filter(deliveries::recipient_id.eq(participant_id))
         .filter(deliveries::outcome.eq(DeliveryOutcome::Pending))

@@ -3,13 +3,14 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
+pub use super::backend::RelayOf;
 use super::schema::relays;
+use super::{DbConn, backend, last_insert_id};
 use crate::relay::{RecipientChoice, RelaySettings, RelayState, Retention};
 
 /// A relay row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, AsChangeset)]
-#[diesel(table_name = relays, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = relays, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct RelayRow {
     pub id: i64,
     pub title: String,
@@ -146,6 +147,17 @@ impl RelayRow {
         diesel::delete(relays::table.find(id)).execute(conn)
     }
 
+    /// Locks the row of the relay `of` names for the rest of the write: every write that
+    /// belongs to a relay starts here (see `backend::lock_relay`).
+    pub fn lock(conn: &mut DbConn, of: RelayOf) -> QueryResult<()> {
+        backend::lock_relay(conn, of)
+    }
+
+    /// Locks several relays' rows for the rest of the write, in ascending id order.
+    pub fn lock_all(conn: &mut DbConn, ids: impl IntoIterator<Item = i64>) -> QueryResult<()> {
+        backend::lock_relays(conn, ids)
+    }
+
     /// Loads a relay.
     pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<RelayRow> {
         relays::table
@@ -187,7 +199,13 @@ impl RelayRow {
     pub fn insert(conn: &mut DbConn, new: NewRelay) -> QueryResult<RelayRow> {
         diesel::insert_into(relays::table)
             .values(new)
-            .returning(RelayRow::as_returning())
+            .execute(conn)?;
+        // Read back instead of `RETURNING`, which diesel cannot build for a connection that
+        // may be either backend when the row type is selected by name.
+        let id = last_insert_id(conn)?;
+        relays::table
+            .find(id)
+            .select(RelayRow::as_select())
             .get_result(conn)
     }
 

@@ -9,7 +9,7 @@ use crate::relay::Round;
 
 /// A round row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = rounds, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = rounds, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct RoundRow {
     pub id: i64,
     pub relay_id: i64,
@@ -67,9 +67,13 @@ impl RoundRow {
                 prompt: r.prompt.clone().filter(|p| !p.trim().is_empty()),
             })
             .collect();
-        diesel::insert_into(rounds::table)
-            .values(rows)
-            .execute(conn)?;
+        // One row at a time: a multi-row insert through a connection that may be either backend
+        // needs the DEFAULT keyword, which SQLite lacks.
+        for row in rows {
+            diesel::insert_into(rounds::table)
+                .values(row)
+                .execute(conn)?;
+        }
         Self::for_relay(conn, relay_id)
     }
 

@@ -3,13 +3,13 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::staff_users;
+use super::{DbConn, last_insert_id};
 use crate::relay::StaffRole;
 
 /// A staff account.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = staff_users, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = staff_users, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct StaffUserRow {
     pub id: i64,
     pub email: String,
@@ -45,7 +45,13 @@ impl StaffUserRow {
                 password_hash: password_hash.to_string(),
                 created_at: now,
             })
-            .returning(StaffUserRow::as_returning())
+            .execute(conn)?;
+        // Read back instead of `RETURNING`, which diesel cannot build for a connection that
+        // may be either backend when the row type is selected by name.
+        let id = last_insert_id(conn)?;
+        staff_users::table
+            .find(id)
+            .select(StaffUserRow::as_select())
             .get_result(conn)
     }
 

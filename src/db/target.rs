@@ -28,12 +28,12 @@ pub enum TargetError {
     /// A `scheme://` other than PostgreSQL's.
     #[error("`{0}://` is not a database Stafet can open: {ACCEPTED}")]
     UnknownScheme(String),
-    /// A PostgreSQL URL, before this build can serve one.
+    /// A PostgreSQL URL given to what works on a SQLite file only (backups, restores).
     #[error(
-        "PostgreSQL support is not finished in this build: --db / database.url must name a \
-         SQLite file for now"
+        "this works on a SQLite file only, and --db / database.url names a PostgreSQL \
+         database: back PostgreSQL up with its own tools (pg_dump, pg_restore)"
     )]
-    PostgresUnfinished,
+    SqliteOnly,
 }
 
 impl Target {
@@ -58,12 +58,12 @@ impl Target {
         }
     }
 
-    /// The SQLite file, or why this build cannot open the target: until the PostgreSQL backend
-    /// is finished, a PostgreSQL URL is refused here instead of being opened as a file.
+    /// The SQLite file, for what works on a file only (backups, restores, the one-server
+    /// lock); a PostgreSQL URL is refused here instead of being taken for a file.
     pub fn sqlite_path(&self) -> Result<&Path, TargetError> {
         match self {
             Self::Sqlite(path) => Ok(path),
-            Self::Postgres(_) => Err(TargetError::PostgresUnfinished),
+            Self::Postgres(_) => Err(TargetError::SqliteOnly),
         }
     }
 }
@@ -170,16 +170,12 @@ mod tests {
     }
 
     #[test]
-    fn only_sqlite_opens_until_postgresql_is_finished() {
+    fn only_a_sqlite_target_has_a_file() {
         let file = Target::parse("data/stafet.sqlite").unwrap();
         assert_eq!(file.sqlite_path(), Ok(Path::new("data/stafet.sqlite")));
         let pg = Target::parse("postgres://x").unwrap();
-        assert_eq!(pg.sqlite_path(), Err(TargetError::PostgresUnfinished));
-        assert!(
-            TargetError::PostgresUnfinished
-                .to_string()
-                .contains("PostgreSQL support is not finished")
-        );
+        assert_eq!(pg.sqlite_path(), Err(TargetError::SqliteOnly));
+        assert!(TargetError::SqliteOnly.to_string().contains("pg_dump"));
     }
 
     #[test]

@@ -5,13 +5,13 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::{question_themes, themes};
+use super::{DbConn, last_insert_id};
 
 /// A theme row.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = themes)]
-#[diesel(check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct ThemeRow {
     /// Id.
     pub id: i64,
@@ -32,7 +32,7 @@ pub struct ThemeRow {
 /// A question's place in a theme.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = question_themes)]
-#[diesel(check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct PlacementRow {
     /// The question.
     pub question_id: i64,
@@ -88,7 +88,13 @@ impl ThemeRow {
                 themes::created_at.eq(now),
                 themes::updated_at.eq(now),
             ))
-            .returning(ThemeRow::as_returning())
+            .execute(conn)?;
+        // Read back instead of `RETURNING`, which diesel cannot build for a connection that
+        // may be either backend when the row type is selected by name.
+        let id = last_insert_id(conn)?;
+        themes::table
+            .find(id)
+            .select(ThemeRow::as_select())
             .get_result(conn)
     }
 

@@ -206,6 +206,41 @@ diesel::define_sql_function! {
     fn total_changes() -> diesel::sql_types::BigInt;
 }
 
+/// `total_changes()` on the writer's SQLite connection.
+fn changes(conn: &mut DbConn) -> QueryResult<i64> {
+    match conn {
+        DbConn::Sqlite(c) => diesel::select(total_changes()).get_result(c),
+        DbConn::Pg(_) => Err(diesel::result::Error::QueryBuilderError(
+            "the group writer runs on SQLite only".into(),
+        )),
+    }
+}
+
+/// Runs `f` in a `BEGIN IMMEDIATE` transaction: the write lock is taken at the start, so no
+/// reader's snapshot can make the commit fail half-way. What `immediate_transaction` does on
+/// a plain SQLite connection, through the multi-backend connection's transaction manager
+/// (which hands every step to the SQLite connection's own).
+fn immediate<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Pg(_) => return Err(changes(conn).unwrap_err().into()),
+    }
+    match f(conn) {
+        Ok(value) => {
+            <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            <DbConn as Connection>::TransactionManager::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
+}
+
 /// How a group transaction ended early.
 enum GroupAbort {
     /// A request failed (or panicked) after changing rows; the group must be replayed with
@@ -228,15 +263,11 @@ fn run_group(
     batch: &mut [Box<dyn Job>],
     isolated: bool,
 ) -> Result<(), GroupAbort> {
-    conn.immediate_transaction::<(), GroupAbort, _>(|c| {
+    immediate::<(), GroupAbort>(conn, |c| {
         for job in batch.iter_mut() {
-            let before = if isolated {
-                0
-            } else {
-                diesel::select(total_changes()).get_result::<i64>(c)?
-            };
+            let before = if isolated { 0 } else { changes(c)? };
             let ok = job.run(c, isolated);
-            if !ok && !isolated && diesel::select(total_changes()).get_result::<i64>(c)? != before {
+            if !ok && !isolated && changes(c)? != before {
                 return Err(GroupAbort::Replay);
             }
         }
@@ -304,7 +335,7 @@ mod tests {
     fn open() -> (tempfile::TempDir, Db) {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(
-            &dir.path().join("t.sqlite"),
+            &crate::db::Target::Sqlite(dir.path().join("t.sqlite")),
             &DbOptions {
                 synchronous: "NORMAL".into(),
                 busy_timeout_ms: 1000,

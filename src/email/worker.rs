@@ -29,6 +29,7 @@ use crate::clock::Clock;
 use crate::config::EmailSettings;
 use crate::db::events::{Audience, EventRow};
 use crate::db::outbox::OutboxRow;
+use crate::db::relays::RelayRow;
 use crate::db::{Db, from_db, to_db};
 use crate::relay::EventKind;
 
@@ -327,6 +328,8 @@ pub async fn deliver_due(db: &Db, clock: &Clock, mailer: &Mailer) -> anyhow::Res
             }
         }
         db.write(move |conn| {
+            // The pass writes every touched relay's staff feed: lock them all, in id order.
+            RelayRow::lock_all(conn, relays.iter().copied())?;
             for (id, outcome, at) in &outcomes {
                 match outcome {
                     None => OutboxRow::mark_sent(conn, *id, to_db(*at))?,

@@ -12,7 +12,7 @@ use crate::db::groups::GroupRow;
 use crate::db::outbox::OutboxRow;
 use crate::db::participants::{NewParticipant, ParticipantRow};
 use crate::db::questions::QuestionRow;
-use crate::db::relays::RelayRow;
+use crate::db::relays::{RelayOf, RelayRow};
 use crate::db::rounds::RoundRow;
 use crate::db::{DbConn, to_db};
 use crate::email::render::EmailKind;
@@ -122,6 +122,7 @@ pub fn import(
     rows: Vec<ImportRow>,
     now: DateTime<Utc>,
 ) -> Result<ImportReport, AppError> {
+    RelayRow::lock(conn, RelayOf::Relay(relay_id))?;
     let relay = RelayRow::find(conn, relay_id).or_not_found("relay")?;
     lifecycle::ensure_participants_editable(relay.state)?;
     let rounds = RoundRow::for_relay(conn, relay_id)?;
@@ -213,6 +214,7 @@ pub fn suspend(
     pid: i64,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
+    RelayRow::lock(conn, RelayOf::Relay(relay_id))?;
     let p = participant_of(conn, relay_id, pid)?;
     let relay = RelayRow::find(conn, relay_id)?;
     lifecycle::ensure_participants_editable(relay.state)?;
@@ -260,6 +262,7 @@ pub fn unsuspend(
     pid: i64,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    RelayRow::lock(conn, RelayOf::Relay(relay_id))?;
     let p = participant_of(conn, relay_id, pid)?;
     let relay = RelayRow::find(conn, relay_id)?;
     lifecycle::ensure_participants_editable(relay.state)?;
@@ -285,6 +288,7 @@ pub fn resend_latest(
     pid: i64,
     now: DateTime<Utc>,
 ) -> Result<String, AppError> {
+    RelayRow::lock(conn, RelayOf::Relay(relay_id))?;
     let p = participant_of(conn, relay_id, pid)?;
     if p.is_suspended {
         return Err(AppError::conflict(

@@ -12,7 +12,7 @@ use crate::db::events::Audience;
 use crate::db::groups::GroupRow;
 use crate::db::participants::ParticipantRow;
 use crate::db::questions::{NewQuestion, QuestionRow};
-use crate::db::relays::RelayRow;
+use crate::db::relays::{RelayOf, RelayRow};
 use crate::db::rounds::RoundRow;
 use crate::db::{DbConn, from_db, to_db};
 use crate::email::format_time;
@@ -143,6 +143,7 @@ pub fn ask(
     named: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<Asked, AppError> {
+    RelayRow::lock(conn, RelayOf::Participant(asker_id))?;
     let asker = ParticipantRow::find(conn, asker_id)?;
     let relay = RelayRow::find(conn, asker.relay_id)?;
     lifecycle::ensure_open(relay.state, "asking")?;
@@ -215,6 +216,7 @@ pub fn answer(
     raw_text: &str,
     now: DateTime<Utc>,
 ) -> Result<(AnswerRow, u32), AppError> {
+    RelayRow::lock(conn, RelayOf::Question(qid))?;
     let question = QuestionRow::find(conn, qid).or_not_found("question")?;
     // Someone else's question looks exactly like a missing one: its existence is not theirs.
     if question.recipient_id != answerer_id {
@@ -311,6 +313,7 @@ pub fn reroute(
     reason: RerouteReason,
     now: DateTime<Utc>,
 ) -> Result<ParticipantRow, AppError> {
+    RelayRow::lock(conn, RelayOf::Question(qid))?;
     let question = QuestionRow::find(conn, qid).or_not_found("question")?;
     let relay = RelayRow::find(conn, question.relay_id)?;
     lifecycle::ensure_open(relay.state, "rerouting")?;
@@ -379,6 +382,7 @@ pub fn reroute(
 
 /// Sends the one reminder for question `qid` to its current recipient.
 pub fn remind(conn: &mut DbConn, qid: i64, now: DateTime<Utc>) -> Result<(), AppError> {
+    RelayRow::lock(conn, RelayOf::Question(qid))?;
     let question = QuestionRow::find(conn, qid)?;
     if question.status != QuestionStatus::Pending || question.reminded_at.is_some() {
         return Ok(());

@@ -9,7 +9,7 @@ use crate::db::events::Audience;
 use crate::db::orgs::OrgRow;
 use crate::db::participants::ParticipantRow;
 use crate::db::questions::QuestionRow;
-use crate::db::relays::{NewRelay, RelayRow};
+use crate::db::relays::{NewRelay, RelayOf, RelayRow};
 use crate::db::rounds::RoundRow;
 use crate::db::{DbConn, from_db, to_db};
 use crate::email::render::EmailKind;
@@ -358,6 +358,7 @@ pub fn patch(
     input: PatchRelay,
     now: DateTime<Utc>,
 ) -> Result<(RelayRow, Vec<RoundRow>), AppError> {
+    RelayRow::lock(conn, RelayOf::Relay(id))?;
     let mut row = RelayRow::find(conn, id).or_not_found("relay")?;
     let mut round_rows = RoundRow::for_relay(conn, id)?;
     let state = row.state;
@@ -500,6 +501,7 @@ pub fn invite(
 
 /// Draft → scheduled: invitations go out; the clock opens the relay at round 1.
 pub fn schedule(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> Result<RelayRow, AppError> {
+    RelayRow::lock(conn, RelayOf::Relay(id))?;
     let mut relay = RelayRow::find(conn, id).or_not_found("relay")?;
     let next = lifecycle::next_state(relay.state, Transition::Schedule)?;
     ensure_enough_participants(conn, id)?;
@@ -525,6 +527,7 @@ pub fn schedule(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> Result<RelayR
 
 /// Opens a draft or scheduled relay now: rounds shift so round 1 starts now.
 pub fn open_now(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> Result<RelayRow, AppError> {
+    RelayRow::lock(conn, RelayOf::Relay(id))?;
     let relay = RelayRow::find(conn, id).or_not_found("relay")?;
     lifecycle::next_state(relay.state, Transition::Open)?;
     ensure_enough_participants(conn, id)?;
@@ -666,6 +669,7 @@ pub fn start_round(
 
 /// Closes the relay: pending questions expire, everyone gets the closing email.
 pub fn close(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> Result<RelayRow, AppError> {
+    RelayRow::lock(conn, RelayOf::Relay(id))?;
     let mut relay = RelayRow::find(conn, id).or_not_found("relay")?;
     let next = lifecycle::next_state(relay.state, Transition::Close)?;
     let was_open = relay.state == RelayState::Open;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::audit::{self, AuditAction, Entry};
 use super::{questions, relays};
 use crate::db::questions::QuestionRow;
-use crate::db::relays::RelayRow;
+use crate::db::relays::{RelayOf, RelayRow};
 use crate::db::rounds::RoundRow;
 use crate::db::{DbConn, from_db};
 use crate::error::AppError;
@@ -57,6 +57,7 @@ pub fn due(
 
 /// Applies everything due at `now` in relay `relay_id`.
 pub fn step(conn: &mut DbConn, relay_id: i64, now: DateTime<Utc>) -> Result<StepReport, AppError> {
+    RelayRow::lock(conn, RelayOf::Relay(relay_id))?;
     let (mut relay, due) = due(conn, relay_id, now)?;
     let mut report = StepReport::default();
     for action in due {

@@ -16,7 +16,9 @@ use super::hub::{Feed, Hub, Outgoing, Subscription, event_json};
 use super::messages::{ClientMsg, error_frame};
 use super::revocation::{Checker, may_end_access};
 use crate::auth::access::Denied;
+use crate::db::backend::RelayOf;
 use crate::db::events::{self, EventRow};
+use crate::error::AppError;
 
 /// How often the server pings.
 pub const PING_EVERY: Duration = Duration::from_secs(5);
@@ -105,6 +107,46 @@ async fn backfill(
     Ok(())
 }
 
+/// A connection's place in the live feed, taken before the handshake is answered: its
+/// subscription, and the end of its relay's events then. Every event committed after the
+/// client sees the socket open is above that end and in the subscription's queue (taken after
+/// the handshake, an event committed in between went to nobody, or lay below the end).
+pub struct Start {
+    subscription: Subscription,
+    end: i64,
+}
+
+impl Start {
+    /// The subscription's listener id, for [`Hub::unsubscribe`].
+    pub fn id(&self) -> u64 {
+        self.subscription.id
+    }
+}
+
+/// Subscribes `peer` to `hub` and reads where its live feed starts.
+pub async fn start(hub: &Hub, peer: &Peer) -> Result<Start, AppError> {
+    let subscription = hub.subscribe(peer.feed, peer.credential);
+    let feed = peer.feed;
+    let end = peer
+        .checker
+        .db()
+        .read(move |conn| {
+            let relay = match feed {
+                Feed::Staff(relay) => RelayOf::Relay(relay),
+                Feed::Participant(p) => RelayOf::Participant(p),
+            };
+            Ok(EventRow::max_id_in_relay(conn, relay)?)
+        })
+        .await;
+    match end {
+        Ok(end) => Ok(Start { subscription, end }),
+        Err(e) => {
+            hub.unsubscribe(feed, subscription.id);
+            Err(e)
+        }
+    }
+}
+
 /// Runs a connection until the client leaves, times out, falls too far behind, or loses
 /// access. `since` is the URL's.
 pub async fn run(
@@ -113,34 +155,29 @@ pub async fn run(
     hub: Hub,
     peer: Peer,
     since: Option<i64>,
+    start: Start,
 ) {
-    let Subscription {
-        id: sub,
-        events: mut live,
-        mut ended,
-    } = hub.subscribe(peer.feed, peer.credential);
-    let stop = match peer
-        .checker
-        .db()
-        .read(|conn| Ok(EventRow::max_id(conn)?))
-        .await
-    {
-        // Without `since` the connection starts at "now": what is already in the log is for
-        // the page's first load, not for the live feed.
-        Ok(end) => {
-            serve(
-                &mut session,
-                &mut stream,
-                &peer,
-                &mut live,
-                &mut ended,
-                end,
-                since,
-            )
-            .await
-        }
-        Err(_) => Stop::Gone,
-    };
+    let Start {
+        subscription:
+            Subscription {
+                id: sub,
+                events: mut live,
+                mut ended,
+            },
+        end,
+    } = start;
+    // Without `since` the connection starts at "now" in its relay: what is already in the log
+    // is for the page's first load, not for the live feed.
+    let stop = serve(
+        &mut session,
+        &mut stream,
+        &peer,
+        &mut live,
+        &mut ended,
+        end,
+        since,
+    )
+    .await;
     hub.unsubscribe(peer.feed, sub);
     let reason = match stop {
         Stop::Gone => None,

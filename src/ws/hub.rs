@@ -9,9 +9,11 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::gaps::Gaps;
 use super::revocation;
 use crate::auth::access::Denied;
 use crate::db::Db;
@@ -228,7 +230,8 @@ impl Hub {
     }
 
     /// Runs until the process ends: after each commit, reads the events past the cursor and
-    /// dispatches them.
+    /// dispatches them. On PostgreSQL it also reads again the ids it passed unseen (see
+    /// [`gaps`](super::gaps)).
     pub async fn run(self, db: Db) {
         let mut commits = db.commits();
         let mut cursor = match db.read(|conn| Ok(EventRow::max_id(conn)?)).await {
@@ -238,14 +241,18 @@ impl Hub {
                 return;
             }
         };
+        let mut gaps = db.is_postgres().then(Gaps::default);
         loop {
             if commits.changed().await.is_err() {
                 return;
             }
             loop {
                 let from = cursor;
+                let missed = gaps.as_ref().map(Gaps::ids).unwrap_or_default();
                 let rows = match db
-                    .read_now(move |conn| Ok(EventRow::after(conn, from, 1000)?))
+                    .read_now(move |conn| {
+                        Ok(EventRow::after_or_among(conn, from, missed, READ_PAGE)?)
+                    })
                     .await
                 {
                     Ok(rows) => rows,
@@ -254,16 +261,24 @@ impl Hub {
                         break;
                     }
                 };
-                let Some(last) = rows.last() else { break };
-                cursor = last.id;
+                cursor = match &mut gaps {
+                    Some(gaps) => {
+                        let ids: Vec<i64> = rows.iter().map(|e| e.id).collect();
+                        gaps.record(from, &ids, Instant::now())
+                    }
+                    None => rows.last().map_or(from, |e| e.id),
+                };
                 self.dispatch(&rows);
-                if rows.len() < 1000 {
+                if rows.len() < READ_PAGE as usize {
                     break;
                 }
             }
         }
     }
 }
+
+/// Most events the fan-out reads at once.
+const READ_PAGE: i64 = 1000;
 
 #[cfg(test)]
 mod tests {

@@ -3,6 +3,7 @@
 
 pub mod connection;
 pub mod cursor;
+pub mod gaps;
 pub mod hub;
 pub mod messages;
 pub mod revocation;
@@ -92,23 +93,24 @@ pub async fn ws_route(
             Feed::Staff(relay)
         }
     };
-    let (response, session, stream) = actix_ws::handle(&req, body)
-        .map_err(|e| AppError::bad_request("not_a_websocket", e.to_string()))?;
-    let stream = stream
-        .max_frame_size(MAX_FRAME)
-        .aggregate_continuations()
-        .max_continuation_size(MAX_FRAME);
     let peer = connection::Peer {
         feed,
         credential,
         checker: revocation::Checker::of(&state),
     };
-    actix_web::rt::spawn(connection::run(
-        session,
-        stream,
-        hub.get_ref().clone(),
-        peer,
-        since,
-    ));
+    let hub = hub.get_ref().clone();
+    let start = connection::start(&hub, &peer).await?;
+    let (response, session, stream) = match actix_ws::handle(&req, body) {
+        Ok(handled) => handled,
+        Err(e) => {
+            hub.unsubscribe(feed, start.id());
+            return Err(AppError::bad_request("not_a_websocket", e.to_string()));
+        }
+    };
+    let stream = stream
+        .max_frame_size(MAX_FRAME)
+        .aggregate_continuations()
+        .max_continuation_size(MAX_FRAME);
+    actix_web::rt::spawn(connection::run(session, stream, hub, peer, since, start));
     Ok(response)
 }

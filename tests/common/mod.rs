@@ -1,5 +1,6 @@
-//! Test harness: starts the real server on a random port with a temporary SQLite file and a
-//! manual clock, and speaks HTTP to it. Emails are read back from the `.eml` folder.
+//! Test harness: starts the real server on a random port with a temporary SQLite file (or, in
+//! the suite's PostgreSQL pass, a fresh PostgreSQL database) and a manual clock, and speaks
+//! HTTP to it. Emails are read back from the `.eml` folder.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -13,6 +14,9 @@ use stafet::config::Settings;
 use stafet::db::Db;
 use stafet::email::worker::{Mailer, deliver_due};
 use stafet::startup::Application;
+
+#[path = "../support/pg.rs"]
+pub mod pg;
 
 /// A response: status, headers we care about, body as JSON (or Null) and as text.
 #[derive(Debug)]
@@ -149,6 +153,9 @@ pub struct TestApp {
     rt: tokio::runtime::Runtime,
     agent: ureq::Agent,
     mailer: Mailer,
+    settings: Settings,
+    /// The PostgreSQL database of the PostgreSQL pass, dropped with the app.
+    _pg: Option<pg::FreshPg>,
     _dir: tempfile::TempDir,
 }
 
@@ -171,7 +178,13 @@ pub fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings::load().unwrap();
     settings.server.bind = "127.0.0.1:0".into();
     settings.server.public_url = "http://stafet.test".into();
-    settings.database.url = dir.path().join("test.sqlite").to_str().unwrap().into();
+    // The one place the suite's backend is chosen: the PostgreSQL pass gives each app a fresh
+    // database. Tests that hand `db_path` to the CLI's `--db` then hand it the URL.
+    let fresh_pg = pg::postgres_pass().then(pg::FreshPg::create);
+    settings.database.url = match &fresh_pg {
+        Some(db) => db.url(),
+        None => dir.path().join("test.sqlite").to_str().unwrap().into(),
+    };
     settings.email.mail_dir = dir.path().join("mail");
     // The tests drive the clock and the scheduler themselves.
     settings.scheduler.tick_ms = 3_600_000;
@@ -183,18 +196,7 @@ pub fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     settings.links.grace_hours = 24 * 365;
     tweak(&mut settings);
     let clock = Clock::manual(t0() - Duration::days(1));
-    let (tx, rx) = mpsc::channel();
-    let (s, c) = (settings.clone(), clock.clone());
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let app = Application::build(s, c).await.expect("build app");
-            tx.send((app.port(), app.db())).unwrap();
-            let _ = app.run_until_stopped().await;
-        })
-    });
-    let (port, db) = rx
-        .recv_timeout(StdDuration::from_secs(30))
-        .expect("server start");
+    let (port, db) = start_server(&settings, &clock);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -225,15 +227,33 @@ pub fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         db,
         clock,
         mail_dir: settings.email.mail_dir.clone(),
-        db_path: settings.database.sqlite_path().unwrap(),
+        db_path: PathBuf::from(&settings.database.url),
         token: account.token,
         facilitator_email,
         facilitator_password: password,
         rt,
         agent,
         mailer,
+        settings,
+        _pg: fresh_pg,
         _dir: dir,
     }
+}
+
+/// Starts a server with `settings` and `clock` on a thread of its own; returns its port and
+/// database handle once it listens.
+fn start_server(settings: &Settings, clock: &Clock) -> (u16, Db) {
+    let (tx, rx) = mpsc::channel();
+    let (s, c) = (settings.clone(), clock.clone());
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let app = Application::build(s, c).await.expect("build app");
+            tx.send((app.port(), app.db())).unwrap();
+            let _ = app.run_until_stopped().await;
+        })
+    });
+    rx.recv_timeout(StdDuration::from_secs(30))
+        .expect("server start")
 }
 
 /// A response as the tests read it: status, headers, text and JSON (or Null).
@@ -258,6 +278,13 @@ pub fn to_res(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Res {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The base URL of another server on this app's database and clock (PostgreSQL takes
+    /// several; a SQLite file refuses a second one). It runs until the test process ends.
+    pub fn another_instance(&self) -> String {
+        let (port, _) = start_server(&self.settings, &self.clock);
+        format!("http://127.0.0.1:{port}")
     }
 
     /// GET with an optional bearer token.
@@ -317,6 +344,31 @@ impl TestApp {
             &json!({ "user_id": user.id }),
         );
         assert_eq!(res.status, 200, "{}", res.text);
+    }
+
+    /// A connection of its own to the app's database, as another process would open one (a
+    /// SQLite connection waits up to 10 s for the server's locks).
+    pub fn connect(&self) -> stafet::db::DbConn {
+        use diesel::connection::SimpleConnection;
+        use diesel::prelude::*;
+        use stafet::db::{DbConn, Target};
+        match Target::parse(&self.settings.database.url).unwrap() {
+            Target::Postgres(url) => DbConn::Pg(PgConnection::establish(&url).unwrap()),
+            Target::Sqlite(path) => {
+                let mut conn =
+                    DbConn::Sqlite(SqliteConnection::establish(path.to_str().unwrap()).unwrap());
+                conn.batch_execute("PRAGMA busy_timeout = 10000").unwrap();
+                conn
+            }
+        }
+    }
+
+    /// Runs `f` as a write on the app's own database (whichever backend) and returns its value.
+    pub fn write<T: Send + 'static>(
+        &self,
+        f: impl FnMut(&mut stafet::db::DbConn) -> Result<T, stafet::error::AppError> + Send + 'static,
+    ) -> T {
+        self.rt.block_on(self.db.write(f)).unwrap()
     }
 
     /// GET with a bearer token, the body as bytes (for binary downloads).
@@ -554,7 +606,8 @@ impl TestApp {
         (relay, people)
     }
 
-    /// Counts rows of a table straight from the database file (to prove nothing changed).
+    /// Counts rows of a table as stored (to prove nothing changed), on a connection of the
+    /// app's own database, whichever backend it is.
     pub fn count(&self, table: &str) -> i64 {
         use diesel::prelude::*;
         #[derive(QueryableByName)]
@@ -562,11 +615,13 @@ impl TestApp {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
-        let mut conn = diesel::SqliteConnection::establish(self.db_path.to_str().unwrap()).unwrap();
-        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
-            .get_result::<N>(&mut conn)
+        let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+        self.rt
+            .block_on(
+                self.db
+                    .read(move |conn| Ok(diesel::sql_query(sql).get_result::<N>(conn)?.n)),
+            )
             .unwrap()
-            .n
     }
 
     /// Fails unless the participants' inbox and received counters match the deliveries.

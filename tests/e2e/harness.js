@@ -1,7 +1,10 @@
 // Starts the real `stafet serve` on a free port with a temporary SQLite file and .eml outbox,
 // creates a facilitator with the CLI, and launches Debian's Chromium through playwright-core.
+// With STAFET_TEST_BACKEND=postgres the server runs on a fresh database on STAFET_TEST_PG_URL
+// (dropped when it stops) and sends its mail by SMTP to a sink that writes the same folder.
 
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -10,10 +13,13 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 import { simpleParser } from 'mailparser';
+import { randomBytes } from 'node:crypto';
+import { startSmtpSink } from './smtp-sink.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const root = resolve(here, '..', '..');
 export const artifacts = join(root, 'test-artifacts');
+const execFileAsync = promisify(execFile);
 const bin = process.env.STAFET_BIN || join(root, 'target', 'debug', 'stafet');
 
 function freePort() {
@@ -27,18 +33,50 @@ function freePort() {
   });
 }
 
+/** `url` naming `database` in place of its own (its query kept). */
+function withDatabase(url, database) {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/**
+ * The database the server runs on, and how to drop it: a SQLite file in `dir`, or in the
+ * PostgreSQL pass a fresh database (created and dropped with psql) whose mail goes by SMTP.
+ */
+async function database(dir, mailDir) {
+  if ((process.env.STAFET_TEST_BACKEND || 'sqlite') === 'sqlite') {
+    return { db: join(dir, 'stafet.sqlite'), env: {}, drop: async () => {} };
+  }
+  if (process.env.STAFET_TEST_BACKEND !== 'postgres') throw new Error('STAFET_TEST_BACKEND is sqlite or postgres');
+  const server = process.env.STAFET_TEST_PG_URL;
+  if (!server) throw new Error('STAFET_TEST_PG_URL is not set: the PostgreSQL pass needs a server (scripts/test.sh starts one)');
+  const name = `stafet_e2e_${randomBytes(8).toString('hex')}`;
+  execFileSync('psql', [server, '-qc', `CREATE DATABASE ${name}`]);
+  const sink = await startSmtpSink(mailDir);
+  return {
+    db: withDatabase(server, name),
+    env: { STAFET__EMAIL__SMTP__HOST: '127.0.0.1', STAFET__EMAIL__SMTP__PORT: String(sink.port), STAFET__EMAIL__SMTP__TLS: 'none' },
+    drop: async () => {
+      await sink.close();
+      execFileSync('psql', [server, '-qc', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]);
+    },
+  };
+}
+
 /**
  * A running server: `base`, the facilitator's login and API token, the outbox folder, `stop()`.
  * `env` adds settings (`STAFET__SECTION__KEY`).
  */
 export async function startServer({ demo = false, env: extraEnv = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'stafet-e2e-'));
-  const db = join(dir, 'stafet.sqlite');
   const mailDir = join(dir, 'mail');
+  const { db, env: dbEnv, drop } = await database(dir, mailDir);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const env = {
     ...process.env,
+    ...dbEnv,
     STAFET__SERVER__PUBLIC_URL: base,
     STAFET__SCHEDULER__TICK_MS: '250',
     RUST_LOG: process.env.RUST_LOG || 'warn',
@@ -52,7 +90,8 @@ export async function startServer({ demo = false, env: extraEnv = {} } = {}) {
   const analystToken = analyst.match(/^token: (.+)$/m)[1].trim();
   let demoRelay = null;
   if (demo) {
-    const text = execFileSync(bin, ['demo', '--db', db, '--mail-dir', mailDir], { env, encoding: 'utf8' });
+    // Not execFileSync: on PostgreSQL the demo mails the SMTP sink, which runs in this process.
+    const { stdout: text } = await execFileAsync(bin, ['demo', '--db', db, '--mail-dir', mailDir], { env, encoding: 'utf8' });
     demoRelay = Number(text.match(/^Demo relay (\d+)/m)[1]);
   }
   const child = spawn(bin, ['serve', '--bind', `127.0.0.1:${port}`, '--db', db, '--mail-dir', mailDir], { env, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -84,10 +123,13 @@ export async function startServer({ demo = false, env: extraEnv = {} } = {}) {
     facilitator: { email: 'facilitator@stafet.dk', password },
     facilitatorToken: out.match(/^token: (.+)$/m)[1].trim(),
     analyst: { email: 'analytiker@stafet.dk', password: analyst.match(/^password: (.+)$/m)[1].trim() },
-    stop: () => new Promise((ok) => {
-      child.once('exit', ok);
-      child.kill('SIGTERM');
-    }),
+    stop: async () => {
+      await new Promise((ok) => {
+        child.once('exit', ok);
+        child.kill('SIGTERM');
+      });
+      await drop();
+    },
   };
 }
 

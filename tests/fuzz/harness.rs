@@ -391,9 +391,9 @@ pub fn check_error_body(reply: &Reply) -> Result<(), String> {
 /// `data_version` tells whether another connection committed since the last look, and only
 /// then are all rows hashed again.
 ///
-/// Left out: what the outbox worker changes in the background (an email's delivery columns
-/// and the staff feed's `email_status` events), `sqlite_sequence`, which those events
-/// advance, and the audit log.
+/// Left out: what the outbox worker changes in the background (an email's delivery columns and
+/// body, and the staff feed's `email_status` events), `sqlite_sequence`, which those events
+/// advance, a credential's last use, and the audit log.
 pub struct DbWatch {
     conn: SqliteConnection,
     sql: String,
@@ -413,8 +413,11 @@ struct Int {
     n: i64,
 }
 
-/// Columns the outbox worker writes after the fact.
-const VOLATILE: [(&str, &str); 6] = [
+/// Columns written after the fact: by the outbox worker (a sent email also loses its body, the
+/// `params`), and a credential's last use, kept as bookkeeping at most once a minute.
+const VOLATILE: [(&str, &str); 8] = [
+    ("email_outbox", "params"),
+    ("credentials", "last_used_at"),
     ("email_outbox", "status"),
     ("email_outbox", "attempts"),
     ("email_outbox", "next_attempt_at"),

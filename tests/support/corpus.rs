@@ -2,9 +2,6 @@
 //! For test crates that also have `mod common`.
 #![allow(dead_code)]
 
-use std::path::Path;
-
-use diesel::connection::SimpleConnection as _;
 use diesel::prelude::*;
 use serde_json::json;
 
@@ -21,24 +18,23 @@ pub fn relay_with(app: &TestApp, rows: usize, chars: usize) -> i64 {
     );
     assert_eq!(res.status, 201, "{}", res.text);
     let qid = res.body["id"].as_i64().unwrap();
-    copy_question(&app.db_path, qid, rows - 1, &long_text(chars));
+    copy_question(app, qid, rows - 1, &long_text(chars));
     relay
 }
 
 /// Adds `n` copies of question `qid` to its relay, each with `text` after its number. They
-/// are expired, so no participant's inbox sees them.
-pub fn copy_question(db: &Path, qid: i64, n: usize, text: &str) {
-    let mut conn = SqliteConnection::establish(db.to_str().unwrap()).unwrap();
-    conn.batch_execute("PRAGMA busy_timeout = 30000;").unwrap();
+/// are expired, so no participant's inbox sees them. The SQL is the same on both backends
+/// (`text` goes in as a literal: bind placeholders differ).
+pub fn copy_question(app: &TestApp, qid: i64, n: usize, text: &str) {
+    let mut conn = app.connect();
+    let text = text.replace('\'', "''");
     diesel::sql_query(format!(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) \
          INSERT INTO questions (relay_id, round_id, asker_id, recipient_id, text, status, \
          asked_at, delivered_at, is_starred) \
-         SELECT q.relay_id, q.round_id, q.asker_id, q.recipient_id, n.i || ': ' || ?, \
-         'expired', q.asked_at, q.delivered_at, 0 FROM questions q, n WHERE q.id = ?"
+         SELECT q.relay_id, q.round_id, q.asker_id, q.recipient_id, n.i || ': ' || '{text}', \
+         'expired', q.asked_at, q.delivered_at, FALSE FROM questions q, n WHERE q.id = {qid}"
     ))
-    .bind::<diesel::sql_types::Text, _>(text)
-    .bind::<diesel::sql_types::BigInt, _>(qid)
     .execute(&mut conn)
     .unwrap();
 }

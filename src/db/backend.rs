@@ -1,0 +1,137 @@
+//! Where SQLite and PostgreSQL need different SQL or handling: each concern matches on the
+//! backend here, once, so table files and ops stay backend-free.
+//!
+//! - the id of the row just inserted (`last_insert_rowid()` / `lastval()`);
+//! - locking a relay's row for the rest of a write (a no-op on SQLite, whose single writer
+//!   serialises everything; `FOR NO KEY UPDATE` on PostgreSQL);
+//! - a write's transaction on PostgreSQL, run again on a serialization failure or deadlock.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::DbConn;
+use super::schema::{participants, questions, relays};
+use crate::error::AppError;
+
+diesel::define_sql_function! {
+    /// SQLite's rowid of the last row this connection inserted. SQLite-specific.
+    fn last_insert_rowid() -> diesel::sql_types::BigInt;
+}
+
+diesel::define_sql_function! {
+    /// The value a sequence last handed out in this session. PostgreSQL-specific.
+    fn lastval() -> diesel::sql_types::BigInt;
+}
+
+/// The id of the row this connection inserted last.
+///
+/// Hot-path inserts use this instead of `RETURNING`: SQLite runs `RETURNING` as a trigger,
+/// and a statement with a trigger keeps a statement journal, copying every page it touches.
+/// On PostgreSQL every id is an identity column, whose sequence `lastval()` reads; no table
+/// has a trigger or a default that draws from another sequence in between.
+pub fn last_insert_id(conn: &mut DbConn) -> QueryResult<i64> {
+    match conn {
+        DbConn::Sqlite(c) => diesel::select(last_insert_rowid()).get_result(c),
+        DbConn::Pg(c) => diesel::select(lastval()).get_result(c),
+    }
+}
+
+/// What names the relay a write belongs to.
+#[derive(Debug, Clone, Copy)]
+pub enum RelayOf {
+    /// The relay itself.
+    Relay(i64),
+    /// A participant's relay.
+    Participant(i64),
+    /// A question's relay.
+    Question(i64),
+}
+
+/// Locks the row of the relay `of` names until the write's transaction ends, so writes of one
+/// relay are decided one after the other as if by one writer, and its events become visible in
+/// id order. Nothing happens when there is no such relay (the write's own lookups say so).
+///
+/// `FOR NO KEY UPDATE` on PostgreSQL: it waits for other writers of the relay, yet lets rows
+/// that reference the relay (questions, events) be inserted by others meanwhile. A participant
+/// or question is looked up in the same statement; its relay never changes. On SQLite the one
+/// writer thread already runs every write alone: nothing to lock, nothing to read.
+pub fn lock_relay(conn: &mut DbConn, of: RelayOf) -> QueryResult<()> {
+    let DbConn::Pg(c) = conn else {
+        return Ok(());
+    };
+    let relay = relays::table.select(relays::id).for_no_key_update();
+    match of {
+        RelayOf::Relay(id) => relay.filter(relays::id.eq(id)).load::<i64>(c),
+        RelayOf::Participant(id) => relay
+            .filter(
+                relays::id.nullable().eq(participants::table
+                    .find(id)
+                    .select(participants::relay_id)
+                    .single_value()),
+            )
+            .load::<i64>(c),
+        RelayOf::Question(id) => relay
+            .filter(
+                relays::id.nullable().eq(questions::table
+                    .find(id)
+                    .select(questions::relay_id)
+                    .single_value()),
+            )
+            .load::<i64>(c),
+    }
+    .map(drop)
+}
+
+/// Locks several relays' rows, in ascending id order (so two writes that each lock a few of the
+/// same relays cannot wait on each other in a cycle).
+pub fn lock_relays(conn: &mut DbConn, relay_ids: impl IntoIterator<Item = i64>) -> QueryResult<()> {
+    let mut ids: Vec<i64> = relay_ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for id in ids {
+        lock_relay(conn, RelayOf::Relay(id))?;
+    }
+    Ok(())
+}
+
+/// Most times one write runs before a serialization failure or deadlock is its answer.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// Runs `f` in a transaction on `conn` (PostgreSQL); an `Err` rolls it back. When the database
+/// aborts the transaction for a serialization failure (40001) or a deadlock (40P01), `f` runs
+/// again from the start, after a short pause that grows with each attempt: the same "may run
+/// twice" contract the SQLite writer's group replay has.
+pub fn transaction_with_retries<T, F>(conn: &mut DbConn, f: &mut F) -> Result<T, AppError>
+where
+    F: FnMut(&mut DbConn) -> Result<T, AppError>,
+{
+    let mut attempt = 1;
+    loop {
+        let result = conn.transaction::<T, AppError, _>(|c| f(c));
+        match result {
+            Err(e) if attempt < MAX_ATTEMPTS && e.db_error().is_some_and(is_transient) => {
+                tracing::debug!(attempt, error = %e, "write aborted by the database; again");
+                std::thread::sleep(Duration::from_millis(5 << attempt.min(6)));
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// Whether PostgreSQL aborted a transaction that would succeed if run again.
+///
+/// diesel names serialization failures; a deadlock (40P01) it reports as an unknown kind, so it
+/// is known by PostgreSQL's message, which Stafet's connections receive untranslated unless the
+/// server's `lc_messages` says otherwise.
+pub fn is_transient(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            info.message().starts_with("deadlock detected")
+        }
+        _ => false,
+    }
+}
