@@ -214,7 +214,7 @@ pub fn json_import(budget: Budget) -> Outcome {
     harness::drive("json-import", budget, cases, |(to_draft, recipe, ct)| {
         let body = recipe.bake(&example);
         // The pure parser first: it must not panic on anything.
-        let parsed = stafet::http::routes::participants::parse_json(&body);
+        let parsed = stafet::ops::import::parse_json(&body);
         let relay = if to_draft { draft } else { open };
         let path = format!("/api/relays/{relay}/participants");
         let before = t.count("participants");
@@ -400,7 +400,7 @@ pub fn csv_import(budget: Budget) -> Outcome {
     let cases = (inputs::csv_body(), inputs::csv_content_type());
     harness::drive("csv-import", budget, cases, |(body, ct)| {
         let lines = body.split(|&b| b == b'\n' || b == b'\r').count();
-        if let Ok((rows, rejected)) = stafet::http::routes::participants::parse_csv(&body) {
+        if let Ok((rows, rejected)) = stafet::ops::import::parse_csv(&body) {
             let bad_line = rows
                 .iter()
                 .map(|(l, _)| *l)

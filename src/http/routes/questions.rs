@@ -6,13 +6,9 @@ use serde_json::json;
 
 use crate::auth::Staff;
 use crate::auth::scope::{self, Need, Target};
-use crate::db::from_db;
-use crate::db::groups::GroupRow;
-use crate::db::participants::ParticipantRow;
-use crate::db::questions::QuestionRow;
-use crate::db::relays::RelayRow;
-use crate::error::{AppError, Found};
+use crate::error::AppError;
 use crate::ops::audit::{self, AuditAction, Entry};
+use crate::ops::pending;
 use crate::ops::questions::{self as ops, RerouteReason};
 use crate::state::AppState;
 
@@ -77,45 +73,7 @@ pub async fn pending_questions(
     let now = state.clock.now();
     let body = state
         .db
-        .read(move |conn| {
-            let relay = RelayRow::find(conn, id).or_not_found("relay")?;
-            let pending = QuestionRow::pending_for_relay(conn, id)?;
-            let groups = GroupRow::names(conn, id)?;
-            let mut ids: Vec<i64> = pending.iter().map(|q| q.recipient_id).collect();
-            ids.extend(pending.iter().map(|q| q.asker_id));
-            let people = ParticipantRow::by_ids(conn, &ids)?;
-            let person = |pid: i64| {
-                people.get(&pid).map(|p| {
-                    json!({
-                        "id": p.id,
-                        "name": p.name,
-                        "group": groups.get(&p.group_id),
-                        "status": if p.is_suspended { "suspended" } else { "active" },
-                    })
-                })
-            };
-            let list: Vec<_> = pending
-                .iter()
-                .map(|q| {
-                    let waited = now - from_db(q.delivered_at);
-                    let mut v = json!({
-                        "id": q.id,
-                        "recipient": person(q.recipient_id),
-                        "asker_group": people.get(&q.asker_id).and_then(|a| groups.get(&a.group_id)),
-                        "asked_at": from_db(q.asked_at),
-                        "delivered_at": from_db(q.delivered_at),
-                        "reminded_at": q.reminded_at.map(from_db),
-                        "waiting_hours": waited.num_minutes() as f64 / 60.0,
-                    });
-                    if !relay.asker_anonymous {
-                        v["asker"] = json!(person(q.asker_id));
-                        v["text"] = json!(q.text);
-                    }
-                    v
-                })
-                .collect();
-            Ok(list)
-        })
+        .read(move |conn| pending::pending_questions(conn, id, now))
         .await?;
     Ok(HttpResponse::Ok().json(body))
 }

@@ -1,26 +1,18 @@
 //! Relays: create, list, read, edit, lifecycle, stats and the staff event feed.
 
-use std::collections::BTreeMap;
-
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
 
 use super::{StaffFeedQuery, events_json};
 use crate::auth::Staff;
 use crate::auth::scope::{self, Need, Target};
 use crate::db::events::{self, EventRow};
-use crate::db::groups::GroupRow;
-use crate::db::outbox::OutboxRow;
-use crate::db::participants::ParticipantRow;
-use crate::db::questions::QuestionRow;
 use crate::db::relays::RelayRow;
 use crate::db::rounds::RoundRow;
 use crate::error::{AppError, Found};
 use crate::http::{body, dto};
 use crate::ops::audit::{self, AuditAction, Entry};
-use crate::ops::orgs;
 use crate::ops::relays::{self as ops, CreateRelay, PatchRelay};
-use crate::relay::QuestionStatus;
+use crate::ops::{orgs, stats};
 use crate::state::AppState;
 
 /// The relay `id` as staff see it.
@@ -196,71 +188,7 @@ pub async fn relay_stats(
     scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let body = state
         .db
-        .read(move |conn| {
-            let relay = RelayRow::find(conn, id).or_not_found("relay")?;
-            let rounds = RoundRow::for_relay(conn, id)?;
-            let people = ParticipantRow::for_relay(conn, id)?;
-            let questions = QuestionRow::for_relay(conn, id)?;
-            let groups = GroupRow::names(conn, id)?;
-            let emails = OutboxRow::counts(conn, id)?;
-            let group_of: BTreeMap<i64, i64> = people.iter().map(|p| (p.id, p.group_id)).collect();
-            let count = |status| questions.iter().filter(|q| q.status == status).count();
-            let mut per_round = Vec::new();
-            for r in &rounds {
-                let qs: Vec<_> = questions.iter().filter(|q| q.round_id == Some(r.id)).collect();
-                per_round.push(json!({
-                    "round": r.position + 1,
-                    "name": r.name,
-                    "asked": qs.len(),
-                    "answered": qs.iter().filter(|q| q.status == QuestionStatus::Answered).count(),
-                    "pending": qs.iter().filter(|q| q.status == QuestionStatus::Pending).count(),
-                }));
-            }
-            let mut per_group = Vec::new();
-            for (gid, name) in groups.iter().collect::<BTreeMap<_, _>>() {
-                let members: Vec<_> = people.iter().filter(|p| p.group_id == *gid).collect();
-                let in_group = |pid: i64| group_of.get(&pid) == Some(gid);
-                let asked = questions.iter().filter(|q| in_group(q.asker_id)).count();
-                let answered = questions.iter().filter(|q| q.status == QuestionStatus::Answered && in_group(q.recipient_id)).count();
-                let active = members
-                    .iter()
-                    .filter(|p| questions.iter().any(|q| q.asker_id == p.id || (q.recipient_id == p.id && q.status == QuestionStatus::Answered)))
-                    .count();
-                per_group.push(json!({
-                    "group": name,
-                    "participants": members.len(),
-                    "participated": active,
-                    "asked": asked,
-                    "answered": answered,
-                }));
-            }
-            let participated = people
-                .iter()
-                .filter(|p| questions.iter().any(|q| q.asker_id == p.id || (q.recipient_id == p.id && q.status == QuestionStatus::Answered)))
-                .count();
-            let email_counts: BTreeMap<&str, i64> =
-                emails.into_iter().map(|(s, n)| (s.as_str(), n)).collect();
-            Ok(json!({
-                "relay_id": relay.id,
-                "state": relay.state,
-                "participants": {
-                    "total": people.len(),
-                    "active": people.iter().filter(|p| !p.is_suspended).count(),
-                    "suspended": people.iter().filter(|p| p.is_suspended).count(),
-                    "participated": participated,
-                },
-                "questions": {
-                    "asked": questions.len(),
-                    "answered": count(QuestionStatus::Answered),
-                    "pending": count(QuestionStatus::Pending),
-                    "expired": count(QuestionStatus::Expired),
-                },
-                "batons_in_play": people.iter().filter(|p| !p.is_suspended).map(|p| i64::from(p.batons)).sum::<i64>(),
-                "per_round": per_round,
-                "per_group": per_group,
-                "emails": email_counts,
-            }))
-        })
+        .read(move |conn| stats::relay_stats(conn, id))
         .await?;
     Ok(HttpResponse::Ok().json(body))
 }
