@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use crate::auth::client_addr::TrustedProxies;
 use crate::db::target::{Target, TargetError};
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
@@ -64,6 +65,9 @@ pub struct ServerSettings {
     pub link_valid_days_after_close: i64,
     /// Secure cookies even when `public_url` is http (they always are when it is https).
     pub cookie_secure: bool,
+    /// Proxies whose `X-Forwarded-For` names the client (none: the peer is the client).
+    #[serde(default)]
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// `[links]`
