@@ -22,11 +22,12 @@ use std::time::Duration;
 use chrono::Utc;
 use common::pg::FreshPg;
 use common::{TestApp, spawn_app_with};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde_json::json;
 use smtp::SmtpServer;
 use stafet::db::outbox::{NewEmail, OutboxRow};
-use stafet::db::{DbConn, to_db};
+use stafet::db::{Db, DbConn, DbOptions, Target, to_db};
 use stafet::email::worker::Mailer;
 
 /// Polls `ok` every 50 ms until it holds; fails after a minute.
@@ -166,6 +167,65 @@ fn an_email_claimed_by_a_dead_instance_is_sent_by_another_after_the_lease() {
         msgs[0].message_id, would_have_sent.message_id,
         "the resend keeps the Message-ID"
     );
+}
+
+/// `n` password-reset emails queued now on `conn`.
+fn queue_resets(conn: &mut DbConn, n: usize, now: chrono::NaiveDateTime) {
+    for i in 0..n {
+        let email = NewEmail {
+            idempotency_key: format!("reset:{i}"),
+            relay_id: None,
+            participant_id: None,
+            kind: "password_reset",
+            to_address: "leder@kommune.dk",
+            params: json!({ "participant_name": "Lea", "relay_title": "Stafet", "language": "da" }),
+            link_token: None,
+        };
+        assert!(OutboxRow::enqueue(conn, email, now).unwrap());
+    }
+}
+
+/// Two workers claiming at once: the second takes the due emails the first has not claimed,
+/// without waiting for the first's transaction to end.
+#[test]
+fn a_claim_skips_the_emails_another_claim_holds_instead_of_waiting() {
+    let pg = FreshPg::create();
+    // Migrated; no server runs, so no worker of its own claims anything.
+    Db::open(
+        &Target::Postgres(pg.url()),
+        &DbOptions {
+            synchronous: "FULL".into(),
+            busy_timeout_ms: 5000,
+            pool_size: 1,
+            bulk_pool_size: 1,
+        },
+    )
+    .unwrap();
+    let now = to_db(Utc::now());
+    let lease = now + chrono::Duration::minutes(2);
+    let (mut first, mut second) = (DbConn::Pg(pg.connect()), DbConn::Pg(pg.connect()));
+    queue_resets(&mut first, 10, now);
+
+    first.batch_execute("BEGIN").unwrap();
+    let held = OutboxRow::claim_due(&mut first, now, lease, 4).unwrap();
+    assert_eq!(held.len(), 4);
+    // Waiting for the first claim would end in this timeout's error.
+    second.batch_execute("SET lock_timeout = '5s'").unwrap();
+    let taken = second
+        .transaction::<_, diesel::result::Error, _>(|c| OutboxRow::claim_due(c, now, lease, 10))
+        .expect("the second claim does not wait for the first");
+    first.batch_execute("COMMIT").unwrap();
+
+    assert_eq!(taken.len(), 6, "the second claim takes the rest");
+    let mut ids: Vec<i64> = held.iter().chain(&taken).map(|r| r.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 10, "no email claimed twice");
+    // Both leases hold: nothing is due any more.
+    let again = second
+        .transaction::<_, diesel::result::Error, _>(|c| OutboxRow::claim_due(c, now, lease, 10))
+        .unwrap();
+    assert!(again.is_empty());
 }
 
 /// A `stafet serve` process on `db_url` with its scheduler ticking every 200 ms, email to the
