@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use crate::auth::client_addr::TrustedProxies;
 use crate::db::target::{Target, TargetError};
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
@@ -64,6 +65,9 @@ pub struct ServerSettings {
     pub link_valid_days_after_close: i64,
     /// Secure cookies even when `public_url` is http (they always are when it is https).
     pub cookie_secure: bool,
+    /// Proxies whose `X-Forwarded-For` names the client (none: the peer is the client).
+    #[serde(default)]
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// `[links]`
@@ -246,6 +250,17 @@ impl BackupSettings {
     }
 }
 
+/// The `STAFET__SECTION__KEY` variables. A list in one variable is comma-separated
+/// (`STAFET__SERVER__TRUSTED_PROXIES=10.0.0.0/8,192.168.1.5`).
+fn environment() -> config::Environment {
+    config::Environment::with_prefix("STAFET")
+        .prefix_separator("__")
+        .separator("__")
+        .try_parsing(true)
+        .list_separator(",")
+        .with_list_parse_key("server.trusted_proxies")
+}
+
 impl Settings {
     /// Loads the layered settings.
     pub fn load() -> anyhow::Result<Self> {
@@ -254,14 +269,7 @@ impl Settings {
         if let Ok(path) = std::env::var("STAFET_CONFIG") {
             builder = builder.add_source(config::File::with_name(&path));
         }
-        let cfg = builder
-            .add_source(
-                config::Environment::with_prefix("STAFET")
-                    .prefix_separator("__")
-                    .separator("__")
-                    .try_parsing(true),
-            )
-            .build()?;
+        let cfg = builder.add_source(environment()).build()?;
         let mut settings: Settings = cfg.try_deserialize()?;
         settings.database.fold_old_path(&default_url()?)?;
         settings
@@ -390,6 +398,39 @@ mod tests {
             s.database.target(),
             Ok(Target::Sqlite("data/stafet.sqlite".into()))
         );
+    }
+
+    #[test]
+    fn trusted_proxies_come_from_a_comma_separated_variable_and_bad_ones_are_refused() {
+        let from_env = |value: &str| {
+            let vars = [(
+                "STAFET__SERVER__TRUSTED_PROXIES".to_string(),
+                value.to_string(),
+            )];
+            config::Config::builder()
+                .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+                .add_source(environment().source(Some(vars.into_iter().collect())))
+                .build()
+                .unwrap()
+                .try_deserialize::<Settings>()
+        };
+        let s = from_env("10.0.0.0/8,192.168.1.5").unwrap();
+        let from_proxy = s
+            .server
+            .trusted_proxies
+            .client("192.168.1.5".parse().unwrap(), &["198.51.100.4"]);
+        assert_eq!(
+            from_proxy,
+            "198.51.100.4".parse::<std::net::IpAddr>().unwrap()
+        );
+        assert!(
+            s.server
+                .trusted_proxies
+                .trusts("10.200.0.1".parse().unwrap())
+        );
+        let err = from_env("10.0.0.0/8,lb.local").unwrap_err().to_string();
+        assert!(err.contains("lb.local"), "{err}");
+        assert!(Settings::load().unwrap().server.trusted_proxies == Default::default());
     }
 
     #[test]

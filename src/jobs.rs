@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::db::Db;
+use crate::db::backend::JobsLock;
 use crate::error::AppError;
 use crate::ops::audit::{self, AuditAction, Entry};
 use crate::ops::erasure::{self, RelayErased};
@@ -95,10 +96,40 @@ async fn erase_due(db: &Db, clock: &Clock, tick: &mut Tick) -> Result<(), AppErr
     Ok(())
 }
 
-/// Ticks every `interval` until the process ends; each tick also deletes audit rows older
-/// than `audit_keep_days`.
-pub async fn run_scheduler(db: Db, clock: Clock, interval: Duration, audit_keep_days: u32) {
+/// How often an instance that does not run the jobs asks again whether it can (the holder
+/// may have died), so another takes over well within a minute.
+const TAKE_OVER_EVERY: Duration = Duration::from_secs(3);
+
+/// Ticks every `interval` until the process ends, while this instance holds `lock` (always on
+/// SQLite; on PostgreSQL one instance of those sharing the database); each tick also deletes
+/// audit rows older than `audit_keep_days`.
+pub async fn run_scheduler(
+    db: Db,
+    clock: Clock,
+    interval: Duration,
+    audit_keep_days: u32,
+    lock: JobsLock,
+) {
+    let mut lock = lock;
     loop {
+        // A round trip to the server: off the async thread.
+        let ours;
+        (lock, ours) = match tokio::task::spawn_blocking(move || {
+            let ours = lock.hold();
+            (lock, ours)
+        })
+        .await
+        {
+            Ok(asked) => asked,
+            Err(e) => {
+                tracing::error!(error = %e, "asking for the background jobs' lock");
+                return;
+            }
+        };
+        if !ours {
+            tokio::time::sleep(TAKE_OVER_EVERY).await;
+            continue;
+        }
         if let Err(e) = tick_once(&db, &clock).await {
             tracing::error!(error = %e, "scheduler tick failed");
         }

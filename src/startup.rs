@@ -16,6 +16,7 @@ use crate::backup::{
 };
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::db::backend::JobsLock;
 use crate::db::{Db, Target};
 use crate::email::worker::{self, Mailer};
 use crate::http;
@@ -91,6 +92,7 @@ impl Application {
             clock.clone(),
             Duration::from_millis(settings.scheduler.tick_ms),
             settings.audit.keep_days,
+            JobsLock::new(&target),
         ));
         tokio::spawn(worker::run(db.clone(), clock.clone(), mailer));
         let hub = Hub::default();

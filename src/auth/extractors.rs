@@ -49,11 +49,26 @@ pub enum Principal {
     },
 }
 
-/// The client address used for rate limits.
+/// The client address used for rate limits and logs: the peer, or behind a trusted proxy the
+/// address it forwards (`[server] trusted_proxies`, see `auth::client_addr`).
 pub fn client_ip(req: &HttpRequest) -> IpAddr {
-    req.peer_addr()
+    let peer = req
+        .peer_addr()
         .map(|a| a.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return peer;
+    };
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    state
+        .settings
+        .server
+        .trusted_proxies
+        .client(peer, &forwarded)
 }
 
 fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {

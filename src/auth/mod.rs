@@ -2,6 +2,7 @@
 //! limits.
 
 pub mod access;
+pub mod client_addr;
 pub mod cookies;
 pub mod csrf;
 pub mod extractors;

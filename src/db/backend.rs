@@ -4,15 +4,17 @@
 //! - the id of the row just inserted (`last_insert_rowid()` / `lastval()`);
 //! - locking a relay's row for the rest of a write (a no-op on SQLite, whose single writer
 //!   serialises everything; `FOR NO KEY UPDATE` on PostgreSQL);
-//! - a write's transaction on PostgreSQL, run again on a serialization failure or deadlock.
+//! - a write's transaction on PostgreSQL, run again on a serialization failure or deadlock;
+//! - which instance runs the background jobs ([`JobsLock`]: always this one on SQLite, the
+//!   holder of an advisory lock on PostgreSQL).
 
 use std::time::Duration;
 
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::DbConn;
 use super::schema::{participants, questions, relays};
+use super::{DbConn, Target};
 use crate::error::AppError;
 
 diesel::define_sql_function! {
@@ -133,5 +135,85 @@ pub fn is_transient(e: &DieselError) -> bool {
             info.message().starts_with("deadlock detected")
         }
         _ => false,
+    }
+}
+
+/// The advisory lock key of the background jobs ("stafet-j" in ASCII): whoever holds it runs
+/// the scheduler, and no other instance does.
+const JOBS_LOCK_KEY: i64 = 0x7374_6166_6574_2d6a;
+
+/// Whether this instance runs the background jobs (the scheduler and the pruning it does).
+///
+/// On SQLite a file has one server, which always does. On PostgreSQL the instance holding a
+/// session-level advisory lock on a connection of its own does; the lock lives as long as
+/// that connection, so when its instance dies (even by `kill -9`) the server drops the lock
+/// and the next instance to ask takes it over.
+pub enum JobsLock {
+    /// SQLite: always this instance.
+    Sole,
+    /// PostgreSQL: the URL, and the connection holding the lock once this instance has it.
+    Advisory {
+        /// Where to connect.
+        url: String,
+        /// The connection that holds the lock, kept open while this instance holds it.
+        held: Option<PgConnection>,
+    },
+}
+
+#[derive(QueryableByName)]
+struct Taken {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    taken: bool,
+}
+
+impl JobsLock {
+    /// The lock for the database `target` names; nothing is taken yet.
+    pub fn new(target: &Target) -> Self {
+        match target {
+            Target::Sqlite(_) => Self::Sole,
+            Target::Postgres(url) => Self::Advisory {
+                url: url.clone(),
+                held: None,
+            },
+        }
+    }
+
+    /// Whether this instance holds the lock now: keeps it when it has it (and its connection
+    /// still answers), else tries once to take it. Blocking: a round trip to the server.
+    pub fn hold(&mut self) -> bool {
+        let Self::Advisory { url, held } = self else {
+            return true;
+        };
+        if let Some(conn) = held {
+            // A connection that broke took the lock with it: another instance may have it now.
+            if diesel::sql_query("SELECT 1").execute(conn).is_ok() {
+                return true;
+            }
+            tracing::warn!("lost the connection holding the background jobs' lock");
+            *held = None;
+        }
+        let taken = PgConnection::establish(url)
+            .map_err(|e| e.to_string())
+            .and_then(|mut conn| {
+                let taken = diesel::sql_query(format!(
+                    "SELECT pg_try_advisory_lock({JOBS_LOCK_KEY}) AS taken"
+                ))
+                .get_result::<Taken>(&mut conn)
+                .map_err(|e| e.to_string())?
+                .taken;
+                Ok(taken.then_some(conn))
+            });
+        match taken {
+            Ok(Some(conn)) => {
+                tracing::info!("this instance runs the background jobs");
+                *held = Some(conn);
+                true
+            }
+            Ok(None) => false,
+            Err(e) => {
+                tracing::warn!(error = %e, "trying for the background jobs' lock");
+                false
+            }
+        }
     }
 }

@@ -104,26 +104,40 @@ impl OutboxRow {
     /// Takes up to `limit` due emails for sending: each is leased until `lease_until`, so no
     /// other worker (or a second pass of this one) sends it meanwhile. A worker that dies while
     /// sending loses its lease and the email is tried again later, with the same Message-ID.
+    ///
+    /// On PostgreSQL several instances' workers claim at once: `FOR UPDATE SKIP LOCKED` hands
+    /// each the due rows no other claim is taking, without waiting for it. On SQLite the one
+    /// writer runs each claim alone, and each row's update is checked instead.
     pub fn claim_due(
         conn: &mut DbConn,
         now: NaiveDateTime,
         lease_until: NaiveDateTime,
         limit: i64,
     ) -> QueryResult<Vec<OutboxRow>> {
-        let mut claimed = Vec::new();
-        for row in Self::due(conn, now, limit)? {
-            let n = diesel::update(
-                email_outbox::table
-                    .find(row.id)
-                    .filter(email_outbox::status.eq(OutboxStatus::Queued))
-                    .filter(email_outbox::next_attempt_at.le(now)),
-            )
-            .set(email_outbox::next_attempt_at.eq(lease_until))
-            .execute(conn)?;
-            if n == 1 {
-                claimed.push(row);
-            }
-        }
+        let claimed = match conn {
+            DbConn::Pg(c) => email_outbox::table
+                .filter(email_outbox::status.eq(OutboxStatus::Queued))
+                .filter(email_outbox::next_attempt_at.le(now))
+                .order((email_outbox::next_attempt_at.asc(), email_outbox::id.asc()))
+                .limit(limit)
+                .select(OutboxRow::as_select())
+                .for_update()
+                .skip_locked()
+                .load(c)?,
+            DbConn::Sqlite(_) => Self::due(conn, now, limit)?,
+        };
+        let ids: Vec<i64> = claimed.iter().map(|row| row.id).collect();
+        let n = diesel::update(
+            email_outbox::table
+                .filter(email_outbox::id.eq_any(&ids))
+                .filter(email_outbox::status.eq(OutboxStatus::Queued))
+                .filter(email_outbox::next_attempt_at.le(now)),
+        )
+        .set(email_outbox::next_attempt_at.eq(lease_until))
+        .execute(conn)?;
+        // Rows read and leased in one transaction (locked on PostgreSQL, by the one writer on
+        // SQLite): none can have moved in between.
+        debug_assert_eq!(n, ids.len());
         Ok(claimed)
     }
 

@@ -363,20 +363,28 @@ pub async fn deliver_due(db: &Db, clock: &Clock, mailer: &Mailer) -> anyhow::Res
     Ok(tried)
 }
 
-/// What wakes the outbox worker, kept in one place: a commit (it may have queued an email), or
-/// the clock reaching the earliest next attempt of a queued email (a retry after its backoff, or
-/// a lease that ran out). Another backend swaps the commit signal here for its own (a
-/// PostgreSQL notification, or a poll) and the worker stays as it is.
+/// What wakes the outbox worker, kept in one place: a commit of this instance (it may have
+/// queued an email), the clock reaching the earliest next attempt of a queued email (a retry
+/// after its backoff, or a lease that ran out), or on PostgreSQL a look every [`POLL`]: there
+/// other instances queue emails, and claim and release them, without this one's commits
+/// saying so.
 struct Wake {
     commits: watch::Receiver<u64>,
     clock: Clock,
+    /// How long to wait at most without a look (PostgreSQL); none on SQLite, whose one server
+    /// makes every commit.
+    poll: Option<StdDuration>,
 }
+
+/// How often a worker on PostgreSQL looks at the outbox however quiet its own instance is.
+const POLL: StdDuration = StdDuration::from_secs(1);
 
 impl Wake {
     fn new(db: &Db, clock: Clock) -> Self {
         Self {
             commits: db.commits(),
             clock,
+            poll: db.is_postgres().then_some(POLL),
         }
     }
 
@@ -386,19 +394,30 @@ impl Wake {
         self.commits.borrow_and_update();
     }
 
-    /// Waits for a commit since [`Wake::seen`], or until `next` (clock time). False once the
-    /// database has stopped.
+    /// Waits for a commit since [`Wake::seen`], until `next` (clock time), or for the poll.
+    /// False once the database has stopped.
     async fn wait(&mut self, next: Option<DateTime<Utc>>) -> bool {
-        let Self { commits, clock } = self;
+        let Self {
+            commits,
+            clock,
+            poll,
+        } = self;
         let due = async {
             match next {
                 Some(at) => clock.sleep_until(at).await,
                 None => std::future::pending().await,
             }
         };
+        let poll = async {
+            match poll {
+                Some(every) => tokio::time::sleep(*every).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             changed = commits.changed() => changed.is_ok(),
             () = due => true,
+            () = poll => true,
         }
     }
 }
