@@ -21,3 +21,4 @@ pub mod relays;
 pub mod scheduler;
 pub mod staff;
 pub mod themes;
+pub mod totp;
