@@ -42,6 +42,22 @@ fn turn_off(app: &TestApp, token: &str, body: &Value) -> Res {
     )
 }
 
+/// The status of a staff websocket handshake for relay `relay` with `token` (101: connected).
+fn ws_status(app: &TestApp, relay: i64, token: &str) -> u16 {
+    let url = format!("{}/ws?relay={relay}", app.base.replace("http://", "ws://"));
+    let mut req = tungstenite::client::IntoClientRequest::into_client_request(url).unwrap();
+    let bearer = format!("Bearer {token}").parse().unwrap();
+    req.headers_mut().insert("Authorization", bearer);
+    match tungstenite::connect(req) {
+        Ok((mut ws, _)) => {
+            let _ = ws.close(None);
+            101
+        }
+        Err(tungstenite::Error::Http(resp)) => resp.status().as_u16(),
+        Err(e) => panic!("websocket handshake: {e}"),
+    }
+}
+
 fn login(app: &TestApp, email: &str, password: &str, totp: Option<&str>) -> Res {
     let mut body = json!({ "email": email, "password": password });
     if let Some(code) = totp {
@@ -269,6 +285,7 @@ fn an_organisation_that_requires_it_closes_staff_routes_until_the_member_enrols(
     );
     assert_eq!(hidden.status, 404, "{}", hidden.text);
 
+    let relay = app.create_relay(json!({}));
     let set = app.patch(&path, Some(&admin), &json!({ "require_totp": true }));
     assert_eq!(set.status, 200, "{}", set.text);
     assert_eq!(set.body["require_totp"], true);
@@ -288,6 +305,7 @@ fn an_organisation_that_requires_it_closes_staff_routes_until_the_member_enrols(
             "{route}"
         );
     }
+    assert_eq!(ws_status(&app, relay, &app.token), 403);
     let me = app.get("/api/auth/me", Some(&app.token));
     assert_eq!(me.status, 200, "{}", me.text);
     assert_eq!(me.body["totp"], json!({ "on": false, "required": true }));
@@ -295,6 +313,7 @@ fn an_organisation_that_requires_it_closes_staff_routes_until_the_member_enrols(
 
     let (secret, _) = enrol(&app, &app.token);
     assert_eq!(app.get("/api/relays", Some(&app.token)).status, 200);
+    assert_eq!(ws_status(&app, relay, &app.token), 101);
     assert_eq!(
         app.get("/api/auth/me", Some(&app.token)).body["totp"]["on"],
         true
