@@ -420,28 +420,13 @@ const MATRIX: &[Row] = &[
     row("WS",    "/ws", |w| format!("/ws?relay={}", w.r), none,                                [401, 101, 101, 101, 101, 403, 404, 404, 404, 404]),
 ];
 
-/// The websocket handshake's status with `token` as a bearer token.
-fn ws_status(app: &TestApp, path: &str, token: Option<&str>) -> u16 {
-    let url = format!("{}{path}", app.base.replace("http://", "ws://"));
-    let mut req = tungstenite::client::IntoClientRequest::into_client_request(url).unwrap();
-    if let Some(t) = token {
-        req.headers_mut()
-            .insert("Authorization", format!("Bearer {t}").parse().unwrap());
-    }
-    match tungstenite::connect(req) {
-        Ok((mut ws, _)) => {
-            let _ = ws.close(None);
-            101
-        }
-        Err(tungstenite::Error::Http(resp)) => resp.status().as_u16(),
-        Err(e) => panic!("websocket handshake: {e}"),
-    }
-}
-
 fn call(w: &World, row: &Row, token: Option<&str>) -> (u16, String) {
     let path = (row.path)(w);
     if row.method == "WS" {
-        return (ws_status(&w.app, &path, token), String::new());
+        return (
+            live::handshake_status(&w.app.base, &path, token),
+            String::new(),
+        );
     }
     let body = (row.body)(w);
     let res = match row.method {

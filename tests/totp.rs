@@ -5,6 +5,7 @@
 //! bad input. Real server, real HTTP, the manual clock the server checks codes against.
 
 mod common;
+mod live;
 
 use chrono::{DateTime, Duration, Utc};
 use common::{Res, TestApp, spawn_app, spawn_app_with};
@@ -40,22 +41,6 @@ fn turn_off(app: &TestApp, token: &str, body: &Value) -> Res {
         body.as_bytes(),
         &[],
     )
-}
-
-/// The status of a staff websocket handshake for relay `relay` with `token` (101: connected).
-fn ws_status(app: &TestApp, relay: i64, token: &str) -> u16 {
-    let url = format!("{}/ws?relay={relay}", app.base.replace("http://", "ws://"));
-    let mut req = tungstenite::client::IntoClientRequest::into_client_request(url).unwrap();
-    let bearer = format!("Bearer {token}").parse().unwrap();
-    req.headers_mut().insert("Authorization", bearer);
-    match tungstenite::connect(req) {
-        Ok((mut ws, _)) => {
-            let _ = ws.close(None);
-            101
-        }
-        Err(tungstenite::Error::Http(resp)) => resp.status().as_u16(),
-        Err(e) => panic!("websocket handshake: {e}"),
-    }
 }
 
 fn login(app: &TestApp, email: &str, password: &str, totp: Option<&str>) -> Res {
@@ -305,7 +290,10 @@ fn an_organisation_that_requires_it_closes_staff_routes_until_the_member_enrols(
             "{route}"
         );
     }
-    assert_eq!(ws_status(&app, relay, &app.token), 403);
+    assert_eq!(
+        live::handshake_status(&app.base, &format!("/ws?relay={relay}"), Some(&app.token)),
+        403
+    );
     let me = app.get("/api/auth/me", Some(&app.token));
     assert_eq!(me.status, 200, "{}", me.text);
     assert_eq!(me.body["totp"], json!({ "on": false, "required": true }));
@@ -313,7 +301,10 @@ fn an_organisation_that_requires_it_closes_staff_routes_until_the_member_enrols(
 
     let (secret, _) = enrol(&app, &app.token);
     assert_eq!(app.get("/api/relays", Some(&app.token)).status, 200);
-    assert_eq!(ws_status(&app, relay, &app.token), 101);
+    assert_eq!(
+        live::handshake_status(&app.base, &format!("/ws?relay={relay}"), Some(&app.token)),
+        101
+    );
     assert_eq!(
         app.get("/api/auth/me", Some(&app.token)).body["totp"]["on"],
         true
