@@ -37,21 +37,23 @@ pub fn otpauth_uri(secret: &str, account: &str) -> Option<String> {
     totp(secret, account)?.to_url().ok()
 }
 
+/// The six digits of a TOTP code as typed (apps show "123 456"), or `None` for anything else.
+fn digits(code: &str) -> Option<String> {
+    let digits: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    (digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
+}
+
 /// The step of `code` if it is a current code for `secret` at `unix_secs` (±1 step).
 pub fn check(secret: &str, code: &str, unix_secs: i64) -> Option<i64> {
-    let code = code.trim();
-    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
+    let code = digits(code)?;
     let time = u64::try_from(unix_secs).ok()?;
-    let step = totp(secret, "")?.check(code, time)?;
+    let step = totp(secret, "")?.check(&code, time)?;
     i64::try_from(step).ok()
 }
 
 /// Whether `code` has the shape of a TOTP code (six digits) rather than a recovery code.
 pub fn looks_like_totp(code: &str) -> bool {
-    let code = code.trim();
-    code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
+    digits(code).is_some()
 }
 
 /// New recovery codes as shown: 16 base32 characters (80 bits) in groups of four.
@@ -87,6 +89,7 @@ mod tests {
     #[test]
     fn codes_match_the_rfc_vectors_within_one_step() {
         assert_eq!(check(RFC_SECRET, "287082", 59), Some(1));
+        assert_eq!(check(RFC_SECRET, " 287 082 ", 59), Some(1));
         assert_eq!(check(RFC_SECRET, "081804", 1_111_111_109), Some(37_037_036));
         assert_eq!(
             check(RFC_SECRET, "081804", 1_111_111_109 + 30),
@@ -127,6 +130,6 @@ mod tests {
         );
         assert_ne!(recovery_hash(code), recovery_hash(&codes[1]));
         assert!(!looks_like_totp(code));
-        assert!(looks_like_totp(" 123456 "));
+        assert!(looks_like_totp(" 123456 ") && looks_like_totp("123 456"));
     }
 }
