@@ -402,6 +402,11 @@ const MATRIX: &[Row] = &[
             let res = w.app.post("/api/auth/tokens", Some(&w.app.token), &json!({"name": format!("kort {}", w.next()), "expires_in_days": 1}));
             format!("/api/auth/tokens/{}", res.body["id"])
         }, none,                                                                                 [401, 403, 403, 404, 204, 404, 404, 404, 404, 404]),
+    row("POST",  "/api/auth/totp", |_| "/api/auth/totp".into(), empty,                      [401, 403, 403, 200, 200, 200, 200, 200, 200, 200]),
+    row("DELETE", "/api/auth/totp", |_| "/api/auth/totp".into(), |_| json!({"password": "forkert kodeord"}),
+                                                                                                 [401, 403, 403, 403, 403, 403, 403, 403, 403, 403]),
+    row("PATCH", "/api/orgs/{oid}", |w| format!("/api/orgs/{}", w.org_a), |_| json!({"require_totp": false}),
+                                                                                                 [401, 403, 403, 200, 403, 403, 404, 404, 404, 403]),
     row("GET",   "/api/auth/sessions", |_| "/api/auth/sessions".into(), none,                  [401, 403, 403, 200, 200, 200, 200, 200, 200, 200]),
     row("DELETE", "/api/auth/sessions/{sid}", |_| "/api/auth/sessions/999999".into(), none,    [401, 403, 403, 404, 404, 404, 404, 404, 404, 404]),
     row("GET",   "/api/me/data", |_| "/api/me/data".into(), none,                              [401, 200, 200, 403, 403, 403, 403, 403, 403, 403]),
@@ -415,33 +420,18 @@ const MATRIX: &[Row] = &[
     row("WS",    "/ws", |w| format!("/ws?relay={}", w.r), none,                                [401, 101, 101, 101, 101, 403, 404, 404, 404, 404]),
 ];
 
-/// The websocket handshake's status with `token` as a bearer token.
-fn ws_status(app: &TestApp, path: &str, token: Option<&str>) -> u16 {
-    let url = format!("{}{path}", app.base.replace("http://", "ws://"));
-    let mut req = tungstenite::client::IntoClientRequest::into_client_request(url).unwrap();
-    if let Some(t) = token {
-        req.headers_mut()
-            .insert("Authorization", format!("Bearer {t}").parse().unwrap());
-    }
-    match tungstenite::connect(req) {
-        Ok((mut ws, _)) => {
-            let _ = ws.close(None);
-            101
-        }
-        Err(tungstenite::Error::Http(resp)) => resp.status().as_u16(),
-        Err(e) => panic!("websocket handshake: {e}"),
-    }
-}
-
 fn call(w: &World, row: &Row, token: Option<&str>) -> (u16, String) {
     let path = (row.path)(w);
     if row.method == "WS" {
-        return (ws_status(&w.app, &path, token), String::new());
+        return (
+            live::handshake_status(&w.app.base, &path, token),
+            String::new(),
+        );
     }
     let body = (row.body)(w);
     let res = match row.method {
         "GET" => w.app.get(&path, token),
-        "DELETE" => w.app.delete(&path, token),
+        "DELETE" if body.is_null() => w.app.delete(&path, token),
         m => w.app.send(m, &path, token, &body),
     };
     (res.status, res.text)
@@ -609,7 +599,7 @@ fn each_person_lists_only_the_relays_they_see() {
     let mine = w.app.get("/api/orgs", w.token(Caller::AdminB));
     assert_eq!(
         mine.body,
-        json!([{ "id": w.org_b, "name": "Region Nord", "role": "admin" }])
+        json!([{ "id": w.org_b, "name": "Region Nord", "role": "admin", "require_totp": false }])
     );
     let me = w.app.get("/api/auth/me", w.token(Caller::AnaA));
     assert_eq!(me.body["orgs"][0]["id"], w.org_a, "{}", me.text);
@@ -1045,7 +1035,7 @@ fn the_cli_adds_organisations_and_members_of_them() {
     let mine = app.get("/api/orgs", Some(&token));
     assert_eq!(
         mine.body,
-        json!([{ "id": org, "name": "Aarhus Kommune", "role": "admin" }])
+        json!([{ "id": org, "name": "Aarhus Kommune", "role": "admin", "require_totp": false }])
     );
     // Without --org: the default organisation.
     let (ok, out) = run(&[
@@ -1345,7 +1335,7 @@ fn an_invitation_link_signs_a_new_member_up_once_within_72_hours() {
     let orgs = app.get("/api/orgs", Some(&session));
     assert_eq!(
         orgs.body,
-        json!([{ "id": 1, "name": "Default organisation", "role": "facilitator" }])
+        json!([{ "id": 1, "name": "Default organisation", "role": "facilitator", "require_totp": false }])
     );
     assert_eq!(
         app.post("/api/relays", Some(&session), &relay_body())

@@ -58,7 +58,7 @@ fn both_trees_give_the_same_tables_columns_keys_and_indexes() {
             .iter()
             .filter(|f| f.starts_with("table "))
             .count(),
-        21,
+        23,
         "{}",
         lines(&from_sqlite)
     );

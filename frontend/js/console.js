@@ -43,8 +43,12 @@ async function route() {
   if (stopLive) stopLive();
   stopLive = null;
   if (!user) return;
-  const [screen, id, tab] = location.hash.replace(/^#\/?/, '').split('?')[0].split('/')
+  const [asked, id, tab] = location.hash.replace(/^#\/?/, '').split('?')[0].split('/')
     .filter(Boolean);
+  // An organisation that requires two-factor sign-in: only the account page until it is on.
+  user.totp.required = user.orgs.some((o) => o.require_totp);
+  const enrol = user.totp.required && !user.totp.on;
+  const screen = enrol ? 'account' : asked;
   if (user.role === 'analyst' && screen !== 'account') {
     replace(main, h('section', { class: 'card' },
       h('h1', { text: 'Konsollen er for facilitatorer' }),
@@ -53,7 +57,13 @@ async function route() {
     return;
   }
   try {
-    if (screen === 'account') await showAccount(main);
+    if (screen === 'account') {
+      await showAccount(main, {
+        totp: user.totp,
+        onTotp: (on) => { user.totp.on = on; },
+        proceed: route,
+      });
+    }
     else if (screen === 'members' && user.role === 'admin') {
       await showMembers(main, user.org, route);
     } else if (screen === 'audit' && user.role === 'admin') await showAudit(main, user.org);

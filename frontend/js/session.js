@@ -13,7 +13,7 @@ export async function signIn({ main, whoami, ready, message }) {
   try {
     const me = await api('GET', '/api/auth/me');
     showUser(whoami, me.user, () => signIn({ main, whoami, ready }));
-    ready({ ...me.user, orgs: me.orgs || [] });
+    ready({ ...me.user, orgs: me.orgs || [], totp: me.totp || { on: false, required: false } });
   } catch (e) {
     const staffOnly = e instanceof ApiError && e.status === 403;
     showLogin({
@@ -42,12 +42,20 @@ function showLogin({ main, whoami, ready, message }) {
   const password = h('input', {
     id: 'login-password', type: 'password', autocomplete: 'current-password', required: true,
   });
+  // Asked for once the server says the account has two-factor sign-in on.
+  const code = h('input', {
+    id: 'login-totp', autocomplete: 'one-time-code', inputmode: 'numeric', maxlength: 24,
+  });
+  const codeField = field('Kode fra din godkendelsesapp', code,
+    'Seks cifre fra appen, eller en af dine gendannelseskoder.');
+  codeField.hidden = true;
   const out = h('p', { class: 'form-error', role: 'alert', hidden: !message, text: message || '' });
   const button = h('button', { type: 'submit', text: 'Log ind' });
   const form = h('form', { class: 'card', 'aria-labelledby': 'login-title' },
     h('h1', { id: 'login-title', text: 'Log ind' }),
     field('Email', email),
     field('Adgangskode', password),
+    codeField,
     out,
     button,
     h('p', { class: 'hint' },
@@ -57,12 +65,19 @@ function showLogin({ main, whoami, ready, message }) {
     button.disabled = true;
     out.hidden = true;
     try {
-      await api('POST', '/api/auth/login',
-        { email: email.value.trim(), password: password.value });
+      const body = { email: email.value.trim(), password: password.value };
+      if (!codeField.hidden) body.totp = code.value.trim();
+      await api('POST', '/api/auth/login', body);
       // Who signed in, with their organisations.
       await signIn({ main, whoami, ready });
     } catch (err) {
-      out.textContent = errorText(err);
+      const needsCode = err instanceof ApiError && err.code === 'totp_required';
+      if (needsCode) {
+        codeField.hidden = false;
+        code.required = true;
+        code.focus();
+      }
+      out.textContent = needsCode ? 'Indtast koden fra din godkendelsesapp.' : errorText(err);
       out.hidden = false;
     } finally {
       button.disabled = false;

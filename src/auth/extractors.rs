@@ -37,6 +37,9 @@ pub enum Principal {
         user: StaffUserRow,
         /// The secret presented (for logout and CSRF).
         secret: String,
+        /// An organisation of theirs requires TOTP and they have not turned it on: only the
+        /// routes that let them enrol answer ([`totp_gate`]).
+        must_enrol: bool,
     },
     /// A participant.
     Participant {
@@ -112,7 +115,13 @@ pub async fn resolve(state: &AppState, secret: String) -> Result<Principal, AppE
                     let holder = Holder::Staff {
                         suspended: user.is_suspended,
                     };
-                    (Principal::Staff { user, secret }, holder)
+                    let must_enrol = crate::ops::totp::must_enrol(conn, user.id)?;
+                    let principal = Principal::Staff {
+                        user,
+                        secret,
+                        must_enrol,
+                    };
+                    (principal, holder)
                 }
                 CredentialKind::ParticipantLink | CredentialKind::ParticipantSession => {
                     let (participant, relay) = ParticipantRow::find_with_relay(
@@ -194,6 +203,28 @@ async fn authenticate(req: HttpRequest, kind: SessionKind) -> Result<Principal, 
     }
 }
 
+/// The staff routes that answer someone who must still enrol in TOTP: who they are, enrolling,
+/// signing out and changing their password.
+const ENROL_ROUTES: [&str; 4] = [
+    "/api/auth/me",
+    "/api/auth/totp",
+    "/api/auth/logout",
+    "/api/auth/password",
+];
+
+/// 403 `totp_required` for a person who must enrol in TOTP (an organisation of theirs requires
+/// it), on every staff route but [`ENROL_ROUTES`]: the one place this is decided.
+pub fn totp_gate(must_enrol: bool, path: &str) -> Result<(), AppError> {
+    if must_enrol && !ENROL_ROUTES.contains(&path.trim_end_matches('/')) {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "totp_required",
+            "your organisation requires two-factor sign-in: turn it on on your account page",
+        ));
+    }
+    Ok(())
+}
+
 type Fut<T> = Pin<Box<dyn Future<Output = Result<T, AppError>>>>;
 
 /// Any staff user.
@@ -206,9 +237,17 @@ impl FromRequest for Staff {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
+        let path = req.path().to_string();
         Box::pin(async move {
             match authenticate(req, SessionKind::Staff).await? {
-                Principal::Staff { user, secret } => Ok(Staff(user, secret)),
+                Principal::Staff {
+                    user,
+                    secret,
+                    must_enrol,
+                } => {
+                    totp_gate(must_enrol, &path)?;
+                    Ok(Staff(user, secret))
+                }
                 Principal::Participant { .. } => Err(AppError::forbidden("staff only")),
             }
         })
@@ -246,5 +285,36 @@ impl FromRequest for ParticipantAuth {
                 Principal::Staff { .. } => Err(AppError::forbidden("participants only")),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::totp_gate;
+
+    #[test]
+    fn someone_who_must_enrol_reaches_only_the_enrolment_routes() {
+        for open in [
+            "/api/auth/me",
+            "/api/auth/totp",
+            "/api/auth/logout",
+            "/api/auth/password",
+        ] {
+            assert!(totp_gate(true, open).is_ok(), "{open}");
+        }
+        for closed in [
+            "/api/relays",
+            "/api/auth/tokens",
+            "/api/auth/totpx",
+            "/api/orgs/1",
+        ] {
+            let e = totp_gate(true, closed).unwrap_err();
+            assert_eq!(
+                (e.status().as_u16(), e.code()),
+                (403, "totp_required"),
+                "{closed}"
+            );
+            assert!(totp_gate(false, closed).is_ok(), "{closed}");
+        }
     }
 }

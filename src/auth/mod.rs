@@ -10,6 +10,7 @@ pub mod password;
 pub mod rate_limit;
 pub mod scope;
 pub mod tokens;
+pub mod totp;
 
 pub use cookies::SessionKind;
 pub use extractors::{ParticipantAuth, Principal, Staff};

@@ -48,6 +48,7 @@ pub mod schema;
 pub mod staff;
 pub mod target;
 pub mod themes;
+pub mod totp;
 mod writer;
 
 pub use target::Target;

@@ -14,6 +14,8 @@ pub struct OrgRow {
     pub id: i64,
     pub name: String,
     pub created_at: NaiveDateTime,
+    /// Whether members must sign in with TOTP.
+    pub require_totp: bool,
 }
 
 impl OrgRow {
@@ -37,6 +39,13 @@ impl OrgRow {
             .select(OrgRow::as_select())
             .first(conn)
             .optional()
+    }
+
+    /// Sets whether members must sign in with TOTP.
+    pub fn set_require_totp(conn: &mut DbConn, id: i64, on: bool) -> QueryResult<usize> {
+        diesel::update(orgs::table.find(id))
+            .set(orgs::require_totp.eq(on))
+            .execute(conn)
     }
 
     /// The default organisation: the oldest, which the migration made for what existed before

@@ -220,6 +220,26 @@ diesel::table! {
         id -> BigInt,
         name -> Text,
         created_at -> Timestamp,
+        require_totp -> Bool,
+    }
+}
+
+diesel::table! {
+    staff_totp (staff_user_id) {
+        staff_user_id -> BigInt,
+        secret -> Text,
+        enabled_at -> Nullable<Timestamp>,
+        last_step -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    totp_recovery_codes (id) {
+        id -> BigInt,
+        staff_user_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -285,6 +305,8 @@ diesel::joinable!(rounds -> relays (relay_id));
 diesel::joinable!(question_forms -> questions (question_id));
 diesel::joinable!(focus_lists -> relays (relay_id));
 diesel::joinable!(password_resets -> staff_users (staff_user_id));
+diesel::joinable!(staff_totp -> staff_users (staff_user_id));
+diesel::joinable!(totp_recovery_codes -> staff_users (staff_user_id));
 diesel::joinable!(question_themes -> themes (theme_id));
 diesel::joinable!(question_themes -> questions (question_id));
 diesel::joinable!(groups -> relays (relay_id));
@@ -306,6 +328,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     email_outbox,
     password_resets,
+    staff_totp,
+    totp_recovery_codes,
     themes,
     question_themes,
     question_forms,

@@ -71,6 +71,14 @@ named_enum! {
         PasswordChanged = "password_changed",
         /// A password was reset by email.
         PasswordReset = "password_reset",
+        /// TOTP two-factor sign-in was turned on.
+        TotpEnabled = "totp_enabled",
+        /// TOTP two-factor sign-in was turned off.
+        TotpDisabled = "totp_disabled",
+        /// A recovery code signed someone in instead of a TOTP code.
+        RecoveryCodeUsed = "recovery_code_used",
+        /// An organisation started or stopped requiring TOTP of its members.
+        TotpRequiredChanged = "totp_required_changed",
     }
 }
 

@@ -25,3 +25,4 @@ pub mod scheduler;
 pub mod staff;
 pub mod stats;
 pub mod themes;
+pub mod totp;

@@ -85,7 +85,10 @@ pub async fn ws_route(
     };
     let feed = match principal {
         Principal::Participant { participant, .. } => Feed::Participant(participant.id),
-        Principal::Staff { user, .. } => {
+        Principal::Staff {
+            user, must_enrol, ..
+        } => {
+            crate::auth::extractors::totp_gate(must_enrol, req.path())?;
             let relay =
                 relay.ok_or_else(|| AppError::validation("add ?relay=ID for a staff feed"))?;
             // The staff feed carries names: the relay's facilitators and admins only.

@@ -433,6 +433,7 @@ impl TestApp {
             "POST" => self.agent.post(&url),
             "PATCH" => self.agent.patch(&url),
             "PUT" => self.agent.put(&url),
+            "DELETE" => self.agent.delete(&url).force_send_body(),
             other => panic!("method {other}"),
         };
         if let Some(t) = token {

@@ -43,6 +43,25 @@ pub fn connect_with(base: &str, query: &str, headers: &[(&str, &str)]) -> Live {
     Live { ws, closed: None }
 }
 
+/// The status of a websocket handshake for `path` (`/ws?…`) on `base` with `token` as a bearer
+/// token (101: connected, and closed again).
+pub fn handshake_status(base: &str, path: &str, token: Option<&str>) -> u16 {
+    let url = format!("{}{path}", base.replace("http://", "ws://"));
+    let mut req = url.into_client_request().unwrap();
+    if let Some(t) = token {
+        req.headers_mut()
+            .insert("Authorization", format!("Bearer {t}").parse().unwrap());
+    }
+    match tungstenite::connect(req) {
+        Ok((mut ws, _)) => {
+            let _ = ws.close(None);
+            101
+        }
+        Err(tungstenite::Error::Http(resp)) => resp.status().as_u16(),
+        Err(e) => panic!("websocket handshake: {e}"),
+    }
+}
+
 /// Opens `/ws?{query}` on `base`.
 pub fn connect(base: &str, query: &str) -> Live {
     connect_with(base, query, &[])

@@ -1,20 +1,41 @@
-// The account page (#/account), for every staff member: change the password, see and end one's
-// browser sessions, and make, see and revoke API tokens (a new token's secret is shown once).
+// The account page (#/account), for every staff member: change the password, turn two-factor
+// sign-in on and off, see and end one's browser sessions, and make, see and revoke API tokens
+// (a new token's secret is shown once). A person whose organisation requires two-factor
+// sign-in and who has not turned it on sees only what lets them do so.
 
 import { api } from '../api.js';
 import { h, replace, shortTime } from '../dom.js';
 import { errorBox, errorText, field } from '../forms.js';
+import { twoFactorSection } from './twofactor.js';
 
 const when = (iso) => (iso ? shortTime(iso, 'da', 'Europe/Copenhagen') : '–');
 
-/** Shows the account page in `main`. */
-export async function showAccount(main) {
+/**
+ * Shows the account page in `main`. `totp` is `{on, required}` from `/api/auth/me`; `onTotp(on)`
+ * hears when two-factor sign-in was turned on or off, and `proceed()` leaves the page once a
+ * person who had to enrol has done so.
+ */
+export async function showAccount(main, { totp = {}, onTotp = () => {}, proceed } = {}) {
   document.title = 'Stafet · Min konto';
+  const title = h('h1', { text: 'Min konto' });
+  if (totp.required && !totp.on) {
+    const next = h('button', {
+      type: 'button', id: 'totp-continue', text: 'Fortsæt', hidden: true,
+    });
+    next.addEventListener('click', () => proceed && proceed());
+    const enrolled = (on) => { onTotp(on); next.hidden = !on; };
+    replace(main, title,
+      h('p', { class: 'notice', role: 'status', id: 'totp-needed', text: 'Din organisation ' +
+        'kræver totrinsbekræftelse. Slå den til for at fortsætte.' }),
+      twoFactorSection(false, enrolled), next, passwordForm());
+    return;
+  }
   const sessions = h('section', { class: 'card', 'aria-labelledby': 'sessions-title' });
   const tokens = h('section', { class: 'card', 'aria-labelledby': 'tokens-title' });
   replace(main,
-    h('h1', { text: 'Min konto' }),
+    title,
     passwordForm(),
+    twoFactorSection(Boolean(totp.on), onTotp),
     sessions,
     tokens);
   await Promise.all([showSessions(sessions), showTokens(tokens)]);

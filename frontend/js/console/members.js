@@ -1,5 +1,5 @@
-// The organisation's members (admins only): roles, removal, invitations by email, and the
-// audit log with its filters and CSV export.
+// The organisation's members (admins only): roles, removal, invitations by email, whether
+// members must sign in with two factors, and the audit log with its filters and CSV export.
 
 import { api } from '../api.js';
 import { h, replace, shortTime, toast } from '../dom.js';
@@ -24,7 +24,33 @@ export async function showMembers(main, org, reload) {
           h('th', { scope: 'col', text: 'Rolle' }),
           h('th', { scope: 'col', text: 'Handling' }))),
         h('tbody', {}, members.map((m) => memberRow(org, m, reload))))),
+    requireTotpSwitch(org, reload),
     inviteForm(org, reload));
+}
+
+// Turning the requirement on closes the console to members (this admin too) until they have
+// turned two-factor sign-in on: `reload` routes to their account page when that is them.
+function requireTotpSwitch(org, reload) {
+  const box = h('input', { id: 'require-totp', type: 'checkbox' });
+  box.checked = Boolean(org.require_totp);
+  const out = errorBox();
+  box.addEventListener('change', async () => {
+    const on = box.checked;
+    const done = await busy(box,
+      () => api('PATCH', `/api/orgs/${org.id}`, { require_totp: on }), out);
+    if (!done) { box.checked = !on; return; }
+    org.require_totp = done.require_totp;
+    toast(on ? 'Medlemmerne skal nu bruge totrinsbekræftelse.'
+      : 'Totrinsbekræftelse er ikke længere et krav.');
+    reload();
+  });
+  return h('section', { class: 'card', 'aria-labelledby': 'require-totp-title' },
+    h('h2', { id: 'require-totp-title', text: 'Totrinsbekræftelse' }),
+    h('div', { class: 'field checkbox' }, box,
+      h('label', { for: 'require-totp', text: 'Kræv totrinsbekræftelse af alle medlemmer' })),
+    h('p', { class: 'hint', text: 'Medlemmer uden totrinsbekræftelse kan kun åbne deres ' +
+      'kontoside, indtil de har slået den til.' }),
+    out);
 }
 
 function memberRow(org, m, reload) {

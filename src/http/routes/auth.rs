@@ -1,5 +1,6 @@
 //! Staff login and logout.
 
+use actix_web::http::StatusCode;
 use actix_web::http::header::USER_AGENT;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -10,9 +11,12 @@ use crate::auth::{SessionKind, Staff, csrf, password};
 use crate::db::credentials::{Credential, CredentialKind};
 use crate::db::orgs::OrgRow;
 use crate::db::staff::StaffUserRow;
+use crate::db::totp::TotpRow;
 use crate::error::AppError;
+use crate::http::routes::orgs::org_json;
 use crate::ops;
 use crate::ops::audit::{self, AuditAction, Entry};
+use crate::ops::totp::Factor;
 use crate::state::AppState;
 
 /// `POST /api/auth/login` body.
@@ -21,6 +25,9 @@ use crate::state::AppState;
 pub struct LoginRequest {
     email: String,
     password: String,
+    /// The second factor when TOTP is on: a current code or an unused recovery code.
+    #[serde(default)]
+    totp: Option<String>,
 }
 
 /// Logs a staff user in: the staff session cookie, and the CSRF token for writes. Refused when
@@ -35,6 +42,7 @@ pub async fn login(
     let LoginRequest {
         email,
         password: pw,
+        totp,
     } = body.into_inner();
     let lookup = email.clone();
     let user = state
@@ -57,8 +65,7 @@ pub async fn login(
                 Some(u) if u.is_suspended => "suspended",
                 Some(_) => "wrong_password",
             };
-            let entry = Entry::new(AuditAction::SignInFailed)
-                .detail(json!({ "reason": reason, "ip": client_ip(&req).to_string() }));
+            let entry = failure(reason, &req);
             state
                 .db
                 .write(move |conn| match &known {
@@ -74,18 +81,51 @@ pub async fn login(
     let signed_in = user.clone();
     let ip = client_ip(&req).to_string();
     let agent = user_agent(&req);
+    let wrong_code = failure("wrong_totp", &req).by(&user);
     let secret = state
         .db
         .write(move |conn| {
+            match ops::totp::second_factor(conn, &signed_in, totp.as_deref(), now)? {
+                Factor::NotNeeded | Factor::Passed => {}
+                Factor::Missing => return Ok(Err(Factor::Missing)),
+                Factor::Wrong => {
+                    audit::record_for_member(conn, wrong_code.clone(), signed_in.id, now)?;
+                    return Ok(Err(Factor::Wrong));
+                }
+            }
             let secret = ops::staff::start_session(conn, signed_in.id, hours, agent.clone(), now)?;
             let entry = Entry::new(AuditAction::SignIn)
                 .by(&signed_in)
                 .detail(json!({ "ip": ip }));
             audit::record_for_member(conn, entry, signed_in.id, now)?;
-            Ok(secret)
+            Ok(Ok(secret))
         })
-        .await?;
+        .await?
+        .map_err(totp_refusal)?;
     Ok(signed_in_response(&state, &user, &secret))
+}
+
+/// A failed sign-in's audit entry, for `reason`.
+fn failure(reason: &str, req: &HttpRequest) -> Entry {
+    Entry::new(AuditAction::SignInFailed)
+        .detail(json!({ "reason": reason, "ip": client_ip(req).to_string() }))
+}
+
+/// The 401 for a sign-in whose password was right but whose second factor was not given or
+/// did not pass.
+fn totp_refusal(factor: Factor) -> AppError {
+    match factor {
+        Factor::Missing => AppError::new(
+            StatusCode::UNAUTHORIZED,
+            "totp_required",
+            "enter the code from your authenticator app (or a recovery code)",
+        ),
+        _ => AppError::new(
+            StatusCode::UNAUTHORIZED,
+            "wrong_totp",
+            "wrong or already used code",
+        ),
+    }
 }
 
 /// The answer to a sign-in (a login, an accepted invitation): the staff session cookie, the
@@ -114,17 +154,16 @@ pub fn user_agent(req: &HttpRequest) -> Option<String> {
 pub async fn whoami(staff: Staff, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let Staff(user, secret) = staff;
     let uid = user.id;
-    let orgs = state
+    let (orgs, totp_on) = state
         .db
-        .read(move |conn| Ok(OrgRow::of_user(conn, uid)?))
+        .read(move |conn| Ok((OrgRow::of_user(conn, uid)?, TotpRow::is_on(conn, uid)?)))
         .await?;
-    let orgs: Vec<_> = orgs
-        .iter()
-        .map(|(o, role)| json!({ "id": o.id, "name": o.name, "role": role }))
-        .collect();
+    let required = orgs.iter().any(|(o, _)| o.require_totp);
+    let orgs: Vec<_> = orgs.iter().map(|(o, role)| org_json(o, *role)).collect();
     Ok(HttpResponse::Ok().json(json!({
         "user": { "id": user.id, "email": user.email, "role": user.role },
         "orgs": orgs,
+        "totp": { "on": totp_on, "required": required },
         "csrf_token": csrf::token_for(&secret),
     })))
 }

@@ -16,6 +16,7 @@ pub mod recover;
 pub mod relays;
 pub mod report;
 pub mod themes;
+pub mod totp;
 
 use actix_web::{HttpRequest, web};
 use serde::Deserialize;
@@ -29,6 +30,11 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/logout").route(web::post().to(auth::logout)))
             .service(web::resource("/me").route(web::get().to(auth::whoami)))
             .service(web::resource("/password").route(web::post().to(account::change_password)))
+            .service(
+                web::resource("/totp")
+                    .route(web::post().to(totp::enrol))
+                    .route(web::delete().to(totp::disable)),
+            )
             .service(web::resource("/reset").route(web::post().to(account::request_reset)))
             .service(web::resource("/reset/{token}").route(web::post().to(account::reset_password)))
             .service(
@@ -146,6 +152,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/orgs")
             .service(web::resource("").route(web::get().to(orgs::my_orgs)))
+            .service(web::resource("/{oid}").route(web::patch().to(totp::patch_org)))
             .service(web::resource("/{oid}/members").route(web::get().to(orgs::members)))
             .service(
                 web::resource("/{oid}/members/{uid}")

@@ -27,11 +27,13 @@ pub async fn my_orgs(
         .db
         .read(move |conn| Ok(OrgRow::of_user(conn, user.id)?))
         .await?;
-    let body: Vec<_> = list
-        .iter()
-        .map(|(o, role)| json!({ "id": o.id, "name": o.name, "role": role }))
-        .collect();
+    let body: Vec<_> = list.iter().map(|(o, role)| org_json(o, *role)).collect();
     Ok(HttpResponse::Ok().json(body))
+}
+
+/// An organisation as `GET /api/orgs` and `GET /api/auth/me` list it, with the caller's role.
+pub fn org_json(o: &OrgRow, role: StaffRole) -> serde_json::Value {
+    json!({ "id": o.id, "name": o.name, "role": role, "require_totp": o.require_totp })
 }
 
 /// `GET /api/orgs/{oid}/members` (admins).
