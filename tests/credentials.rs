@@ -1049,3 +1049,60 @@ fn bad_reset_requests_are_refused_with_a_json_error_and_change_nothing() {
     assert_eq!((app.snapshot(), app.count("password_resets")), before);
     login(&app);
 }
+
+/// Creating and revoking a token, ending a session and changing the password each leave a row
+/// in the person's organisation's audit log, naming who and what, never the secret.
+#[test]
+fn credential_changes_are_in_the_audit_log_without_their_secrets() {
+    let app = spawn_app();
+    let (_, admin) = app.add_staff("revisor@example.dk", "admin");
+    let res = app.post(
+        "/api/auth/tokens",
+        Some(&app.token),
+        &json!({ "name": "ci", "expires_in_days": 7 }),
+    );
+    assert_eq!(res.status, 201, "{}", res.text);
+    let secret = res.body["token"].as_str().unwrap().to_string();
+    let tid = res.body["id"].as_i64().unwrap();
+    let res = app.delete(&format!("/api/auth/tokens/{tid}"), Some(&app.token));
+    assert_eq!(res.status, 204, "{}", res.text);
+    let res = app.delete("/api/auth/sessions/999999", Some(&app.token));
+    assert_eq!(
+        res.status, 404,
+        "a refused revocation is not audited: {}",
+        res.text
+    );
+    let new_password = "et helt nyt og langt kodeord";
+    let res = app.post(
+        "/api/auth/password",
+        Some(&app.token),
+        &json!({ "current": app.facilitator_password, "new": new_password }),
+    );
+    assert_eq!(res.status, 204, "{}", res.text);
+
+    let res = app.get("/api/orgs/1/audit", Some(&admin));
+    assert_eq!(res.status, 200, "{}", res.text);
+    let mine: Vec<&Value> = res
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor"] == app.facilitator_email.as_str())
+        .collect();
+    let actions: Vec<&str> = mine.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        ["token_created", "token_revoked", "password_changed"],
+        "{mine:?}"
+    );
+    assert_eq!(mine[0]["detail"]["name"], "ci");
+    assert_eq!(mine[1]["target_id"], tid);
+    assert!(
+        !res.text.contains(&secret),
+        "no token secret in the audit log"
+    );
+    assert!(
+        !res.text.contains(new_password),
+        "no password in the audit log"
+    );
+}

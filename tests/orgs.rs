@@ -36,11 +36,13 @@ enum Caller {
     AnaB,
     /// Analyst of the relay's organisation, not granted the relay.
     AnaNotGranted,
-    // Part B of issue 14 adds two columns here: a revoked API token and an expired session
-    // (both 401 on every staff route). Add them to CALLERS, `World::token` and every row.
+    /// The facilitator's API token, revoked.
+    RevokedToken,
+    /// A staff session of the facilitator's that has ended (its absolute lifetime passed).
+    ExpiredSession,
 }
 
-const CALLERS: [Caller; 10] = [
+const CALLERS: [Caller; 12] = [
     Caller::Outsider,
     Caller::PartHere,
     Caller::PartOther,
@@ -51,6 +53,8 @@ const CALLERS: [Caller; 10] = [
     Caller::FacB,
     Caller::AnaB,
     Caller::AnaNotGranted,
+    Caller::RevokedToken,
+    Caller::ExpiredSession,
 ];
 
 /// The world the matrix runs in: organisation A (the default, with relay `r` open, relay
@@ -204,6 +208,23 @@ fn world() -> World {
     );
     ok(&res, 201);
     let theme = res.body["id"].as_i64().unwrap();
+    // A token revoked by its owner, and a session whose lifetime ended a day ago.
+    let res = app.post(
+        "/api/auth/tokens",
+        Some(&app.token),
+        &json!({ "name": "revoked", "expires_in_days": 1 }),
+    );
+    ok(&res, 201);
+    let revoked = res.body["token"].as_str().unwrap().to_string();
+    let tid = res.body["id"].as_i64().unwrap();
+    ok(
+        &app.delete(&format!("/api/auth/tokens/{tid}"), Some(&app.token)),
+        204,
+    );
+    let fac_id = user_id(&app, &app.facilitator_email);
+    let then = app.clock.now() - chrono::Duration::hours(24);
+    let expired =
+        app.write(move |conn| stafet::ops::staff::start_session(conn, fac_id, 1, None, then));
     let tokens = vec![
         None,
         Some(people[0].token.clone()),
@@ -215,6 +236,8 @@ fn world() -> World {
         Some(fac_b),
         Some(ana_b),
         Some(ana_ng),
+        Some(revoked),
+        Some(expired),
     ];
     World {
         app,
@@ -248,7 +271,7 @@ struct Row {
     route: &'static str,
     path: fn(&World) -> String,
     body: fn(&World) -> Value,
-    expect: [u16; 10],
+    expect: [u16; 12],
 }
 
 const fn row(
@@ -256,7 +279,7 @@ const fn row(
     route: &'static str,
     path: fn(&World) -> String,
     body: fn(&World) -> Value,
-    expect: [u16; 10],
+    expect: [u16; 12],
 ) -> Row {
     Row {
         method,
@@ -276,148 +299,149 @@ fn empty(_: &World) -> Value {
 }
 
 /// Columns: Outsider, PartHere, PartOther, AdminA, FacA, AnaA, AdminB, FacB, AnaB,
-/// AnaNotGranted. Relay routes name relay `r` of organisation A (or what belongs to it).
+/// AnaNotGranted, RevokedToken, ExpiredSession (a credential that ended is no credential: the
+/// outsider's answer). Relay routes name relay `r` of organisation A (or what belongs to it).
 /// 401 no credentials · 403 seen but not for this role (participants on staff routes, staff on
 /// participant routes, analysts on facilitator routes) · 404 outside what the caller sees,
 /// the same answer as for what does not exist · 409/422 allowed, refused by the state or the
 /// body. `WS` rows are websocket handshakes (101: connected).
 #[rustfmt::skip]
 const MATRIX: &[Row] = &[
-    //                                                                                              Out  PHr  POt  AdA  FaA  AnA  AdB  FaB  AnB  AnNG
+    //                                                                                              Out  PHr  POt  AdA  FaA  AnA  AdB  FaB  AnB  AnNG Rvk  Exp
     row("POST",  "/api/auth/login", |_| "/api/auth/login".into(), |_| json!({"email": "nobody@example.dk", "password": "wrong password"}),
-                                                                                                 [401, 401, 401, 401, 401, 401, 401, 401, 401, 401]),
-    row("GET",   "/api/auth/me", |_| "/api/auth/me".into(), none,                              [401, 403, 403, 200, 200, 200, 200, 200, 200, 200]),
-    row("GET",   "/api/orgs", |_| "/api/orgs".into(), none,                                    [401, 403, 403, 200, 200, 200, 200, 200, 200, 200]),
+                                                                                                 [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401]),
+    row("GET",   "/api/auth/me", |_| "/api/auth/me".into(), none,                              [401, 403, 403, 200, 200, 200, 200, 200, 200, 200, 401, 401]),
+    row("GET",   "/api/orgs", |_| "/api/orgs".into(), none,                                    [401, 403, 403, 200, 200, 200, 200, 200, 200, 200, 401, 401]),
     row("GET",   "/api/orgs/{oid}/members", |w| format!("/api/orgs/{}/members", w.org_a), none,
-                                                                                                 [401, 403, 403, 200, 403, 403, 404, 404, 404, 403]),
+                                                                                                 [401, 403, 403, 200, 403, 403, 404, 404, 404, 403, 401, 401]),
     row("PATCH", "/api/orgs/{oid}/members/{uid}", |w| format!("/api/orgs/{}/members/{}", w.org_a, w.ana_a), |_| json!({"role": "analyst"}),
-                                                                                                 [401, 403, 403, 200, 403, 403, 404, 404, 404, 403]),
+                                                                                                 [401, 403, 403, 200, 403, 403, 404, 404, 404, 403, 401, 401]),
     row("DELETE", "/api/orgs/{oid}/members/{uid}", |w| {
             let n = w.next();
             let (_, _, uid) = w.app.add_staff_in(&format!("leaving{n}@example.dk"), "facilitator", None);
             format!("/api/orgs/{}/members/{uid}", w.org_a)
-        }, none,                                                                                 [401, 403, 403, 204, 403, 403, 404, 404, 404, 403]),
+        }, none,                                                                                 [401, 403, 403, 204, 403, 403, 404, 404, 404, 403, 401, 401]),
     row("POST",  "/api/orgs/{oid}/invitations", |w| format!("/api/orgs/{}/invitations", w.org_a), |w| json!({"email": format!("invited{}@example.dk", w.next()), "role": "analyst"}),
-                                                                                                 [401, 403, 403, 201, 403, 403, 404, 404, 404, 403]),
+                                                                                                 [401, 403, 403, 201, 403, 403, 404, 404, 404, 403, 401, 401]),
     row("POST",  "/api/auth/invitations/{token}", |_| format!("/api/auth/invitations/{}", common::unknown_token()), |_| json!({"password": "et langt kodeord"}),
-                                                                                                 [404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
-    row("GET",   "/api/orgs/{oid}/audit", |w| format!("/api/orgs/{}/audit", w.org_a), none,   [401, 403, 403, 200, 403, 403, 404, 404, 404, 403]),
+                                                                                                 [404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    row("GET",   "/api/orgs/{oid}/audit", |w| format!("/api/orgs/{}/audit", w.org_a), none,   [401, 403, 403, 200, 403, 403, 404, 404, 404, 403, 401, 401]),
     row("GET",   "/api/orgs/{oid}/audit", |w| format!("/api/orgs/{}/audit?format=csv", w.org_a), none,
-                                                                                                 [401, 403, 403, 200, 403, 403, 404, 404, 404, 403]),
-    row("GET",   "/api/relays", |_| "/api/relays".into(), none,                                [401, 403, 403, 200, 200, 200, 200, 200, 200, 200]),
-    row("POST",  "/api/relays", |_| "/api/relays".into(), |_| relay_body(),                    [401, 403, 403, 201, 201, 403, 201, 201, 403, 403]),
-    row("GET",   "/api/relays/{id}", |w| format!("/api/relays/{}", w.r), none,                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404]),
-    row("PATCH", "/api/relays/{id}", |w| format!("/api/relays/{}", w.r), empty,                [401, 403, 403, 200, 200, 403, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 200, 403, 403, 404, 404, 404, 403, 401, 401]),
+    row("GET",   "/api/relays", |_| "/api/relays".into(), none,                                [401, 403, 403, 200, 200, 200, 200, 200, 200, 200, 401, 401]),
+    row("POST",  "/api/relays", |_| "/api/relays".into(), |_| relay_body(),                    [401, 403, 403, 201, 201, 403, 201, 201, 403, 403, 401, 401]),
+    row("GET",   "/api/relays/{id}", |w| format!("/api/relays/{}", w.r), none,                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404, 401, 401]),
+    row("PATCH", "/api/relays/{id}", |w| format!("/api/relays/{}", w.r), empty,                [401, 403, 403, 200, 200, 403, 404, 404, 404, 404, 401, 401]),
     row("POST",  "/api/relays/{id}/schedule", |w| format!("/api/relays/{}/schedule", w.r), empty,
-                                                                                                 [401, 403, 403, 409, 409, 403, 404, 404, 404, 404]),
-    row("POST",  "/api/relays/{id}/open", |w| format!("/api/relays/{}/open", w.r), empty,     [401, 403, 403, 409, 409, 403, 404, 404, 404, 404]),
-    row("POST",  "/api/relays/{id}/close", |w| format!("/api/relays/{}/close", w.rc), empty,  [401, 403, 403, 409, 409, 403, 404, 404, 404, 404]),
-    row("GET",   "/api/relays/{id}/stats", |w| format!("/api/relays/{}/stats", w.r), none,     [401, 403, 403, 200, 200, 200, 404, 404, 404, 404]),
-    row("GET",   "/api/relays/{id}/events", |w| format!("/api/relays/{}/events", w.r), none,   [401, 403, 403, 200, 200, 403, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 409, 409, 403, 404, 404, 404, 404, 401, 401]),
+    row("POST",  "/api/relays/{id}/open", |w| format!("/api/relays/{}/open", w.r), empty,     [401, 403, 403, 409, 409, 403, 404, 404, 404, 404, 401, 401]),
+    row("POST",  "/api/relays/{id}/close", |w| format!("/api/relays/{}/close", w.rc), empty,  [401, 403, 403, 409, 409, 403, 404, 404, 404, 404, 401, 401]),
+    row("GET",   "/api/relays/{id}/stats", |w| format!("/api/relays/{}/stats", w.r), none,     [401, 403, 403, 200, 200, 200, 404, 404, 404, 404, 401, 401]),
+    row("GET",   "/api/relays/{id}/events", |w| format!("/api/relays/{}/events", w.r), none,   [401, 403, 403, 200, 200, 403, 404, 404, 404, 404, 401, 401]),
     row("POST",  "/api/relays/{id}/participants", |w| format!("/api/relays/{}/participants", w.r), |_| json!([]),
-                                                                                                 [401, 403, 403, 200, 200, 403, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 200, 200, 403, 404, 404, 404, 404, 401, 401]),
     row("GET",   "/api/relays/{id}/participants", |w| format!("/api/relays/{}/participants", w.r), none,
-                                                                                                 [401, 403, 403, 200, 200, 403, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 200, 200, 403, 404, 404, 404, 404, 401, 401]),
     row("POST",  "/api/relays/{id}/participants/{pid}/suspend", |w| format!("/api/relays/{}/participants/{}/suspend", w.r, w.people[5].id), empty,
-                                                                                                 [401, 403, 403, 200, 200, 403, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 200, 200, 403, 404, 404, 404, 404, 401, 401]),
     row("POST",  "/api/relays/{id}/participants/{pid}/unsuspend", |w| format!("/api/relays/{}/participants/{}/unsuspend", w.r, w.people[5].id), empty,
-                                                                                                 [401, 403, 403, 200, 200, 403, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 200, 200, 403, 404, 404, 404, 404, 401, 401]),
     row("POST",  "/api/relays/{id}/participants/{pid}/resend-email", |w| format!("/api/relays/{}/participants/{}/resend-email", w.r, w.people[4].id), empty,
-                                                                                                 [401, 403, 403, 202, 202, 403, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 202, 202, 403, 404, 404, 404, 404, 401, 401]),
     row("POST",  "/api/relays/{id}/analysts", |w| format!("/api/relays/{}/analysts", w.r), |w| json!({"user_id": w.ana_a}),
-                                                                                                 [401, 403, 403, 200, 200, 403, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 200, 200, 403, 404, 404, 404, 404, 401, 401]),
     row("GET",   "/api/relays/{id}/corpus", |w| format!("/api/relays/{}/corpus?format=json", w.r), none,
-                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404, 401, 401]),
     row("GET",   "/api/relays/{id}/corpus", |w| format!("/api/relays/{}/corpus?format=csv", w.r), none,
-                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404, 401, 401]),
     row("GET",   "/api/relays/{id}/corpus", |w| format!("/api/relays/{}/corpus?format=xlsx", w.r), none,
-                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404]),
-    row("GET",   "/api/relays/{id}/words", |w| format!("/api/relays/{}/words", w.r), none,     [401, 403, 403, 200, 200, 200, 404, 404, 404, 404]),
-    row("GET",   "/api/relays/{id}/network", |w| format!("/api/relays/{}/network", w.r), none, [401, 403, 403, 200, 200, 200, 404, 404, 404, 404]),
-    row("GET",   "/api/relays/{id}/report", |w| format!("/api/relays/{}/report", w.r), none,   [401, 403, 403, 200, 200, 200, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404, 401, 401]),
+    row("GET",   "/api/relays/{id}/words", |w| format!("/api/relays/{}/words", w.r), none,     [401, 403, 403, 200, 200, 200, 404, 404, 404, 404, 401, 401]),
+    row("GET",   "/api/relays/{id}/network", |w| format!("/api/relays/{}/network", w.r), none, [401, 403, 403, 200, 200, 200, 404, 404, 404, 404, 401, 401]),
+    row("GET",   "/api/relays/{id}/report", |w| format!("/api/relays/{}/report", w.r), none,   [401, 403, 403, 200, 200, 200, 404, 404, 404, 404, 401, 401]),
     row("GET",   "/api/relays/{id}/report", |w| format!("/api/relays/{}/report?compare={}", w.r, w.rb), none,
-                                                                                                 [401, 403, 403, 404, 404, 404, 404, 404, 404, 404]),
-    row("GET",   "/api/relays/{id}/themes", |w| format!("/api/relays/{}/themes", w.r), none,   [401, 403, 403, 200, 200, 200, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 404, 404, 404, 404, 404, 404, 404, 401, 401]),
+    row("GET",   "/api/relays/{id}/themes", |w| format!("/api/relays/{}/themes", w.r), none,   [401, 403, 403, 200, 200, 200, 404, 404, 404, 404, 401, 401]),
     row("POST",  "/api/relays/{id}/themes", |w| format!("/api/relays/{}/themes", w.r), |_| json!({"label": "Ny"}),
-                                                                                                 [401, 403, 403, 201, 201, 201, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 201, 201, 201, 404, 404, 404, 404, 401, 401]),
     row("POST",  "/api/relays/{id}/themes/cluster", |w| format!("/api/relays/{}/themes/cluster", w.r), empty,
-                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404, 401, 401]),
     row("GET",   "/api/relays/{id}/themes/suggestions", |w| format!("/api/relays/{}/themes/suggestions", w.r), none,
-                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404, 401, 401]),
     row("GET",   "/api/relays/{id}/questions/pending", |w| format!("/api/relays/{}/questions/pending", w.r), none,
-                                                                                                 [401, 403, 403, 200, 200, 403, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 200, 200, 403, 404, 404, 404, 404, 401, 401]),
     row("POST",  "/api/questions/{qid}/reroute", |w| format!("/api/questions/{}/reroute", w.qid), empty,
-                                                                                                 [401, 403, 403, 200, 200, 403, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 200, 200, 403, 404, 404, 404, 404, 401, 401]),
     row("PUT",   "/api/questions/{qid}/star", |w| format!("/api/questions/{}/star", w.qid), |_| json!({"starred": true}),
-                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404, 401, 401]),
     row("PUT",   "/api/questions/{qid}/theme", |w| format!("/api/questions/{}/theme", w.qid), |_| json!({"theme_id": null}),
-                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404, 401, 401]),
     row("PATCH", "/api/themes/{tid}", |w| format!("/api/themes/{}", w.theme), |_| json!({"label": "Viden og læring"}),
-                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404, 401, 401]),
     row("DELETE", "/api/themes/{tid}", |w| {
             let res = w.app.post(&format!("/api/relays/{}/themes", w.r), Some(&w.app.token), &json!({"label": format!("Kort {}", w.next())}));
             format!("/api/themes/{}", res.body["id"])
-        }, none,                                                                                 [401, 403, 403, 204, 204, 204, 404, 404, 404, 404]),
+        }, none,                                                                                 [401, 403, 403, 204, 204, 204, 404, 404, 404, 404, 401, 401]),
     row("POST",  "/api/themes/{tid}/merge", |w| format!("/api/themes/{}/merge", w.theme), |w| json!({"into": w.theme}),
-                                                                                                 [401, 403, 403, 422, 422, 422, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 422, 422, 422, 404, 404, 404, 404, 401, 401]),
     row("POST",  "/api/themes/{tid}/split", |w| format!("/api/themes/{}/split", w.theme), empty,
-                                                                                                 [401, 403, 403, 422, 422, 422, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 422, 422, 422, 404, 404, 404, 404, 401, 401]),
     row("GET",   "/api/analysis/distinctive", |w| format!("/api/analysis/distinctive?a={}&b={}", w.r, w.rc), none,
-                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404, 401, 401]),
     row("GET",   "/api/analysis/distinctive", |w| format!("/api/analysis/distinctive?a={}&b={}", w.r, w.rb), none,
-                                                                                                 [401, 403, 403, 404, 404, 404, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 404, 404, 404, 404, 404, 404, 404, 401, 401]),
     row("GET",   "/api/relays/{id}/keywords", |w| format!("/api/relays/{}/keywords", w.r), none,
-                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404, 401, 401]),
     row("GET",   "/api/relays/{id}/questions/forms", |w| format!("/api/relays/{}/questions/forms", w.r), none,
-                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404]),
-    row("GET",   "/api/relays/{id}/forms", |w| format!("/api/relays/{}/forms", w.r), none,     [401, 403, 403, 200, 200, 200, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404, 401, 401]),
+    row("GET",   "/api/relays/{id}/forms", |w| format!("/api/relays/{}/forms", w.r), none,     [401, 403, 403, 200, 200, 200, 404, 404, 404, 404, 401, 401]),
     row("PUT",   "/api/questions/{qid}/form", |w| format!("/api/questions/{}/form", w.qid), |_| json!({"form": "open"}),
-                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404]),
-    row("GET",   "/api/relays/{id}/focus", |w| format!("/api/relays/{}/focus", w.r), none,     [401, 403, 403, 200, 200, 200, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404, 401, 401]),
+    row("GET",   "/api/relays/{id}/focus", |w| format!("/api/relays/{}/focus", w.r), none,     [401, 403, 403, 200, 200, 200, 404, 404, 404, 404, 401, 401]),
     row("PUT",   "/api/relays/{id}/focus/lists", |w| format!("/api/relays/{}/focus/lists", w.r), |_| json!({"inward": ["kollega"], "outward": ["borger"]}),
-                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404, 401, 401]),
     row("DELETE", "/api/relays/{id}/focus/lists", |w| format!("/api/relays/{}/focus/lists", w.r), none,
-                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404, 401, 401]),
     row("GET",   "/api/relays/{id}/profiles", |w| format!("/api/relays/{}/profiles", w.r), none,
-                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404, 401, 401]),
     row("GET",   "/api/relays/{id}/network/svg", |w| format!("/api/relays/{}/network/svg", w.r), none,
-                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 200, 200, 200, 404, 404, 404, 404, 401, 401]),
     row("POST",  "/api/relays/{id}/erase-now", |w| format!("/api/relays/{}/erase-now", w.r), empty,
-                                                                                                 [401, 403, 403, 409, 409, 403, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 409, 409, 403, 404, 404, 404, 404, 401, 401]),
     row("POST",  "/api/relays/{id}/participants/{pid}/erase", |w| format!("/api/relays/{}/participants/{}/erase", w.r, w.people[5].id), |_| json!({"texts": "bogus"}),
-                                                                                                 [401, 403, 403, 422, 422, 403, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 422, 422, 403, 404, 404, 404, 404, 401, 401]),
     row("POST",  "/api/relays/{id}/copy", |w| format!("/api/relays/{}/copy", w.r), |w| json!({"title": format!("Kopi {}", w.next()), "with_participants": false}),
-                                                                                                 [401, 403, 403, 201, 201, 403, 404, 404, 404, 404]),
+                                                                                                 [401, 403, 403, 201, 201, 403, 404, 404, 404, 404, 401, 401]),
     row("POST",  "/api/auth/password", |_| "/api/auth/password".into(), |_| json!({"current": "forkert kodeord", "new": "kort"}),
-                                                                                                 [401, 403, 403, 422, 422, 422, 422, 422, 422, 422]),
+                                                                                                 [401, 403, 403, 422, 422, 422, 422, 422, 422, 422, 401, 401]),
     row("POST",  "/api/auth/reset", |_| "/api/auth/reset".into(), |w| json!({"email": format!("glemsom{}@example.dk", w.next())}),
-                                                                                                 [202, 202, 202, 202, 202, 202, 202, 202, 202, 202]),
+                                                                                                 [202, 202, 202, 202, 202, 202, 202, 202, 202, 202, 202, 202]),
     row("POST",  "/api/auth/reset/{token}", |_| format!("/api/auth/reset/{}", common::unknown_token()), |_| json!({"password": "et langt nyt kodeord"}),
-                                                                                                 [404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+                                                                                                 [404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
     row("POST",  "/api/auth/tokens", |_| "/api/auth/tokens".into(), |_| json!({"name": "matrix", "expires_in_days": 30}),
-                                                                                                 [401, 403, 403, 201, 201, 201, 201, 201, 201, 201]),
-    row("GET",   "/api/auth/tokens", |_| "/api/auth/tokens".into(), none,                      [401, 403, 403, 200, 200, 200, 200, 200, 200, 200]),
+                                                                                                 [401, 403, 403, 201, 201, 201, 201, 201, 201, 201, 401, 401]),
+    row("GET",   "/api/auth/tokens", |_| "/api/auth/tokens".into(), none,                      [401, 403, 403, 200, 200, 200, 200, 200, 200, 200, 401, 401]),
     row("DELETE", "/api/auth/tokens/{tid}", |w| {
             // A token of the facilitator of A: only its owner may revoke it.
             let res = w.app.post("/api/auth/tokens", Some(&w.app.token), &json!({"name": format!("kort {}", w.next()), "expires_in_days": 1}));
             format!("/api/auth/tokens/{}", res.body["id"])
-        }, none,                                                                                 [401, 403, 403, 404, 204, 404, 404, 404, 404, 404]),
-    row("POST",  "/api/auth/totp", |_| "/api/auth/totp".into(), empty,                      [401, 403, 403, 200, 200, 200, 200, 200, 200, 200]),
+        }, none,                                                                                 [401, 403, 403, 404, 204, 404, 404, 404, 404, 404, 401, 401]),
+    row("POST",  "/api/auth/totp", |_| "/api/auth/totp".into(), empty,                      [401, 403, 403, 200, 200, 200, 200, 200, 200, 200, 401, 401]),
     row("DELETE", "/api/auth/totp", |_| "/api/auth/totp".into(), |_| json!({"password": "forkert kodeord"}),
-                                                                                                 [401, 403, 403, 403, 403, 403, 403, 403, 403, 403]),
+                                                                                                 [401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 401, 401]),
     row("PATCH", "/api/orgs/{oid}", |w| format!("/api/orgs/{}", w.org_a), |_| json!({"require_totp": false}),
-                                                                                                 [401, 403, 403, 200, 403, 403, 404, 404, 404, 403]),
-    row("GET",   "/api/auth/sessions", |_| "/api/auth/sessions".into(), none,                  [401, 403, 403, 200, 200, 200, 200, 200, 200, 200]),
-    row("DELETE", "/api/auth/sessions/{sid}", |_| "/api/auth/sessions/999999".into(), none,    [401, 403, 403, 404, 404, 404, 404, 404, 404, 404]),
-    row("GET",   "/api/me/data", |_| "/api/me/data".into(), none,                              [401, 200, 200, 403, 403, 403, 403, 403, 403, 403]),
-    row("GET",   "/api/me", |_| "/api/me".into(), none,                                        [401, 200, 200, 403, 403, 403, 403, 403, 403, 403]),
-    row("POST",  "/api/me/questions", |_| "/api/me/questions".into(), |_| json!({"text": ""}), [401, 422, 422, 403, 403, 403, 403, 403, 403, 403]),
+                                                                                                 [401, 403, 403, 200, 403, 403, 404, 404, 404, 403, 401, 401]),
+    row("GET",   "/api/auth/sessions", |_| "/api/auth/sessions".into(), none,                  [401, 403, 403, 200, 200, 200, 200, 200, 200, 200, 401, 401]),
+    row("DELETE", "/api/auth/sessions/{sid}", |_| "/api/auth/sessions/999999".into(), none,    [401, 403, 403, 404, 404, 404, 404, 404, 404, 404, 401, 401]),
+    row("GET",   "/api/me/data", |_| "/api/me/data".into(), none,                              [401, 200, 200, 403, 403, 403, 403, 403, 403, 403, 401, 401]),
+    row("GET",   "/api/me", |_| "/api/me".into(), none,                                        [401, 200, 200, 403, 403, 403, 403, 403, 403, 403, 401, 401]),
+    row("POST",  "/api/me/questions", |_| "/api/me/questions".into(), |_| json!({"text": ""}), [401, 422, 422, 403, 403, 403, 403, 403, 403, 403, 401, 401]),
     row("POST",  "/api/me/questions/{qid}/answer", |w| format!("/api/me/questions/{}/answer", w.qid), |_| json!({"text": ""}),
-                                                                                                 [401, 404, 404, 403, 403, 403, 403, 403, 403, 403]),
-    row("GET",   "/api/me/events", |_| "/api/me/events".into(), none,                          [401, 200, 200, 403, 403, 403, 403, 403, 403, 403]),
-    row("GET",   "/api/me/report", |_| "/api/me/report".into(), none,                          [401, 409, 409, 403, 403, 403, 403, 403, 403, 403]),
-    row("POST",  "/api/auth/logout", |_| "/api/auth/logout".into(), empty,                     [401, 403, 403, 204, 204, 204, 204, 204, 204, 204]),
-    row("WS",    "/ws", |w| format!("/ws?relay={}", w.r), none,                                [401, 101, 101, 101, 101, 403, 404, 404, 404, 404]),
+                                                                                                 [401, 404, 404, 403, 403, 403, 403, 403, 403, 403, 401, 401]),
+    row("GET",   "/api/me/events", |_| "/api/me/events".into(), none,                          [401, 200, 200, 403, 403, 403, 403, 403, 403, 403, 401, 401]),
+    row("GET",   "/api/me/report", |_| "/api/me/report".into(), none,                          [401, 409, 409, 403, 403, 403, 403, 403, 403, 403, 401, 401]),
+    row("POST",  "/api/auth/logout", |_| "/api/auth/logout".into(), empty,                     [401, 403, 403, 204, 204, 204, 204, 204, 204, 204, 401, 401]),
+    row("WS",    "/ws", |w| format!("/ws?relay={}", w.r), none,                                [401, 101, 101, 101, 101, 403, 404, 404, 404, 404, 401, 401]),
 ];
 
 fn call(w: &World, row: &Row, token: Option<&str>) -> (u16, String) {

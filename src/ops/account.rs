@@ -208,18 +208,19 @@ pub fn request_reset(conn: &mut DbConn, email: &str, now: DateTime<Utc>) -> Resu
 }
 
 /// Sets a new password through the reset link `token` (hash `new_hash`, checked against the
-/// policy already) and ends every session of the account. 404 when the link is unknown, used
-/// or past its hour, all alike.
+/// policy already) and ends every session of the account; returns the account. 404 when the
+/// link is unknown, used or past its hour, all alike.
 pub fn reset_password(
     conn: &mut DbConn,
     token: &str,
     new_hash: &str,
     now: DateTime<Utc>,
-) -> Result<(), AppError> {
+) -> Result<StaffUserRow, AppError> {
     let Some(user_id) = PasswordReset::redeem(conn, token, to_db(now))? else {
         return Err(AppError::not_found("reset link"));
     };
-    set_password(conn, user_id, new_hash, None)
+    set_password(conn, user_id, new_hash, None)?;
+    Ok(StaffUserRow::find(conn, user_id)?)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use crate::db::from_db;
 use crate::error::AppError;
 use crate::http::body;
 use crate::ops::account;
+use crate::ops::audit::{self, AuditAction, Entry};
 use crate::ops::participants::plausible_email;
 use crate::state::AppState;
 
@@ -37,7 +38,15 @@ pub async fn create_token(
     let now = state.clock.now();
     let issued = state
         .db
-        .write(move |conn| account::create_token(conn, user.id, &name, expires_in_days, now))
+        .write(move |conn| {
+            let issued = account::create_token(conn, user.id, &name, expires_in_days, now)?;
+            let entry = Entry::new(AuditAction::TokenCreated)
+                .by(&user)
+                .target("token", issued.id)
+                .detail(json!({ "name": name.trim(), "expires_in_days": expires_in_days }));
+            audit::record_for_member(conn, entry, user.id, now)?;
+            Ok(issued)
+        })
         .await?;
     Ok(HttpResponse::Created().json(json!({ "id": issued.id, "token": issued.token })))
 }
@@ -104,9 +113,18 @@ async fn revoke(
     id: i64,
 ) -> Result<HttpResponse, AppError> {
     let Staff(user, _) = staff;
+    let now = state.clock.now();
     state
         .db
-        .write(move |conn| account::revoke(conn, user.id, kind, id))
+        .write(move |conn| {
+            account::revoke(conn, user.id, kind, id)?;
+            let (action, target) = match kind {
+                CredentialKind::ApiToken => (AuditAction::TokenRevoked, "token"),
+                _ => (AuditAction::SessionRevoked, "session"),
+            };
+            let entry = Entry::new(action).by(&user).target(target, id);
+            audit::record_for_member(conn, entry, user.id, now)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -171,9 +189,14 @@ pub async fn change_password(
     .await
     .map_err(AppError::internal)??;
     let keep = tokens::split(&secret).map(|(id, _)| id);
+    let now = state.clock.now();
     state
         .db
-        .write(move |conn| account::set_password(conn, user.id, &new_hash, keep))
+        .write(move |conn| {
+            account::set_password(conn, user.id, &new_hash, keep)?;
+            let entry = Entry::new(AuditAction::PasswordChanged).by(&user);
+            audit::record_for_member(conn, entry, user.id, now)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -236,7 +259,11 @@ pub async fn reset_password(
     let now = state.clock.now();
     state
         .db
-        .write(move |conn| account::reset_password(conn, &token, &new_hash, now))
+        .write(move |conn| {
+            let user = account::reset_password(conn, &token, &new_hash, now)?;
+            let entry = Entry::new(AuditAction::PasswordReset).by(&user);
+            audit::record_for_member(conn, entry, user.id, now)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
