@@ -4,6 +4,7 @@
 // (dropped when it stops) and sends its mail by SMTP to a sink that writes the same folder.
 
 import { spawn, execFile, execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { promisify } from 'node:util';
 import { mkdtempSync, readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -214,4 +215,28 @@ export async function accessibility(page, name) {
   mkdirSync(artifacts, { recursive: true });
   writeFileSync(join(artifacts, `axe-${name}.json`), JSON.stringify(result.violations, null, 2));
   return bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+// Two-factor codes as an authenticator app computes them (RFC 6238: HMAC-SHA1, 30-second steps).
+
+/** The current 30-second step. */
+export const step = (ms = Date.now()) => Math.floor(ms / 30_000);
+
+/** The six-digit code for the base32 `secret` at 30-second step `counter` (RFC 6238). */
+export function totp(secret, counter = step()) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const bits = [...secret.replace(/=+$/, '')]
+    .map((c) => alphabet.indexOf(c).toString(2).padStart(5, '0')).join('');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const message = Buffer.alloc(8);
+  message.writeBigUInt64BE(BigInt(counter));
+  const mac = createHmac('sha1', key).update(message).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+/** Waits for the step after `used`: a code is accepted once, so the next sign-in needs a new one. */
+export async function nextStep(used) {
+  while (step() <= used) await new Promise((r) => setTimeout(r, 250));
+  return step();
 }

@@ -1,10 +1,12 @@
 // Staff managed in the browser: an organisation admin invites a facilitator from the members
-// page, the facilitator takes the invitation up from the email's link, chooses a password, signs
-// in, and creates and opens a relay.
+// page, the facilitator takes the invitation up from the email's link, chooses a password, turns
+// on two-factor sign-in, signs in again with a code, and creates and opens a relay.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, context, linkFor, screenshot, accessibility } from './harness.js';
+import {
+  startServer, launch, context, linkFor, screenshot, accessibility, totp, step, nextStep,
+} from './harness.js';
 
 let server;
 let browser;
@@ -60,6 +62,25 @@ test('an admin invites a facilitator who signs up from the email and runs a rela
   await fac.getByLabel(/Adgangskode/).fill('et godt langt kodeord');
   await fac.getByRole('button', { name: 'Tag imod og log ind' }).click();
   await fac.waitForURL(/\/console$/);
+  await fac.getByRole('heading', { name: 'Stafetter' }).waitFor();
+
+  // They turn on two-factor sign-in, sign out, and sign in again with a code from their app.
+  await fac.getByRole('link', { name: 'Min konto' }).click();
+  await fac.getByRole('button', { name: 'Slå totrinsbekræftelse til' }).click();
+  const secret = (await fac.locator('#totp-secret').textContent()).trim();
+  const used = step();
+  await fac.getByLabel('Kode fra appen').fill(totp(secret, used));
+  await fac.getByRole('button', { name: 'Bekræft' }).click();
+  await fac.getByText('Totrinsbekræftelse er slået til.').waitFor();
+  await fac.getByRole('button', { name: 'Log ud' }).click();
+  await fac.goto(`${server.base}/console`);
+  await fac.getByLabel('Email').fill('ny.facilitator@stafet.dk');
+  await fac.getByLabel('Adgangskode').fill('et godt langt kodeord');
+  await fac.getByRole('button', { name: 'Log ind' }).click();
+  const code = fac.getByLabel('Kode fra din godkendelsesapp');
+  await code.waitFor();
+  await code.fill(totp(secret, await nextStep(used)));
+  await fac.getByRole('button', { name: 'Log ind' }).click();
   await fac.getByRole('heading', { name: 'Stafetter' }).waitFor();
 
   // Signed in, the new facilitator creates a relay and opens it.

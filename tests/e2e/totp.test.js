@@ -6,8 +6,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
-import { startServer, launch, context, screenshot, accessibility } from './harness.js';
+import {
+  startServer, launch, context, screenshot, accessibility, totp, step, nextStep,
+} from './harness.js';
 
 let server;
 let browser;
@@ -21,27 +22,6 @@ after(async () => {
   if (browser) await browser.close();
   if (server) await server.stop();
 });
-
-const step = (ms = Date.now()) => Math.floor(ms / 30_000);
-
-/** The six-digit code for the base32 `secret` at 30-second step `counter` (RFC 6238). */
-function totp(secret, counter = step()) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  const bits = [...secret.replace(/=+$/, '')]
-    .map((c) => alphabet.indexOf(c).toString(2).padStart(5, '0')).join('');
-  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
-  const message = Buffer.alloc(8);
-  message.writeBigUInt64BE(BigInt(counter));
-  const mac = createHmac('sha1', key).update(message).digest();
-  const offset = mac[mac.length - 1] & 0xf;
-  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
-
-/** Waits for the step after `used`: a code is accepted once, so the next sign-in needs a new one. */
-async function nextStep(used) {
-  while (step() <= used) await new Promise((r) => setTimeout(r, 250));
-  return step();
-}
 
 async function signIn(page, { email, password }) {
   await page.goto(`${server.base}/console`);
