@@ -47,6 +47,7 @@ impl EventRow {
         data: &serde_json::Value,
         now: NaiveDateTime,
     ) -> QueryResult<()> {
+        super::event_signal::record(conn, relay_id);
         let participant_id = match audience {
             Audience::Staff => None,
             Audience::Participant(p) => Some(p),
@@ -169,6 +170,22 @@ impl EventRow {
             ),
         };
         query.first::<Option<i64>>(conn).map(|m| m.unwrap_or(0))
+    }
+
+    /// One relay's events (every feed of it) after `since`, oldest first, at most `limit`.
+    pub fn of_relay_after(
+        conn: &mut DbConn,
+        relay_id: i64,
+        since: i64,
+        limit: i64,
+    ) -> QueryResult<Vec<EventRow>> {
+        events::table
+            .filter(events::relay_id.eq(relay_id))
+            .filter(events::id.gt(since))
+            .order(events::id.asc())
+            .limit(limit)
+            .select(EventRow::as_select())
+            .load(conn)
     }
 
     /// Every feed's events after `since` or with an id among `missed`, oldest first, at most

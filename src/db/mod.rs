@@ -27,6 +27,7 @@ mod checkpoint;
 pub mod corpus;
 pub mod credentials;
 pub mod deliveries;
+pub mod event_signal;
 pub mod events;
 mod fixed;
 pub mod focus_lists;
@@ -174,6 +175,7 @@ pub struct Db {
     bulk_slots: Arc<Semaphore>,
     writes: Writes,
     commits: watch::Receiver<u64>,
+    target: Target,
 }
 
 /// Where writes run.
@@ -239,7 +241,17 @@ impl Db {
             bulk_slots: Arc::new(Semaphore::new(bulk_size as usize)),
             writes,
             commits,
+            target: target.clone(),
         })
+    }
+
+    /// The PostgreSQL URL, for a connection of its own outside the pools (the live feed's
+    /// listener); `None` on SQLite.
+    pub fn postgres_url(&self) -> Option<&str> {
+        match &self.target {
+            Target::Postgres(url) => Some(url),
+            Target::Sqlite(_) => None,
+        }
     }
 
     /// Which backend this database is.
@@ -359,9 +371,22 @@ impl Db {
                 let mut f = f;
                 tokio::task::spawn_blocking(move || {
                     let mut conn = pool.get().map_err(AppError::internal)?;
-                    let result = backend::transaction_with_retries(&mut conn, &mut f);
+                    let mut run = |c: &mut DbConn| {
+                        // A run again after a retry appends its events again.
+                        event_signal::clear();
+                        f(c)
+                    };
+                    let result = backend::transaction_with_retries(&mut conn, &mut run);
+                    let touched = event_signal::take();
                     if result.is_ok() {
                         commits.send_modify(|n| *n += 1);
+                        if !touched.is_empty() {
+                            // Committed already: other instances read the events on their
+                            // fallback poll if this signal is lost.
+                            if let Err(e) = event_signal::send(&mut conn, &touched) {
+                                tracing::warn!(error = %e, "could not signal new events");
+                            }
+                        }
                     }
                     result
                 })

@@ -6,14 +6,16 @@
 //! credential stops granting access. Each connection has a bounded queue: a client that cannot keep up is dropped
 //! rather than allowed to hold memory or slow anyone else, and recovers by replay on reconnect.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
 use super::gaps::Gaps;
+use super::listen::{self, Wake};
+use super::relay_cursors::RelayCursors;
 use super::revocation;
 use crate::auth::access::Denied;
 use crate::db::Db;
@@ -229,53 +231,158 @@ impl Hub {
         }
     }
 
-    /// Runs until the process ends: after each commit, reads the events past the cursor and
-    /// dispatches them. On PostgreSQL it also reads again the ids it passed unseen (see
-    /// [`gaps`](super::gaps)).
+    /// Runs until the process ends: after each local commit, reads the events past the cursor
+    /// and dispatches them. On PostgreSQL, where other instances commit too, it also reads a
+    /// relay's new events when the listener (see [`listen`](super::listen)) names it, the whole
+    /// log every [`POLL_EVERY`] and after the listener reconnects, and reads again the ids it
+    /// passed unseen (see [`gaps`](super::gaps)).
     pub async fn run(self, db: Db) {
         let mut commits = db.commits();
-        let mut cursor = match db.read(|conn| Ok(EventRow::max_id(conn)?)).await {
+        let start = match db.read(|conn| Ok(EventRow::max_id(conn)?)).await {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(error = %e, "live feed could not start");
                 return;
             }
         };
-        let mut gaps = db.is_postgres().then(Gaps::default);
+        let mut log = LogCursor {
+            at: start,
+            gaps: db.is_postgres().then(Gaps::default),
+        };
+        let mut relays = RelayCursors::new(start);
+        let mut wakes = db.postgres_url().and_then(|url| {
+            listen::spawn(url.to_string())
+                .inspect_err(|e| tracing::error!(error = %e, "live feed listener did not start"))
+                .ok()
+        });
+        let mut poll = tokio::time::interval(POLL_EVERY);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            if commits.changed().await.is_err() {
-                return;
-            }
-            loop {
-                let from = cursor;
-                let missed = gaps.as_ref().map(Gaps::ids).unwrap_or_default();
-                let rows = match db
-                    .read_now(move |conn| {
-                        Ok(EventRow::after_or_among(conn, from, missed, READ_PAGE)?)
-                    })
-                    .await
-                {
-                    Ok(rows) => rows,
-                    Err(e) => {
-                        tracing::error!(error = %e, "live feed read failed");
-                        break;
+            let read = tokio::select! {
+                changed = commits.changed() => match changed {
+                    Ok(()) => Read::Log,
+                    Err(_) => return,
+                },
+                wake = next_wake(&mut wakes) => match wake {
+                    Some(first) => Read::of(first, wakes.as_mut()),
+                    None => {
+                        wakes = None;
+                        continue;
                     }
-                };
-                cursor = match &mut gaps {
-                    Some(gaps) => {
-                        let ids: Vec<i64> = rows.iter().map(|e| e.id).collect();
-                        gaps.record(from, &ids, Instant::now())
+                },
+                _ = poll.tick(), if db.is_postgres() => Read::Log,
+            };
+            match read {
+                Read::Log => self.read_log(&db, &mut log, &mut relays).await,
+                Read::Relays(ids) => {
+                    for relay in ids {
+                        self.read_relay(&db, relay, &mut relays).await;
                     }
-                    None => rows.last().map_or(from, |e| e.id),
-                };
-                self.dispatch(&rows);
-                if rows.len() < READ_PAGE as usize {
-                    break;
                 }
             }
         }
     }
+
+    /// Reads and dispatches every event past the log cursor (and the gaps).
+    async fn read_log(&self, db: &Db, log: &mut LogCursor, relays: &mut RelayCursors) {
+        loop {
+            let from = log.at;
+            let missed = log.gaps.as_ref().map(Gaps::ids).unwrap_or_default();
+            let rows = match db
+                .read_now(move |conn| Ok(EventRow::after_or_among(conn, from, missed, READ_PAGE)?))
+                .await
+            {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::error!(error = %e, "live feed read failed");
+                    return;
+                }
+            };
+            log.at = match &mut log.gaps {
+                Some(gaps) => {
+                    let ids: Vec<i64> = rows.iter().map(|e| e.id).collect();
+                    gaps.record(from, &ids, Instant::now())
+                }
+                None => rows.last().map_or(from, |e| e.id),
+            };
+            let full = rows.len() == READ_PAGE as usize;
+            self.dispatch(&relays.admit(rows));
+            if !full {
+                return;
+            }
+        }
+    }
+
+    /// Reads and dispatches one relay's events past its cursor.
+    async fn read_relay(&self, db: &Db, relay: i64, relays: &mut RelayCursors) {
+        loop {
+            let from = relays.after(relay);
+            let rows = match db
+                .read_now(move |conn| Ok(EventRow::of_relay_after(conn, relay, from, READ_PAGE)?))
+                .await
+            {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::error!(error = %e, relay, "live feed read failed");
+                    return;
+                }
+            };
+            let full = rows.len() == READ_PAGE as usize;
+            self.dispatch(&relays.admit(rows));
+            if !full {
+                return;
+            }
+        }
+    }
 }
+
+/// Where the whole-log read stands: the cursor, and on PostgreSQL the ids it passed unseen.
+struct LogCursor {
+    at: i64,
+    gaps: Option<Gaps>,
+}
+
+/// What the hub reads next.
+enum Read {
+    /// Everything after the log cursor.
+    Log,
+    /// These relays' new events.
+    Relays(Vec<i64>),
+}
+
+impl Read {
+    /// What to read for `first` and the wake-ups already waiting behind it, taken together.
+    fn of(first: Wake, more: Option<&mut mpsc::Receiver<Wake>>) -> Self {
+        let mut relays = BTreeSet::new();
+        let mut catch_up = false;
+        let mut take = |w: Wake| match w {
+            Wake::Relays(ids) => relays.extend(ids),
+            Wake::CatchUp => catch_up = true,
+        };
+        take(first);
+        if let Some(rx) = more {
+            while let Ok(w) = rx.try_recv() {
+                take(w);
+            }
+        }
+        if catch_up {
+            Self::Log
+        } else {
+            Self::Relays(relays.into_iter().collect())
+        }
+    }
+}
+
+/// The listener's next wake-up; never, without a listener.
+async fn next_wake(wakes: &mut Option<mpsc::Receiver<Wake>>) -> Option<Wake> {
+    match wakes {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// How often the hub reads the whole log on PostgreSQL, in case a notification was lost.
+pub const POLL_EVERY: Duration = Duration::from_millis(250);
 
 /// Most events the fan-out reads at once.
 const READ_PAGE: i64 = 1000;

@@ -5,7 +5,9 @@ pub mod connection;
 pub mod cursor;
 pub mod gaps;
 pub mod hub;
+pub mod listen;
 pub mod messages;
+pub mod relay_cursors;
 pub mod revocation;
 pub mod scope_sweep;
 
