@@ -75,7 +75,9 @@ test('an admin requires two-factor sign-in and must turn it on before going on',
   await page.getByRole('heading', { name: 'Stafetter' }).waitFor();
   await page.goto(`${server.base}/console#/members`);
   const box = page.getByLabel('Kræv totrinsbekræftelse af alle medlemmer');
-  await box.check();
+  // A click, not `check()`: saving the setting re-renders the console onto the account page,
+  // so the box is gone before Playwright could read its state back, and `check()` waits on it.
+  await box.click();
   await page.locator('#totp-needed').waitFor();
   // Staff routes are closed to the admin until they enrol.
   const closed = await page.evaluate(async () => (await fetch('/api/relays')).status);
