@@ -1,4 +1,5 @@
-//! The command line (SPEC §4): `serve`, `user add`, `demo`, `export`, `backup`, `restore`.
+//! The command line (SPEC §4): `serve`, `user add`, `user reset-totp`, `org add`, `demo`,
+//! `export`, `backup`, `restore`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,6 +12,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::db::corpus::CorpusRow;
 use crate::db::relays::RelayRow;
+use crate::error::AppError;
 use crate::relay::StaffRole;
 use crate::startup::Application;
 
@@ -29,7 +31,7 @@ enum Command {
         /// Address to listen on, e.g. 0.0.0.0:8080.
         #[arg(long)]
         bind: Option<String>,
-        /// The database: a SQLite file, or a postgres:// URL (refused until that backend is done).
+        /// The database: a SQLite file, or a postgres:// URL.
         #[arg(long)]
         db: Option<String>,
         /// Folder for .eml files when no SMTP server is configured.
@@ -48,7 +50,7 @@ enum Command {
     },
     /// Fill the database with a realistic Danish demo relay.
     Demo {
-        /// The database: a SQLite file, or a postgres:// URL (refused until that backend is done).
+        /// The database: a SQLite file, or a postgres:// URL.
         #[arg(long)]
         db: Option<String>,
         /// Folder for .eml files.
@@ -69,7 +71,7 @@ enum Command {
         /// Pseudonyms only: leave out names and emails (for an analyst).
         #[arg(long)]
         pseudonyms: bool,
-        /// The database: a SQLite file, or a postgres:// URL (refused until that backend is done).
+        /// The database: a SQLite file, or a postgres:// URL.
         #[arg(long)]
         db: Option<String>,
     },
@@ -113,7 +115,18 @@ enum UserCommand {
         /// The organisation they join in that role (default: the default organisation).
         #[arg(long)]
         org: Option<i64>,
-        /// The database: a SQLite file, or a postgres:// URL (refused until that backend is done).
+        /// The database: a SQLite file, or a postgres:// URL.
+        #[arg(long)]
+        db: Option<String>,
+    },
+    /// Turn off someone's two-factor sign-in when they lost their authenticator and recovery
+    /// codes; ends their browser sessions. Their next sign-in needs only the password (or leads
+    /// to enrolling again where their organisation requires it).
+    ResetTotp {
+        /// Their login email.
+        #[arg(long)]
+        email: String,
+        /// The database: a SQLite file, or a postgres:// URL.
         #[arg(long)]
         db: Option<String>,
     },
@@ -126,7 +139,7 @@ enum OrgCommand {
         /// Its name.
         #[arg(long)]
         name: String,
-        /// The database: a SQLite file, or a postgres:// URL (refused until that backend is done).
+        /// The database: a SQLite file, or a postgres:// URL.
         #[arg(long)]
         db: Option<String>,
     },
@@ -153,80 +166,49 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let mut settings = Settings::load()?;
+    let mut use_db = |db: Option<String>| {
+        if let Some(d) = db {
+            settings.database.url = d;
+        }
+    };
     match cli.command {
         Command::Serve { bind, db, mail_dir } => {
+            use_db(db);
             if let Some(b) = bind {
                 settings.server.bind = b;
-            }
-            if let Some(d) = db {
-                settings.database.url = d;
             }
             if let Some(m) = mail_dir {
                 settings.email.mail_dir = m;
             }
-            crate::startup::check_serve(&settings)?;
-            actix_web::rt::System::new().block_on(async move {
-                let app = Application::build(settings.clone(), Clock::System).await?;
-                tracing::info!(
-                    port = app.port(),
-                    db = %settings.database.target()?,
-                    mail_dir = %settings.email.mail_dir.display(),
-                    "Stafet is serving"
-                );
-                app.run_until_stopped().await?;
-                Ok(())
-            })
+            serve(settings)
         }
-        Command::User {
-            command:
-                UserCommand::Add {
-                    email,
-                    role,
-                    org,
-                    db,
-                },
-        } => {
-            if let Some(d) = db {
-                settings.database.url = d;
+        Command::User { command } => match command {
+            UserCommand::Add {
+                email,
+                role,
+                org,
+                db,
+            } => {
+                use_db(db);
+                add_user(&settings, email, role, org)
             }
-            let (password, hash) = crate::ops::staff::new_password()?;
-            let db = Db::open(&settings.database.target()?, &settings.db_options())?;
-            let now = chrono::Utc::now();
-            let account = runtime()?.block_on(db.write(move |conn| {
-                crate::ops::staff::add_user(conn, &email, &role, org, &hash, password.clone(), now)
-            }));
-            db.close();
-            let account = account.map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("password: {}", account.password);
-            println!("token: {}", account.token);
-            // On stderr: stdout stays the two lines scripts read.
-            eprintln!(
-                "token expires: {} ({} days; make more, or revoke this one, on the console's \
-                 account page or with POST /api/auth/tokens)",
-                account.token_expires_at.format("%Y-%m-%d %H:%M UTC"),
-                crate::ops::account::CLI_TOKEN_DAYS,
-            );
-            Ok(())
-        }
+            UserCommand::ResetTotp { email, db } => {
+                use_db(db);
+                reset_totp(&settings, email)
+            }
+        },
         Command::Org {
             command: OrgCommand::Add { name, db },
         } => {
-            if let Some(d) = db {
-                settings.database.url = d;
-            }
-            let db = Db::open(&settings.database.target()?, &settings.db_options())?;
-            let now = chrono::Utc::now();
-            let org =
-                runtime()?.block_on(db.write(move |conn| crate::ops::orgs::add(conn, &name, now)));
-            db.close();
-            let org = org.map_err(|e| anyhow::anyhow!("{e}"))?;
+            use_db(db);
+            let org = write(&settings, move |conn, now| {
+                crate::ops::orgs::add(conn, &name, now)
+            })?;
             println!("id: {}", org.id);
             Ok(())
         }
         Command::Demo { db, mail_dir } => {
-            if let Some(d) = db {
-                settings.database.url = d;
-            }
+            use_db(db);
             if let Some(m) = mail_dir {
                 settings.email.mail_dir = m;
             }
@@ -241,34 +223,103 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             pseudonyms,
             db,
         } => {
-            if let Some(d) = db {
-                settings.database.url = d;
-            }
+            use_db(db);
             export(&settings, relay, format, out, pseudonyms)
         }
         Command::Backup { out, db } => {
-            if let Some(d) = db {
-                settings.database.url = d;
-            }
+            use_db(db);
             backup(&settings, &out)
         }
         Command::Restore { from, db } => {
-            if let Some(d) = db {
-                settings.database.url = d;
-            }
-            let target = settings.database.sqlite_path()?;
-            let done =
-                crate::backup::restore::restore(&from, &target, settings.database.busy_timeout_ms)?;
-            println!(
-                "{} {} from {} ({} bytes)",
-                if done.replaced { "replaced" } else { "created" },
-                done.path.display(),
-                from.display(),
-                done.bytes
-            );
-            Ok(())
+            use_db(db);
+            restore(&settings, &from)
         }
     }
+}
+
+/// `stafet serve`: refuses a configuration it cannot serve before listening.
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    crate::startup::check_serve(&settings)?;
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings.clone(), Clock::System).await?;
+        tracing::info!(
+            port = app.port(),
+            db = %settings.database.target()?,
+            mail_dir = %settings.email.mail_dir.display(),
+            "Stafet is serving"
+        );
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+/// One write transaction on the configured database, opened for it and closed after.
+fn write<T: Send + 'static>(
+    settings: &Settings,
+    op: impl FnMut(&mut crate::db::DbConn, chrono::DateTime<chrono::Utc>) -> Result<T, AppError>
+    + Send
+    + 'static,
+) -> anyhow::Result<T> {
+    let db = Db::open(&settings.database.target()?, &settings.db_options())?;
+    let now = chrono::Utc::now();
+    let mut op = op;
+    let done = runtime()?.block_on(db.write(move |conn| op(conn, now)));
+    db.close();
+    done.map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// `stafet user add`: prints the password and the API token on stdout, for scripts.
+fn add_user(
+    settings: &Settings,
+    email: String,
+    role: String,
+    org: Option<i64>,
+) -> anyhow::Result<()> {
+    let (password, hash) = crate::ops::staff::new_password()?;
+    let account = write(settings, move |conn, now| {
+        crate::ops::staff::add_user(conn, &email, &role, org, &hash, password.clone(), now)
+    })?;
+    println!("password: {}", account.password);
+    println!("token: {}", account.token);
+    // On stderr: stdout stays the two lines scripts read.
+    eprintln!(
+        "token expires: {} ({} days; make more, or revoke this one, on the console's \
+         account page or with POST /api/auth/tokens)",
+        account.token_expires_at.format("%Y-%m-%d %H:%M UTC"),
+        crate::ops::account::CLI_TOKEN_DAYS,
+    );
+    Ok(())
+}
+
+/// `stafet user reset-totp`: see [`crate::ops::totp::reset`].
+fn reset_totp(settings: &Settings, email: String) -> anyhow::Result<()> {
+    let done = write(settings, move |conn, now| {
+        crate::ops::totp::reset(conn, &email, now)
+    })?;
+    println!(
+        "two-factor sign-in {}; {} browser session(s) ended",
+        if done.was_on {
+            "turned off"
+        } else {
+            "was not on"
+        },
+        done.sessions_ended
+    );
+    Ok(())
+}
+
+/// `stafet restore`: puts a backup in place of the SQLite file (refused while it is open).
+fn restore(settings: &Settings, from: &std::path::Path) -> anyhow::Result<()> {
+    let target = settings.database.sqlite_path()?;
+    let done = crate::backup::restore::restore(from, &target, settings.database.busy_timeout_ms)?;
+    println!(
+        "{} {} from {} ({} bytes)",
+        if done.replaced { "replaced" } else { "created" },
+        done.path.display(),
+        from.display(),
+        done.bytes
+    );
+    Ok(())
 }
 
 /// `stafet backup`: a snapshot through a `Db` like the server's (same connection set-up and

@@ -116,153 +116,219 @@ pub fn network_svg(
     themes: &[(ThemeId, String)],
     options: &NetworkSvgOptions,
 ) -> String {
-    let colour_of: HashMap<ThemeId, &str> = themes
-        .iter()
-        .enumerate()
-        .map(|(i, (t, _))| (*t, PALETTE[i % PALETTE.len()]))
-        .collect();
-    let colour = |t: Option<ThemeId>| {
-        t.and_then(|t| colour_of.get(&t).copied())
-            .unwrap_or(NO_THEME_COLOUR)
-    };
-    let index: HashMap<&str, usize> = groups
-        .iter()
-        .enumerate()
-        .map(|(i, g)| (g.as_str(), i))
-        .collect();
-    let shown: Vec<&GroupLink> = links
-        .iter()
-        .filter(|l| index.contains_key(l.from.as_str()) && index.contains_key(l.to.as_str()))
-        .collect();
-
-    // Legend: the themes some link is coloured by, and "no theme" if a link has none.
-    let mut legend: Vec<(&str, &str)> = themes
-        .iter()
-        .filter(|(t, _)| shown.iter().any(|l| l.theme_id == Some(*t)))
-        .map(|(t, label)| (colour(Some(*t)), label.as_str()))
-        .collect();
-    if shown.iter().any(|l| l.theme_id.is_none()) {
-        legend.push((NO_THEME_COLOUR, options.no_theme.as_str()));
-    }
+    let drawing = Drawing::new(groups, links, themes, options);
+    let legend = drawing.legend(themes);
     let legend_rows = legend.len().div_ceil(LEGEND_COLUMNS);
     let height = PLOT_HEIGHT + legend_rows as f64 * LEGEND_ROW + 10.0;
+    let mut svg = String::new();
+    drawing.head(&mut svg, height);
+    drawing.markers(&mut svg);
+    drawing.links(&mut svg);
+    drawing.groups(&mut svg);
+    legend_svg(&mut svg, &legend);
+    svg.push_str("</svg>\n");
+    svg
+}
 
-    let centre = Point {
+/// What the drawing's parts share: the groups on their ring, the links shown and their colours.
+// Writing to a String cannot fail: the `unwrap`s on `write!` below never panic.
+struct Drawing<'a> {
+    groups: &'a [String],
+    index: HashMap<&'a str, usize>,
+    shown: Vec<&'a GroupLink>,
+    colour_of: HashMap<ThemeId, &'static str>,
+    options: &'a NetworkSvgOptions,
+    /// The escaped id prefix.
+    p: String,
+}
+
+impl<'a> Drawing<'a> {
+    fn new(
+        groups: &'a [String],
+        links: &'a [GroupLink],
+        themes: &[(ThemeId, String)],
+        options: &'a NetworkSvgOptions,
+    ) -> Self {
+        let colour_of = themes
+            .iter()
+            .enumerate()
+            .map(|(i, (t, _))| (*t, PALETTE[i % PALETTE.len()]))
+            .collect();
+        let index: HashMap<&str, usize> = groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.as_str(), i))
+            .collect();
+        let shown = links
+            .iter()
+            .filter(|l| index.contains_key(l.from.as_str()) && index.contains_key(l.to.as_str()))
+            .collect();
+        Drawing {
+            groups,
+            index,
+            shown,
+            colour_of,
+            options,
+            p: escape(&options.id_prefix),
+        }
+    }
+
+    fn colour(&self, t: Option<ThemeId>) -> &'static str {
+        t.and_then(|t| self.colour_of.get(&t).copied())
+            .unwrap_or(NO_THEME_COLOUR)
+    }
+
+    /// Two groups face each other left and right; more go clockwise from the top.
+    fn angle(&self, i: usize) -> f64 {
+        let n = self.groups.len().max(1);
+        let start = if n == 2 { PI } else { -PI / 2.0 };
+        start + 2.0 * PI * i as f64 / n as f64
+    }
+
+    fn pos(&self, i: usize) -> Point {
+        let centre = centre();
+        Point {
+            x: centre.x + RING * self.angle(i).cos(),
+            y: centre.y + RING * self.angle(i).sin(),
+        }
+    }
+
+    /// The themes some link is coloured by, and "no theme" if a link has none.
+    fn legend(&self, themes: &'a [(ThemeId, String)]) -> Vec<(&'static str, &'a str)> {
+        let mut legend: Vec<(&str, &str)> = themes
+            .iter()
+            .filter(|(t, _)| self.shown.iter().any(|l| l.theme_id == Some(*t)))
+            .map(|(t, label)| (self.colour(Some(*t)), label.as_str()))
+            .collect();
+        if self.shown.iter().any(|l| l.theme_id.is_none()) {
+            legend.push((NO_THEME_COLOUR, self.options.no_theme.as_str()));
+        }
+        legend
+    }
+
+    /// The opening tag, the accessible title and the description listing every link.
+    fn head(&self, w: &mut String, height: f64) {
+        let (p, options) = (&self.p, self.options);
+        writeln!(
+            w,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" aria-labelledby="{p}-title {p}-desc" font-family="sans-serif" font-size="13">"#
+        )
+        .unwrap();
+        writeln!(
+            w,
+            r#"<title id="{p}-title">{}</title>"#,
+            escape(&options.title)
+        )
+        .unwrap();
+        let mut desc = options.description.clone();
+        for l in &self.shown {
+            let main = l.theme_label.as_deref().unwrap_or(&options.no_theme);
+            write!(
+                desc,
+                " {} → {}: {} {} ({main}).",
+                l.from, l.to, l.count, options.questions
+            )
+            .unwrap();
+        }
+        writeln!(w, r#"<desc id="{p}-desc">{}</desc>"#, escape(&desc)).unwrap();
+    }
+
+    /// One arrowhead per colour in use; a fixed size, whatever the line's width.
+    fn markers(&self, w: &mut String) {
+        let p = &self.p;
+        let mut colours: Vec<&str> = self.shown.iter().map(|l| self.colour(l.theme_id)).collect();
+        colours.sort_unstable();
+        colours.dedup();
+        writeln!(w, "<defs>").unwrap();
+        for c in &colours {
+            writeln!(
+                w,
+                r#"<marker id="{p}-arrow-{}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="14" markerHeight="14" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{c}"/></marker>"#,
+                &c[1..]
+            )
+            .unwrap();
+        }
+        writeln!(w, "</defs>").unwrap();
+    }
+
+    /// Each link as an arrow as wide as its share of the busiest link, with its count on it and
+    /// its split by theme in its title.
+    fn links(&self, w: &mut String) {
+        let (p, options) = (&self.p, self.options);
+        let max = self.shown.iter().map(|l| l.count).max().unwrap_or(1).max(1) as f64;
+        writeln!(w, r#"<g class="links" fill="none">"#).unwrap();
+        for l in &self.shown {
+            let (a, b) = (self.index[l.from.as_str()], self.index[l.to.as_str()]);
+            let c = self.colour(l.theme_id);
+            let width = 1.5 + 8.0 * l.count as f64 / max;
+            let (d, label_at) = if a == b {
+                loop_path(centre(), self.pos(a))
+            } else {
+                arc_path(self.pos(a), self.pos(b))
+            };
+            let mut hover = format!("{} → {}: {} {}", l.from, l.to, l.count, options.questions);
+            for (i, s) in l.split.iter().enumerate() {
+                let label = s.theme_label.as_deref().unwrap_or(&options.no_theme);
+                hover.push_str(if i == 0 { " — " } else { ", " });
+                write!(hover, "{label} {}", s.count).unwrap();
+            }
+            writeln!(
+                w,
+                r##"<g class="link"><title>{}</title><path d="{d}" stroke="{c}" stroke-width="{width:.1}" stroke-opacity="0.85" marker-end="url(#{p}-arrow-{})"/><text x="{:.1}" y="{:.1}" text-anchor="middle" dominant-baseline="central" fill="#222" stroke="#fff" stroke-width="3" paint-order="stroke">{}</text></g>"##,
+                escape(&hover),
+                &c[1..],
+                label_at.x,
+                label_at.y,
+                l.count
+            )
+            .unwrap();
+        }
+        writeln!(w, "</g>").unwrap();
+    }
+
+    /// The group nodes with their names set outward from the ring.
+    fn groups(&self, w: &mut String) {
+        writeln!(w, r#"<g class="groups">"#).unwrap();
+        for (i, g) in self.groups.iter().enumerate() {
+            let at = self.pos(i);
+            let (cos, sin) = (self.angle(i).cos(), self.angle(i).sin());
+            let anchor = if cos > 0.3 {
+                "start"
+            } else if cos < -0.3 {
+                "end"
+            } else {
+                "middle"
+            };
+            let label = Point {
+                x: at.x + (NODE_RADIUS + 10.0) * cos,
+                y: at.y + (NODE_RADIUS + 14.0) * sin,
+            };
+            writeln!(
+                w,
+                r##"<g class="group"><title>{}</title><circle cx="{:.1}" cy="{:.1}" r="{NODE_RADIUS}" fill="#F4F4F4" stroke="#444" stroke-width="1.5"/><text x="{:.1}" y="{:.1}" text-anchor="{anchor}" dominant-baseline="central" font-weight="bold" fill="#222">{}</text></g>"##,
+                escape(g),
+                at.x,
+                at.y,
+                label.x,
+                label.y,
+                escape(&shorten(g, 28))
+            )
+            .unwrap();
+        }
+        writeln!(w, "</g>").unwrap();
+    }
+}
+
+/// The middle of the plot, which the ring of groups goes round.
+fn centre() -> Point {
+    Point {
         x: WIDTH / 2.0,
         y: PLOT_HEIGHT / 2.0,
-    };
-    let n = groups.len().max(1);
-    // Two groups face each other left and right; more go clockwise from the top.
-    let start = if n == 2 { PI } else { -PI / 2.0 };
-    let angle = |i: usize| start + 2.0 * PI * i as f64 / n as f64;
-    let pos = |i: usize| Point {
-        x: centre.x + RING * angle(i).cos(),
-        y: centre.y + RING * angle(i).sin(),
-    };
-
-    let p = escape(&options.id_prefix);
-    let mut svg = String::new();
-    // unwrap: writing to a String cannot fail.
-    let w = &mut svg;
-    writeln!(
-        w,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" aria-labelledby="{p}-title {p}-desc" font-family="sans-serif" font-size="13">"#
-    )
-    .unwrap();
-    writeln!(
-        w,
-        r#"<title id="{p}-title">{}</title>"#,
-        escape(&options.title)
-    )
-    .unwrap();
-    let mut desc = options.description.clone();
-    for l in &shown {
-        let main = l.theme_label.as_deref().unwrap_or(&options.no_theme);
-        // unwrap: writing to a String cannot fail.
-        write!(
-            desc,
-            " {} → {}: {} {} ({main}).",
-            l.from, l.to, l.count, options.questions
-        )
-        .unwrap();
     }
-    writeln!(w, r#"<desc id="{p}-desc">{}</desc>"#, escape(&desc)).unwrap();
+}
 
-    // One arrowhead per colour in use; a fixed size, whatever the line's width.
-    let mut colours: Vec<&str> = shown.iter().map(|l| colour(l.theme_id)).collect();
-    colours.sort_unstable();
-    colours.dedup();
-    writeln!(w, "<defs>").unwrap();
-    for c in &colours {
-        writeln!(
-            w,
-            r#"<marker id="{p}-arrow-{}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="14" markerHeight="14" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{c}"/></marker>"#,
-            &c[1..]
-        )
-        .unwrap();
-    }
-    writeln!(w, "</defs>").unwrap();
-
-    let max = shown.iter().map(|l| l.count).max().unwrap_or(1).max(1) as f64;
-    writeln!(w, r#"<g class="links" fill="none">"#).unwrap();
-    for l in &shown {
-        let (a, b) = (index[l.from.as_str()], index[l.to.as_str()]);
-        let c = colour(l.theme_id);
-        let width = 1.5 + 8.0 * l.count as f64 / max;
-        let (d, label_at) = if a == b {
-            loop_path(centre, pos(a))
-        } else {
-            arc_path(pos(a), pos(b))
-        };
-        let mut hover = format!("{} → {}: {} {}", l.from, l.to, l.count, options.questions);
-        for (i, s) in l.split.iter().enumerate() {
-            let label = s.theme_label.as_deref().unwrap_or(&options.no_theme);
-            hover.push_str(if i == 0 { " — " } else { ", " });
-            // unwrap: writing to a String cannot fail.
-            write!(hover, "{label} {}", s.count).unwrap();
-        }
-        writeln!(
-            w,
-            r##"<g class="link"><title>{}</title><path d="{d}" stroke="{c}" stroke-width="{width:.1}" stroke-opacity="0.85" marker-end="url(#{p}-arrow-{})"/><text x="{:.1}" y="{:.1}" text-anchor="middle" dominant-baseline="central" fill="#222" stroke="#fff" stroke-width="3" paint-order="stroke">{}</text></g>"##,
-            escape(&hover),
-            &c[1..],
-            label_at.x,
-            label_at.y,
-            l.count
-        )
-        .unwrap();
-    }
-    writeln!(w, "</g>").unwrap();
-
-    writeln!(w, r#"<g class="groups">"#).unwrap();
-    for (i, g) in groups.iter().enumerate() {
-        let at = pos(i);
-        let (cos, sin) = (angle(i).cos(), angle(i).sin());
-        let anchor = if cos > 0.3 {
-            "start"
-        } else if cos < -0.3 {
-            "end"
-        } else {
-            "middle"
-        };
-        let label = Point {
-            x: at.x + (NODE_RADIUS + 10.0) * cos,
-            y: at.y + (NODE_RADIUS + 14.0) * sin,
-        };
-        writeln!(
-            w,
-            r##"<g class="group"><title>{}</title><circle cx="{:.1}" cy="{:.1}" r="{NODE_RADIUS}" fill="#F4F4F4" stroke="#444" stroke-width="1.5"/><text x="{:.1}" y="{:.1}" text-anchor="{anchor}" dominant-baseline="central" font-weight="bold" fill="#222">{}</text></g>"##,
-            escape(g),
-            at.x,
-            at.y,
-            label.x,
-            label.y,
-            escape(&shorten(g, 28))
-        )
-        .unwrap();
-    }
-    writeln!(w, "</g>").unwrap();
-
+/// The legend under the plot, in rows of [`LEGEND_COLUMNS`].
+fn legend_svg(w: &mut String, legend: &[(&str, &str)]) {
     writeln!(w, r#"<g class="legend">"#).unwrap();
     let column = WIDTH / LEGEND_COLUMNS as f64;
     for (i, (c, label)) in legend.iter().enumerate() {
@@ -278,8 +344,6 @@ pub fn network_svg(
         .unwrap();
     }
     writeln!(w, "</g>").unwrap();
-    svg.push_str("</svg>\n");
-    svg
 }
 
 /// A curved arrow from group `a` to group `b`, bent to its left so the arrows of a pair of

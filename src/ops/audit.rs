@@ -75,6 +75,8 @@ named_enum! {
         TotpEnabled = "totp_enabled",
         /// TOTP two-factor sign-in was turned off.
         TotpDisabled = "totp_disabled",
+        /// An operator took a staff member's TOTP away (a lost phone) from the command line.
+        TotpReset = "totp_reset",
         /// A recovery code signed someone in instead of a TOTP code.
         RecoveryCodeUsed = "recovery_code_used",
         /// An organisation started or stopped requiring TOTP of its members.

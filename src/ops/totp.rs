@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::audit::{self, AuditAction, Entry};
 use crate::auth::totp;
+use crate::db::credentials::Credential;
 use crate::db::orgs::OrgRow;
 use crate::db::staff::StaffUserRow;
 use crate::db::totp::{RecoveryCodes, TotpRow};
@@ -87,6 +88,36 @@ pub fn disable(conn: &mut DbConn, user: &StaffUserRow, now: DateTime<Utc>) -> Re
         audit::record_for_member(conn, entry, user.id, now)?;
     }
     Ok(())
+}
+
+/// What [`reset`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reset {
+    /// Whether TOTP was on (false: there was only a pending secret, or nothing).
+    pub was_on: bool,
+    /// Browser sessions ended.
+    pub sessions_ended: usize,
+}
+
+/// An operator's reset for someone who lost their authenticator and their recovery codes: TOTP
+/// and the recovery codes go, and so do their browser sessions (whoever holds one may be who
+/// took the phone). Unlike [`disable`] this works while an organisation requires TOTP: the next
+/// sign-in then leads to enrolling again. Their API tokens stay; revoke them separately.
+pub fn reset(conn: &mut DbConn, email: &str, now: DateTime<Utc>) -> Result<Reset, AppError> {
+    let user = StaffUserRow::by_email(conn, email.trim())?
+        .ok_or_else(|| AppError::not_found("staff user"))?;
+    let was_on = TotpRow::find(conn, user.id)?.is_some_and(|r| r.enabled_at.is_some());
+    TotpRow::remove(conn, user.id)?;
+    let sessions_ended = Credential::end_staff_sessions(conn, user.id, None)?;
+    let entry = Entry::new(AuditAction::TotpReset)
+        .actor("operator (command line)")
+        .target("user", user.id)
+        .detail(json!({ "was_on": was_on, "sessions_ended": sessions_ended }));
+    audit::record_for_member(conn, entry, user.id, now)?;
+    Ok(Reset {
+        was_on,
+        sessions_ended,
+    })
 }
 
 /// The second factor at sign-in, after the password was verified.
