@@ -361,32 +361,23 @@ pub fn patch(
     RelayRow::lock(conn, RelayOf::Relay(id))?;
     let mut row = RelayRow::find(conn, id).or_not_found("relay")?;
     let mut round_rows = RoundRow::for_relay(conn, id)?;
-    let state = row.state;
-    let can = lifecycle::editable(state);
-    let refuse = |what: &str| {
-        Err(AppError::conflict(
-            "wrong_state",
-            format!(
-                "{what} cannot be changed while the relay is {}",
-                state.as_str()
-            ),
-        ))
-    };
+    let can = lifecycle::editable(row.state);
+    let refuse = |what: &str| wrong_state(what, row.state);
     let texts = input.title.is_some() || input.topic.is_some() || input.purpose.is_some();
     if texts && !can.texts {
-        return refuse("the texts");
+        return Err(refuse("the texts"));
     }
     let structure =
         input.language.is_some() || input.timezone.is_some() || input.starts_at.is_some();
     if structure && !can.structure {
-        return refuse("language, time zone and start");
+        return Err(refuse("language, time zone and start"));
     }
     if let Some(s) = &input.settings {
         if s.touches_structure() && !can.structure {
-            return refuse("the pairing rules");
+            return Err(refuse("the pairing rules"));
         }
         if s.touches_deadlines() && !can.deadlines {
-            return refuse("the deadlines");
+            return Err(refuse("the deadlines"));
         }
     }
     if let Some(v) = input.title {
@@ -415,11 +406,41 @@ pub fn patch(
         check_settings(&merged)?;
         row.set_settings(&merged);
     }
+    if input.rounds.is_some() || input.starts_at.is_some() {
+        patch_rounds(conn, &row, &round_rows, input.rounds, input.starts_at)?;
+        round_rows = RoundRow::for_relay(conn, id)?;
+    }
+    row.updated_at = to_db(now);
+    row.save(conn)?;
+    Ok((row, round_rows))
+}
+
+/// The 409 for a change the relay's state does not allow.
+fn wrong_state(what: &str, state: RelayState) -> AppError {
+    AppError::conflict(
+        "wrong_state",
+        format!(
+            "{what} cannot be changed while the relay is {}",
+            state.as_str()
+        ),
+    )
+}
+
+/// A patch's new rounds or new start (`row` already has the patch's language), as far as the
+/// relay's state allows: all of it before the relay opens, only names and prompts while open.
+fn patch_rounds(
+    conn: &mut DbConn,
+    row: &RelayRow,
+    round_rows: &[RoundRow],
+    rounds: Option<Vec<RoundInput>>,
+    starts_at: Option<DateTime<Utc>>,
+) -> Result<(), AppError> {
+    let can = lifecycle::editable(row.state);
     let current: Vec<Round> = round_rows.iter().map(RoundRow::to_round).collect();
-    match (input.rounds, input.starts_at) {
+    match (rounds, starts_at) {
         (Some(new), start) if can.structure => {
             let new = rounds_from_input(start, Some(new), &row.language)?;
-            round_rows = RoundRow::replace(conn, id, &new)?;
+            RoundRow::replace(conn, row.id, &new)?;
         }
         (Some(new), _) if can.texts => {
             // While open only names and prompts change; the times are what participants planned by.
@@ -429,28 +450,24 @@ pub fn patch(
                     .zip(&current)
                     .all(|(n, c)| n.starts_at == c.starts_at && n.ends_at == c.ends_at);
             if !same_times {
-                return refuse("round times");
+                return Err(wrong_state("round times", row.state));
             }
             let renamed: Vec<Round> = new.into_iter().map(Round::from).collect();
             rounds::validate(&renamed)?;
-            for (row, r) in round_rows.iter().zip(&renamed) {
-                RoundRow::set_prompt(conn, row.id, r.prompt.as_deref())?;
+            for (round_row, r) in round_rows.iter().zip(&renamed) {
+                RoundRow::set_prompt(conn, round_row.id, r.prompt.as_deref())?;
             }
-            round_rows = RoundRow::for_relay(conn, id)?;
         }
-        (Some(_), _) => return refuse("rounds"),
+        (Some(_), _) => return Err(wrong_state("rounds", row.state)),
         (None, Some(start)) => {
             rounds::check_date("starts_at", start)?;
             let shifted = rounds::shift_to_start(&current, start)?;
             rounds::validate(&shifted)?;
-            RoundRow::retime(conn, &round_rows, &shifted)?;
-            round_rows = RoundRow::for_relay(conn, id)?;
+            RoundRow::retime(conn, round_rows, &shifted)?;
         }
         (None, None) => {}
     }
-    row.updated_at = to_db(now);
-    row.save(conn)?;
-    Ok((row, round_rows))
+    Ok(())
 }
 
 fn active_participants(conn: &mut DbConn, relay_id: i64) -> Result<Vec<ParticipantRow>, AppError> {
