@@ -8,7 +8,7 @@ use super::schema::audit_log;
 
 /// One audit row.
 #[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = audit_log, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = audit_log, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct AuditRow {
     pub id: i64,
     pub at: NaiveDateTime,

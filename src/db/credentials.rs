@@ -65,7 +65,7 @@ fn idle_since(
 
 /// A staff user's session or API token as its owner sees it in a listing (never the secret).
 #[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = credentials, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = credentials, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct OwnCredential {
     /// Row id.
     pub id: i64,

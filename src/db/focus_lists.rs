@@ -10,7 +10,7 @@ use super::schema::focus_lists;
 /// A relay's edited lists.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = focus_lists)]
-#[diesel(check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct FocusListRow {
     /// The relay.
     pub relay_id: i64,

@@ -9,7 +9,7 @@ use crate::relay::StaffRole;
 
 /// An invitation.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = invitations, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = invitations, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct InvitationRow {
     pub id: i64,
     pub token_hash: String,

@@ -9,7 +9,7 @@ use crate::relay::StaffRole;
 
 /// An organisation.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = orgs, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = orgs, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct OrgRow {
     pub id: i64,
     pub name: String,
