@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startServer, launch, context, screenshot, accessibility } from './harness.js';
+import { startServer, launch, context, screenshot, accessibility, signIn } from './harness.js';
 
 let server;
 let browser;
@@ -19,10 +19,7 @@ before(async () => {
 /** A page of `ctx` where `who` has signed in on `path` and sees the heading `list`. */
 async function signedIn(ctx, path = '/analysis', who = server.analyst, list = 'Vælg en stafet') {
   const page = await ctx.newPage();
-  await page.goto(`${server.base}${path}`);
-  await page.getByLabel('Email').fill(who.email);
-  await page.getByLabel('Adgangskode').fill(who.password);
-  await page.getByRole('button', { name: 'Log ind' }).click();
+  await signIn(page, `${server.base}${path}`, who);
   await page.getByRole('heading', { name: list }).waitFor();
   return page;
 }

@@ -240,3 +240,12 @@ export async function nextStep(used) {
   while (step() <= used) await new Promise((r) => setTimeout(r, 250));
   return step();
 }
+
+/** Opens `url` (a page that asks for a staff sign-in) and signs in as `who`; the caller waits
+ * for what should follow. */
+export async function signIn(page, url, { email, password }) {
+  await page.goto(url);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Adgangskode').fill(password);
+  await page.getByRole('button', { name: 'Log ind' }).click();
+}

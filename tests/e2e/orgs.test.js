@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launch, context, linkFor, screenshot, accessibility, totp, step, nextStep,
+  startServer, launch, context, linkFor, screenshot, accessibility, totp, step, nextStep, signIn,
 } from './harness.js';
 
 let server;
@@ -25,10 +25,7 @@ test('an admin invites a facilitator who signs up from the email and runs a rela
   // The admin invites from the members page.
   const adminCtx = await context(browser, { viewport: { width: 1280, height: 900 } });
   const admin = await adminCtx.newPage();
-  await admin.goto(`${server.base}/console`);
-  await admin.getByLabel('Email').fill(server.admin.email);
-  await admin.getByLabel('Adgangskode').fill(server.admin.password);
-  await admin.getByRole('button', { name: 'Log ind' }).click();
+  await signIn(admin, `${server.base}/console`, server.admin);
   await admin.getByRole('heading', { name: 'Stafetter' }).waitFor();
   await admin.getByRole('link', { name: 'Medlemmer' }).click();
   await admin.getByRole('heading', { name: /Medlemmer af/ }).waitFor();
@@ -73,10 +70,8 @@ test('an admin invites a facilitator who signs up from the email and runs a rela
   await fac.getByRole('button', { name: 'Bekræft' }).click();
   await fac.getByText('Totrinsbekræftelse er slået til.').waitFor();
   await fac.getByRole('button', { name: 'Log ud' }).click();
-  await fac.goto(`${server.base}/console`);
-  await fac.getByLabel('Email').fill('ny.facilitator@stafet.dk');
-  await fac.getByLabel('Adgangskode').fill('et godt langt kodeord');
-  await fac.getByRole('button', { name: 'Log ind' }).click();
+  await signIn(fac, `${server.base}/console`,
+    { email: 'ny.facilitator@stafet.dk', password: 'et godt langt kodeord' });
   const code = fac.getByLabel('Kode fra din godkendelsesapp');
   await code.waitFor();
   await code.fill(totp(secret, await nextStep(used)));
@@ -136,10 +131,7 @@ test('a person in two organisations switches between them in the console', async
 
   const ctx = await context(browser, { viewport: { width: 1280, height: 900 } });
   const page = await ctx.newPage();
-  await page.goto(`${server.base}/console`);
-  await page.getByLabel('Email').fill(server.facilitator.email);
-  await page.getByLabel('Adgangskode').fill(server.facilitator.password);
-  await page.getByRole('button', { name: 'Log ind' }).click();
+  await signIn(page, `${server.base}/console`, server.facilitator);
   await page.getByRole('heading', { name: 'Stafetter' }).waitFor();
   const switcher = page.getByLabel('Organisation');
   assert.deepEqual(await switcher.locator('option').allInnerTexts(), ['Default organisation', 'Region Nord']);

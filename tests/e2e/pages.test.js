@@ -4,7 +4,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, context, linkFor, screenshot, accessibility, emails } from './harness.js';
+import { startServer, launch, context, linkFor, screenshot, accessibility, emails, signIn } from './harness.js';
 
 let server;
 let browser;
@@ -23,10 +23,7 @@ const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch:
 const XSS = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> Hvad gør I?';
 
 async function login(page, who) {
-  await page.goto(`${server.base}/console`);
-  await page.getByLabel('Email').fill(who.email);
-  await page.getByLabel('Adgangskode').fill(who.password);
-  await page.getByRole('button', { name: 'Log ind' }).click();
+  await signIn(page, `${server.base}/console`, who);
   await page.getByRole('heading', { name: 'Stafetter' }).waitFor();
 }
 

@@ -4,7 +4,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, context, linkFor, screenshot, accessibility } from './harness.js';
+import { startServer, launch, context, linkFor, screenshot, accessibility, signIn } from './harness.js';
 
 let server;
 let browser;
@@ -102,10 +102,7 @@ test('the facilitator copies a relay and opens the copy', async () => {
     'name,email,group\nIda Iversen,ida@x.dk,Kommune\nJens Juul,jens@x.dk,Stat\n', 'text/csv');
   const ctx = await context(browser, { viewport: { width: 1280, height: 900 } });
   const page = await ctx.newPage();
-  await page.goto(`${server.base}/console`);
-  await page.getByLabel('Email').fill(server.facilitator.email);
-  await page.getByLabel('Adgangskode').fill(server.facilitator.password);
-  await page.getByRole('button', { name: 'Log ind' }).click();
+  await signIn(page, `${server.base}/console`, server.facilitator);
   await page.getByRole('heading', { name: 'Stafetter' }).waitFor();
   await page.goto(`${server.base}/console#/relay/${relay.id}`);
   await page.locator('#relay-title').waitFor();

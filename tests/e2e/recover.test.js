@@ -6,7 +6,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, context, emails, screenshot, accessibility } from './harness.js';
+import { startServer, launch, context, emails, screenshot, accessibility, signIn } from './harness.js';
 
 let server;
 let browser;
@@ -100,10 +100,7 @@ test('a participant recovers a dead link by email and reaches the relay', async 
 test('the account page lists the current session and makes and revokes a token', async () => {
   const ctx = await context(browser, { viewport: { width: 1280, height: 900 } });
   const page = await ctx.newPage();
-  await page.goto(`${server.base}/console`);
-  await page.getByLabel('Email').fill(server.facilitator.email);
-  await page.getByLabel('Adgangskode').fill(server.facilitator.password);
-  await page.getByRole('button', { name: 'Log ind' }).click();
+  await signIn(page, `${server.base}/console`, server.facilitator);
   await page.getByRole('heading', { name: 'Stafetter' }).waitFor();
 
   await page.getByRole('link', { name: 'Min konto' }).click();

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launch, context, screenshot, accessibility, totp, step, nextStep,
+  startServer, launch, context, screenshot, accessibility, totp, step, nextStep, signIn,
 } from './harness.js';
 
 let server;
@@ -22,13 +22,6 @@ after(async () => {
   if (browser) await browser.close();
   if (server) await server.stop();
 });
-
-async function signIn(page, { email, password }) {
-  await page.goto(`${server.base}/console`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Adgangskode').fill(password);
-  await page.getByRole('button', { name: 'Log ind' }).click();
-}
 
 /** Turns two-factor sign-in on in the open account page; returns the secret and its step. */
 async function enrol(page) {
@@ -49,7 +42,7 @@ async function enrol(page) {
 test('a facilitator turns two-factor sign-in on and signs in with a code', async () => {
   const ctx = await context(browser, { viewport: { width: 1280, height: 900 } });
   const page = await ctx.newPage();
-  await signIn(page, server.facilitator);
+  await signIn(page, `${server.base}/console`, server.facilitator);
   await page.getByRole('heading', { name: 'Stafetter' }).waitFor();
   await page.getByRole('link', { name: 'Min konto' }).click();
   await page.getByRole('heading', { name: 'Totrinsbekræftelse' }).waitFor();
@@ -58,7 +51,7 @@ test('a facilitator turns two-factor sign-in on and signs in with a code', async
   await screenshot(page, 'console-totp');
 
   await page.getByRole('button', { name: 'Log ud' }).click();
-  await signIn(page, server.facilitator);
+  await signIn(page, `${server.base}/console`, server.facilitator);
   const code = page.getByLabel('Kode fra din godkendelsesapp');
   await code.waitFor();
   await page.getByText('Indtast koden fra din godkendelsesapp.').waitFor();
@@ -71,7 +64,7 @@ test('a facilitator turns two-factor sign-in on and signs in with a code', async
 test('an admin requires two-factor sign-in and must turn it on before going on', async () => {
   const ctx = await context(browser, { viewport: { width: 1280, height: 900 } });
   const page = await ctx.newPage();
-  await signIn(page, server.admin);
+  await signIn(page, `${server.base}/console`, server.admin);
   await page.getByRole('heading', { name: 'Stafetter' }).waitFor();
   await page.goto(`${server.base}/console#/members`);
   const box = page.getByLabel('Kræv totrinsbekræftelse af alle medlemmer');
