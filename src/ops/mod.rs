@@ -26,3 +26,4 @@ pub mod staff;
 pub mod stats;
 pub mod themes;
 pub mod totp;
+pub mod views;

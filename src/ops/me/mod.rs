@@ -19,8 +19,8 @@ use crate::db::relays::RelayRow;
 use crate::db::rounds::RoundRow;
 use crate::db::{DbConn, from_db};
 use crate::error::AppError;
-use crate::http::dto;
 use crate::ops::questions::Asked;
+use crate::ops::views::{current_round, round};
 use crate::relay::pairing::{self, Asker};
 use crate::relay::{RecipientChoice, RelayState};
 
@@ -147,7 +147,7 @@ fn participant_relay(
     let settings = relay.settings();
     Ok(ParticipantRelay {
         controller: relay.controller.clone(),
-        current_round: dto::current_round(&rounds, now),
+        current_round: current_round(&rounds, now),
         ends_at: rounds.last().map(|r| from_db(r.ends_at)),
         erase_at: relay.erase_at().map(from_db),
         id: relay.id,
@@ -158,7 +158,7 @@ fn participant_relay(
         purpose: relay.purpose.clone(),
         recipient_choice: settings.recipient_choice,
         retention_days: relay.retention_days,
-        rounds: rounds.iter().map(dto::round).collect(),
+        rounds: rounds.iter().map(round).collect(),
         share_output: relay.share_output,
         starts_at: rounds.first().map(|r| from_db(r.starts_at)),
         state: relay.state,
