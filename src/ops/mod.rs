@@ -22,6 +22,7 @@ pub mod questions;
 pub mod recover;
 pub mod relays;
 pub mod scheduler;
+pub mod sign_in;
 pub mod staff;
 pub mod stats;
 pub mod themes;

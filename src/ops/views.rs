@@ -1,6 +1,6 @@
-//! Views of the relay's own rows that several routes and the websocket share: a relay and its
-//! rounds as staff see them, a participant as the facilitator sees them, and an event as the
-//! feeds send it. Each shape is built here and nowhere else.
+//! Views that several routes and the websocket share: a relay and its rounds as staff see them,
+//! a participant as the facilitator sees them, an event as the feeds send it, and an
+//! organisation in a member's list. Each shape is built here and nowhere else.
 //!
 //! Fields are declared in alphabetical order, the order the responses always had.
 
@@ -10,11 +10,12 @@ use serde_json::value::RawValue;
 
 use crate::db::events::EventRow;
 use crate::db::from_db;
+use crate::db::orgs::OrgRow;
 use crate::db::outbox::{OutboxRow, OutboxStatus};
 use crate::db::participants::ParticipantRow;
 use crate::db::relays::RelayRow;
 use crate::db::rounds::RoundRow;
-use crate::relay::{EventKind, RelaySettings, RelayState, rounds};
+use crate::relay::{EventKind, RelaySettings, RelayState, StaffRole, rounds};
 
 /// A round, numbered from 1.
 #[derive(Debug, Clone, Serialize)]
@@ -209,5 +210,24 @@ pub struct EventList(pub Vec<EventRow>);
 impl Serialize for EventList {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(self.0.iter().map(event))
+    }
+}
+
+/// An organisation as its member sees it in a list, with their role in it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgView {
+    pub id: i64,
+    pub name: String,
+    pub require_totp: bool,
+    pub role: StaffRole,
+}
+
+/// Organisation `o`, where the caller has `role`.
+pub fn org(o: &OrgRow, role: StaffRole) -> OrgView {
+    OrgView {
+        id: o.id,
+        name: o.name.clone(),
+        require_totp: o.require_totp,
+        role,
     }
 }
