@@ -11,13 +11,14 @@ use chrono::{DateTime, Utc};
 pub use views::*;
 
 use crate::db::answers::AnswerRow;
+use crate::db::credentials::{Credential, CredentialKind};
 use crate::db::groups::GroupRow;
 use crate::db::outbox::OutboxRow;
 use crate::db::participants::ParticipantRow;
 use crate::db::questions::{InboxItem, QuestionRow};
 use crate::db::relays::RelayRow;
 use crate::db::rounds::RoundRow;
-use crate::db::{DbConn, from_db};
+use crate::db::{DbConn, from_db, to_db};
 use crate::error::AppError;
 use crate::ops::questions::Asked;
 use crate::ops::views::{current_round, round};
@@ -244,4 +245,18 @@ pub fn data(conn: &mut DbConn, pid: i64, now: DateTime<Utc>) -> Result<MyData, A
         questions_received: seen.inbox,
         relay: seen.relay,
     })
+}
+
+/// Starts a browser session for participant `pid` (it lives as long as their link does);
+/// returns its secret.
+pub fn start_session(conn: &mut DbConn, pid: i64, now: DateTime<Utc>) -> Result<String, AppError> {
+    let issued = Credential::issue(
+        conn,
+        CredentialKind::ParticipantSession,
+        None,
+        Some(pid),
+        to_db(now),
+        None,
+    )?;
+    Ok(issued.token)
 }
