@@ -231,3 +231,54 @@ pub fn org(o: &OrgRow, role: StaffRole) -> OrgView {
         role,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+    use serde_json::json;
+
+    use super::*;
+
+    fn event_row(data: &str) -> EventRow {
+        EventRow {
+            id: 7,
+            relay_id: 1,
+            participant_id: None,
+            kind: EventKind::RoundStarted,
+            data: data.to_owned(),
+            created_at: NaiveDate::from_ymd_opt(2026, 11, 30)
+                .unwrap()
+                .and_hms_opt(5, 6, 7)
+                .unwrap(),
+        }
+    }
+
+    #[test]
+    fn an_event_is_sent_as_the_feeds_always_sent_it() {
+        // The text the feeds sent when the event went through a `serde_json::Value`: keys
+        // sorted, the stored data as it was written (compact, from a value).
+        let data = json!({ "round": 2, "name": "Anden runde", "ends_at": null }).to_string();
+        let text = serde_json::to_string(&event(&event_row(&data))).unwrap();
+        let through_value = json!({
+            "id": 7,
+            "type": "round_started",
+            "created_at": "2026-11-30T05:06:07Z",
+            "data": serde_json::from_str::<serde_json::Value>(&data).unwrap(),
+        });
+        assert_eq!(text, through_value.to_string());
+    }
+
+    #[test]
+    fn an_event_whose_data_is_not_json_is_sent_with_null_data() {
+        let text = serde_json::to_string(&event(&event_row("{not json"))).unwrap();
+        assert_eq!(
+            text,
+            r#"{"created_at":"2026-11-30T05:06:07Z","data":null,"id":7,"type":"round_started"}"#
+        );
+        let list = serde_json::to_string(&EventList(vec![event_row("[1]")])).unwrap();
+        assert_eq!(
+            list,
+            r#"[{"created_at":"2026-11-30T05:06:07Z","data":[1],"id":7,"type":"round_started"}]"#
+        );
+    }
+}
