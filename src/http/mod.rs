@@ -20,6 +20,14 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
 frame-ancestors 'none'";
 
+/// A `{"message": …}` answer: what a person is told when the outcome must not be (a reset or
+/// fresh link asked for an address that may have no account).
+#[derive(Debug, serde::Serialize)]
+pub struct Message {
+    /// The sentence to show.
+    pub message: &'static str,
+}
+
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
     cfg.app_data(json_config(body_limit))

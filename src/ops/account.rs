@@ -2,15 +2,18 @@
 //! and their password (SPEC §4 "Organisations, staff and credentials").
 
 use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use serde_json::json;
 
 use crate::auth::password;
-use crate::db::credentials::{Credential, CredentialKind, Issued, Labels, OwnCredential};
+use crate::db::credentials::{Credential, CredentialKind, Labels, OwnCredential};
 use crate::db::outbox::{NewEmail, OutboxRow};
 use crate::db::password_resets::PasswordReset;
 use crate::db::staff::StaffUserRow;
-use crate::db::{DbConn, to_db};
+use crate::db::{DbConn, from_db, to_db};
 use crate::email::render::EmailKind;
 use crate::error::AppError;
+use crate::ops::audit::{self, AuditAction, Entry};
 
 /// The longest an API token may live, in days.
 pub const MAX_TOKEN_DAYS: i64 = 365;
@@ -103,20 +106,51 @@ pub fn browser_summary(user_agent: &str) -> String {
     }
 }
 
-/// Creates an API token for `user_id` named `name` that expires in `days` days.
+/// A new API token, its secret shown this once.
+#[derive(Debug, Serialize)]
+pub struct NewToken {
+    pub id: i64,
+    pub token: String,
+}
+
+/// An API token as its owner lists it, never its secret.
+#[derive(Debug, Serialize)]
+pub struct TokenView {
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub id: i64,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub name: Option<String>,
+}
+
+/// A browser session as its owner lists it; `current` marks the one asking.
+#[derive(Debug, Serialize)]
+pub struct SessionView {
+    pub created_at: DateTime<Utc>,
+    pub current: bool,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub id: i64,
+    pub last_seen_at: DateTime<Utc>,
+    /// A short summary such as "Firefox on Linux", never the whole `User-Agent`.
+    pub user_agent: String,
+}
+
+/// Creates an API token for `user` named `name` that expires in `days` days, and writes it
+/// (never its secret) to the audit log.
 pub fn create_token(
     conn: &mut DbConn,
-    user_id: i64,
+    user: &StaffUserRow,
     name: &str,
     days: i64,
     now: DateTime<Utc>,
-) -> Result<Issued, AppError> {
+) -> Result<NewToken, AppError> {
     let name = token_name(name)?;
     let days = token_days(days)?;
-    Ok(Credential::issue_labelled(
+    let detail = json!({ "name": name, "expires_in_days": days });
+    let issued = Credential::issue_labelled(
         conn,
         CredentialKind::ApiToken,
-        Some(user_id),
+        Some(user.id),
         None,
         to_db(now),
         Some(to_db(now + Duration::days(days))),
@@ -124,39 +158,101 @@ pub fn create_token(
             name: Some(name),
             user_agent: None,
         },
-    )?)
+    )?;
+    let entry = Entry::new(AuditAction::TokenCreated)
+        .by(user)
+        .target("token", issued.id)
+        .detail(detail);
+    audit::record_for_member(conn, entry, user.id, now)?;
+    Ok(NewToken {
+        id: issued.id,
+        token: issued.token,
+    })
 }
 
-/// Ends `user_id`'s credential `id` of `kind`: 404 when it is not theirs (someone else's looks
-/// exactly like one that does not exist).
+/// Ends `user`'s credential `id` of `kind` and writes that to the audit log: 404 when it is not
+/// theirs (someone else's looks exactly like one that does not exist).
 pub fn revoke(
     conn: &mut DbConn,
-    user_id: i64,
+    user: &StaffUserRow,
     kind: CredentialKind,
     id: i64,
+    now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let what = match kind {
-        CredentialKind::ApiToken => "token",
-        _ => "session",
+    let (what, action) = match kind {
+        CredentialKind::ApiToken => ("token", AuditAction::TokenRevoked),
+        _ => ("session", AuditAction::SessionRevoked),
     };
-    match Credential::delete_owned(conn, user_id, kind, id)? {
-        0 => Err(AppError::not_found(what)),
-        _ => Ok(()),
+    if Credential::delete_owned(conn, user.id, kind, id)? == 0 {
+        return Err(AppError::not_found(what));
+    }
+    let entry = Entry::new(action).by(user).target(what, id);
+    audit::record_for_member(conn, entry, user.id, now)
+}
+
+/// `user_id`'s live API tokens, newest first.
+pub fn tokens(
+    conn: &mut DbConn,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<TokenView>, AppError> {
+    let list = Credential::owned(conn, user_id, CredentialKind::ApiToken, to_db(now))?;
+    Ok(list
+        .into_iter()
+        .map(|t| TokenView {
+            created_at: from_db(t.created_at),
+            expires_at: t.expires_at.map(from_db),
+            id: t.id,
+            last_used_at: t.last_used_at.map(from_db),
+            name: t.name,
+        })
+        .collect())
+}
+
+/// `user_id`'s live browser sessions, newest first: those used within `idle` (one idle longer
+/// has ended, though its row stays until its absolute expiry), `current` marked.
+pub fn sessions(
+    conn: &mut DbConn,
+    user_id: i64,
+    current: Option<i64>,
+    idle: Duration,
+    now: DateTime<Utc>,
+) -> Result<Vec<SessionView>, AppError> {
+    let list = Credential::owned(conn, user_id, CredentialKind::StaffSession, to_db(now))?;
+    Ok(list
+        .iter()
+        .map(|s| session_view(s, current))
+        .filter(|s| s.last_seen_at + idle > now)
+        .collect())
+}
+
+fn session_view(s: &OwnCredential, current: Option<i64>) -> SessionView {
+    SessionView {
+        created_at: from_db(s.created_at),
+        current: Some(s.id) == current,
+        expires_at: s.expires_at.map(from_db),
+        id: s.id,
+        last_seen_at: from_db(s.last_used_at.unwrap_or(s.created_at)),
+        user_agent: browser_summary(s.user_agent.as_deref().unwrap_or("")),
     }
 }
 
-/// `user_id`'s live credentials of `kind`, newest first.
-pub fn list(
+/// Changes `user`'s password to `new_hash`, ends their sessions but `keep` (the one asking, so
+/// the page it was changed on keeps working) and writes that to the audit log.
+pub fn change_password(
     conn: &mut DbConn,
-    user_id: i64,
-    kind: CredentialKind,
+    user: &StaffUserRow,
+    new_hash: &str,
+    keep: Option<i64>,
     now: DateTime<Utc>,
-) -> Result<Vec<OwnCredential>, AppError> {
-    Ok(Credential::owned(conn, user_id, kind, to_db(now))?)
+) -> Result<(), AppError> {
+    set_password(conn, user.id, new_hash, keep)?;
+    let entry = Entry::new(AuditAction::PasswordChanged).by(user);
+    audit::record_for_member(conn, entry, user.id, now)
 }
 
 /// Stores `new_hash` as `user_id`'s password and ends their sessions but `keep`.
-pub fn set_password(
+fn set_password(
     conn: &mut DbConn,
     user_id: i64,
     new_hash: &str,
@@ -208,19 +304,21 @@ pub fn request_reset(conn: &mut DbConn, email: &str, now: DateTime<Utc>) -> Resu
 }
 
 /// Sets a new password through the reset link `token` (hash `new_hash`, checked against the
-/// policy already) and ends every session of the account; returns the account. 404 when the
-/// link is unknown, used or past its hour, all alike.
+/// policy already), ends every session of the account and writes that to the audit log. 404
+/// when the link is unknown, used or past its hour, all alike.
 pub fn reset_password(
     conn: &mut DbConn,
     token: &str,
     new_hash: &str,
     now: DateTime<Utc>,
-) -> Result<StaffUserRow, AppError> {
+) -> Result<(), AppError> {
     let Some(user_id) = PasswordReset::redeem(conn, token, to_db(now))? else {
         return Err(AppError::not_found("reset link"));
     };
     set_password(conn, user_id, new_hash, None)?;
-    Ok(StaffUserRow::find(conn, user_id)?)
+    let user = StaffUserRow::find(conn, user_id)?;
+    let entry = Entry::new(AuditAction::PasswordReset).by(&user);
+    audit::record_for_member(conn, entry, user.id, now)
 }
 
 #[cfg(test)]

@@ -1,16 +1,19 @@
 //! Staff accounts and their credentials.
 
 use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
 
 use crate::auth::password;
 use crate::db::credentials::{Credential, CredentialKind, Labels};
 use crate::db::memberships::Membership;
 use crate::db::orgs::OrgRow;
 use crate::db::staff::StaffUserRow;
+use crate::db::totp::TotpRow;
 use crate::db::{DbConn, to_db};
 use crate::error::AppError;
 use crate::ops::account::CLI_TOKEN_DAYS;
 use crate::ops::participants::plausible_email;
+use crate::ops::views::{OrgView, org};
 use crate::relay::StaffRole;
 
 /// A new account's one-time secrets, shown once by `stafet user add`.
@@ -107,4 +110,65 @@ pub fn start_session(
         },
     )?
     .token)
+}
+
+/// A staff member as they see themselves.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserView {
+    pub email: String,
+    pub id: i64,
+    pub role: StaffRole,
+}
+
+impl UserView {
+    /// `user` as they see themselves.
+    pub fn of(user: &StaffUserRow) -> Self {
+        Self {
+            email: user.email.clone(),
+            id: user.id,
+            role: user.role,
+        }
+    }
+}
+
+/// The answer to a sign-in: who signed in and the CSRF token for their writes.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignedIn {
+    pub csrf_token: String,
+    pub user: UserView,
+}
+
+/// Whether TOTP is on for a staff member, and whether one of their organisations requires it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TotpState {
+    pub on: bool,
+    pub required: bool,
+}
+
+/// The staff member behind a session (`GET /api/auth/me`): who they are, their organisations,
+/// their TOTP state and the CSRF token for their writes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Whoami {
+    pub csrf_token: String,
+    pub orgs: Vec<OrgView>,
+    pub totp: TotpState,
+    pub user: UserView,
+}
+
+/// `user` as they see themselves, with `csrf_token` handed back.
+pub fn whoami(
+    conn: &mut DbConn,
+    user: &StaffUserRow,
+    csrf_token: String,
+) -> Result<Whoami, AppError> {
+    let orgs = OrgRow::of_user(conn, user.id)?;
+    Ok(Whoami {
+        csrf_token,
+        totp: TotpState {
+            on: TotpRow::is_on(conn, user.id)?,
+            required: orgs.iter().any(|(o, _)| o.require_totp),
+        },
+        orgs: orgs.iter().map(|(o, role)| org(o, *role)).collect(),
+        user: UserView::of(user),
+    })
 }

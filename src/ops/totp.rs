@@ -133,6 +133,25 @@ pub enum Factor {
     Wrong,
 }
 
+impl Factor {
+    /// The 401 for a sign-in whose password was right but whose second factor was not given or
+    /// did not pass.
+    pub fn refusal(self) -> AppError {
+        match self {
+            Factor::Missing => AppError::new(
+                StatusCode::UNAUTHORIZED,
+                "totp_required",
+                "enter the code from your authenticator app (or a recovery code)",
+            ),
+            _ => AppError::new(
+                StatusCode::UNAUTHORIZED,
+                "wrong_totp",
+                "wrong or already used code",
+            ),
+        }
+    }
+}
+
 /// Checks `code` as `user`'s second factor, using it up when it passes (a TOTP code's step, a
 /// recovery code) and writing a recovery code's use to the audit log.
 pub fn second_factor(

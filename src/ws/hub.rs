@@ -20,7 +20,7 @@ use super::revocation;
 use crate::auth::access::Denied;
 use crate::db::Db;
 use crate::db::events::EventRow;
-use crate::http::dto;
+use crate::ops::views;
 
 /// Whose events a connection receives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -98,9 +98,9 @@ pub struct Hub {
     dropped: Arc<AtomicU64>,
 }
 
-/// The JSON text of an event as clients receive it (see [`dto::event`]).
+/// The JSON text of an event as clients receive it (see [`views::EventView`]).
 pub fn event_json(e: &EventRow) -> String {
-    dto::event(e).to_string()
+    serde_json::to_string(&views::event(e)).expect("an event view always serialises")
 }
 
 impl Hub {

@@ -2,16 +2,13 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use crate::auth::extractors::client_ip;
 use crate::auth::{Staff, csrf, password, tokens};
-use crate::db::credentials::{CredentialKind, OwnCredential};
-use crate::db::from_db;
+use crate::db::credentials::CredentialKind;
 use crate::error::AppError;
-use crate::http::body;
+use crate::http::{Message, body};
 use crate::ops::account;
-use crate::ops::audit::{self, AuditAction, Entry};
 use crate::ops::participants::plausible_email;
 use crate::state::AppState;
 
@@ -38,27 +35,9 @@ pub async fn create_token(
     let now = state.clock.now();
     let issued = state
         .db
-        .write(move |conn| {
-            let issued = account::create_token(conn, user.id, &name, expires_in_days, now)?;
-            let entry = Entry::new(AuditAction::TokenCreated)
-                .by(&user)
-                .target("token", issued.id)
-                .detail(json!({ "name": name.trim(), "expires_in_days": expires_in_days }));
-            audit::record_for_member(conn, entry, user.id, now)?;
-            Ok(issued)
-        })
+        .write(move |conn| account::create_token(conn, &user, &name, expires_in_days, now))
         .await?;
-    Ok(HttpResponse::Created().json(json!({ "id": issued.id, "token": issued.token })))
-}
-
-fn token_json(t: &OwnCredential) -> Value {
-    json!({
-        "id": t.id,
-        "name": t.name,
-        "created_at": from_db(t.created_at),
-        "expires_at": t.expires_at.map(from_db),
-        "last_used_at": t.last_used_at.map(from_db),
-    })
+    Ok(HttpResponse::Created().json(issued))
 }
 
 /// `GET /api/auth/tokens`: my live API tokens, never their secrets.
@@ -70,9 +49,9 @@ pub async fn list_tokens(
     let now = state.clock.now();
     let list = state
         .db
-        .read(move |conn| account::list(conn, user.id, CredentialKind::ApiToken, now))
+        .read(move |conn| account::tokens(conn, user.id, now))
         .await?;
-    Ok(HttpResponse::Ok().json(list.iter().map(token_json).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(list))
 }
 
 /// `GET /api/auth/sessions`: my live browser sessions, the one asking marked `current`.
@@ -82,28 +61,13 @@ pub async fn list_sessions(
 ) -> Result<HttpResponse, AppError> {
     let Staff(user, secret) = staff;
     let current = tokens::split(&secret).map(|(id, _)| id);
+    let idle = chrono::Duration::minutes(state.settings.server.session_idle_minutes);
     let now = state.clock.now();
     let list = state
         .db
-        .read(move |conn| account::list(conn, user.id, CredentialKind::StaffSession, now))
+        .read(move |conn| account::sessions(conn, user.id, current, idle, now))
         .await?;
-    // A session idle too long has ended, though its row stays until its absolute expiry.
-    let idle = chrono::Duration::minutes(state.settings.server.session_idle_minutes);
-    let sessions: Vec<Value> = list
-        .iter()
-        .filter(|s| from_db(s.last_used_at.unwrap_or(s.created_at)) + idle > now)
-        .map(|s| {
-            json!({
-                "id": s.id,
-                "created_at": from_db(s.created_at),
-                "last_seen_at": from_db(s.last_used_at.unwrap_or(s.created_at)),
-                "expires_at": s.expires_at.map(from_db),
-                "user_agent": account::browser_summary(s.user_agent.as_deref().unwrap_or("")),
-                "current": Some(s.id) == current,
-            })
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(sessions))
+    Ok(HttpResponse::Ok().json(list))
 }
 
 async fn revoke(
@@ -116,15 +80,7 @@ async fn revoke(
     let now = state.clock.now();
     state
         .db
-        .write(move |conn| {
-            account::revoke(conn, user.id, kind, id)?;
-            let (action, target) = match kind {
-                CredentialKind::ApiToken => (AuditAction::TokenRevoked, "token"),
-                _ => (AuditAction::SessionRevoked, "session"),
-            };
-            let entry = Entry::new(action).by(&user).target(target, id);
-            audit::record_for_member(conn, entry, user.id, now)
-        })
+        .write(move |conn| account::revoke(conn, &user, kind, id, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -192,11 +148,7 @@ pub async fn change_password(
     let now = state.clock.now();
     state
         .db
-        .write(move |conn| {
-            account::set_password(conn, user.id, &new_hash, keep)?;
-            let entry = Entry::new(AuditAction::PasswordChanged).by(&user);
-            audit::record_for_member(conn, entry, user.id, now)
-        })
+        .write(move |conn| account::change_password(conn, &user, &new_hash, keep, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -228,9 +180,9 @@ pub async fn request_reset(
         .db
         .write(move |conn| account::request_reset(conn, &email, now))
         .await?;
-    Ok(HttpResponse::Accepted().json(json!({
-        "message": "if the address has an account, a link to reset its password is on its way",
-    })))
+    Ok(HttpResponse::Accepted().json(Message {
+        message: "if the address has an account, a link to reset its password is on its way",
+    }))
 }
 
 /// `POST /api/auth/reset/{token}` body.
@@ -259,11 +211,7 @@ pub async fn reset_password(
     let now = state.clock.now();
     state
         .db
-        .write(move |conn| {
-            let user = account::reset_password(conn, &token, &new_hash, now)?;
-            let entry = Entry::new(AuditAction::PasswordReset).by(&user);
-            audit::record_for_member(conn, entry, user.id, now)
-        })
+        .write(move |conn| account::reset_password(conn, &token, &new_hash, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

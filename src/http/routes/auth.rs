@@ -1,22 +1,17 @@
 //! Staff login and logout.
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::USER_AGENT;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::auth::extractors::client_ip;
-use crate::auth::{SessionKind, Staff, csrf, password};
+use crate::auth::{SessionKind, Staff, csrf};
 use crate::db::credentials::{Credential, CredentialKind};
-use crate::db::orgs::OrgRow;
 use crate::db::staff::StaffUserRow;
-use crate::db::totp::TotpRow;
 use crate::error::AppError;
-use crate::http::routes::orgs::org_json;
 use crate::ops;
-use crate::ops::audit::{self, AuditAction, Entry};
-use crate::ops::totp::Factor;
+use crate::ops::sign_in::{self, Client};
+use crate::ops::staff::{SignedIn, UserView};
 use crate::state::AppState;
 
 /// `POST /api/auth/login` body.
@@ -41,91 +36,24 @@ pub async fn login(
     state.limits.login(client_ip(&req))?;
     let LoginRequest {
         email,
-        password: pw,
+        password,
         totp,
     } = body.into_inner();
-    let lookup = email.clone();
-    let user = state
-        .db
-        .read(move |conn| Ok(StaffUserRow::by_email(conn, &lookup)?))
-        .await?;
-    let stored = user.as_ref().map(|u| u.password_hash.clone());
-    // Verify even for unknown emails, so response time does not reveal which accounts exist.
-    let ok = web::block(move || {
-        password::verify(&pw, stored.as_deref().unwrap_or(password::dummy_hash()))
-    })
-    .await
-    .map_err(AppError::internal)?;
-    let now = state.clock.now();
-    let user = match user {
-        Some(u) if ok && !u.is_suspended => u,
-        known => {
-            let reason = match &known {
-                None => "unknown_email",
-                Some(u) if u.is_suspended => "suspended",
-                Some(_) => "wrong_password",
-            };
-            let entry = failure(reason, &req);
-            state
-                .db
-                .write(move |conn| match &known {
-                    // Unknown: in no organisation's log, under the address as typed.
-                    None => audit::record(conn, entry.clone().actor(&email), now),
-                    Some(u) => audit::record_for_member(conn, entry.clone().by(u), u.id, now),
-                })
-                .await?;
-            return Err(AppError::unauthorized("wrong email or password"));
-        }
+    let client = Client {
+        ip: client_ip(&req).to_string(),
+        user_agent: user_agent(&req),
     };
+    let now = state.clock.now();
+    let user = sign_in::check_password(&state.db, email, password, &client, now).await?;
     let hours = state.settings.server.session_absolute_hours;
     let signed_in = user.clone();
-    let ip = client_ip(&req).to_string();
-    let agent = user_agent(&req);
-    let wrong_code = failure("wrong_totp", &req).by(&user);
     let secret = state
         .db
         .write(move |conn| {
-            match ops::totp::second_factor(conn, &signed_in, totp.as_deref(), now)? {
-                Factor::NotNeeded | Factor::Passed => {}
-                Factor::Missing => return Ok(Err(Factor::Missing)),
-                Factor::Wrong => {
-                    audit::record_for_member(conn, wrong_code.clone(), signed_in.id, now)?;
-                    return Ok(Err(Factor::Wrong));
-                }
-            }
-            let secret = ops::staff::start_session(conn, signed_in.id, hours, agent.clone(), now)?;
-            let entry = Entry::new(AuditAction::SignIn)
-                .by(&signed_in)
-                .detail(json!({ "ip": ip }));
-            audit::record_for_member(conn, entry, signed_in.id, now)?;
-            Ok(Ok(secret))
+            sign_in::second_step(conn, &signed_in, totp.as_deref(), &client, hours, now)
         })
-        .await?
-        .map_err(totp_refusal)?;
+        .await??;
     Ok(signed_in_response(&state, &user, &secret))
-}
-
-/// A failed sign-in's audit entry, for `reason`.
-fn failure(reason: &str, req: &HttpRequest) -> Entry {
-    Entry::new(AuditAction::SignInFailed)
-        .detail(json!({ "reason": reason, "ip": client_ip(req).to_string() }))
-}
-
-/// The 401 for a sign-in whose password was right but whose second factor was not given or
-/// did not pass.
-fn totp_refusal(factor: Factor) -> AppError {
-    match factor {
-        Factor::Missing => AppError::new(
-            StatusCode::UNAUTHORIZED,
-            "totp_required",
-            "enter the code from your authenticator app (or a recovery code)",
-        ),
-        _ => AppError::new(
-            StatusCode::UNAUTHORIZED,
-            "wrong_totp",
-            "wrong or already used code",
-        ),
-    }
 }
 
 /// The answer to a sign-in (a login, an accepted invitation): the staff session cookie, the
@@ -137,10 +65,10 @@ pub fn signed_in_response(state: &AppState, user: &StaffUserRow, secret: &str) -
     HttpResponse::Ok()
         .cookie(session)
         .cookie(csrf_cookie)
-        .json(json!({
-            "user": { "id": user.id, "email": user.email, "role": user.role },
-            "csrf_token": csrf::token_for(secret),
-        }))
+        .json(SignedIn {
+            csrf_token: csrf::token_for(secret),
+            user: UserView::of(user),
+        })
 }
 
 /// The browser's `User-Agent`, cut to a length worth keeping.
@@ -153,19 +81,12 @@ pub fn user_agent(req: &HttpRequest) -> Option<String> {
 /// show its login form, and the CSRF token for the session's writes.
 pub async fn whoami(staff: Staff, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let Staff(user, secret) = staff;
-    let uid = user.id;
-    let (orgs, totp_on) = state
+    let token = csrf::token_for(&secret);
+    let me = state
         .db
-        .read(move |conn| Ok((OrgRow::of_user(conn, uid)?, TotpRow::is_on(conn, uid)?)))
+        .read(move |conn| ops::staff::whoami(conn, &user, token))
         .await?;
-    let required = orgs.iter().any(|(o, _)| o.require_totp);
-    let orgs: Vec<_> = orgs.iter().map(|(o, role)| org_json(o, *role)).collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "user": { "id": user.id, "email": user.email, "role": user.role },
-        "orgs": orgs,
-        "totp": { "on": totp_on, "required": required },
-        "csrf_token": csrf::token_for(&secret),
-    })))
+    Ok(HttpResponse::Ok().json(me))
 }
 
 /// Ends the staff browser session (an API token stays valid: revoke those on the account page). A

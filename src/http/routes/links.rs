@@ -12,9 +12,8 @@ use minijinja::HtmlEscape;
 
 use crate::auth::extractors::{Principal, client_ip, resolve};
 use crate::auth::{SessionKind, csrf, tokens};
-use crate::db::credentials::{Credential, CredentialKind};
-use crate::db::to_db;
 use crate::error::AppError;
+use crate::ops;
 use crate::state::AppState;
 
 /// Registers the link routes.
@@ -143,32 +142,34 @@ pub async fn show_link(
     page(StatusCode::OK, &relay.language, &relay.title, &body)
 }
 
-/// The relay's privacy notice as a section of the Continue page (`#privacy`, where the
-/// invitation email links): shown to whoever holds a link of the relay, before they write
-/// anything. Each blank-line-separated part of the text is a paragraph; all of it is escaped.
-fn privacy_notice(relay: &crate::db::relays::RelayRow) -> String {
-    let da = relay.language == "da";
-    let (heading, controller, contact, retention) = if da {
+/// The privacy notice's heading, its two labels and its retention sentence, in the relay's
+/// language.
+fn notice_labels(
+    relay: &crate::db::relays::RelayRow,
+) -> (&'static str, &'static str, &'static str, String) {
+    let days = relay.retention_days;
+    if relay.language == "da" {
         (
             "Om dine oplysninger",
             "Dataansvarlig",
             "Kontakt",
-            format!(
-                "Dine personoplysninger slettes {} dage efter, at stafetten er slut.",
-                relay.retention_days
-            ),
+            format!("Dine personoplysninger slettes {days} dage efter, at stafetten er slut."),
         )
     } else {
         (
             "About your information",
             "Data controller",
             "Contact",
-            format!(
-                "Your personal data is erased {} days after the relay ends.",
-                relay.retention_days
-            ),
+            format!("Your personal data is erased {days} days after the relay ends."),
         )
-    };
+    }
+}
+
+/// The relay's privacy notice as a section of the Continue page (`#privacy`, where the
+/// invitation email links): shown to whoever holds a link of the relay, before they write
+/// anything. Each blank-line-separated part of the text is a paragraph; all of it is escaped.
+fn privacy_notice(relay: &crate::db::relays::RelayRow) -> String {
+    let (heading, controller, contact, retention) = notice_labels(relay);
     let mut html = format!("<section id=\"privacy\" class=\"privacy\"><h2>{heading}</h2>");
     for part in relay.privacy_text.split("\n\n").map(str::trim) {
         if !part.is_empty() {
@@ -194,31 +195,7 @@ pub async fn redeem_link(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> HttpResponse {
-    if let Err(e) = csrf::refuse_cross_site(&req) {
-        return error_page(&e);
-    }
-    let token = path.into_inner();
-    let (participant, _) = match participant_of_link(&req, &state, token).await {
-        Ok(found) => found,
-        Err(e) => return error_page(&e),
-    };
-    let now = state.clock.now();
-    let pid = participant.id;
-    let stored = state
-        .db
-        .write(move |conn| {
-            Ok(Credential::issue(
-                conn,
-                CredentialKind::ParticipantSession,
-                None,
-                Some(pid),
-                to_db(now),
-                None,
-            )?
-            .token)
-        })
-        .await;
-    let secret = match stored {
+    let secret = match start_session(&req, &state, path.into_inner()).await {
         Ok(secret) => secret,
         Err(e) => return error_page(&e),
     };
@@ -230,4 +207,20 @@ pub async fn redeem_link(
         .cookie(csrf_cookie)
         .insert_header((LOCATION, "/app"))
         .finish()
+}
+
+/// A new browser session for the participant of link `token`, unless another site sent the
+/// request or the link does not work; its secret.
+async fn start_session(
+    req: &HttpRequest,
+    state: &AppState,
+    token: String,
+) -> Result<String, AppError> {
+    csrf::refuse_cross_site(req)?;
+    let (participant, _) = participant_of_link(req, state, token).await?;
+    let now = state.clock.now();
+    state
+        .db
+        .write(move |conn| ops::me::start_session(conn, participant.id, now))
+        .await
 }

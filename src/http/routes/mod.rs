@@ -203,7 +203,7 @@ pub fn since(req: &HttpRequest) -> Result<i64, crate::error::AppError> {
         .map_err(crate::http::query_error)
 }
 
-/// Events as the API returns them, each as [`dto::event`](crate::http::dto::event) shapes it.
-pub fn events_json(rows: Vec<crate::db::events::EventRow>) -> serde_json::Value {
-    serde_json::Value::Array(rows.iter().map(crate::http::dto::event).collect())
+/// Events as the API returns them, each as [`crate::ops::views::EventView`].
+pub fn events_json(rows: Vec<crate::db::events::EventRow>) -> crate::ops::views::EventList {
+    crate::ops::views::EventList(rows)
 }

@@ -9,13 +9,12 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{ACCEPT_LANGUAGE, CONTENT_TYPE};
 use actix_web::{FromRequest as _, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::links::page;
 use crate::auth::csrf;
 use crate::auth::extractors::client_ip;
 use crate::error::AppError;
-use crate::http::body;
+use crate::http::{Message, body};
 use crate::ops::participants::plausible_email;
 use crate::ops::recover;
 use crate::state::AppState;
@@ -129,7 +128,7 @@ pub async fn request_links(
                 &format!("<p class=\"notice\" role=\"status\">{note}</p>"),
             )
         }
-        Ok(()) => HttpResponse::Accepted().json(json!({ "message": SENT })),
+        Ok(()) => HttpResponse::Accepted().json(Message { message: SENT }),
         Err(e) if is_form => {
             let note = format!(
                 "<p class=\"error\" role=\"alert\">{}</p>",

@@ -11,16 +11,17 @@ use chrono::{DateTime, Utc};
 pub use views::*;
 
 use crate::db::answers::AnswerRow;
+use crate::db::credentials::{Credential, CredentialKind};
 use crate::db::groups::GroupRow;
 use crate::db::outbox::OutboxRow;
 use crate::db::participants::ParticipantRow;
 use crate::db::questions::{InboxItem, QuestionRow};
 use crate::db::relays::RelayRow;
 use crate::db::rounds::RoundRow;
-use crate::db::{DbConn, from_db};
+use crate::db::{DbConn, from_db, to_db};
 use crate::error::AppError;
-use crate::http::dto;
 use crate::ops::questions::Asked;
+use crate::ops::views::{current_round, round};
 use crate::relay::pairing::{self, Asker};
 use crate::relay::{RecipientChoice, RelayState};
 
@@ -147,7 +148,7 @@ fn participant_relay(
     let settings = relay.settings();
     Ok(ParticipantRelay {
         controller: relay.controller.clone(),
-        current_round: dto::current_round(&rounds, now),
+        current_round: current_round(&rounds, now),
         ends_at: rounds.last().map(|r| from_db(r.ends_at)),
         erase_at: relay.erase_at().map(from_db),
         id: relay.id,
@@ -158,7 +159,7 @@ fn participant_relay(
         purpose: relay.purpose.clone(),
         recipient_choice: settings.recipient_choice,
         retention_days: relay.retention_days,
-        rounds: rounds.iter().map(dto::round).collect(),
+        rounds: rounds.iter().map(round).collect(),
         share_output: relay.share_output,
         starts_at: rounds.first().map(|r| from_db(r.starts_at)),
         state: relay.state,
@@ -244,4 +245,18 @@ pub fn data(conn: &mut DbConn, pid: i64, now: DateTime<Utc>) -> Result<MyData, A
         questions_received: seen.inbox,
         relay: seen.relay,
     })
+}
+
+/// Starts a browser session for participant `pid` (it lives as long as their link does);
+/// returns its secret.
+pub fn start_session(conn: &mut DbConn, pid: i64, now: DateTime<Utc>) -> Result<String, AppError> {
+    let issued = Credential::issue(
+        conn,
+        CredentialKind::ParticipantSession,
+        None,
+        Some(pid),
+        to_db(now),
+        None,
+    )?;
+    Ok(issued.token)
 }

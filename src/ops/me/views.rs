@@ -5,7 +5,6 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::db::outbox::OutboxStatus;
 use crate::relay::{DeliveryOutcome, QuestionStatus, RecipientChoice, RelayState};
@@ -99,7 +98,7 @@ pub struct ParticipantRelay {
     pub purpose: String,
     pub recipient_choice: RecipientChoice,
     pub retention_days: i32,
-    pub rounds: Vec<Value>,
+    pub rounds: Vec<crate::ops::views::RoundView>,
     pub share_output: bool,
     pub starts_at: Option<DateTime<Utc>>,
     pub state: RelayState,
