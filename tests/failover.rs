@@ -521,8 +521,8 @@ fn outbox(conn: &mut PgConnection) -> Vec<Outbox> {
 /// `LEASE_SECONDS` by moving its next attempt that far ahead; nothing else puts a queued email's
 /// next attempt in the future here (the sink accepts everything, so no backoff). Once B has
 /// sent everything due, the emails still queued with a lease that began before the kill are
-/// A's: B's own claims from before the kill finished long ago (the caller waits more than
-/// 10 s after it), and B's claims after it lease past `killed_at + LEASE_SECONDS`.
+/// A's: B's own claims from before the kill finished long ago (called at least 10 s after
+/// it), and B's claims after it lease past `killed_at + LEASE_SECONDS`.
 fn orphans_of_the_kill(conn: &mut PgConnection, killed_at: NaiveDateTime) -> BTreeSet<i64> {
     let lease = chrono::Duration::seconds(stafet::email::worker::LEASE_SECONDS);
     binary::wait_for("B to send everything due", || {
@@ -611,9 +611,10 @@ fn forty_participants_lose_nothing_when_one_of_two_instances_is_killed_mid_load(
     let mut conn = pg.connect();
     let asked_before = count(&mut conn, relay);
     run.killed.store(true, SeqCst);
+    // `Child::kill` is SIGKILL: A gets no chance to finish a request, a pass or a socket.
     servers[A].child.kill().unwrap();
     servers[A].child.wait().unwrap();
-    let killed_at = chrono::Utc::now().naive_utc();
+    let (killed, killed_at) = (Instant::now(), chrono::Utc::now().naive_utc());
     let queued_before_kill = outbox(&mut conn);
     std::thread::sleep(Duration::from_secs(6));
     run.stop_load.store(true, SeqCst);
@@ -689,6 +690,7 @@ fn forty_participants_lose_nothing_when_one_of_two_instances_is_killed_mid_load(
     let changes = assert_limits_held(&mut conn, relay);
 
     // Every email queued before the kill is delivered, once unless A was sending it.
+    std::thread::sleep(Duration::from_secs(10).saturating_sub(killed.elapsed()));
     let orphans = orphans_of_the_kill(&mut conn, killed_at);
     // The leases of A's emails run out: what five minutes would do, at once.
     diesel::sql_query("UPDATE email_outbox SET next_attempt_at = $1 WHERE id = ANY($2)")
