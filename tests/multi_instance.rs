@@ -16,7 +16,6 @@ mod smtp;
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -228,44 +227,6 @@ fn a_claim_skips_the_emails_another_claim_holds_instead_of_waiting() {
     assert!(again.is_empty());
 }
 
-/// A `stafet serve` process on `db_url` with its scheduler ticking every 200 ms, email to the
-/// SMTP sink on `port`, its log in `log`.
-fn serve(db_url: &str, port: u16, log: &Path, token: &str) -> binary::Server {
-    let http_port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = binary::stafet()
-        .arg("serve")
-        .arg("--bind")
-        .arg(format!("127.0.0.1:{http_port}"))
-        .arg("--db")
-        .arg(db_url)
-        .env("STAFET__EMAIL__SMTP__HOST", "127.0.0.1")
-        .env("STAFET__EMAIL__SMTP__PORT", port.to_string())
-        .env("STAFET__EMAIL__SMTP__TLS", "none")
-        .env("STAFET__SCHEDULER__TICK_MS", "200")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::from(std::fs::File::create(log).unwrap()))
-        .stderr(Stdio::from(
-            std::fs::OpenOptions::new().append(true).open(log).unwrap(),
-        ))
-        .spawn()
-        .unwrap();
-    let server = binary::Server {
-        child,
-        http: binary::Http::new(format!("http://127.0.0.1:{http_port}")),
-    };
-    binary::wait_for("the server to answer", || {
-        server
-            .http
-            .send("GET", "/api/relays", Some(token), None)
-            .filter(|(s, _)| *s == 200)
-    });
-    server
-}
-
 /// Whether the server logging to `log` said it runs the background jobs.
 fn runs_jobs(log: &Path) -> bool {
     std::fs::read_to_string(log)
@@ -282,8 +243,8 @@ fn when_the_scheduler_instance_is_killed_a_relay_still_opens_once_from_the_other
     let token = binary::add_facilitator(Path::new(&url), "fac@example.dk");
     let logs = [dir.path().join("a.log"), dir.path().join("b.log")];
     let mut servers = [
-        serve(&url, port, &logs[0], &token),
-        serve(&url, port, &logs[1], &token),
+        binary::serve_pg(&url, port, &logs[0], &token),
+        binary::serve_pg(&url, port, &logs[1], &token),
     ];
     binary::wait_for("one server to take the jobs", || {
         logs.iter().position(|l| runs_jobs(l))

@@ -63,14 +63,19 @@ pub struct Email {
 impl Email {
     /// The magic-link secret in the email.
     pub fn link_token(&self) -> Option<String> {
-        let i = self.text.find("/p/")?;
-        Some(
-            self.text[i + 3..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                .collect(),
-        )
+        link_token(&self.text)
     }
+}
+
+/// The magic-link secret in an email's text.
+pub fn link_token(text: &str) -> Option<String> {
+    let i = text.find("/p/")?;
+    Some(
+        text[i + 3..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect(),
+    )
 }
 
 /// The cookie holding a staff user's browser session.

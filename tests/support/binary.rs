@@ -64,18 +64,18 @@ impl Server {
     /// output and error into the files `out` and `err`; returns once it answers.
     pub fn start(db: &Path, mail: &Path, out: &Path, err: &Path, token: &str) -> Self {
         let port = free_port();
-        let child = stafet()
-            .arg("serve")
-            .arg("--bind")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--db")
-            .arg(db)
+        let child = serve_on(port, db.as_os_str())
             .arg("--mail-dir")
             .arg(mail)
             .stdout(std::fs::File::create(out).unwrap())
             .stderr(std::fs::File::create(err).unwrap())
             .spawn()
             .unwrap();
+        Self::answering(child, port, token)
+    }
+
+    /// The server `child` started on `port`, once it answers `token`'s requests.
+    fn answering(child: Child, port: u16, token: &str) -> Self {
         let server = Self {
             child,
             http: Http::new(format!("http://127.0.0.1:{port}")),
@@ -109,6 +109,37 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `stafet serve --bind 127.0.0.1:{port} --db {db}`.
+fn serve_on(port: u16, db: &std::ffi::OsStr) -> Command {
+    let mut cmd = stafet();
+    cmd.arg("serve")
+        .arg("--bind")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--db")
+        .arg(db);
+    cmd
+}
+
+/// `stafet serve` on the PostgreSQL database `db_url`, on a free port, with its scheduler
+/// ticking every 200 ms, email to the SMTP sink on `smtp_port`, its log in `log`; returns once
+/// it answers `token`'s requests.
+pub fn serve_pg(db_url: &str, smtp_port: u16, log: &Path, token: &str) -> Server {
+    let port = free_port();
+    let child = serve_on(port, db_url.as_ref())
+        .env("STAFET__EMAIL__SMTP__HOST", "127.0.0.1")
+        .env("STAFET__EMAIL__SMTP__PORT", smtp_port.to_string())
+        .env("STAFET__EMAIL__SMTP__TLS", "none")
+        .env("STAFET__SCHEDULER__TICK_MS", "200")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::from(std::fs::File::create(log).unwrap()))
+        .stderr(Stdio::from(
+            std::fs::OpenOptions::new().append(true).open(log).unwrap(),
+        ))
+        .spawn()
+        .unwrap();
+    Server::answering(child, port, token)
 }
 
 fn free_port() -> u16 {
