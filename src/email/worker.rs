@@ -154,6 +154,14 @@ impl Mailer {
         Ok(msg)
     }
 
+    /// Most emails one pass of the worker claims: [`PASS`] into files, [`SMTP_PASS`] over SMTP.
+    pub fn pass(&self) -> usize {
+        match self.transport {
+            Transport::Files(_) => PASS,
+            Transport::Smtp(_) => SMTP_PASS,
+        }
+    }
+
     /// Sends the emails of `rows` once each; the outcomes come in the same order.
     pub async fn deliver_all(&self, rows: &[OutboxRow]) -> Vec<Result<(), DeliveryError>> {
         let mut outcomes = Vec::with_capacity(rows.len());
@@ -275,8 +283,15 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::seconds(capped + jitter as i64)
 }
 
-/// Most emails one pass claims.
+/// Most emails one pass claims when it writes `.eml` files: one flush and one transaction then
+/// record a hundred (a crash before the record rewrites the same files, so nothing is sent twice).
 const PASS: usize = 100;
+
+/// Most emails one pass claims over SMTP. What a pass has handed to the SMTP server is recorded
+/// only after the pass, so an instance killed mid-pass leaves its whole pass to be sent again
+/// (same Message-IDs) once its lease runs out: a small pass bounds those copies, and the delay of
+/// what it claimed and never sent, to ten emails, for two small writes per ten emails.
+pub const SMTP_PASS: usize = 10;
 
 /// How long the worker lets commits gather after a busy pass (at least [`BUSY`] emails): one
 /// pass then sends what a burst of requests queued, instead of one pass (two writes) per
@@ -289,12 +304,13 @@ const BUSY: usize = 20;
 /// How long the worker waits before trying again after the database failed it.
 const RETRY: StdDuration = StdDuration::from_secs(1);
 
-/// Sends the due emails once (at most [`PASS`]); returns how many it tried.
+/// Sends the due emails once (at most [`Mailer::pass`]); returns how many it tried.
 pub async fn deliver_due(db: &Db, clock: &Clock, mailer: &Mailer) -> anyhow::Result<usize> {
     let now = clock.now();
     let lease = to_db(now + Duration::seconds(LEASE_SECONDS));
+    let most = mailer.pass() as i64;
     let due = db
-        .write(move |conn| Ok(OutboxRow::claim_due(conn, to_db(now), lease, PASS as i64)?))
+        .write(move |conn| Ok(OutboxRow::claim_due(conn, to_db(now), lease, most)?))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     if due.is_empty() {
@@ -446,7 +462,7 @@ pub async fn run(db: Db, clock: Clock, mailer: Mailer) {
         }
         match deliver_due(&db, &clock, &mailer).await {
             // A full pass: more are probably due.
-            Ok(PASS) => {}
+            Ok(n) if n == mailer.pass() => {}
             Ok(n) if n >= BUSY => tokio::time::sleep(GATHER).await,
             Ok(_) => {}
             Err(e) => {
