@@ -8,8 +8,7 @@ use futures_util::Stream;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use crate::auth::Staff;
-use crate::auth::scope::{self, Need, Target};
+use crate::auth::{ReadQuestion, ReadRelay, Scoped};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::export::{self, Format, Reader};
@@ -29,13 +28,15 @@ const CHUNK: usize = 64 * 1024;
 
 /// `GET /api/relays/{id}/corpus?format=json|csv|xlsx`
 pub async fn export_corpus(
-    Staff(user, _): Staff,
+    Scoped {
+        user,
+        path: id,
+        role,
+        ..
+    }: ReadRelay,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    let role = scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let query = web::Query::<CorpusQuery>::from_query(req.query_string())
         .map_err(crate::http::query_error)?;
     let format = corpus::format(query.format.as_deref())?;
@@ -114,14 +115,11 @@ pub struct StarRequest {
 
 /// `PUT /api/questions/{qid}/star`: marks a question (with its answer) for the report.
 pub async fn star_question(
-    Staff(user, _): Staff,
+    Scoped { path: qid, .. }: ReadQuestion,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let qid = path.into_inner();
-    scope::allow(&state, &user, Target::Question(qid), Need::Read).await?;
     let StarRequest { starred } = crate::http::body::json(&req, payload).await?;
     let view = state
         .db

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::auth::signed_in_response;
 use crate::auth::extractors::client_ip;
 use crate::auth::scope::{self, Need};
-use crate::auth::{Staff, csrf, password};
+use crate::auth::{OrgAdmin, Scoped, csrf, password};
 use crate::db::staff::StaffUserRow;
 use crate::error::AppError;
 use crate::http::body;
@@ -27,18 +27,13 @@ pub struct InviteRequest {
 /// `POST /api/orgs/{oid}/invitations` `{email, role}` (admins): emails a single-use link that
 /// works for 72 hours.
 pub async fn invite(
-    Staff(user, _): Staff,
+    Scoped {
+        user, path: oid, ..
+    }: OrgAdmin,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let oid = path.into_inner();
-    let uid = user.id;
-    state
-        .db
-        .read(move |conn| scope::org_role(conn, uid, oid, Need::Admin))
-        .await?;
     let InviteRequest { email, role } = body::json(&req, payload).await?;
     let now = state.clock.now();
     let sent = state

@@ -5,8 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::Staff;
 use crate::auth::scope::{self, Need};
+use crate::auth::{OrgAdmin, RunRelay, Scoped, Staff};
 use crate::db::audit::AuditRow;
 use crate::db::from_db;
 use crate::db::memberships::Membership;
@@ -38,17 +38,12 @@ pub fn org_json(o: &OrgRow, role: StaffRole) -> serde_json::Value {
 
 /// `GET /api/orgs/{oid}/members` (admins).
 pub async fn members(
-    Staff(user, _): Staff,
+    Scoped { path: oid, .. }: OrgAdmin,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let oid = path.into_inner();
     let list = state
         .db
-        .read(move |conn| {
-            scope::org_role(conn, user.id, oid, Need::Admin)?;
-            Ok(Membership::members(conn, oid)?)
-        })
+        .read(move |conn| Ok(Membership::members(conn, oid)?))
         .await?;
     let body: Vec<_> = list
         .iter()
@@ -74,18 +69,15 @@ pub struct RoleRequest {
 
 /// `PATCH /api/orgs/{oid}/members/{uid}` `{role}` (admins; the organisation keeps an admin).
 pub async fn change_role(
-    Staff(user, _): Staff,
+    Scoped {
+        user,
+        path: (oid, uid),
+        ..
+    }: OrgAdmin<(i64, i64)>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<(i64, i64)>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let (oid, uid) = path.into_inner();
-    let admin = user.clone();
-    state
-        .db
-        .read(move |conn| scope::org_role(conn, admin.id, oid, Need::Admin))
-        .await?;
     let RoleRequest { role } = body::json(&req, payload).await?;
     let now = state.clock.now();
     state
@@ -100,11 +92,13 @@ pub async fn change_role(
 
 /// `DELETE /api/orgs/{oid}/members/{uid}` (admins; the organisation keeps an admin).
 pub async fn remove_member(
-    Staff(user, _): Staff,
+    Scoped {
+        user,
+        path: (oid, uid),
+        ..
+    }: OrgAdmin<(i64, i64)>,
     state: web::Data<AppState>,
-    path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
-    let (oid, uid) = path.into_inner();
     let now = state.clock.now();
     state
         .db
@@ -126,14 +120,11 @@ pub struct GrantRequest {
 /// `POST /api/relays/{id}/analysts` `{user_id}`: grants an analyst of the relay's organisation
 /// the relay (its facilitators and admins).
 pub async fn grant_analyst(
-    Staff(user, _): Staff,
+    Scoped { user, path: id, .. }: RunRelay,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, scope::Target::Relay(id), Need::Run).await?;
     let GrantRequest { user_id } = body::json(&req, payload).await?;
     let now = state.clock.now();
     state
@@ -158,17 +149,10 @@ struct AuditQuery {
 /// `GET /api/orgs/{oid}/audit?since=RFC3339&kind=ACTION&format=json|csv` (admins): the log,
 /// oldest first, at most [`crate::db::audit::PAGE`] rows from `since`.
 pub async fn audit_log(
-    Staff(user, _): Staff,
+    Scoped { path: oid, .. }: OrgAdmin,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let oid = path.into_inner();
-    let uid = user.id;
-    state
-        .db
-        .read(move |conn| scope::org_role(conn, uid, oid, Need::Admin))
-        .await?;
     let q = web::Query::<AuditQuery>::from_query(req.query_string())
         .map_err(crate::http::query_error)?
         .into_inner();

@@ -4,8 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use crate::auth::Staff;
-use crate::auth::scope::{self, Need, Target};
+use crate::auth::{RunRelay, Scoped};
 use crate::db::groups::GroupRow;
 use crate::db::outbox::OutboxRow;
 use crate::db::participants::ParticipantRow;
@@ -20,14 +19,11 @@ use crate::state::AppState;
 
 /// `POST /api/relays/{id}/participants` with a JSON array or a CSV body.
 pub async fn import_participants(
-    Staff(user, _): Staff,
+    Scoped { user, path: id, .. }: RunRelay,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let content_type = req
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
@@ -71,12 +67,9 @@ pub async fn import_participants(
 
 /// `GET /api/relays/{id}/participants`
 pub async fn list_participants(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: RunRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let body = state
         .db
         .read(move |conn| {
@@ -103,12 +96,13 @@ pub async fn list_participants(
 
 /// `POST /api/relays/{id}/participants/{pid}/suspend`
 pub async fn suspend_participant(
-    Staff(user, _): Staff,
+    Scoped {
+        user,
+        path: (id, pid),
+        ..
+    }: RunRelay<(i64, i64)>,
     state: web::Data<AppState>,
-    path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, pid) = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let now = state.clock.now();
     let rerouted = state
         .db
@@ -132,12 +126,13 @@ pub async fn suspend_participant(
 
 /// `POST /api/relays/{id}/participants/{pid}/unsuspend`
 pub async fn unsuspend_participant(
-    Staff(user, _): Staff,
+    Scoped {
+        user,
+        path: (id, pid),
+        ..
+    }: RunRelay<(i64, i64)>,
     state: web::Data<AppState>,
-    path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, pid) = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let now = state.clock.now();
     state
         .db
@@ -152,12 +147,13 @@ pub async fn unsuspend_participant(
 
 /// `POST /api/relays/{id}/participants/{pid}/resend-email`
 pub async fn resend_email(
-    Staff(user, _): Staff,
+    Scoped {
+        user,
+        path: (id, pid),
+        ..
+    }: RunRelay<(i64, i64)>,
     state: web::Data<AppState>,
-    path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, pid) = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let now = state.clock.now();
     let kind = state
         .db

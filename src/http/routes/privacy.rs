@@ -5,8 +5,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use crate::auth::Staff;
-use crate::auth::scope::{self, Need, Target};
+use crate::auth::{RunRelay, Scoped};
 use crate::error::AppError;
 use crate::http::{body, dto};
 use crate::ops::audit::{self, AuditAction, Entry};
@@ -29,12 +28,9 @@ async fn cut_wal(state: &AppState) {
 /// `POST /api/relays/{id}/erase-now`: retention at once, for a closed relay. Answers with the
 /// relay as it is now, or `{relay_id, deleted: true}` when the relay was set to `delete`.
 pub async fn erase_relay_now(
-    Staff(user, _): Staff,
+    Scoped { user, path: id, .. }: RunRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let now = state.clock.now();
     let report: RelayErased = state
         .db
@@ -58,14 +54,15 @@ pub async fn erase_relay_now(
 
 /// `POST /api/relays/{id}/participants/{pid}/erase` `{texts: "keep"|"remove"}`.
 pub async fn erase_participant(
-    Staff(user, _): Staff,
+    Scoped {
+        user,
+        path: (id, pid),
+        ..
+    }: RunRelay<(i64, i64)>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<(i64, i64)>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let (id, pid) = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let EraseRequest { texts } = body::json(&req, payload).await?;
     let now = state.clock.now();
     let report = state
@@ -88,14 +85,11 @@ pub async fn erase_participant(
 
 /// `POST /api/relays/{id}/copy` `{title, with_participants}` → the new draft.
 pub async fn copy(
-    Staff(user, _): Staff,
+    Scoped { user, path: id, .. }: RunRelay,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let input: CopyRequest = body::json(&req, payload).await?;
     let now = state.clock.now();
     let (row, rounds) = state

@@ -4,8 +4,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::Staff;
-use crate::auth::scope::{self, Need, Target};
+use crate::auth::{RunQuestion, RunRelay, Scoped};
 use crate::error::AppError;
 use crate::ops::audit::{self, AuditAction, Entry};
 use crate::ops::pending;
@@ -23,13 +22,12 @@ pub struct RerouteRequest {
 
 /// Passes a pending question to another participant at once.
 pub async fn reroute_question(
-    Staff(user, _): Staff,
+    Scoped {
+        user, path: qid, ..
+    }: RunQuestion,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let qid = path.into_inner();
-    scope::allow(&state, &user, Target::Question(qid), Need::Run).await?;
     let data =
         crate::http::body::read_limited(payload, state.settings.server.body_limit_bytes).await?;
     // The body is optional: none (or `{}`) means "pick as in auto mode".
@@ -64,12 +62,9 @@ pub async fn reroute_question(
 /// first, for the console's "stranded questions". The asker and the text are shown only when
 /// the relay is not anonymous: a facilitator can reroute without reading anyone's question.
 pub async fn pending_questions(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: RunRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let now = state.clock.now();
     let body = state
         .db

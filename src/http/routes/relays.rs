@@ -3,8 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{StaffFeedQuery, events_json};
-use crate::auth::Staff;
-use crate::auth::scope::{self, Need, Target};
+use crate::auth::{ReadRelay, RunRelay, Scoped, Staff};
 use crate::db::events::{self, EventRow};
 use crate::db::relays::RelayRow;
 use crate::db::rounds::RoundRow;
@@ -87,25 +86,19 @@ pub async fn list_relays(
 
 /// `GET /api/relays/{id}`
 pub async fn get_relay(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: ReadRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     relay_response(&state, id).await
 }
 
 /// `PATCH /api/relays/{id}`
 pub async fn patch_relay(
-    Staff(user, _): Staff,
+    Scoped { user, path: id, .. }: RunRelay,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let input: PatchRelay = body::json(&req, payload).await?;
     let now = state.clock.now();
     let (row, rounds) = state
@@ -123,7 +116,7 @@ pub async fn patch_relay(
     Ok(HttpResponse::Ok().json(dto::relay(&row, &rounds, now)))
 }
 
-/// A lifecycle step of relay `id` by `user`, recorded as `action`.
+/// A lifecycle step of relay `id` by `user` (a facilitator of it), recorded as `action`.
 async fn transition(
     state: &AppState,
     user: crate::db::staff::StaffUserRow,
@@ -135,7 +128,6 @@ async fn transition(
     ) -> Result<RelayRow, AppError>,
     action: AuditAction,
 ) -> Result<HttpResponse, AppError> {
-    scope::allow(state, &user, Target::Relay(id), Need::Run).await?;
     let now = state.clock.now();
     state
         .db
@@ -149,43 +141,34 @@ async fn transition(
 
 /// `POST /api/relays/{id}/schedule`
 pub async fn schedule_relay(
-    Staff(user, _): Staff,
+    Scoped { user, path: id, .. }: RunRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
     transition(&state, user, id, ops::schedule, AuditAction::RelayScheduled).await
 }
 
 /// `POST /api/relays/{id}/open`
 pub async fn open_relay(
-    Staff(user, _): Staff,
+    Scoped { user, path: id, .. }: RunRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
     transition(&state, user, id, ops::open_now, AuditAction::RelayOpened).await
 }
 
 /// `POST /api/relays/{id}/close`
 pub async fn close_relay(
-    Staff(user, _): Staff,
+    Scoped { user, path: id, .. }: RunRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
     transition(&state, user, id, ops::close, AuditAction::RelayClosed).await
 }
 
 /// `GET /api/relays/{id}/stats`: participation, questions, batons and emails, per round and
 /// group. Counts only, so analysts may read it too.
 pub async fn relay_stats(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: ReadRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let body = state
         .db
         .read(move |conn| stats::relay_stats(conn, id))
@@ -196,13 +179,10 @@ pub async fn relay_stats(
 /// `GET /api/relays/{id}/events?since=ID[&latest=N]`: the staff feed, a page at a time from
 /// `since`, or its `latest` events.
 pub async fn staff_events(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: RunRelay,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let query = web::Query::<StaffFeedQuery>::from_query(req.query_string())
         .map_err(crate::http::query_error)?
         .into_inner();

@@ -4,8 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::auth::Staff;
-use crate::auth::scope::{self, Need, Target};
+use crate::auth::{ReadQuestion, ReadRelay, ReadTheme, Scoped};
 use crate::error::AppError;
 use crate::http::body;
 use crate::ops::audit::{self, AuditAction, Entry};
@@ -32,14 +31,11 @@ pub struct ClusterRequest {
 /// `POST /api/relays/{id}/themes/cluster`: finds themes among the questions the analyst has
 /// not placed, replacing the previous run's unpinned themes.
 pub async fn cluster_themes(
-    Staff(user, _): Staff,
+    Scoped { user, path: id, .. }: ReadRelay,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let input: ClusterRequest = body::json(&req, payload).await?;
     let run = ClusterRun::new(input.k, input.seed, input.text.as_deref())?;
     let now = state.clock.now();
@@ -60,12 +56,9 @@ pub async fn cluster_themes(
 
 /// `GET /api/relays/{id}/themes`
 pub async fn list_themes(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: ReadRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     themes_of(&state, id).await
 }
 
@@ -78,14 +71,11 @@ pub struct LabelRequest {
 
 /// `POST /api/relays/{id}/themes`: an empty theme of the analyst's own.
 pub async fn create_theme(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: ReadRelay,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let input: LabelRequest = body::json(&req, payload).await?;
     let label = themes::label(&input.label)?;
     let now = state.clock.now();
@@ -98,14 +88,11 @@ pub async fn create_theme(
 
 /// `PATCH /api/themes/{tid}` `{label}`
 pub async fn rename_theme(
-    Staff(user, _): Staff,
+    Scoped { path: tid, .. }: ReadTheme,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let tid = path.into_inner();
-    scope::allow(&state, &user, Target::Theme(tid), Need::Read).await?;
     let input: LabelRequest = body::json(&req, payload).await?;
     let label = themes::label(&input.label)?;
     let now = state.clock.now();
@@ -126,14 +113,11 @@ pub struct MergeRequest {
 /// `POST /api/themes/{tid}/merge` `{into}`: moves every question into `into` and removes this
 /// theme.
 pub async fn merge_theme(
-    Staff(user, _): Staff,
+    Scoped { path: tid, .. }: ReadTheme,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let tid = path.into_inner();
-    scope::allow(&state, &user, Target::Theme(tid), Need::Read).await?;
     let MergeRequest { into } = body::json(&req, payload).await?;
     let now = state.clock.now();
     let relay_id = state
@@ -146,24 +130,18 @@ pub async fn merge_theme(
 /// `POST /api/themes/{tid}/split` `{}`: divides a theme's questions into two themes by
 /// clustering them (k = 2); both become the analyst's.
 pub async fn split_theme(
-    Staff(user, _): Staff,
+    Scoped { path: tid, .. }: ReadTheme,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let tid = path.into_inner();
-    scope::allow(&state, &user, Target::Theme(tid), Need::Read).await?;
     let view = themes::split(&state.db, tid, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
 /// `DELETE /api/themes/{tid}`: the theme goes; its questions become unplaced.
 pub async fn delete_theme(
-    Staff(user, _): Staff,
+    Scoped { path: tid, .. }: ReadTheme,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let tid = path.into_inner();
-    scope::allow(&state, &user, Target::Theme(tid), Need::Read).await?;
     state
         .db
         .write(move |conn| themes::delete(conn, tid))
@@ -181,14 +159,11 @@ pub struct PlaceRequest {
 /// `PUT /api/questions/{qid}/theme` `{theme_id | null}`: the analyst places a question. The
 /// target theme becomes the analyst's (pinned), so the placement survives a re-run.
 pub async fn place_question(
-    Staff(user, _): Staff,
+    Scoped { path: qid, .. }: ReadQuestion,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let qid = path.into_inner();
-    scope::allow(&state, &user, Target::Question(qid), Need::Read).await?;
     let PlaceRequest { theme_id } = body::json(&req, payload).await?;
     let now = state.clock.now();
     let placed = state
@@ -201,12 +176,9 @@ pub async fn place_question(
 /// `GET /api/relays/{id}/themes/suggestions`: `[{question_id, theme_id, confidence}]` for every
 /// unplaced question, most confident first.
 pub async fn theme_suggestions(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: ReadRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let list = themes::suggestions(&state.db, id).await?;
     Ok(HttpResponse::Ok().json(list))
 }

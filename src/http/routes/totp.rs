@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::auth::extractors::client_ip;
 use crate::auth::scope::{self, Need};
-use crate::auth::{Staff, password};
+use crate::auth::{OrgAdmin, Scoped, Staff, password};
 use crate::error::AppError;
 use crate::http::body;
 use crate::ops;
@@ -95,18 +95,13 @@ pub struct OrgPatch {
 
 /// `PATCH /api/orgs/{oid}` `{require_totp}` (admins): whether members must sign in with TOTP.
 pub async fn patch_org(
-    Staff(user, _): Staff,
+    Scoped {
+        user, path: oid, ..
+    }: OrgAdmin,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let oid = path.into_inner();
-    let uid = user.id;
-    state
-        .db
-        .read(move |conn| scope::org_role(conn, uid, oid, Need::Admin))
-        .await?;
     let OrgPatch { require_totp } = body::json(&req, payload).await?;
     let now = state.clock.now();
     let org = state
