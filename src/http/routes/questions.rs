@@ -2,13 +2,12 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::auth::{RunQuestion, RunRelay, Scoped};
 use crate::error::AppError;
-use crate::ops::audit::{self, AuditAction, Entry};
+use crate::http::body;
 use crate::ops::pending;
-use crate::ops::questions::{self as ops, RerouteReason};
+use crate::ops::questions as ops;
 use crate::state::AppState;
 
 /// `POST /api/questions/{qid}/reroute` body.
@@ -28,34 +27,24 @@ pub async fn reroute_question(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let data =
-        crate::http::body::read_limited(payload, state.settings.server.body_limit_bytes).await?;
-    // The body is optional: none (or `{}`) means "pick as in auto mode".
-    let to = if data.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        serde_json::from_slice::<RerouteRequest>(&data)
-            .map_err(|e| crate::http::body::json_error(&e))?
-            .to
-    };
+    let data = body::read_limited(payload, state.settings.server.body_limit_bytes).await?;
+    let to = recipient_asked(&data)?;
     let now = state.clock.now();
-    let new = state
+    let rerouted = state
         .db
-        .write(move |conn| {
-            let new = ops::reroute(conn, qid, to, RerouteReason::Facilitator, now)?;
-            let entry = Entry::new(AuditAction::QuestionRerouted)
-                .by(&user)
-                .in_relay(conn, new.relay_id)?
-                .target("question", qid)
-                .detail(json!({ "to": new.id }));
-            audit::record(conn, entry, now)?;
-            Ok(new)
-        })
+        .write(move |conn| ops::reroute_by(conn, &user, qid, to, now))
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "question_id": qid,
-        "recipient": { "id": new.id, "name": new.name },
-    })))
+    Ok(HttpResponse::Ok().json(rerouted))
+}
+
+/// The recipient a reroute's body names. The body is optional: none (or `{}`) means "pick as
+/// in auto mode".
+fn recipient_asked(data: &[u8]) -> Result<Option<i64>, AppError> {
+    if data.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let request: RerouteRequest = serde_json::from_slice(data).map_err(|e| body::json_error(&e))?;
+    Ok(request.to)
 }
 
 /// `GET /api/relays/{id}/questions/pending`: questions still waiting for an answer, oldest
