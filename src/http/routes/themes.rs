@@ -7,25 +7,12 @@ use serde::Deserialize;
 use crate::auth::{ReadQuestion, ReadRelay, ReadTheme, Scoped};
 use crate::error::AppError;
 use crate::http::body;
-use crate::ops::audit::{self, AuditAction, Entry};
-use crate::ops::themes::{self, ClusterRun};
+use crate::ops::themes::{self, ClusterRequest};
 use crate::state::AppState;
 
 /// The relay's themes after an edit.
 async fn themes_of(state: &AppState, relay_id: i64) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(themes::view(&state.db, relay_id).await?))
-}
-
-/// `POST /api/relays/{id}/themes/cluster` body.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClusterRequest {
-    #[serde(default)]
-    k: Option<usize>,
-    #[serde(default)]
-    seed: Option<u64>,
-    #[serde(default)]
-    text: Option<String>,
 }
 
 /// `POST /api/relays/{id}/themes/cluster`: finds themes among the questions the analyst has
@@ -37,20 +24,8 @@ pub async fn cluster_themes(
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let input: ClusterRequest = body::json(&req, payload).await?;
-    let run = ClusterRun::new(input.k, input.seed, input.text.as_deref())?;
     let now = state.clock.now();
-    let view = themes::run_clustering(&state.db, id, run, now).await?;
-    let detail = serde_json::json!({ "k": input.k, "seed": input.seed, "text": input.text });
-    state
-        .db
-        .write(move |conn| {
-            let entry = Entry::new(AuditAction::ThemesRun)
-                .by(&user)
-                .in_relay(conn, id)?
-                .detail(detail.clone());
-            audit::record(conn, entry, now)
-        })
-        .await?;
+    let view = themes::run_clustering(&state.db, &user, id, input, now).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
