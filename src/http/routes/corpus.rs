@@ -12,7 +12,6 @@ use crate::auth::{ReadQuestion, ReadRelay, Scoped};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::export::{self, Format, Reader};
-use crate::ops::audit::{self, AuditAction, Entry};
 use crate::ops::corpus;
 use crate::state::AppState;
 
@@ -40,18 +39,11 @@ pub async fn export_corpus(
     let query = web::Query::<CorpusQuery>::from_query(req.query_string())
         .map_err(crate::http::query_error)?;
     let format = corpus::format(query.format.as_deref())?;
-    let relay = state.db.read(move |conn| corpus::relay(conn, id)).await?;
     let reader = corpus::reader_of(role);
     let now = state.clock.now();
-    let entry = Entry::new(AuditAction::CorpusExported)
-        .by(&user)
-        .relay(&relay)
-        .detail(
-            serde_json::json!({ "format": format.extension(), "names": reader == Reader::Named }),
-        );
-    state
+    let relay = state
         .db
-        .write(move |conn| audit::record(conn, entry.clone(), now))
+        .write(move |conn| corpus::exported(conn, &user, id, format, reader, now))
         .await?;
     let body = pages(state.db.clone(), id, format, reader);
     let disposition = format!(
