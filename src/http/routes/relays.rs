@@ -7,10 +7,10 @@ use crate::auth::{ReadRelay, RunRelay, Scoped, Staff};
 use crate::db::events::{self, EventRow};
 use crate::db::relays::RelayRow;
 use crate::db::rounds::RoundRow;
+use crate::db::staff::StaffUserRow;
 use crate::error::{AppError, Found};
 use crate::http::{body, dto};
-use crate::ops::audit::{self, AuditAction, Entry};
-use crate::ops::relays::{self as ops, CreateRelay, PatchRelay};
+use crate::ops::relays::{self as ops, CreateRelay, PatchRelay, Step};
 use crate::ops::{orgs, stats};
 use crate::state::AppState;
 
@@ -44,17 +44,7 @@ pub async fn create_relay(
     let now = state.clock.now();
     let (row, rounds) = state
         .db
-        .write(move |conn| {
-            let mut input = input.clone();
-            input.org_id = Some(orgs::for_new_relay(conn, user.id, input.org_id)?);
-            let (row, rounds) = ops::create(conn, input, Some(user.id), now)?;
-            audit::record(
-                conn,
-                Entry::new(AuditAction::RelayCreated).by(&user).relay(&row),
-                now,
-            )?;
-            Ok((row, rounds))
-        })
+        .write(move |conn| ops::create_by(conn, &user, input.clone(), now))
         .await?;
     Ok(HttpResponse::Created().json(dto::relay(&row, &rounds, now)))
 }
@@ -103,38 +93,22 @@ pub async fn patch_relay(
     let now = state.clock.now();
     let (row, rounds) = state
         .db
-        .write(move |conn| {
-            let (row, rounds) = ops::patch(conn, id, input.clone(), now)?;
-            audit::record(
-                conn,
-                Entry::new(AuditAction::RelayChanged).by(&user).relay(&row),
-                now,
-            )?;
-            Ok((row, rounds))
-        })
+        .write(move |conn| ops::patch_by(conn, &user, id, input.clone(), now))
         .await?;
     Ok(HttpResponse::Ok().json(dto::relay(&row, &rounds, now)))
 }
 
-/// A lifecycle step of relay `id` by `user` (a facilitator of it), recorded as `action`.
+/// `step` with relay `id` by `user` (a facilitator of it); answers the relay after.
 async fn transition(
     state: &AppState,
-    user: crate::db::staff::StaffUserRow,
+    user: StaffUserRow,
     id: i64,
-    op: fn(
-        &mut crate::db::DbConn,
-        i64,
-        chrono::DateTime<chrono::Utc>,
-    ) -> Result<RelayRow, AppError>,
-    action: AuditAction,
+    step: Step,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
     state
         .db
-        .write(move |conn| {
-            let row = op(conn, id, now)?;
-            audit::record(conn, Entry::new(action).by(&user).relay(&row), now)
-        })
+        .write(move |conn| ops::step_by(conn, &user, id, step, now))
         .await?;
     relay_response(state, id).await
 }
@@ -144,7 +118,7 @@ pub async fn schedule_relay(
     Scoped { user, path: id, .. }: RunRelay,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    transition(&state, user, id, ops::schedule, AuditAction::RelayScheduled).await
+    transition(&state, user, id, Step::Schedule).await
 }
 
 /// `POST /api/relays/{id}/open`
@@ -152,7 +126,7 @@ pub async fn open_relay(
     Scoped { user, path: id, .. }: RunRelay,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    transition(&state, user, id, ops::open_now, AuditAction::RelayOpened).await
+    transition(&state, user, id, Step::Open).await
 }
 
 /// `POST /api/relays/{id}/close`
@@ -160,7 +134,7 @@ pub async fn close_relay(
     Scoped { user, path: id, .. }: RunRelay,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    transition(&state, user, id, ops::close, AuditAction::RelayClosed).await
+    transition(&state, user, id, Step::Close).await
 }
 
 /// `GET /api/relays/{id}/stats`: participation, questions, batons and emails, per round and
