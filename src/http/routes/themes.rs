@@ -44,6 +44,12 @@ pub struct LabelRequest {
     label: String,
 }
 
+/// The checked label of a `{label}` body.
+async fn label_in(req: &HttpRequest, payload: web::Payload) -> Result<String, AppError> {
+    let LabelRequest { label } = body::json(req, payload).await?;
+    themes::label(&label)
+}
+
 /// `POST /api/relays/{id}/themes`: an empty theme of the analyst's own.
 pub async fn create_theme(
     Scoped { path: id, .. }: ReadRelay,
@@ -51,8 +57,7 @@ pub async fn create_theme(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let input: LabelRequest = body::json(&req, payload).await?;
-    let label = themes::label(&input.label)?;
+    let label = label_in(&req, payload).await?;
     let now = state.clock.now();
     let created = state
         .db
@@ -68,8 +73,7 @@ pub async fn rename_theme(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let input: LabelRequest = body::json(&req, payload).await?;
-    let label = themes::label(&input.label)?;
+    let label = label_in(&req, payload).await?;
     let now = state.clock.now();
     let relay_id = state
         .db
