@@ -7,7 +7,7 @@ use crate::clock::Clock;
 use crate::db::Db;
 use crate::db::backend::JobsLock;
 use crate::error::AppError;
-use crate::ops::audit::{self, AuditAction, Entry};
+
 use crate::ops::erasure::{self, RelayErased};
 use crate::ops::scheduler::{StepReport, due, live_relays, step};
 
@@ -70,14 +70,7 @@ async fn erase_due(db: &Db, clock: &Clock, tick: &mut Tick) -> Result<(), AppErr
     let due = db.read(move |conn| erasure::due(conn, now)).await?;
     for id in due {
         match db
-            .write(move |conn| {
-                // Taken before the erasure: a relay set to `delete` is gone after it.
-                let entry = Entry::new(AuditAction::RelayErased).in_relay(conn, id)?;
-                let report = erasure::erase_relay(conn, id, now)?;
-                let detail = serde_json::json!({ "retention": report.retention });
-                audit::record(conn, entry.clone().detail(detail), now)?;
-                Ok(report)
-            })
+            .write(move |conn| erasure::erase_relay_audited(conn, None, id, now))
             .await
         {
             Ok(report) => {

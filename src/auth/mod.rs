@@ -9,9 +9,11 @@ pub mod extractors;
 pub mod password;
 pub mod rate_limit;
 pub mod scope;
+pub mod scoped;
 pub mod tokens;
 pub mod totp;
 
 pub use cookies::SessionKind;
 pub use extractors::{ParticipantAuth, Principal, Staff};
 pub use scope::{Need, Target};
+pub use scoped::{OrgAdmin, ReadQuestion, ReadRelay, ReadTheme, RunQuestion, RunRelay, Scoped};

@@ -3,11 +3,15 @@
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use serde_json::json;
+
+use super::audit::{self, AuditAction, Entry};
 
 use crate::db::groups::GroupRow;
 use crate::db::participants::{NewParticipant, ParticipantRow};
 use crate::db::relays::{NewRelay, RelayRow};
 use crate::db::rounds::RoundRow;
+use crate::db::staff::StaffUserRow;
 use crate::db::{DbConn, to_db};
 use crate::error::{AppError, Found};
 use crate::relay::{RelayState, Round, rounds, text};
@@ -28,12 +32,12 @@ pub struct CopyRequest {
 /// those already erased) under fresh pseudonyms. No questions, credentials, emails or events
 /// come along. Round 1 starts when the original's did if that is still ahead, else the same
 /// weekday and time whole weeks later ([`rounds::next_weekly_start`]); every round keeps its
-/// length and gap.
+/// length and gap. Written to the audit log as a relay `by` created.
 pub fn copy_relay(
     conn: &mut DbConn,
     id: i64,
     input: CopyRequest,
-    created_by: Option<i64>,
+    by: &StaffUserRow,
     now: DateTime<Utc>,
 ) -> Result<(RelayRow, Vec<RoundRow>), AppError> {
     let title = text::validate("title", &input.title, (1, 200))
@@ -71,7 +75,7 @@ pub fn copy_relay(
             reroute_after_hours: source.reroute_after_hours,
             share_output: source.share_output,
             seed: source.seed,
-            created_by,
+            created_by: Some(by.id),
             created_at: to_db(now),
             updated_at: to_db(now),
             controller: source.controller.clone(),
@@ -115,5 +119,10 @@ pub fn copy_relay(
             )?;
         }
     }
+    let entry = Entry::new(AuditAction::RelayCreated)
+        .by(by)
+        .relay(&copy)
+        .detail(json!({ "copied_from": id }));
+    audit::record(conn, entry, now)?;
     Ok((copy, round_rows))
 }

@@ -1,11 +1,15 @@
 //! The corpus for analysts: who reads names in it, the export's format, and starring
 //! questions for the report.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde_json::json;
 
+use super::audit::{self, AuditAction, Entry};
 use crate::db::DbConn;
 use crate::db::questions::QuestionRow;
 use crate::db::relays::RelayRow;
+use crate::db::staff::StaffUserRow;
 use crate::error::{AppError, Found};
 use crate::export::{Format, Reader};
 use crate::relay::StaffRole;
@@ -29,9 +33,23 @@ pub fn format(s: Option<&str>) -> Result<Format, AppError> {
     }
 }
 
-/// The relay whose corpus is asked for (404 when there is none).
-pub fn relay(conn: &mut DbConn, relay_id: i64) -> Result<RelayRow, AppError> {
-    RelayRow::find(conn, relay_id).or_not_found("relay")
+/// Staff member `by` exports relay `relay_id`'s corpus in `format` for `reader`: written to the
+/// audit log before the first byte goes out; the relay (404 when there is none).
+pub fn exported(
+    conn: &mut DbConn,
+    by: &StaffUserRow,
+    relay_id: i64,
+    format: Format,
+    reader: Reader,
+    now: DateTime<Utc>,
+) -> Result<RelayRow, AppError> {
+    let relay = RelayRow::find(conn, relay_id).or_not_found("relay")?;
+    let entry = Entry::new(AuditAction::CorpusExported)
+        .by(by)
+        .relay(&relay)
+        .detail(json!({ "format": format.extension(), "names": reader == Reader::Named }));
+    audit::record(conn, entry, now)?;
+    Ok(relay)
 }
 
 /// The file name an export of `relay` is saved under.

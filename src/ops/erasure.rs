@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::audit::{self, AuditAction, Entry};
 use super::participants::participant_of;
 use super::{notify, questions};
 use crate::db::answers::AnswerRow;
@@ -22,6 +23,7 @@ use crate::db::outbox::OutboxRow;
 use crate::db::participants::ParticipantRow;
 use crate::db::questions::QuestionRow;
 use crate::db::relays::RelayRow;
+use crate::db::staff::StaffUserRow;
 use crate::db::{DbConn, from_db, to_db};
 use crate::error::{AppError, Found};
 use crate::relay::{EventKind, RelayState, Retention, RuleViolation, retention};
@@ -68,9 +70,10 @@ pub struct ParticipantErased {
 /// Erases one participant's personal data now: their pending questions move on as a
 /// suspension moves them, their link and sessions stop working (open sockets end at the next
 /// credential sweep), their emails and their own feed go, and their name is replaced by their
-/// pseudonym wherever another feed mentioned it.
+/// pseudonym wherever another feed mentioned it. Written to the audit log as done by `by`.
 pub fn erase_participant(
     conn: &mut DbConn,
+    by: &StaffUserRow,
     relay_id: i64,
     pid: i64,
     texts: Texts,
@@ -125,6 +128,13 @@ pub fn erase_participant(
         serde_json::to_value(&report).map_err(AppError::internal)?,
         now,
     )?;
+    // The choice only: nothing that was erased.
+    let entry = Entry::new(AuditAction::ParticipantErased)
+        .by(by)
+        .relay(&relay)
+        .target("participant", pid)
+        .detail(json!({ "texts": texts }));
+    audit::record(conn, entry, now)?;
     Ok(report)
 }
 
@@ -155,6 +165,37 @@ pub struct RelayErased {
     pub retention: Retention,
     /// Participants whose personal data went.
     pub participants: usize,
+}
+
+/// What `POST /api/relays/{id}/erase-now` answers when the relay was set to `delete`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RelayDeleted {
+    /// Always true: the relay is gone.
+    pub deleted: bool,
+    /// The relay that was.
+    pub relay_id: i64,
+}
+
+/// [`erase_relay`], written to the audit log: by staff member `by` bringing retention forward,
+/// or (none) by the system when the period has passed.
+pub fn erase_relay_audited(
+    conn: &mut DbConn,
+    by: Option<&StaffUserRow>,
+    relay_id: i64,
+    now: DateTime<Utc>,
+) -> Result<RelayErased, AppError> {
+    // Taken before the erasure: a relay set to `delete` is gone after it.
+    let mut entry = Entry::new(AuditAction::RelayErased).in_relay(conn, relay_id)?;
+    let report = erase_relay(conn, relay_id, now)?;
+    let detail = match by {
+        Some(user) => {
+            entry = entry.by(user);
+            json!({ "retention": report.retention, "brought_forward": true })
+        }
+        None => json!({ "retention": report.retention }),
+    };
+    audit::record(conn, entry.detail(detail), now)?;
+    Ok(report)
 }
 
 /// Applies retention to a closed relay now: its personal data goes, and with `delete` the

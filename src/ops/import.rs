@@ -1,11 +1,61 @@
 //! Reading a participant import: a CSV file as spreadsheets export it, or a JSON array. Pure
 //! functions; each bad line is reported with its number and the good ones are kept.
 
+use actix_web::http::StatusCode;
+
 use crate::error::AppError;
-use crate::ops::participants::{ImportRow, Rejected};
+use crate::ops::participants::{ImportRow, Rejected, validate_rows};
 
 /// Rows that parsed (with their line numbers) and lines that did not.
 pub type Parsed = (Vec<(usize, ImportRow)>, Vec<Rejected>);
+
+/// How an import's body is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFormat {
+    /// `text/csv`
+    Csv,
+    /// `application/json`: an array of participants.
+    Json,
+}
+
+impl BodyFormat {
+    /// The format a `Content-Type` names, or 415 for any other.
+    pub fn of(content_type: &str) -> Result<Self, AppError> {
+        let content_type = content_type.to_ascii_lowercase();
+        if content_type.starts_with("text/csv") {
+            Ok(Self::Csv)
+        } else if content_type.starts_with("application/json") {
+            Ok(Self::Json)
+        } else {
+            Err(AppError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send participants as application/json or text/csv",
+            ))
+        }
+    }
+}
+
+/// An import read and checked: the rows to store, and every line left out, in line order.
+#[derive(Debug, Clone, Default)]
+pub struct Checked {
+    /// Rows that passed.
+    pub rows: Vec<ImportRow>,
+    /// Lines left out, and why.
+    pub rejected: Vec<Rejected>,
+}
+
+/// Reads an import body written in `format` and checks its rows.
+pub fn read(format: BodyFormat, data: &[u8]) -> Result<Checked, AppError> {
+    let (rows, mut rejected) = match format {
+        BodyFormat::Csv => parse_csv(data)?,
+        BodyFormat::Json => parse_json(data)?,
+    };
+    let (rows, bad) = validate_rows(rows);
+    rejected.extend(bad);
+    rejected.sort_by_key(|r| r.line);
+    Ok(Checked { rows, rejected })
+}
 
 const COLUMNS: [&str; 5] = ["name", "email", "group", "title", "organisation"];
 

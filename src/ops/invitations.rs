@@ -3,10 +3,12 @@
 //! sets a password (or, for an existing account, gives theirs) and becomes a member.
 
 use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
 use serde_json::json;
 use subtle::ConstantTimeEq as _;
 
 use super::audit::{self, AuditAction, Entry};
+use crate::auth::scope::{self, Need};
 use crate::auth::tokens;
 use crate::db::invitations::{InvitationRow, NewInvitation};
 use crate::db::memberships::Membership;
@@ -24,16 +26,16 @@ use crate::relay::StaffRole;
 pub const VALID_HOURS: i64 = 72;
 
 /// An invitation just sent.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Sent {
-    /// Its id.
-    pub id: i64,
     /// The address invited (trimmed, lower-case).
     pub email: String,
-    /// The role they get.
-    pub role: StaffRole,
     /// When the link stops working.
     pub expires_at: DateTime<Utc>,
+    /// Its id.
+    pub id: i64,
+    /// The role they get.
+    pub role: StaffRole,
 }
 
 /// Invites `email` into `org_id` as `role`, by admin `by`: stores the invitation and queues its
@@ -46,6 +48,7 @@ pub fn invite(
     role: StaffRole,
     now: DateTime<Utc>,
 ) -> Result<Sent, AppError> {
+    scope::org_role(conn, by.id, org_id, Need::Admin)?;
     let email = email.trim().to_lowercase();
     if !plausible_email(&email) {
         return Err(AppError::validation(format!("bad email address {email:?}")));
@@ -134,6 +137,35 @@ pub fn open(conn: &mut DbConn, token: &str, now: DateTime<Utc>) -> Result<Invita
         ));
     }
     Ok(row)
+}
+
+/// The account the address of open invitation `token` already has, if any (404 and 410 as
+/// [`open`]).
+pub fn existing_account(
+    conn: &mut DbConn,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<StaffUserRow>, AppError> {
+    let inv = open(conn, token, now)?;
+    Ok(StaffUserRow::by_email(conn, &inv.email)?)
+}
+
+/// Takes up invitation `token` ([`accept`]) and signs the account in with a session of
+/// `hours`: the account and the session's secret. A suspended account is refused (401).
+pub fn accept_and_sign_in(
+    conn: &mut DbConn,
+    token: &str,
+    new_password_hash: &str,
+    hours: i64,
+    user_agent: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(StaffUserRow, String), AppError> {
+    let user = accept(conn, token, new_password_hash, now)?;
+    if user.is_suspended {
+        return Err(AppError::unauthorized("this account is suspended"));
+    }
+    let secret = super::staff::start_session(conn, user.id, hours, user_agent, now)?;
+    Ok((user, secret))
 }
 
 /// Takes up invitation `token`: the account (made with `new_password_hash` when the address

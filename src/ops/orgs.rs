@@ -2,10 +2,13 @@
 //! roles, removals (an organisation keeps an admin) and analysts' relay grants.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::audit::{self, AuditAction, Entry};
 use crate::auth::scope::{self, Need};
+use crate::db::audit::AuditRow;
+use crate::db::from_db;
 use crate::db::memberships::Membership;
 use crate::db::orgs::OrgRow;
 use crate::db::relay_analysts::RelayAnalyst;
@@ -73,6 +76,15 @@ pub fn visible_relays(conn: &mut DbConn, user_id: i64) -> Result<Vec<RelayRow>, 
     Ok(RelayRow::visible(conn, &running, &granted)?)
 }
 
+/// An analyst's grant of a relay.
+#[derive(Debug, Clone, Serialize)]
+pub struct Granted {
+    /// The relay.
+    pub relay_id: i64,
+    /// The analyst.
+    pub user_id: i64,
+}
+
 /// Grants analyst `user_id` relay `relay_id`; they must be a member of the relay's
 /// organisation.
 pub fn grant_analyst(
@@ -81,7 +93,7 @@ pub fn grant_analyst(
     relay_id: i64,
     user_id: i64,
     now: DateTime<Utc>,
-) -> Result<(), AppError> {
+) -> Result<Granted, AppError> {
     scope::relay_role(conn, by.id, relay_id, Need::Run)?;
     let relay = RelayRow::find(conn, relay_id).or_not_found("relay")?;
     let org = relay.org_id.unwrap_or_default();
@@ -95,10 +107,50 @@ pub fn grant_analyst(
         .by(by)
         .relay(&relay)
         .target("user", user_id);
-    audit::record(conn, entry, now)
+    audit::record(conn, entry, now)?;
+    Ok(Granted { relay_id, user_id })
 }
 
-/// Changes member `user_id`'s role in `org_id`; the organisation keeps at least one admin.
+/// A member of an organisation as its admins list them.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberView {
+    /// Their address.
+    pub email: String,
+    /// Their role.
+    pub role: StaffRole,
+    /// When they joined.
+    pub since: DateTime<Utc>,
+    /// Whether their account is suspended.
+    pub suspended: bool,
+    /// The account.
+    pub user_id: i64,
+}
+
+/// Every member of `org_id`, by email.
+pub fn members(conn: &mut DbConn, org_id: i64) -> Result<Vec<MemberView>, AppError> {
+    Ok(Membership::members(conn, org_id)?
+        .into_iter()
+        .map(|m| MemberView {
+            email: m.email,
+            role: m.role,
+            since: from_db(m.since),
+            suspended: m.is_suspended,
+            user_id: m.user_id,
+        })
+        .collect())
+}
+
+/// A member's role, as set.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoleSet {
+    /// The role.
+    pub role: StaffRole,
+    /// The member.
+    pub user_id: i64,
+}
+
+/// Admin `by` changes member `user_id`'s role in `org_id`; the organisation keeps at least one
+/// admin.
 pub fn change_role(
     conn: &mut DbConn,
     by: &StaffUserRow,
@@ -106,7 +158,8 @@ pub fn change_role(
     user_id: i64,
     role: StaffRole,
     now: DateTime<Utc>,
-) -> Result<(), AppError> {
+) -> Result<RoleSet, AppError> {
+    scope::org_role(conn, by.id, org_id, Need::Admin)?;
     let Some(old) = Membership::role(conn, org_id, user_id)? else {
         return Err(AppError::not_found("member"));
     };
@@ -119,11 +172,12 @@ pub fn change_role(
         .org(org_id)
         .target("user", user_id)
         .detail(json!({ "from": old, "to": role }));
-    audit::record(conn, entry, now)
+    audit::record(conn, entry, now)?;
+    Ok(RoleSet { role, user_id })
 }
 
-/// Removes member `user_id` from `org_id`, with their grants of its relays; the organisation
-/// keeps at least one admin.
+/// Admin `by` removes member `user_id` from `org_id`, with their grants of its relays; the
+/// organisation keeps at least one admin.
 pub fn remove_member(
     conn: &mut DbConn,
     by: &StaffUserRow,
@@ -131,6 +185,7 @@ pub fn remove_member(
     user_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    scope::org_role(conn, by.id, org_id, Need::Admin)?;
     let Some(old) = Membership::role(conn, org_id, user_id)? else {
         return Err(AppError::not_found("member"));
     };
@@ -170,4 +225,67 @@ mod tests {
         assert_eq!(pick(&[3, 4], None).unwrap_err().status().as_u16(), 422);
         assert_eq!(pick(&[], None).unwrap_err().status().as_u16(), 403);
     }
+}
+
+/// `GET /api/orgs/{oid}/audit?since=RFC3339&kind=ACTION&format=json|csv`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    #[serde(default)]
+    since: Option<DateTime<Utc>>,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// Which rows of an organisation's audit log a reader asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditFilter {
+    since: Option<DateTime<Utc>>,
+    kind: Option<AuditAction>,
+}
+
+impl AuditQuery {
+    /// The rows asked for, and whether as CSV (else JSON); 422 for an unknown kind or format.
+    pub fn read(self) -> Result<(AuditFilter, bool), AppError> {
+        let kind = match self.kind.as_deref() {
+            None | Some("") => None,
+            Some(k) => Some(AuditAction::parse(k).ok_or_else(|| {
+                AppError::validation(format!("kind must be one of {}", audit_kinds()))
+            })?),
+        };
+        let csv = match self.format.as_deref() {
+            None | Some("json") => false,
+            Some("csv") => true,
+            Some(_) => return Err(AppError::validation("format must be json or csv")),
+        };
+        Ok((
+            AuditFilter {
+                since: self.since,
+                kind,
+            },
+            csv,
+        ))
+    }
+}
+
+fn audit_kinds() -> String {
+    AuditAction::ALL
+        .iter()
+        .map(|a| a.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `org_id`'s audit log, oldest first, at most [`crate::db::audit::PAGE`] rows from the
+/// filter's `since`.
+pub fn audit_log(
+    conn: &mut DbConn,
+    org_id: i64,
+    filter: AuditFilter,
+) -> Result<Vec<AuditRow>, AppError> {
+    let since = filter.since.map(to_db);
+    let kind = filter.kind.map(AuditAction::as_str);
+    Ok(AuditRow::for_org(conn, org_id, since, kind)?)
 }

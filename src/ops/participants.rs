@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::audit::{self, AuditAction, Entry};
+use super::import::Checked;
 use super::{notify, questions, relays};
 use crate::db::events::Audience;
 use crate::db::groups::GroupRow;
@@ -14,6 +16,7 @@ use crate::db::participants::{NewParticipant, ParticipantRow};
 use crate::db::questions::QuestionRow;
 use crate::db::relays::{RelayOf, RelayRow};
 use crate::db::rounds::RoundRow;
+use crate::db::staff::StaffUserRow;
 use crate::db::{DbConn, to_db};
 use crate::email::render::EmailKind;
 use crate::error::{AppError, Found};
@@ -114,6 +117,26 @@ pub fn validate_rows(rows: Vec<(usize, ImportRow)>) -> (Vec<ImportRow>, Vec<Reje
     (good, rejected)
 }
 
+/// Staff member `by` imports `checked` into relay `relay_id` ([`import`]), written to the audit
+/// log; the report lists the lines left out.
+pub fn import_by(
+    conn: &mut DbConn,
+    by: &StaffUserRow,
+    relay_id: i64,
+    checked: Checked,
+    now: DateTime<Utc>,
+) -> Result<ImportReport, AppError> {
+    let mut report = import(conn, relay_id, checked.rows, now)?;
+    let detail = json!({ "created": report.created, "updated": report.updated });
+    let entry = Entry::new(AuditAction::ParticipantsImported)
+        .by(by)
+        .in_relay(conn, relay_id)?
+        .detail(detail);
+    audit::record(conn, entry, now)?;
+    report.rejected = checked.rejected;
+    Ok(report)
+}
+
 /// Adds new participants and updates existing ones (matched by email). New participants of a
 /// scheduled relay get their invitation; of an open relay, their batons and opening email.
 pub fn import(
@@ -207,8 +230,93 @@ pub(crate) fn participant_of(
     Ok(p)
 }
 
+/// A participant's standing after a suspension (with how many of their questions moved on) or
+/// after it was lifted.
+#[derive(Debug, Clone, Serialize)]
+pub struct Standing {
+    /// Their pending questions passed to others by the suspension.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rerouted: Option<usize>,
+    /// `suspended` or `active`.
+    pub status: &'static str,
+}
+
+/// An email queued again.
+#[derive(Debug, Clone, Serialize)]
+pub struct Queued {
+    /// Its kind.
+    pub queued: String,
+}
+
+/// What a facilitator does to one participant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Act {
+    /// [`suspend`]
+    Suspend,
+    /// [`unsuspend`]
+    Unsuspend,
+    /// [`resend_latest`]
+    ResendEmail,
+}
+
+/// What an [`Act`] answers.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Acted {
+    /// After a suspension or its end.
+    Standing(Standing),
+    /// After an email was queued again.
+    Queued(Queued),
+}
+
+/// Staff member `by` does `act` to participant `pid` of relay `relay_id`, written to the audit
+/// log.
+pub fn act(
+    conn: &mut DbConn,
+    by: &StaffUserRow,
+    relay_id: i64,
+    pid: i64,
+    act: Act,
+    now: DateTime<Utc>,
+) -> Result<Acted, AppError> {
+    let (acted, entry) = match act {
+        Act::Suspend => {
+            let rerouted = suspend(conn, relay_id, pid, now)?;
+            let standing = Standing {
+                rerouted: Some(rerouted),
+                status: "suspended",
+            };
+            let entry = Entry::new(AuditAction::ParticipantSuspended)
+                .detail(json!({ "rerouted": rerouted }));
+            (Acted::Standing(standing), entry)
+        }
+        Act::Unsuspend => {
+            unsuspend(conn, relay_id, pid, now)?;
+            let standing = Standing {
+                rerouted: None,
+                status: "active",
+            };
+            (
+                Acted::Standing(standing),
+                Entry::new(AuditAction::ParticipantUnsuspended),
+            )
+        }
+        Act::ResendEmail => {
+            let kind = resend_latest(conn, relay_id, pid, now)?;
+            let entry = Entry::new(AuditAction::EmailResent).detail(json!({ "kind": kind }));
+            (Acted::Queued(Queued { queued: kind }), entry)
+        }
+    };
+    let entry = entry
+        .by(by)
+        .in_relay(conn, relay_id)?
+        .target("participant", pid);
+    audit::record(conn, entry, now)?;
+    Ok(acted)
+}
+
 /// Suspends a participant: no access, no email, their pending questions rerouted at once.
-pub fn suspend(
+fn suspend(
     conn: &mut DbConn,
     relay_id: i64,
     pid: i64,
@@ -256,7 +364,7 @@ pub fn suspend(
 }
 
 /// Lifts a suspension.
-pub fn unsuspend(
+fn unsuspend(
     conn: &mut DbConn,
     relay_id: i64,
     pid: i64,
@@ -282,7 +390,7 @@ pub fn unsuspend(
 }
 
 /// Queues the participant's latest email again, as a new email with a fresh link.
-pub fn resend_latest(
+fn resend_latest(
     conn: &mut DbConn,
     relay_id: i64,
     pid: i64,

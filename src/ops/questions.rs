@@ -5,6 +5,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
+use serde::Serialize;
+
+use super::audit::{self, AuditAction, Entry};
 use super::notify;
 use crate::db::answers::AnswerRow;
 use crate::db::deliveries::DeliveryRow;
@@ -14,6 +17,7 @@ use crate::db::participants::ParticipantRow;
 use crate::db::questions::{NewQuestion, QuestionRow};
 use crate::db::relays::{RelayOf, RelayRow};
 use crate::db::rounds::RoundRow;
+use crate::db::staff::StaffUserRow;
 use crate::db::{DbConn, from_db, to_db};
 use crate::email::format_time;
 use crate::email::render::EmailKind;
@@ -378,6 +382,49 @@ pub fn reroute(
         now,
     )?;
     Ok(new)
+}
+
+/// A question a facilitator moved on, as `POST /api/questions/{qid}/reroute` answers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rerouted {
+    /// The question.
+    pub question_id: i64,
+    /// Its new recipient.
+    pub recipient: Recipient,
+}
+
+/// Whom a question went to.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recipient {
+    /// The participant.
+    pub id: i64,
+    /// Their name.
+    pub name: String,
+}
+
+/// Facilitator `by` passes pending question `qid` to `to` (or as auto pairing picks), written
+/// to the audit log with the question's new recipient.
+pub fn reroute_by(
+    conn: &mut DbConn,
+    by: &StaffUserRow,
+    qid: i64,
+    to: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<Rerouted, AppError> {
+    let new = reroute(conn, qid, to, RerouteReason::Facilitator, now)?;
+    let entry = Entry::new(AuditAction::QuestionRerouted)
+        .by(by)
+        .in_relay(conn, new.relay_id)?
+        .target("question", qid)
+        .detail(json!({ "to": new.id }));
+    audit::record(conn, entry, now)?;
+    Ok(Rerouted {
+        question_id: qid,
+        recipient: Recipient {
+            id: new.id,
+            name: new.name,
+        },
+    })
 }
 
 /// Sends the one reminder for question `qid` to its current recipient.

@@ -4,13 +4,15 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::notify;
+use super::audit::{self, AuditAction, Entry};
+use super::{notify, orgs};
 use crate::db::events::Audience;
 use crate::db::orgs::OrgRow;
 use crate::db::participants::ParticipantRow;
 use crate::db::questions::QuestionRow;
 use crate::db::relays::{NewRelay, RelayOf, RelayRow};
 use crate::db::rounds::RoundRow;
+use crate::db::staff::StaffUserRow;
 use crate::db::{DbConn, from_db, to_db};
 use crate::email::render::EmailKind;
 use crate::email::{format_time, rounds_for_email};
@@ -737,4 +739,66 @@ pub fn close(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> Result<RelayRow,
         now,
     )?;
     Ok(relay)
+}
+
+/// Staff member `by` creates a relay in an organisation they run (`input.org_id`, or their
+/// only one), written to the audit log.
+pub fn create_by(
+    conn: &mut DbConn,
+    by: &StaffUserRow,
+    mut input: CreateRelay,
+    now: DateTime<Utc>,
+) -> Result<(RelayRow, Vec<RoundRow>), AppError> {
+    input.org_id = Some(orgs::for_new_relay(conn, by.id, input.org_id)?);
+    let (row, rounds) = create(conn, input, Some(by.id), now)?;
+    audit::record(
+        conn,
+        Entry::new(AuditAction::RelayCreated).by(by).relay(&row),
+        now,
+    )?;
+    Ok((row, rounds))
+}
+
+/// Staff member `by` edits relay `id` ([`patch`]), written to the audit log.
+pub fn patch_by(
+    conn: &mut DbConn,
+    by: &StaffUserRow,
+    id: i64,
+    input: PatchRelay,
+    now: DateTime<Utc>,
+) -> Result<(RelayRow, Vec<RoundRow>), AppError> {
+    let (row, rounds) = patch(conn, id, input, now)?;
+    audit::record(
+        conn,
+        Entry::new(AuditAction::RelayChanged).by(by).relay(&row),
+        now,
+    )?;
+    Ok((row, rounds))
+}
+
+/// A lifecycle step a facilitator takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// [`schedule`]
+    Schedule,
+    /// [`open_now`]
+    Open,
+    /// [`close`]
+    Close,
+}
+
+/// Staff member `by` takes `step` with relay `id`, written to the audit log.
+pub fn step_by(
+    conn: &mut DbConn,
+    by: &StaffUserRow,
+    id: i64,
+    step: Step,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let (row, action) = match step {
+        Step::Schedule => (schedule(conn, id, now)?, AuditAction::RelayScheduled),
+        Step::Open => (open_now(conn, id, now)?, AuditAction::RelayOpened),
+        Step::Close => (close(conn, id, now)?, AuditAction::RelayClosed),
+    };
+    audit::record(conn, Entry::new(action).by(by).relay(&row), now)
 }

@@ -4,9 +4,11 @@
 
 use actix_web::http::StatusCode;
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde_json::json;
 
 use super::audit::{self, AuditAction, Entry};
+use crate::auth::scope::{self, Need};
 use crate::auth::totp;
 use crate::db::credentials::Credential;
 use crate::db::orgs::OrgRow;
@@ -15,12 +17,41 @@ use crate::db::totp::{RecoveryCodes, TotpRow};
 use crate::db::{DbConn, to_db};
 use crate::error::AppError;
 
+/// A pending secret, for the authenticator app.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pending {
+    /// The secret as an `otpauth://` URI (what a QR code would hold).
+    pub otpauth_uri: String,
+    /// The secret, base32.
+    pub secret: String,
+}
+
+/// TOTP turned on, with the recovery codes shown this once.
+#[derive(Debug, Clone, Serialize)]
+pub struct Enabled {
+    /// Always true.
+    pub enabled: bool,
+    /// Single-use codes for when the app is lost.
+    pub recovery_codes: Vec<String>,
+}
+
+/// An organisation's TOTP requirement, as set.
+#[derive(Debug, Clone, Serialize)]
+pub struct Requirement {
+    /// The organisation.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Whether its members must sign in with TOTP.
+    pub require_totp: bool,
+}
+
 /// A new pending secret for `user` (replacing any pending one): the secret and its URI.
 pub fn start(
     conn: &mut DbConn,
     user: &StaffUserRow,
     now: DateTime<Utc>,
-) -> Result<(String, String), AppError> {
+) -> Result<Pending, AppError> {
     if TotpRow::is_on(conn, user.id)? {
         return Err(already_on());
     }
@@ -28,7 +59,10 @@ pub fn start(
     let uri = totp::otpauth_uri(&secret, &user.email)
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("no otpauth URI for a new secret")))?;
     TotpRow::start(conn, user.id, &secret, to_db(now))?;
-    Ok((secret, uri))
+    Ok(Pending {
+        otpauth_uri: uri,
+        secret,
+    })
 }
 
 /// Confirms `user`'s pending secret with `code` and turns TOTP on; the new recovery codes.
@@ -37,7 +71,7 @@ pub fn confirm(
     user: &StaffUserRow,
     code: &str,
     now: DateTime<Utc>,
-) -> Result<Vec<String>, AppError> {
+) -> Result<Enabled, AppError> {
     let Some(row) = TotpRow::find(conn, user.id)? else {
         return Err(AppError::conflict(
             "totp_not_started",
@@ -64,7 +98,10 @@ pub fn confirm(
         user.id,
         now,
     )?;
-    Ok(codes)
+    Ok(Enabled {
+        enabled: true,
+        recovery_codes: codes,
+    })
 }
 
 /// Turns `user`'s TOTP off (or drops a pending secret); refused while one of their
@@ -189,15 +226,15 @@ pub fn second_factor(
     Ok(Factor::Wrong)
 }
 
-/// Sets whether organisation `org_id`'s members must sign in with TOTP (the caller checked
-/// that `by` is its admin).
+/// Admin `by` sets whether organisation `org_id`'s members must sign in with TOTP.
 pub fn set_required(
     conn: &mut DbConn,
     by: &StaffUserRow,
     org_id: i64,
     on: bool,
     now: DateTime<Utc>,
-) -> Result<OrgRow, AppError> {
+) -> Result<Requirement, AppError> {
+    scope::org_role(conn, by.id, org_id, Need::Admin)?;
     let org = OrgRow::find(conn, org_id)?.ok_or_else(|| AppError::not_found("organisation"))?;
     if org.require_totp != on {
         OrgRow::set_require_totp(conn, org_id, on)?;
@@ -208,9 +245,10 @@ pub fn set_required(
             .detail(json!({ "from": org.require_totp, "to": on }));
         audit::record(conn, entry, now)?;
     }
-    Ok(OrgRow {
+    Ok(Requirement {
+        id: org.id,
+        name: org.name,
         require_totp: on,
-        ..org
     })
 }
 

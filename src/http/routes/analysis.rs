@@ -7,8 +7,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::analysis::QuestionForm;
-use crate::auth::Staff;
 use crate::auth::scope::{self, Need, Target};
+use crate::auth::{ReadQuestion, ReadRelay, Scoped, Staff};
 use crate::error::AppError;
 use crate::http::body;
 use crate::ops::analysis::{self, Side, Source, depth};
@@ -34,13 +34,10 @@ struct WordsQuery {
 
 /// `GET /api/relays/{id}/words?group=&source=questions|answers|both&top=`
 pub async fn relay_words(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: ReadRelay,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let q: WordsQuery = query(&req)?;
     let (source, top) = (Source::parse(q.source.as_deref())?, analysis::top(q.top)?);
     let view = analysis::relay_words(&state.db, id, q.group, source, top).await?;
@@ -78,12 +75,9 @@ pub async fn distinctive(
 /// `GET /api/relays/{id}/network`: the group × group matrix, per-participant counts (names
 /// only for facilitators) and the relay chains.
 pub async fn relay_network(
-    Staff(user, _): Staff,
+    Scoped { path: id, role, .. }: ReadRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    let role = scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let reader = reader_of(role);
     let view = analysis::relay_network(&state.db, id, reader).await?;
     Ok(HttpResponse::Ok().json(view))
@@ -92,36 +86,27 @@ pub async fn relay_network(
 /// `GET /api/relays/{id}/keywords`: the expected keywords found, the share found (relevance)
 /// and the words that stood out unexpected.
 pub async fn relay_keywords(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: ReadRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let view = depth::relay_keywords(&state.db, id).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
 /// `GET /api/relays/{id}/questions/forms`: `[{question_id, form, corrected}]`.
 pub async fn relay_forms(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: ReadRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let view = depth::relay_forms(&state.db, id).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
 /// `GET /api/relays/{id}/forms`: form shares per group, round and theme.
 pub async fn relay_form_shares(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: ReadRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let view = depth::relay_form_shares(&state.db, id).await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -135,14 +120,11 @@ struct FormRequest {
 
 /// `PUT /api/questions/{qid}/form` `{form}`: the analyst's correction of a question's form.
 pub async fn correct_form(
-    Staff(user, _): Staff,
+    Scoped { path: qid, .. }: ReadQuestion,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let qid = path.into_inner();
-    scope::allow(&state, &user, Target::Question(qid), Need::Read).await?;
     let input: FormRequest = body::json(&req, payload).await?;
     let form = QuestionForm::parse(&input.form)
         .ok_or_else(|| AppError::validation("form must be open, closed or mixed"))?;
@@ -156,12 +138,9 @@ pub async fn correct_form(
 
 /// `GET /api/relays/{id}/focus`: inward, outward and neither shares per group and theme.
 pub async fn relay_focus(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: ReadRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let view = depth::relay_focus(&state.db, id).await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -177,14 +156,11 @@ struct FocusListsRequest {
 /// `PUT /api/relays/{id}/focus/lists` `{inward, outward}`: the relay's own focus word lists;
 /// answers the focus read with them.
 pub async fn put_focus_lists(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: ReadRelay,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let input: FocusListsRequest = body::json(&req, payload).await?;
     let lists = depth::focus_lists(&input.inward, &input.outward)?;
     store_focus_lists(&state, id, Some(lists)).await
@@ -192,12 +168,9 @@ pub async fn put_focus_lists(
 
 /// `DELETE /api/relays/{id}/focus/lists`: back to the language's default lists.
 pub async fn reset_focus_lists(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: ReadRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     store_focus_lists(&state, id, None).await
 }
 
@@ -216,12 +189,9 @@ async fn store_focus_lists(
 
 /// `GET /api/relays/{id}/profiles`: the activity profile of every group.
 pub async fn relay_profiles(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: ReadRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let view = depth::relay_profiles(&state.db, id).await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -235,13 +205,10 @@ struct SvgQuery {
 
 /// `GET /api/relays/{id}/network/svg?lang=da|en`: the themed group network as SVG.
 pub async fn relay_network_svg(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: ReadRelay,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let q: SvgQuery = query(&req)?;
     let lang = match q.lang.as_deref() {
         None | Some("en") => "en",

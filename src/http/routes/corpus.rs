@@ -8,12 +8,10 @@ use futures_util::Stream;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use crate::auth::Staff;
-use crate::auth::scope::{self, Need, Target};
+use crate::auth::{ReadQuestion, ReadRelay, Scoped};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::export::{self, Format, Reader};
-use crate::ops::audit::{self, AuditAction, Entry};
 use crate::ops::corpus;
 use crate::state::AppState;
 
@@ -29,28 +27,23 @@ const CHUNK: usize = 64 * 1024;
 
 /// `GET /api/relays/{id}/corpus?format=json|csv|xlsx`
 pub async fn export_corpus(
-    Staff(user, _): Staff,
+    Scoped {
+        user,
+        path: id,
+        role,
+        ..
+    }: ReadRelay,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    let role = scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let query = web::Query::<CorpusQuery>::from_query(req.query_string())
         .map_err(crate::http::query_error)?;
     let format = corpus::format(query.format.as_deref())?;
-    let relay = state.db.read(move |conn| corpus::relay(conn, id)).await?;
     let reader = corpus::reader_of(role);
     let now = state.clock.now();
-    let entry = Entry::new(AuditAction::CorpusExported)
-        .by(&user)
-        .relay(&relay)
-        .detail(
-            serde_json::json!({ "format": format.extension(), "names": reader == Reader::Named }),
-        );
-    state
+    let relay = state
         .db
-        .write(move |conn| audit::record(conn, entry.clone(), now))
+        .write(move |conn| corpus::exported(conn, &user, id, format, reader, now))
         .await?;
     let body = pages(state.db.clone(), id, format, reader);
     let disposition = format!(
@@ -114,14 +107,11 @@ pub struct StarRequest {
 
 /// `PUT /api/questions/{qid}/star`: marks a question (with its answer) for the report.
 pub async fn star_question(
-    Staff(user, _): Staff,
+    Scoped { path: qid, .. }: ReadQuestion,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let qid = path.into_inner();
-    scope::allow(&state, &user, Target::Question(qid), Need::Read).await?;
     let StarRequest { starred } = crate::http::body::json(&req, payload).await?;
     let view = state
         .db

@@ -1,14 +1,13 @@
 //! Invitations: an organisation's admin invites a person by email; the person takes the
 //! invitation up from its link with a password and is signed in.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::auth::signed_in_response;
 use crate::auth::extractors::client_ip;
-use crate::auth::scope::{self, Need};
-use crate::auth::{Staff, csrf, password};
+use crate::auth::{OrgAdmin, Scoped, csrf, password};
 use crate::db::staff::StaffUserRow;
 use crate::error::AppError;
 use crate::http::body;
@@ -27,33 +26,20 @@ pub struct InviteRequest {
 /// `POST /api/orgs/{oid}/invitations` `{email, role}` (admins): emails a single-use link that
 /// works for 72 hours.
 pub async fn invite(
-    Staff(user, _): Staff,
+    Scoped {
+        user, path: oid, ..
+    }: OrgAdmin,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let oid = path.into_inner();
-    let uid = user.id;
-    state
-        .db
-        .read(move |conn| scope::org_role(conn, uid, oid, Need::Admin))
-        .await?;
     let InviteRequest { email, role } = body::json(&req, payload).await?;
     let now = state.clock.now();
     let sent = state
         .db
-        .write(move |conn| {
-            scope::org_role(conn, user.id, oid, Need::Admin)?;
-            invitations::invite(conn, &user, oid, &email, role, now)
-        })
+        .write(move |conn| invitations::invite(conn, &user, oid, &email, role, now))
         .await?;
-    Ok(HttpResponse::Created().json(json!({
-        "id": sent.id,
-        "email": sent.email,
-        "role": sent.role,
-        "expires_at": sent.expires_at,
-    })))
+    Ok(HttpResponse::Created().json(sent))
 }
 
 /// `POST /api/auth/invitations/{token}` body.
@@ -79,53 +65,51 @@ pub async fn accept(
     let lookup = token.clone();
     let existing = state
         .db
-        .read(move |conn| {
-            let inv = invitations::open(conn, &lookup, now)?;
-            Ok(StaffUserRow::by_email(conn, &inv.email)?)
-        })
+        .read(move |conn| invitations::existing_account(conn, &lookup, now))
         .await;
     let existing = match existing {
-        Err(e) if e.status() == actix_web::http::StatusCode::NOT_FOUND => {
+        Err(e) if e.status() == StatusCode::NOT_FOUND => {
             // Guessing invitation tokens costs the guesser the budget of guessing links.
             state.limits.link(client_ip(&req))?;
             return Err(e);
         }
         other => other?,
     };
-    let new_hash = match existing {
-        Some(user) => {
-            let ok = web::block(move || password::verify(&pw, &user.password_hash))
-                .await
-                .map_err(AppError::internal)?;
-            if !ok {
-                state.limits.login(client_ip(&req))?;
-                return Err(AppError::unauthorized(
-                    "this address has an account: give its password to join",
-                ));
-            }
-            String::new()
-        }
-        None => {
-            crate::ops::account::password_policy(&pw)?;
-            web::block(move || password::hash(&pw))
-                .await
-                .map_err(AppError::internal)?
-                .map_err(AppError::internal)?
-        }
-    };
+    let new_hash = password_hash(&state, &req, existing, pw).await?;
     let hours = state.settings.server.session_absolute_hours;
     let agent = super::auth::user_agent(&req);
     let (user, secret) = state
         .db
         .write(move |conn| {
-            let user = invitations::accept(conn, &token, &new_hash, now)?;
-            if user.is_suspended {
-                return Err(AppError::unauthorized("this account is suspended"));
-            }
-            let secret =
-                crate::ops::staff::start_session(conn, user.id, hours, agent.clone(), now)?;
-            Ok((user, secret))
+            invitations::accept_and_sign_in(conn, &token, &new_hash, hours, agent.clone(), now)
         })
         .await?;
     Ok(signed_in_response(&state, &user, &secret))
+}
+
+/// The hash of `pw` for a new account, or (empty) nothing once an existing account has proved
+/// itself with it; a wrong password costs the budget of a login.
+async fn password_hash(
+    state: &AppState,
+    req: &HttpRequest,
+    existing: Option<StaffUserRow>,
+    pw: String,
+) -> Result<String, AppError> {
+    let Some(user) = existing else {
+        crate::ops::account::password_policy(&pw)?;
+        return web::block(move || password::hash(&pw))
+            .await
+            .map_err(AppError::internal)?
+            .map_err(AppError::internal);
+    };
+    let ok = web::block(move || password::verify(&pw, &user.password_hash))
+        .await
+        .map_err(AppError::internal)?;
+    if !ok {
+        state.limits.login(client_ip(req))?;
+        return Err(AppError::unauthorized(
+            "this address has an account: give its password to join",
+        ));
+    }
+    Ok(String::new())
 }

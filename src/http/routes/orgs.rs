@@ -5,16 +5,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::Staff;
-use crate::auth::scope::{self, Need};
-use crate::db::audit::AuditRow;
-use crate::db::from_db;
-use crate::db::memberships::Membership;
+use crate::auth::{OrgAdmin, RunRelay, Scoped, Staff};
 use crate::db::orgs::OrgRow;
 use crate::error::AppError;
 use crate::http::body;
-use crate::ops::audit::{self, AuditAction};
-use crate::ops::orgs;
+use crate::ops::audit;
+use crate::ops::orgs::{self, AuditQuery};
 use crate::relay::StaffRole;
 use crate::state::AppState;
 
@@ -38,31 +34,11 @@ pub fn org_json(o: &OrgRow, role: StaffRole) -> serde_json::Value {
 
 /// `GET /api/orgs/{oid}/members` (admins).
 pub async fn members(
-    Staff(user, _): Staff,
+    Scoped { path: oid, .. }: OrgAdmin,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let oid = path.into_inner();
-    let list = state
-        .db
-        .read(move |conn| {
-            scope::org_role(conn, user.id, oid, Need::Admin)?;
-            Ok(Membership::members(conn, oid)?)
-        })
-        .await?;
-    let body: Vec<_> = list
-        .iter()
-        .map(|m| {
-            json!({
-                "user_id": m.user_id,
-                "email": m.email,
-                "role": m.role,
-                "suspended": m.is_suspended,
-                "since": from_db(m.since),
-            })
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(body))
+    let list = state.db.read(move |conn| orgs::members(conn, oid)).await?;
+    Ok(HttpResponse::Ok().json(list))
 }
 
 /// `{role}`
@@ -74,44 +50,37 @@ pub struct RoleRequest {
 
 /// `PATCH /api/orgs/{oid}/members/{uid}` `{role}` (admins; the organisation keeps an admin).
 pub async fn change_role(
-    Staff(user, _): Staff,
+    Scoped {
+        user,
+        path: (oid, uid),
+        ..
+    }: OrgAdmin<(i64, i64)>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<(i64, i64)>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let (oid, uid) = path.into_inner();
-    let admin = user.clone();
-    state
-        .db
-        .read(move |conn| scope::org_role(conn, admin.id, oid, Need::Admin))
-        .await?;
     let RoleRequest { role } = body::json(&req, payload).await?;
     let now = state.clock.now();
-    state
+    let set = state
         .db
-        .write(move |conn| {
-            scope::org_role(conn, user.id, oid, Need::Admin)?;
-            orgs::change_role(conn, &user, oid, uid, role, now)
-        })
+        .write(move |conn| orgs::change_role(conn, &user, oid, uid, role, now))
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "user_id": uid, "role": role })))
+    Ok(HttpResponse::Ok().json(set))
 }
 
 /// `DELETE /api/orgs/{oid}/members/{uid}` (admins; the organisation keeps an admin).
 pub async fn remove_member(
-    Staff(user, _): Staff,
+    Scoped {
+        user,
+        path: (oid, uid),
+        ..
+    }: OrgAdmin<(i64, i64)>,
     state: web::Data<AppState>,
-    path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
-    let (oid, uid) = path.into_inner();
     let now = state.clock.now();
     state
         .db
-        .write(move |conn| {
-            scope::org_role(conn, user.id, oid, Need::Admin)?;
-            orgs::remove_member(conn, &user, oid, uid, now)
-        })
+        .write(move |conn| orgs::remove_member(conn, &user, oid, uid, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -126,94 +95,45 @@ pub struct GrantRequest {
 /// `POST /api/relays/{id}/analysts` `{user_id}`: grants an analyst of the relay's organisation
 /// the relay (its facilitators and admins).
 pub async fn grant_analyst(
-    Staff(user, _): Staff,
+    Scoped { user, path: id, .. }: RunRelay,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, scope::Target::Relay(id), Need::Run).await?;
     let GrantRequest { user_id } = body::json(&req, payload).await?;
     let now = state.clock.now();
-    state
+    let granted = state
         .db
         .write(move |conn| orgs::grant_analyst(conn, &user, id, user_id, now))
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "relay_id": id, "user_id": user_id })))
-}
-
-/// `GET /api/orgs/{oid}/audit?since=&kind=&format=json|csv`
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AuditQuery {
-    #[serde(default)]
-    since: Option<chrono::DateTime<chrono::Utc>>,
-    #[serde(default)]
-    kind: Option<String>,
-    #[serde(default)]
-    format: Option<String>,
+    Ok(HttpResponse::Ok().json(granted))
 }
 
 /// `GET /api/orgs/{oid}/audit?since=RFC3339&kind=ACTION&format=json|csv` (admins): the log,
 /// oldest first, at most [`crate::db::audit::PAGE`] rows from `since`.
 pub async fn audit_log(
-    Staff(user, _): Staff,
+    Scoped { path: oid, .. }: OrgAdmin,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let oid = path.into_inner();
-    let uid = user.id;
-    state
-        .db
-        .read(move |conn| scope::org_role(conn, uid, oid, Need::Admin))
-        .await?;
-    let q = web::Query::<AuditQuery>::from_query(req.query_string())
+    let (filter, csv) = web::Query::<AuditQuery>::from_query(req.query_string())
         .map_err(crate::http::query_error)?
-        .into_inner();
-    let kind = match q.kind.as_deref() {
-        None | Some("") => None,
-        Some(k) => Some(
-            AuditAction::parse(k)
-                .ok_or_else(|| AppError::validation(format!("kind must be one of {}", kinds())))?,
-        ),
-    };
-    let csv = match q.format.as_deref() {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(_) => return Err(AppError::validation("format must be json or csv")),
-    };
-    let since = q.since.map(crate::db::to_db);
+        .into_inner()
+        .read()?;
     let rows = state
         .db
-        .read(move |conn| {
-            Ok(AuditRow::for_org(
-                conn,
-                oid,
-                since,
-                kind.map(AuditAction::as_str),
-            )?)
-        })
+        .read(move |conn| orgs::audit_log(conn, oid, filter))
         .await?;
-    if csv {
-        return Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"stafet-org-{oid}-audit.csv\""),
-            ))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body(audit::csv(&rows)?));
+    if !csv {
+        let body: Vec<_> = rows.iter().map(audit::json_row).collect();
+        return Ok(HttpResponse::Ok().json(body));
     }
-    let body: Vec<_> = rows.iter().map(audit::json_row).collect();
-    Ok(HttpResponse::Ok().json(body))
-}
-
-fn kinds() -> String {
-    AuditAction::ALL
-        .iter()
-        .map(|a| a.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"stafet-org-{oid}-audit.csv\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(audit::csv(&rows)?))
 }

@@ -1,11 +1,9 @@
 //! Participants of a relay: import (JSON or CSV), list, suspend, reinstate, resend email.
 
-use actix_web::http::StatusCode;
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
 
-use crate::auth::Staff;
-use crate::auth::scope::{self, Need, Target};
+use crate::auth::{RunRelay, Scoped};
 use crate::db::groups::GroupRow;
 use crate::db::outbox::OutboxRow;
 use crate::db::participants::ParticipantRow;
@@ -13,70 +11,38 @@ use crate::db::questions::QuestionRow;
 use crate::db::relays::RelayRow;
 use crate::error::{AppError, Found};
 use crate::http::{body, dto};
-use crate::ops::audit::{self, AuditAction, Entry};
-use crate::ops::import::{parse_csv, parse_json};
-use crate::ops::participants as ops;
+use crate::ops::import::{self, BodyFormat};
+use crate::ops::participants::{self as ops, Act, Acted};
 use crate::state::AppState;
 
 /// `POST /api/relays/{id}/participants` with a JSON array or a CSV body.
 pub async fn import_participants(
-    Staff(user, _): Staff,
+    Scoped { user, path: id, .. }: RunRelay,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let content_type = req
         .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
+        .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let is_csv = content_type.starts_with("text/csv");
-    if !is_csv && !content_type.starts_with("application/json") {
-        return Err(AppError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send participants as application/json or text/csv",
-        ));
-    }
+        .unwrap_or("");
+    let format = BodyFormat::of(content_type)?;
     let data = body::read_limited(payload, state.settings.server.body_limit_bytes).await?;
-    let (rows, mut rejected) = if is_csv {
-        parse_csv(&data)?
-    } else {
-        parse_json(&data)?
-    };
-    let (good, bad) = ops::validate_rows(rows);
-    rejected.extend(bad);
+    let checked = import::read(format, &data)?;
     let now = state.clock.now();
-    let mut report = state
+    let report = state
         .db
-        .write(move |conn| {
-            let report = ops::import(conn, id, good.clone(), now)?;
-            let detail = json!({ "created": report.created, "updated": report.updated });
-            let entry = Entry::new(AuditAction::ParticipantsImported)
-                .by(&user)
-                .in_relay(conn, id)?
-                .detail(detail);
-            audit::record(conn, entry, now)?;
-            Ok(report)
-        })
+        .write(move |conn| ops::import_by(conn, &user, id, checked.clone(), now))
         .await?;
-    rejected.sort_by_key(|r| r.line);
-    report.rejected = rejected;
     Ok(HttpResponse::Ok().json(report))
 }
 
 /// `GET /api/relays/{id}/participants`
 pub async fn list_participants(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: RunRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let body = state
         .db
         .read(move |conn| {
@@ -103,88 +69,45 @@ pub async fn list_participants(
 
 /// `POST /api/relays/{id}/participants/{pid}/suspend`
 pub async fn suspend_participant(
-    Staff(user, _): Staff,
+    scoped: RunRelay<(i64, i64)>,
     state: web::Data<AppState>,
-    path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, pid) = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
-    let now = state.clock.now();
-    let rerouted = state
-        .db
-        .write(move |conn| {
-            let rerouted = ops::suspend(conn, id, pid, now)?;
-            let action = AuditAction::ParticipantSuspended;
-            record_on_participant(
-                conn,
-                action,
-                &user,
-                id,
-                pid,
-                json!({ "rerouted": rerouted }),
-                now,
-            )?;
-            Ok(rerouted)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({ "status": "suspended", "rerouted": rerouted })))
+    let standing = on_participant(&state, scoped, Act::Suspend).await?;
+    Ok(HttpResponse::Ok().json(standing))
 }
 
 /// `POST /api/relays/{id}/participants/{pid}/unsuspend`
 pub async fn unsuspend_participant(
-    Staff(user, _): Staff,
+    scoped: RunRelay<(i64, i64)>,
     state: web::Data<AppState>,
-    path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, pid) = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
-    let now = state.clock.now();
-    state
-        .db
-        .write(move |conn| {
-            ops::unsuspend(conn, id, pid, now)?;
-            let action = AuditAction::ParticipantUnsuspended;
-            record_on_participant(conn, action, &user, id, pid, json!({}), now)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({ "status": "active" })))
+    let standing = on_participant(&state, scoped, Act::Unsuspend).await?;
+    Ok(HttpResponse::Ok().json(standing))
 }
 
 /// `POST /api/relays/{id}/participants/{pid}/resend-email`
 pub async fn resend_email(
-    Staff(user, _): Staff,
+    scoped: RunRelay<(i64, i64)>,
     state: web::Data<AppState>,
-    path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, pid) = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
-    let now = state.clock.now();
-    let kind = state
-        .db
-        .write(move |conn| {
-            let kind = ops::resend_latest(conn, id, pid, now)?;
-            let action = AuditAction::EmailResent;
-            record_on_participant(conn, action, &user, id, pid, json!({ "kind": kind }), now)?;
-            Ok(kind)
-        })
-        .await?;
-    Ok(HttpResponse::Accepted().json(json!({ "queued": kind })))
+    let queued = on_participant(&state, scoped, Act::ResendEmail).await?;
+    Ok(HttpResponse::Accepted().json(queued))
 }
 
-/// Records `action` by `user` on participant `pid` of relay `relay_id`.
-fn record_on_participant(
-    conn: &mut crate::db::DbConn,
-    action: AuditAction,
-    user: &crate::db::staff::StaffUserRow,
-    relay_id: i64,
-    pid: i64,
-    detail: serde_json::Value,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), AppError> {
-    let entry = Entry::new(action)
-        .by(user)
-        .in_relay(conn, relay_id)?
-        .target("participant", pid)
-        .detail(detail);
-    audit::record(conn, entry, now)
+/// The caller's `act` on the participant `{pid}` of relay `{id}`.
+async fn on_participant(
+    state: &AppState,
+    scoped: RunRelay<(i64, i64)>,
+    act: Act,
+) -> Result<Acted, AppError> {
+    let Scoped {
+        user,
+        path: (id, pid),
+        ..
+    } = scoped;
+    let now = state.clock.now();
+    state
+        .db
+        .write(move |conn| ops::act(conn, &user, id, pid, act, now))
+        .await
 }

@@ -3,15 +3,12 @@
 //! `me::download_my_data`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
 
-use crate::auth::Staff;
-use crate::auth::scope::{self, Need, Target};
+use crate::auth::{RunRelay, Scoped};
 use crate::error::AppError;
 use crate::http::{body, dto};
-use crate::ops::audit::{self, AuditAction, Entry};
 use crate::ops::copy::{CopyRequest, copy_relay};
-use crate::ops::erasure::{self, EraseRequest, RelayErased};
+use crate::ops::erasure::{self, EraseRequest, RelayDeleted};
 use crate::relay::Retention;
 use crate::state::AppState;
 
@@ -29,58 +26,41 @@ async fn cut_wal(state: &AppState) {
 /// `POST /api/relays/{id}/erase-now`: retention at once, for a closed relay. Answers with the
 /// relay as it is now, or `{relay_id, deleted: true}` when the relay was set to `delete`.
 pub async fn erase_relay_now(
-    Staff(user, _): Staff,
+    Scoped { user, path: id, .. }: RunRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let now = state.clock.now();
-    let report: RelayErased = state
+    let report = state
         .db
-        .write(move |conn| {
-            // Taken before the erasure: a relay set to `delete` is gone after it.
-            let entry = Entry::new(AuditAction::RelayErased)
-                .by(&user)
-                .in_relay(conn, id)?;
-            let report = erasure::erase_relay(conn, id, now)?;
-            let detail = json!({ "retention": report.retention, "brought_forward": true });
-            audit::record(conn, entry.clone().detail(detail), now)?;
-            Ok(report)
-        })
+        .write(move |conn| erasure::erase_relay_audited(conn, Some(&user), id, now))
         .await?;
     cut_wal(&state).await;
     if report.retention == Retention::Delete {
-        return Ok(HttpResponse::Ok().json(json!({ "relay_id": id, "deleted": true })));
+        let deleted = RelayDeleted {
+            deleted: true,
+            relay_id: id,
+        };
+        return Ok(HttpResponse::Ok().json(deleted));
     }
     super::relays::relay_response(&state, id).await
 }
 
 /// `POST /api/relays/{id}/participants/{pid}/erase` `{texts: "keep"|"remove"}`.
 pub async fn erase_participant(
-    Staff(user, _): Staff,
+    Scoped {
+        user,
+        path: (id, pid),
+        ..
+    }: RunRelay<(i64, i64)>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<(i64, i64)>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let (id, pid) = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let EraseRequest { texts } = body::json(&req, payload).await?;
     let now = state.clock.now();
     let report = state
         .db
-        .write(move |conn| {
-            let report = erasure::erase_participant(conn, id, pid, texts, now)?;
-            // The pseudonym and counts only: nothing that was erased.
-            let entry = Entry::new(AuditAction::ParticipantErased)
-                .by(&user)
-                .in_relay(conn, id)?
-                .target("participant", pid)
-                .detail(json!({ "texts": texts }));
-            audit::record(conn, entry, now)?;
-            Ok(report)
-        })
+        .write(move |conn| erasure::erase_participant(conn, &user, id, pid, texts, now))
         .await?;
     cut_wal(&state).await;
     Ok(HttpResponse::Ok().json(report))
@@ -88,27 +68,16 @@ pub async fn erase_participant(
 
 /// `POST /api/relays/{id}/copy` `{title, with_participants}` → the new draft.
 pub async fn copy(
-    Staff(user, _): Staff,
+    Scoped { user, path: id, .. }: RunRelay,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let input: CopyRequest = body::json(&req, payload).await?;
     let now = state.clock.now();
     let (row, rounds) = state
         .db
-        .write(move |conn| {
-            let (row, rounds) = copy_relay(conn, id, input.clone(), Some(user.id), now)?;
-            let entry = Entry::new(AuditAction::RelayCreated)
-                .by(&user)
-                .relay(&row)
-                .detail(json!({ "copied_from": id }));
-            audit::record(conn, entry, now)?;
-            Ok((row, rounds))
-        })
+        .write(move |conn| copy_relay(conn, id, input.clone(), &user, now))
         .await?;
     Ok(HttpResponse::Created().json(dto::relay(&row, &rounds, now)))
 }

@@ -2,14 +2,12 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
-use crate::auth::Staff;
-use crate::auth::scope::{self, Need, Target};
+use crate::auth::{RunQuestion, RunRelay, Scoped};
 use crate::error::AppError;
-use crate::ops::audit::{self, AuditAction, Entry};
+use crate::http::body;
 use crate::ops::pending;
-use crate::ops::questions::{self as ops, RerouteReason};
+use crate::ops::questions as ops;
 use crate::state::AppState;
 
 /// `POST /api/questions/{qid}/reroute` body.
@@ -23,53 +21,39 @@ pub struct RerouteRequest {
 
 /// Passes a pending question to another participant at once.
 pub async fn reroute_question(
-    Staff(user, _): Staff,
+    Scoped {
+        user, path: qid, ..
+    }: RunQuestion,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let qid = path.into_inner();
-    scope::allow(&state, &user, Target::Question(qid), Need::Run).await?;
-    let data =
-        crate::http::body::read_limited(payload, state.settings.server.body_limit_bytes).await?;
-    // The body is optional: none (or `{}`) means "pick as in auto mode".
-    let to = if data.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        serde_json::from_slice::<RerouteRequest>(&data)
-            .map_err(|e| crate::http::body::json_error(&e))?
-            .to
-    };
+    let data = body::read_limited(payload, state.settings.server.body_limit_bytes).await?;
+    let to = recipient_asked(&data)?;
     let now = state.clock.now();
-    let new = state
+    let rerouted = state
         .db
-        .write(move |conn| {
-            let new = ops::reroute(conn, qid, to, RerouteReason::Facilitator, now)?;
-            let entry = Entry::new(AuditAction::QuestionRerouted)
-                .by(&user)
-                .in_relay(conn, new.relay_id)?
-                .target("question", qid)
-                .detail(json!({ "to": new.id }));
-            audit::record(conn, entry, now)?;
-            Ok(new)
-        })
+        .write(move |conn| ops::reroute_by(conn, &user, qid, to, now))
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "question_id": qid,
-        "recipient": { "id": new.id, "name": new.name },
-    })))
+    Ok(HttpResponse::Ok().json(rerouted))
+}
+
+/// The recipient a reroute's body names. The body is optional: none (or `{}`) means "pick as
+/// in auto mode".
+fn recipient_asked(data: &[u8]) -> Result<Option<i64>, AppError> {
+    if data.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let request: RerouteRequest = serde_json::from_slice(data).map_err(|e| body::json_error(&e))?;
+    Ok(request.to)
 }
 
 /// `GET /api/relays/{id}/questions/pending`: questions still waiting for an answer, oldest
 /// first, for the console's "stranded questions". The asker and the text are shown only when
 /// the relay is not anonymous: a facilitator can reroute without reading anyone's question.
 pub async fn pending_questions(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: RunRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let now = state.clock.now();
     let body = state
         .db

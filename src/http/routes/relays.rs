@@ -3,15 +3,14 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{StaffFeedQuery, events_json};
-use crate::auth::Staff;
-use crate::auth::scope::{self, Need, Target};
+use crate::auth::{ReadRelay, RunRelay, Scoped, Staff};
 use crate::db::events::{self, EventRow};
 use crate::db::relays::RelayRow;
 use crate::db::rounds::RoundRow;
+use crate::db::staff::StaffUserRow;
 use crate::error::{AppError, Found};
 use crate::http::{body, dto};
-use crate::ops::audit::{self, AuditAction, Entry};
-use crate::ops::relays::{self as ops, CreateRelay, PatchRelay};
+use crate::ops::relays::{self as ops, CreateRelay, PatchRelay, Step};
 use crate::ops::{orgs, stats};
 use crate::state::AppState;
 
@@ -45,17 +44,7 @@ pub async fn create_relay(
     let now = state.clock.now();
     let (row, rounds) = state
         .db
-        .write(move |conn| {
-            let mut input = input.clone();
-            input.org_id = Some(orgs::for_new_relay(conn, user.id, input.org_id)?);
-            let (row, rounds) = ops::create(conn, input, Some(user.id), now)?;
-            audit::record(
-                conn,
-                Entry::new(AuditAction::RelayCreated).by(&user).relay(&row),
-                now,
-            )?;
-            Ok((row, rounds))
-        })
+        .write(move |conn| ops::create_by(conn, &user, input.clone(), now))
         .await?;
     Ok(HttpResponse::Created().json(dto::relay(&row, &rounds, now)))
 }
@@ -87,105 +76,73 @@ pub async fn list_relays(
 
 /// `GET /api/relays/{id}`
 pub async fn get_relay(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: ReadRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     relay_response(&state, id).await
 }
 
 /// `PATCH /api/relays/{id}`
 pub async fn patch_relay(
-    Staff(user, _): Staff,
+    Scoped { user, path: id, .. }: RunRelay,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let input: PatchRelay = body::json(&req, payload).await?;
     let now = state.clock.now();
     let (row, rounds) = state
         .db
-        .write(move |conn| {
-            let (row, rounds) = ops::patch(conn, id, input.clone(), now)?;
-            audit::record(
-                conn,
-                Entry::new(AuditAction::RelayChanged).by(&user).relay(&row),
-                now,
-            )?;
-            Ok((row, rounds))
-        })
+        .write(move |conn| ops::patch_by(conn, &user, id, input.clone(), now))
         .await?;
     Ok(HttpResponse::Ok().json(dto::relay(&row, &rounds, now)))
 }
 
-/// A lifecycle step of relay `id` by `user`, recorded as `action`.
+/// `step` with relay `id` by `user` (a facilitator of it); answers the relay after.
 async fn transition(
     state: &AppState,
-    user: crate::db::staff::StaffUserRow,
+    user: StaffUserRow,
     id: i64,
-    op: fn(
-        &mut crate::db::DbConn,
-        i64,
-        chrono::DateTime<chrono::Utc>,
-    ) -> Result<RelayRow, AppError>,
-    action: AuditAction,
+    step: Step,
 ) -> Result<HttpResponse, AppError> {
-    scope::allow(state, &user, Target::Relay(id), Need::Run).await?;
     let now = state.clock.now();
     state
         .db
-        .write(move |conn| {
-            let row = op(conn, id, now)?;
-            audit::record(conn, Entry::new(action).by(&user).relay(&row), now)
-        })
+        .write(move |conn| ops::step_by(conn, &user, id, step, now))
         .await?;
     relay_response(state, id).await
 }
 
 /// `POST /api/relays/{id}/schedule`
 pub async fn schedule_relay(
-    Staff(user, _): Staff,
+    Scoped { user, path: id, .. }: RunRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    transition(&state, user, id, ops::schedule, AuditAction::RelayScheduled).await
+    transition(&state, user, id, Step::Schedule).await
 }
 
 /// `POST /api/relays/{id}/open`
 pub async fn open_relay(
-    Staff(user, _): Staff,
+    Scoped { user, path: id, .. }: RunRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    transition(&state, user, id, ops::open_now, AuditAction::RelayOpened).await
+    transition(&state, user, id, Step::Open).await
 }
 
 /// `POST /api/relays/{id}/close`
 pub async fn close_relay(
-    Staff(user, _): Staff,
+    Scoped { user, path: id, .. }: RunRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    transition(&state, user, id, ops::close, AuditAction::RelayClosed).await
+    transition(&state, user, id, Step::Close).await
 }
 
 /// `GET /api/relays/{id}/stats`: participation, questions, batons and emails, per round and
 /// group. Counts only, so analysts may read it too.
 pub async fn relay_stats(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: ReadRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let body = state
         .db
         .read(move |conn| stats::relay_stats(conn, id))
@@ -196,13 +153,10 @@ pub async fn relay_stats(
 /// `GET /api/relays/{id}/events?since=ID[&latest=N]`: the staff feed, a page at a time from
 /// `since`, or its `latest` events.
 pub async fn staff_events(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: RunRelay,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Run).await?;
     let query = web::Query::<StaffFeedQuery>::from_query(req.query_string())
         .map_err(crate::http::query_error)?
         .into_inner();

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::auth::scope::{self, Need, Target};
-use crate::auth::{ParticipantAuth, Staff};
+use crate::auth::{ParticipantAuth, ReadRelay, Scoped};
 use crate::error::AppError;
 use crate::report;
 use crate::state::AppState;
@@ -29,13 +29,10 @@ fn page(html: String) -> HttpResponse {
 
 /// `GET /api/relays/{id}/report[?compare=ID]`
 pub async fn relay_report(
-    Staff(user, _): Staff,
+    Scoped { user, path: id, .. }: ReadRelay,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let q = web::Query::<ReportQuery>::from_query(req.query_string())
         .map_err(crate::http::query_error)?;
     if let Some(other) = q.compare {

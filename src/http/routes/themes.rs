@@ -4,12 +4,10 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::auth::Staff;
-use crate::auth::scope::{self, Need, Target};
+use crate::auth::{ReadQuestion, ReadRelay, ReadTheme, Scoped};
 use crate::error::AppError;
 use crate::http::body;
-use crate::ops::audit::{self, AuditAction, Entry};
-use crate::ops::themes::{self, ClusterRun};
+use crate::ops::themes::{self, ClusterRequest};
 use crate::state::AppState;
 
 /// The relay's themes after an edit.
@@ -17,55 +15,25 @@ async fn themes_of(state: &AppState, relay_id: i64) -> Result<HttpResponse, AppE
     Ok(HttpResponse::Ok().json(themes::view(&state.db, relay_id).await?))
 }
 
-/// `POST /api/relays/{id}/themes/cluster` body.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClusterRequest {
-    #[serde(default)]
-    k: Option<usize>,
-    #[serde(default)]
-    seed: Option<u64>,
-    #[serde(default)]
-    text: Option<String>,
-}
-
 /// `POST /api/relays/{id}/themes/cluster`: finds themes among the questions the analyst has
 /// not placed, replacing the previous run's unpinned themes.
 pub async fn cluster_themes(
-    Staff(user, _): Staff,
+    Scoped { user, path: id, .. }: ReadRelay,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let input: ClusterRequest = body::json(&req, payload).await?;
-    let run = ClusterRun::new(input.k, input.seed, input.text.as_deref())?;
     let now = state.clock.now();
-    let view = themes::run_clustering(&state.db, id, run, now).await?;
-    let detail = serde_json::json!({ "k": input.k, "seed": input.seed, "text": input.text });
-    state
-        .db
-        .write(move |conn| {
-            let entry = Entry::new(AuditAction::ThemesRun)
-                .by(&user)
-                .in_relay(conn, id)?
-                .detail(detail.clone());
-            audit::record(conn, entry, now)
-        })
-        .await?;
+    let view = themes::run_clustering(&state.db, &user, id, input, now).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
 /// `GET /api/relays/{id}/themes`
 pub async fn list_themes(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: ReadRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     themes_of(&state, id).await
 }
 
@@ -76,18 +44,20 @@ pub struct LabelRequest {
     label: String,
 }
 
+/// The checked label of a `{label}` body.
+async fn label_in(req: &HttpRequest, payload: web::Payload) -> Result<String, AppError> {
+    let LabelRequest { label } = body::json(req, payload).await?;
+    themes::label(&label)
+}
+
 /// `POST /api/relays/{id}/themes`: an empty theme of the analyst's own.
 pub async fn create_theme(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: ReadRelay,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
-    let input: LabelRequest = body::json(&req, payload).await?;
-    let label = themes::label(&input.label)?;
+    let label = label_in(&req, payload).await?;
     let now = state.clock.now();
     let created = state
         .db
@@ -98,16 +68,12 @@ pub async fn create_theme(
 
 /// `PATCH /api/themes/{tid}` `{label}`
 pub async fn rename_theme(
-    Staff(user, _): Staff,
+    Scoped { path: tid, .. }: ReadTheme,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let tid = path.into_inner();
-    scope::allow(&state, &user, Target::Theme(tid), Need::Read).await?;
-    let input: LabelRequest = body::json(&req, payload).await?;
-    let label = themes::label(&input.label)?;
+    let label = label_in(&req, payload).await?;
     let now = state.clock.now();
     let relay_id = state
         .db
@@ -126,14 +92,11 @@ pub struct MergeRequest {
 /// `POST /api/themes/{tid}/merge` `{into}`: moves every question into `into` and removes this
 /// theme.
 pub async fn merge_theme(
-    Staff(user, _): Staff,
+    Scoped { path: tid, .. }: ReadTheme,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let tid = path.into_inner();
-    scope::allow(&state, &user, Target::Theme(tid), Need::Read).await?;
     let MergeRequest { into } = body::json(&req, payload).await?;
     let now = state.clock.now();
     let relay_id = state
@@ -146,24 +109,18 @@ pub async fn merge_theme(
 /// `POST /api/themes/{tid}/split` `{}`: divides a theme's questions into two themes by
 /// clustering them (k = 2); both become the analyst's.
 pub async fn split_theme(
-    Staff(user, _): Staff,
+    Scoped { path: tid, .. }: ReadTheme,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let tid = path.into_inner();
-    scope::allow(&state, &user, Target::Theme(tid), Need::Read).await?;
     let view = themes::split(&state.db, tid, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
 /// `DELETE /api/themes/{tid}`: the theme goes; its questions become unplaced.
 pub async fn delete_theme(
-    Staff(user, _): Staff,
+    Scoped { path: tid, .. }: ReadTheme,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let tid = path.into_inner();
-    scope::allow(&state, &user, Target::Theme(tid), Need::Read).await?;
     state
         .db
         .write(move |conn| themes::delete(conn, tid))
@@ -181,14 +138,11 @@ pub struct PlaceRequest {
 /// `PUT /api/questions/{qid}/theme` `{theme_id | null}`: the analyst places a question. The
 /// target theme becomes the analyst's (pinned), so the placement survives a re-run.
 pub async fn place_question(
-    Staff(user, _): Staff,
+    Scoped { path: qid, .. }: ReadQuestion,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let qid = path.into_inner();
-    scope::allow(&state, &user, Target::Question(qid), Need::Read).await?;
     let PlaceRequest { theme_id } = body::json(&req, payload).await?;
     let now = state.clock.now();
     let placed = state
@@ -201,12 +155,9 @@ pub async fn place_question(
 /// `GET /api/relays/{id}/themes/suggestions`: `[{question_id, theme_id, confidence}]` for every
 /// unplaced question, most confident first.
 pub async fn theme_suggestions(
-    Staff(user, _): Staff,
+    Scoped { path: id, .. }: ReadRelay,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    scope::allow(&state, &user, Target::Relay(id), Need::Read).await?;
     let list = themes::suggestions(&state.db, id).await?;
     Ok(HttpResponse::Ok().json(list))
 }

@@ -3,11 +3,9 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::auth::extractors::client_ip;
-use crate::auth::scope::{self, Need};
-use crate::auth::{Staff, password};
+use crate::auth::{OrgAdmin, Scoped, Staff, password};
 use crate::error::AppError;
 use crate::http::body;
 use crate::ops;
@@ -35,19 +33,19 @@ pub async fn enrol(
         serde_json::from_value(object.into()).map_err(|e| body::json_error(&e))?;
     let now = state.clock.now();
     let Some(code) = totp else {
-        let (secret, uri) = state
+        let pending = state
             .db
             .write(move |conn| ops::totp::start(conn, &user, now))
             .await?;
-        return Ok(HttpResponse::Ok().json(json!({ "secret": secret, "otpauth_uri": uri })));
+        return Ok(HttpResponse::Ok().json(pending));
     };
     // Guessing codes costs the budget of a login.
     state.limits.login(client_ip(&req))?;
-    let codes = state
+    let enabled = state
         .db
         .write(move |conn| ops::totp::confirm(conn, &user, &code, now))
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "enabled": true, "recovery_codes": codes })))
+    Ok(HttpResponse::Ok().json(enabled))
 }
 
 /// `DELETE /api/auth/totp` body.
@@ -95,30 +93,18 @@ pub struct OrgPatch {
 
 /// `PATCH /api/orgs/{oid}` `{require_totp}` (admins): whether members must sign in with TOTP.
 pub async fn patch_org(
-    Staff(user, _): Staff,
+    Scoped {
+        user, path: oid, ..
+    }: OrgAdmin,
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let oid = path.into_inner();
-    let uid = user.id;
-    state
-        .db
-        .read(move |conn| scope::org_role(conn, uid, oid, Need::Admin))
-        .await?;
     let OrgPatch { require_totp } = body::json(&req, payload).await?;
     let now = state.clock.now();
-    let org = state
+    let requirement = state
         .db
-        .write(move |conn| {
-            scope::org_role(conn, user.id, oid, Need::Admin)?;
-            ops::totp::set_required(conn, &user, oid, require_totp, now)
-        })
+        .write(move |conn| ops::totp::set_required(conn, &user, oid, require_totp, now))
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "id": org.id,
-        "name": org.name,
-        "require_totp": org.require_totp,
-    })))
+    Ok(HttpResponse::Ok().json(requirement))
 }

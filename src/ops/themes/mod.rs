@@ -10,6 +10,7 @@ pub mod views;
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 pub use self::clustering::{ClusterRun, ClusterText, NewTheme, cluster, default_label, suggest};
 pub use self::overview::themes_view;
@@ -17,10 +18,12 @@ use self::views::{CreatedTheme, Placed, Suggestion, ThemesView};
 use crate::db::corpus::CorpusRow;
 use crate::db::questions::QuestionRow;
 use crate::db::relays::RelayRow;
+use crate::db::staff::StaffUserRow;
 use crate::db::themes::{PlacementRow, ThemeRow};
 use crate::db::{Db, DbConn, to_db};
 use crate::error::{AppError, Found};
 use crate::ops::analysis::load;
+use crate::ops::audit::{self, AuditAction, Entry};
 use crate::relay::text;
 
 /// Checks a theme's label: 1 to 120 visible characters.
@@ -38,14 +41,31 @@ pub async fn view(db: &Db, relay_id: i64) -> Result<ThemesView, AppError> {
     db.read_bulk(move |conn| themes_view(conn, relay_id)).await
 }
 
+/// `POST /api/relays/{id}/themes/cluster` body, which the audit log keeps as it was asked.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterRequest {
+    /// Themes wanted ([`ClusterRun::k`]).
+    #[serde(default)]
+    pub k: Option<usize>,
+    /// The seed ([`ClusterRun::seed`]).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// What it reads ([`ClusterText::parse`]).
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
 /// Finds themes among the questions the analyst has not placed, replacing the previous run's
-/// unpinned themes; answers the relay's themes after.
+/// unpinned themes, written to the audit log as `by`'s run; answers the relay's themes after.
 pub async fn run_clustering(
     db: &Db,
+    by: &StaffUserRow,
     relay_id: i64,
-    run: ClusterRun,
+    request: ClusterRequest,
     now: DateTime<Utc>,
 ) -> Result<ThemesView, AppError> {
+    let run = ClusterRun::new(request.k, request.seed, request.text.as_deref())?;
     let (relay, rows, pinned) = db
         .read_bulk(move |conn| {
             let (relay, rows) = load(conn, relay_id)?;
@@ -61,8 +81,17 @@ pub async fn run_clustering(
     let found = db
         .compute_bulk(move || cluster(&relay, &rows, &pinned, run.k, seed, run.text))
         .await?;
-    db.write(move |conn| store_clusters(conn, relay_id, &found, now))
-        .await?;
+    let detail = serde_json::to_value(&request).map_err(AppError::internal)?;
+    let by = by.clone();
+    db.write(move |conn| {
+        store_clusters(conn, relay_id, &found, now)?;
+        let entry = Entry::new(AuditAction::ThemesRun)
+            .by(&by)
+            .in_relay(conn, relay_id)?
+            .detail(detail.clone());
+        audit::record(conn, entry, now)
+    })
+    .await?;
     view(db, relay_id).await
 }
 
