@@ -3,7 +3,6 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::auth::{OrgAdmin, RunRelay, Scoped, Staff};
 use crate::db::orgs::OrgRow;
@@ -11,6 +10,7 @@ use crate::error::AppError;
 use crate::http::body;
 use crate::ops::audit;
 use crate::ops::orgs::{self, AuditQuery};
+use crate::ops::views;
 use crate::relay::StaffRole;
 use crate::state::AppState;
 
@@ -23,13 +23,8 @@ pub async fn my_orgs(
         .db
         .read(move |conn| Ok(OrgRow::of_user(conn, user.id)?))
         .await?;
-    let body: Vec<_> = list.iter().map(|(o, role)| org_json(o, *role)).collect();
+    let body: Vec<_> = list.iter().map(|(o, role)| views::org(o, *role)).collect();
     Ok(HttpResponse::Ok().json(body))
-}
-
-/// An organisation as `GET /api/orgs` and `GET /api/auth/me` list it, with the caller's role.
-pub fn org_json(o: &OrgRow, role: StaffRole) -> serde_json::Value {
-    json!({ "id": o.id, "name": o.name, "role": role, "require_totp": o.require_totp })
 }
 
 /// `GET /api/orgs/{oid}/members` (admins).
