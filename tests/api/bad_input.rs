@@ -794,74 +794,19 @@ fn an_unknown_relay_id_gets_404_on_every_relay_route() {
     let r = "/api/relays/999999";
     let person = json!([{ "name": "Ny Person", "email": "ny@person.dk", "group": "Stat" }]);
     let csv = b"name,email,group\nNy Person,ny@person.dk,Stat\n".to_vec();
+    #[rustfmt::skip]
     let rows = [
         refused("GET", r, t, Empty, 404, "not_found"),
-        refused(
-            "GET",
-            format!("{r}/participants"),
-            t,
-            Empty,
-            404,
-            "not_found",
-        ),
+        refused("GET", format!("{r}/participants"), t, Empty, 404, "not_found"),
         refused("GET", format!("{r}/stats"), t, Empty, 404, "not_found"),
         refused("GET", format!("{r}/events"), t, Empty, 404, "not_found"),
-        refused(
-            "GET",
-            format!("{r}/events?since=0"),
-            t,
-            Empty,
-            404,
-            "not_found",
-        ),
-        refused(
-            "PATCH",
-            r,
-            t,
-            Json(json!({ "title": "Ny titel" })),
-            404,
-            "not_found",
-        ),
-        refused(
-            "POST",
-            format!("{r}/schedule"),
-            t,
-            Json(json!({})),
-            404,
-            "not_found",
-        ),
-        refused(
-            "POST",
-            format!("{r}/open"),
-            t,
-            Json(json!({})),
-            404,
-            "not_found",
-        ),
-        refused(
-            "POST",
-            format!("{r}/close"),
-            t,
-            Json(json!({})),
-            404,
-            "not_found",
-        ),
-        refused(
-            "POST",
-            format!("{r}/participants"),
-            t,
-            Json(person),
-            404,
-            "not_found",
-        ),
-        refused(
-            "POST",
-            format!("{r}/participants"),
-            t,
-            Raw("text/csv", csv),
-            404,
-            "not_found",
-        ),
+        refused("GET", format!("{r}/events?since=0"), t, Empty, 404, "not_found"),
+        refused("PATCH", r, t, Json(json!({ "title": "Ny titel" })), 404, "not_found"),
+        refused("POST", format!("{r}/schedule"), t, Json(json!({})), 404, "not_found"),
+        refused("POST", format!("{r}/open"), t, Json(json!({})), 404, "not_found"),
+        refused("POST", format!("{r}/close"), t, Json(json!({})), 404, "not_found"),
+        refused("POST", format!("{r}/participants"), t, Json(person), 404, "not_found"),
+        refused("POST", format!("{r}/participants"), t, Raw("text/csv", csv), 404, "not_found"),
     ];
     assert_refused(&app, &rows);
     assert_unchanged(&app, Some(relay), &before);
@@ -875,76 +820,21 @@ fn a_non_numeric_id_gets_a_json_404_not_an_html_or_plain_page() {
     let t = Some(app.token.as_str());
     let answer = json!({ "text": "Et svar der er langt nok." });
     let suspend = format!("/api/relays/{}/participants/abc/suspend", a.relay);
+    #[rustfmt::skip]
     let rows = [
         refused("GET", "/api/relays/abc", t, Empty, 404, "not_found"),
-        refused(
-            "GET",
-            "/api/relays/abc/participants",
-            t,
-            Empty,
-            404,
-            "not_found",
-        ),
+        refused("GET", "/api/relays/abc/participants", t, Empty, 404, "not_found"),
         refused("GET", "/api/relays/abc/stats", t, Empty, 404, "not_found"),
         refused("GET", "/api/relays/1.5", t, Empty, 404, "not_found"),
         refused("GET", "/api/relays/-", t, Empty, 404, "not_found"),
-        refused(
-            "GET",
-            "/api/relays/99999999999999999999999",
-            t,
-            Empty,
-            404,
-            "not_found",
-        ),
-        refused(
-            "PATCH",
-            "/api/relays/abc",
-            t,
-            Json(json!({ "title": "Ny titel" })),
-            404,
-            "not_found",
-        ),
-        refused(
-            "POST",
-            "/api/relays/abc/schedule",
-            t,
-            Json(json!({})),
-            404,
-            "not_found",
-        ),
-        refused(
-            "POST",
-            "/api/relays/abc/open",
-            t,
-            Json(json!({})),
-            404,
-            "not_found",
-        ),
-        refused(
-            "POST",
-            "/api/relays/abc/close",
-            t,
-            Json(json!({})),
-            404,
-            "not_found",
-        ),
+        refused("GET", "/api/relays/99999999999999999999999", t, Empty, 404, "not_found"),
+        refused("PATCH", "/api/relays/abc", t, Json(json!({ "title": "Ny titel" })), 404, "not_found"),
+        refused("POST", "/api/relays/abc/schedule", t, Json(json!({})), 404, "not_found"),
+        refused("POST", "/api/relays/abc/open", t, Json(json!({})), 404, "not_found"),
+        refused("POST", "/api/relays/abc/close", t, Json(json!({})), 404, "not_found"),
         refused("POST", suspend, t, Json(json!({})), 404, "not_found"),
-        refused(
-            "POST",
-            "/api/questions/abc/reroute",
-            t,
-            Json(json!({})),
-            404,
-            "not_found",
-        ),
-        refused(
-            "POST",
-            "/api/me/questions/abc/answer",
-            Some(&a.recipient().token),
-            Json(answer),
-            404,
-            "not_found",
-        ),
+        refused("POST", "/api/questions/abc/reroute", t, Json(json!({})), 404, "not_found"),
+        refused("POST", "/api/me/questions/abc/answer", Some(&a.recipient().token), Json(answer), 404, "not_found"),
     ];
     assert_refused(&app, &rows);
     assert_unchanged(&app, Some(a.relay), &before);
@@ -957,40 +847,13 @@ fn an_unknown_question_cannot_be_answered_or_rerouted() {
     let before = fingerprint(&app, Some(a.relay));
     let t = Some(app.token.as_str());
     let answer = json!({ "text": "Et svar der er langt nok." });
+    #[rustfmt::skip]
     let rows = [
-        refused(
-            "POST",
-            "/api/me/questions/999999/answer",
-            Some(&a.recipient().token),
-            Json(answer),
-            404,
-            "not_found",
-        ),
-        refused(
-            "POST",
-            "/api/questions/999999/reroute",
-            t,
-            Json(json!({})),
-            404,
-            "not_found",
-        ),
-        refused(
-            "POST",
-            "/api/questions/999999/reroute",
-            t,
-            Json(json!({ "to": a.bystander().id })),
-            404,
-            "not_found",
-        ),
+        refused("POST", "/api/me/questions/999999/answer", Some(&a.recipient().token), Json(answer), 404, "not_found"),
+        refused("POST", "/api/questions/999999/reroute", t, Json(json!({})), 404, "not_found"),
+        refused("POST", "/api/questions/999999/reroute", t, Json(json!({ "to": a.bystander().id })), 404, "not_found"),
         // A known question, but an unknown target.
-        refused(
-            "POST",
-            format!("/api/questions/{}/reroute", a.qid),
-            t,
-            Json(json!({ "to": 999999 })),
-            404,
-            "not_found",
-        ),
+        refused("POST", format!("/api/questions/{}/reroute", a.qid), t, Json(json!({ "to": 999999 })), 404, "not_found"),
     ];
     assert_refused(&app, &rows);
     assert_unchanged(&app, Some(a.relay), &before);
@@ -1026,34 +889,15 @@ fn suspending_an_unknown_participant_or_one_of_another_relay_is_404() {
     let (relay, recipient) = (a.relay, a.recipient().id);
     let mut rows = Vec::new();
     for action in ["suspend", "unsuspend", "resend-email"] {
-        rows.extend([
-            refused(
-                "POST",
-                format!("/api/relays/{relay}/participants/999999/{action}"),
-                t,
-                Json(json!({})),
-                404,
-                "not_found",
-            ),
+        #[rustfmt::skip]
+        let more = [
+            refused("POST", format!("/api/relays/{relay}/participants/999999/{action}"), t, Json(json!({})), 404, "not_found"),
             // The recipient of the pending question, addressed through the wrong relay.
-            refused(
-                "POST",
-                format!("/api/relays/{other}/participants/{recipient}/{action}"),
-                t,
-                Json(json!({})),
-                404,
-                "not_found",
-            ),
+            refused("POST", format!("/api/relays/{other}/participants/{recipient}/{action}"), t, Json(json!({})), 404, "not_found"),
             // A real participant under an unknown relay.
-            refused(
-                "POST",
-                format!("/api/relays/999999/participants/{recipient}/{action}"),
-                t,
-                Json(json!({})),
-                404,
-                "not_found",
-            ),
-        ]);
+            refused("POST", format!("/api/relays/999999/participants/{recipient}/{action}"), t, Json(json!({})), 404, "not_found"),
+        ];
+        rows.extend(more);
     }
     assert_refused(&app, &rows);
     assert_unchanged(&app, Some(a.relay), &before);
@@ -1698,55 +1542,24 @@ fn a_wrong_or_missing_link_is_refused_with_401() {
     let mut rows = Vec::new();
     for token in &tokens {
         let t = Some(token.as_str());
-        rows.extend([
+        #[rustfmt::skip]
+        let more = [
             refused("GET", "/api/me", t, Empty, 401, "unauthorized"),
-            refused(
-                "GET",
-                "/api/me/events?since=0",
-                t,
-                Empty,
-                401,
-                "unauthorized",
-            ),
-            refused(
-                "POST",
-                "/api/me/questions",
-                t,
-                Json(question.clone()),
-                401,
-                "unauthorized",
-            ),
-            refused(
-                "POST",
-                &answer,
-                t,
-                Json(json!({ "text": "Et svar fra en fremmed." })),
-                401,
-                "unauthorized",
-            ),
+            refused("GET", "/api/me/events?since=0", t, Empty, 401, "unauthorized"),
+            refused("POST", "/api/me/questions", t, Json(question.clone()), 401, "unauthorized"),
+            refused("POST", &answer, t, Json(json!({ "text": "Et svar fra en fremmed." })), 401, "unauthorized"),
             refused("GET", "/api/relays", t, Empty, 401, "unauthorized"),
-        ]);
+        ];
+        rows.extend(more);
     }
     // No credentials at all.
-    rows.extend([
+    #[rustfmt::skip]
+    let more = [
         refused("GET", "/api/me", None, Empty, 401, "unauthorized"),
-        refused(
-            "POST",
-            "/api/me/questions",
-            None,
-            Json(json!({ "text": "Hvem er jeg mon i dag?" })),
-            401,
-            "unauthorized",
-        ),
-        refused(
-            "POST",
-            "/api/relays",
-            None,
-            Json(relay_body()),
-            401,
-            "unauthorized",
-        ),
-    ]);
+        refused("POST", "/api/me/questions", None, Json(json!({ "text": "Hvem er jeg mon i dag?" })), 401, "unauthorized"),
+        refused("POST", "/api/relays", None, Json(relay_body()), 401, "unauthorized"),
+    ];
+    rows.extend(more);
     assert_refused(&app, &rows);
     // A header that is not a bearer token.
     let res = app.get_with("/api/me", &[("Authorization", &format!("Basic {random}"))]);
@@ -1769,43 +1582,16 @@ fn the_wrong_kind_of_credentials_is_refused_with_403() {
     let staff = Some(app.token.as_str());
     let p = Some(a.asker().token.as_str());
     let question = json!({ "text": "Hvordan giver du dine ledere rum til at lede?" });
+    #[rustfmt::skip]
     let rows = [
         // A facilitator is not a participant.
         refused("GET", "/api/me", staff, Empty, 403, "forbidden"),
-        refused(
-            "POST",
-            "/api/me/questions",
-            staff,
-            Json(question),
-            403,
-            "forbidden",
-        ),
+        refused("POST", "/api/me/questions", staff, Json(question), 403, "forbidden"),
         // A participant is not staff.
         refused("GET", "/api/relays", p, Empty, 403, "forbidden"),
-        refused(
-            "GET",
-            format!("/api/relays/{}/participants", a.relay),
-            p,
-            Empty,
-            403,
-            "forbidden",
-        ),
-        refused(
-            "POST",
-            format!("/api/relays/{}/close", a.relay),
-            p,
-            Json(json!({})),
-            403,
-            "forbidden",
-        ),
-        refused(
-            "POST",
-            format!("/api/questions/{}/reroute", a.qid),
-            p,
-            Json(json!({})),
-            403,
-            "forbidden",
-        ),
+        refused("GET", format!("/api/relays/{}/participants", a.relay), p, Empty, 403, "forbidden"),
+        refused("POST", format!("/api/relays/{}/close", a.relay), p, Json(json!({})), 403, "forbidden"),
+        refused("POST", format!("/api/questions/{}/reroute", a.qid), p, Json(json!({})), 403, "forbidden"),
     ];
     assert_refused(&app, &rows);
     assert_unchanged(&app, Some(a.relay), &before);
@@ -1828,13 +1614,13 @@ fn a_suspended_participants_link_is_refused_with_403() {
     assert_eq!(res.status, 200, "{}", res.text);
     let before = fingerprint(&app, Some(a.relay));
     let token = a.bystander().token.clone();
-    assert_error(&app.get("/api/me", Some(&token)), 403, "suspended");
-    let res = app.post(
-        "/api/me/questions",
-        Some(&token),
-        &json!({ "text": "Må jeg stadig spørge om noget?" }),
-    );
-    assert_error(&res, 403, "suspended");
+    let question = json!({ "text": "Må jeg stadig spørge om noget?" });
+    #[rustfmt::skip]
+    let rows = [
+        refused("GET", "/api/me", Some(&token), Empty, 403, "suspended"),
+        refused("POST", "/api/me/questions", Some(&token), Json(question), 403, "suspended"),
+    ];
+    assert_refused(&app, &rows);
     assert_eq!(app.get(&format!("/p/{token}"), None).status, 403);
     assert_unchanged(&app, Some(a.relay), &before);
 }
@@ -1855,31 +1641,26 @@ fn a_link_stops_working_thirty_days_after_the_relay_closed() {
 
     app.advance(Duration::days(2));
     let before = fingerprint(&app, Some(a.relay));
+    let question = json!({ "text": "Kan jeg stadig stille et spørgsmål?" });
+    let answer = json!({ "text": "Et svar der kommer alt for sent." });
+    #[rustfmt::skip]
+    let rows = [
+        refused("GET", "/api/me", Some(&a.asker().token), Empty, 410, "link_expired"),
+        refused("GET", "/api/me/events?since=0", Some(&a.asker().token), Empty, 410, "link_expired"),
+        refused("POST", "/api/me/questions", Some(&a.asker().token), Json(question.clone()), 410, "link_expired"),
+        refused("GET", "/api/me", Some(&a.recipient().token), Empty, 410, "link_expired"),
+        refused("GET", "/api/me/events?since=0", Some(&a.recipient().token), Empty, 410, "link_expired"),
+        refused("POST", "/api/me/questions", Some(&a.recipient().token), Json(question), 410, "link_expired"),
+        refused("POST", format!("/api/me/questions/{}/answer", a.qid), Some(&a.recipient().token), Json(answer), 410, "link_expired"),
+    ];
+    assert_refused(&app, &rows);
     for who in [a.asker(), a.recipient()] {
-        assert_error(&app.get("/api/me", Some(&who.token)), 410, "link_expired");
-        assert_error(
-            &app.get("/api/me/events?since=0", Some(&who.token)),
-            410,
-            "link_expired",
-        );
-        let res = app.post(
-            "/api/me/questions",
-            Some(&who.token),
-            &json!({ "text": "Kan jeg stadig stille et spørgsmål?" }),
-        );
-        assert_error(&res, 410, "link_expired");
         let page = app.get(&format!("/p/{}", who.token), None);
         assert_eq!(page.status, 410, "{}", page.text);
         let res = app.send_raw("POST", &format!("/p/{}", who.token), None, "", b"", &[]);
         assert_eq!(res.status, 410, "{}", res.text);
         assert!(res.header("set-cookie").is_none());
     }
-    let res = app.post(
-        &format!("/api/me/questions/{}/answer", a.qid),
-        Some(&a.recipient().token),
-        &json!({ "text": "Et svar der kommer alt for sent." }),
-    );
-    assert_error(&res, 410, "link_expired");
     assert_unchanged(&app, Some(a.relay), &before);
 }
 
@@ -1906,9 +1687,10 @@ fn an_unknown_route_under_api_gets_a_json_404() {
         rows.push(refused("GET", &path, t, Empty, 404, "not_found"));
         rows.push(refused("GET", &path, None, Empty, 404, "not_found"));
     }
+    let archive = format!("/api/relays/{relay}/archive");
     rows.push(refused(
         "POST",
-        format!("/api/relays/{relay}/archive"),
+        archive,
         t,
         Json(json!({})),
         404,
@@ -1925,41 +1707,14 @@ fn a_wrong_method_gets_a_json_405() {
     let before = fingerprint(&app, Some(relay));
     let t = Some(app.token.as_str());
     let r = format!("/api/relays/{relay}");
+    #[rustfmt::skip]
     let rows = [
         refused("DELETE", "/api/relays", t, Empty, 405, "method_not_allowed"),
         refused("DELETE", &r, t, Empty, 405, "method_not_allowed"),
-        refused(
-            "GET",
-            format!("{r}/schedule"),
-            t,
-            Empty,
-            405,
-            "method_not_allowed",
-        ),
-        refused(
-            "GET",
-            "/api/me/questions",
-            t,
-            Empty,
-            405,
-            "method_not_allowed",
-        ),
-        refused(
-            "PUT",
-            &r,
-            t,
-            Json(json!({ "title": "Erstattet" })),
-            405,
-            "method_not_allowed",
-        ),
-        refused(
-            "PATCH",
-            "/api/relays",
-            t,
-            Json(json!({ "title": "Alle" })),
-            405,
-            "method_not_allowed",
-        ),
+        refused("GET", format!("{r}/schedule"), t, Empty, 405, "method_not_allowed"),
+        refused("GET", "/api/me/questions", t, Empty, 405, "method_not_allowed"),
+        refused("PUT", &r, t, Json(json!({ "title": "Erstattet" })), 405, "method_not_allowed"),
+        refused("PATCH", "/api/relays", t, Json(json!({ "title": "Alle" })), 405, "method_not_allowed"),
     ];
     assert_refused(&app, &rows);
     assert_unchanged(&app, Some(relay), &before);
@@ -1974,50 +1729,24 @@ fn a_malformed_query_string_is_a_json_400() {
     let feed = format!("/api/relays/{}/events", a.relay);
     let mut rows = Vec::new();
     for since in ["abc", "1.5", "-", "%FF"] {
-        rows.push(refused(
-            "GET",
-            format!("{feed}?since={since}"),
-            t,
-            Empty,
-            400,
-            "bad_query",
-        ));
-        rows.push(refused(
-            "GET",
-            format!("/api/me/events?since={since}"),
-            p,
-            Empty,
-            400,
-            "bad_query",
-        ));
+        #[rustfmt::skip]
+        let more = [
+            refused("GET", format!("{feed}?since={since}"), t, Empty, 400, "bad_query"),
+            refused("GET", format!("/api/me/events?since={since}"), p, Empty, 400, "bad_query"),
+        ];
+        rows.extend(more);
     }
-    rows.push(refused(
-        "GET",
-        format!("{feed}?after=3"),
-        t,
-        Empty,
-        400,
-        "bad_query",
-    ));
     for latest in ["0", "-1", "501", "abc", ""] {
-        rows.push(refused(
-            "GET",
-            format!("{feed}?latest={latest}"),
-            t,
-            Empty,
-            400,
-            "bad_query",
-        ));
+        let path = format!("{feed}?latest={latest}");
+        rows.push(refused("GET", path, t, Empty, 400, "bad_query"));
     }
-    // The participant feed has no `latest`.
-    rows.push(refused(
-        "GET",
-        "/api/me/events?latest=5",
-        p,
-        Empty,
-        400,
-        "bad_query",
-    ));
+    #[rustfmt::skip]
+    let more = [
+        refused("GET", format!("{feed}?after=3"), t, Empty, 400, "bad_query"),
+        // The participant feed has no `latest`.
+        refused("GET", "/api/me/events?latest=5", p, Empty, 400, "bad_query"),
+    ];
+    rows.extend(more);
     assert_refused(&app, &rows);
     assert_unchanged(&app, Some(a.relay), &before);
 }

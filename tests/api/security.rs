@@ -10,6 +10,8 @@ use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
 use crate::helpers::binary;
+use crate::helpers::refusals::Body::{Empty, Json, Raw};
+use crate::helpers::refusals::{assert_refused, refused};
 use crate::helpers::{
     CookieJar, PARTICIPANT_COOKIE, PARTICIPANT_CSRF_COOKIE, Res, STAFF_COOKIE, STAFF_CSRF_COOKIE,
     TestApp, spawn_app, spawn_app_with, t0, unknown_token,
@@ -1038,43 +1040,32 @@ fn the_caller_is_refused_before_the_body_or_query_is_read() {
             json!({ "to": "nobody" }),
         ),
     ];
-    for (method, path, body) in &cases {
-        let res = call(&app, method, path, Some(&analyst), body);
-        assert_eq!(res.status, 403, "{method} {path}: {}", res.text);
-        let res = call(&app, method, path, Some(&f.participant_token), body);
-        assert_eq!(res.status, 403, "participant {method} {path}: {}", res.text);
+    let mut rows = Vec::new();
+    for (method, path, body) in cases {
+        #[rustfmt::skip]
+        let more = [
+            refused(method, &path, Some(&analyst), Json(body.clone()), 403, "forbidden"),
+            refused(method, &path, Some(&f.participant_token), Json(body.clone()), 403, "forbidden"),
+            // Without credentials it is 401, whatever the body.
+            refused(method, &path, None, Json(body), 401, "unauthorized"),
+        ];
+        rows.extend(more);
     }
-    let res = call(
-        &app,
-        "POST",
-        "/api/me/questions",
-        Some(&app.token),
-        &json!({ "text": 5 }),
-    );
-    assert_eq!(res.status, 403, "{}", res.text);
-    let res = app.send_raw(
-        "POST",
-        &format!("/api/me/questions/{}/answer", f.qid),
-        Some(&analyst),
-        "text/plain",
-        b"not json",
-        &[],
-    );
-    assert_eq!(res.status, 403, "{}", res.text);
+    let answer = format!("/api/me/questions/{}/answer", f.qid);
     // A bad query string, likewise.
     let events = format!("/api/relays/{}/events?since=abc", f.relay);
-    assert_eq!(app.get(&events, Some(&analyst)).status, 403);
-    assert_eq!(app.get(&events, None).status, 401);
-    assert_eq!(
-        app.get("/api/me/events?since=abc", Some(&app.token)).status,
-        403
-    );
-    assert_eq!(app.get("/api/me/events?since=abc", None).status, 401);
-    // Without credentials it is 401, whatever the body.
-    for (method, path, body) in &cases {
-        let res = call(&app, method, path, None, body);
-        assert_eq!(res.status, 401, "{method} {path}: {}", res.text);
-    }
+    let staff = Some(app.token.as_str());
+    #[rustfmt::skip]
+    let more = [
+        refused("POST", "/api/me/questions", staff, Json(json!({ "text": 5 })), 403, "forbidden"),
+        refused("POST", answer, Some(&analyst), Raw("text/plain", b"not json".to_vec()), 403, "forbidden"),
+        refused("GET", &events, Some(&analyst), Empty, 403, "forbidden"),
+        refused("GET", &events, None, Empty, 401, "unauthorized"),
+        refused("GET", "/api/me/events?since=abc", staff, Empty, 403, "forbidden"),
+        refused("GET", "/api/me/events?since=abc", None, Empty, 401, "unauthorized"),
+    ];
+    rows.extend(more);
+    assert_refused(&app, &rows);
     assert_eq!(app.snapshot(), before);
 }
 
