@@ -153,7 +153,7 @@ pub struct TestApp {
     agent: ureq::Agent,
     mailer: Mailer,
     settings: Settings,
-    /// This app's servers (`another_instance` adds more), stopped before its files go.
+    /// This app's servers (`another_instance` adds more), stopped when it is dropped.
     servers: Mutex<Vec<RunningServer>>,
     /// The PostgreSQL database of the PostgreSQL pass, dropped with the app.
     _pg: Option<pg::FreshPg>,
@@ -242,19 +242,12 @@ pub fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     }
 }
 
-/// A server on a thread of its own: dropping it stops the server and ends the thread.
+/// A server on a thread of its own, stopped when this is dropped. Every test shares one
+/// process, where a server left running would keep its threads and its jobs' timers until the
+/// suite ends. It winds down in the background: waiting for each one (a runtime's shutdown
+/// waits for its blocking tasks) made the suite slower than leaving them all running.
 struct RunningServer {
-    stop: Option<oneshot::Sender<()>>,
-    stopped: mpsc::Receiver<()>,
-}
-
-impl Drop for RunningServer {
-    fn drop(&mut self) {
-        // Every test shares one process: a server left running keeps its worker threads and
-        // its jobs' timers busy until the whole suite ends, slowing every test after it.
-        drop(self.stop.take());
-        let _ = self.stopped.recv_timeout(StdDuration::from_secs(10));
-    }
+    _stop: oneshot::Sender<()>,
 }
 
 /// Starts a server with `settings` and `clock` on a thread of its own; returns its port,
@@ -262,7 +255,6 @@ impl Drop for RunningServer {
 fn start_server(settings: &Settings, clock: &Clock) -> (u16, Db, RunningServer) {
     let (tx, rx) = mpsc::channel();
     let (stop, stop_rx) = oneshot::channel::<()>();
-    let (stopped_tx, stopped) = mpsc::channel();
     let (s, c) = (settings.clone(), clock.clone());
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
@@ -274,15 +266,11 @@ fn start_server(settings: &Settings, clock: &Clock) -> (u16, Db, RunningServer) 
                 _ = stop_rx => {}
             }
         });
-        let _ = stopped_tx.send(());
     });
     let (port, db) = rx
         .recv_timeout(StdDuration::from_secs(30))
         .expect("server start");
-    let server = RunningServer {
-        stop: Some(stop),
-        stopped,
-    };
+    let server = RunningServer { _stop: stop };
     (port, db, server)
 }
 
