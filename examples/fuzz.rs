@@ -3,16 +3,28 @@
 //!
 //! `cargo run --example fuzz -- --minutes 10` runs every parser; name some to run only those
 //! (`json-relays json-import json-participant json-staff csv-import websocket query config`).
-//! The targets are those of `tests/fuzz`, which runs them for a modest number of cases.
+//! The targets are those of `tests/api/fuzz`, which runs them for a modest number of cases.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-#[path = "../tests/fuzz/harness.rs"]
-#[allow(dead_code, reason = "shared with tests/fuzz, which runs it by cases")]
+// The suite's server harness (`helpers` there, with `pg` beside it), less what runs the
+// binary: an example has no `CARGO_BIN_EXE_stafet`.
+#[path = "../tests/api/fuzz/harness.rs"]
+#[allow(
+    dead_code,
+    reason = "shared with tests/api/fuzz, which runs it by cases"
+)]
 mod harness;
-#[path = "../tests/fuzz/inputs.rs"]
+#[path = "../tests/api/helpers/app.rs"]
+#[allow(
+    dead_code,
+    reason = "the fuzz targets use a part of tests/api's harness"
+)]
+mod helpers;
+#[path = "../tests/api/fuzz/inputs.rs"]
 mod inputs;
-#[path = "../tests/fuzz/targets.rs"]
+#[path = "../tests/api/helpers/pg.rs"]
+#[allow(dead_code, reason = "the harness uses a part of it")]
+mod pg;
+#[path = "../tests/api/fuzz/targets.rs"]
 mod targets;
 
 use std::process::ExitCode;

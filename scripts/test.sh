@@ -40,19 +40,15 @@ export STAFET_TEST_PG_URL
 STAFET_TEST_BACKEND=sqlite cargo test --all-targets --locked
 (cd tests/e2e && STAFET_TEST_BACKEND=sqlite node --test --test-concurrency=1 .)
 
-# The PostgreSQL pass: every integration test file but those SQLite-only as a whole, less the
-# SQLite-only tests of the others.
-pg_tests=() skips=() skip_files=
+# The PostgreSQL pass: the integration suite (tests/api, tests/idle) less the modules SQLite-only
+# as a whole and the SQLite-only tests of the others.
+skips=()
 while read -r kind name _; do
   case "$kind" in
-    file) skip_files+=" $name " ;;
+    module) skips+=(--skip "$name::") ;;
     test) skips+=(--skip "$name") ;;
   esac
 done < <(grep -v '^#' tests/sqlite_only.txt)
-for f in tests/*.rs; do
-  name=$(basename "$f" .rs)
-  [[ "$skip_files" == *" $name "* ]] || pg_tests+=(--test "$name")
-done
 export STAFET_TEST_BACKEND=postgres
-cargo test --locked "${pg_tests[@]}" -- "${skips[@]}"
+cargo test --locked --test api --test idle -- "${skips[@]}"
 (cd tests/e2e && node --test --test-concurrency=1 .)

@@ -2,15 +2,21 @@
 //! scheduler commit nothing and the process uses next to no CPU; a new email still goes out
 //! at once.
 //!
-//! One test in this binary, so no other test's server shares the process whose CPU time is
-//! measured.
+//! A test binary of its own, not a module of `tests/api`: no other test's server may share the
+//! process whose CPU time is measured.
 
-mod common;
+#[path = "api/helpers/mod.rs"]
+#[allow(
+    dead_code,
+    reason = "one test uses a small part of the suite's helpers"
+)]
+mod helpers;
 
 use std::time::{Duration, Instant};
 
-use common::spawn_app_with;
 use serde_json::json;
+
+use crate::helpers::spawn_app_with;
 
 /// CPU time (user + system) this process has used so far.
 #[cfg(target_os = "linux")]

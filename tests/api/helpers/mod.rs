@@ -1,0 +1,13 @@
+//! What the suite's tests share: the server harness and its HTTP client (`app`, re-exported
+//! here), the websocket client (`live`), the binary as a child process (`binary`), fresh
+//! PostgreSQL databases (`pg`), an SMTP server (`smtp`) and large corpora (`corpus`).
+
+mod app;
+pub mod binary;
+pub mod corpus;
+pub mod live;
+pub mod pg;
+pub mod refusals;
+pub mod smtp;
+
+pub use app::*;

@@ -1,0 +1,13 @@
+//! Tests that run the real `stafet` binary as a child process: kill -9 mid-write, a full
+//! disk, the command line, backups and restores, the database target, the two migration
+//! trees, and several instances on one PostgreSQL database.
+
+mod backup;
+mod cli;
+mod crash;
+mod db_target;
+mod failover;
+mod full_disk;
+mod multi_instance;
+mod reset_totp;
+mod schema_parity;
