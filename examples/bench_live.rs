@@ -314,6 +314,18 @@ struct Shared {
     writes: u64,
     refused: u64,
     refusals: HashMap<String, u64>,
+    /// recipient -> questions asked of them
+    asked_of: HashMap<i64, Vec<i64>>,
+}
+
+impl Shared {
+    /// Whether a question asked of `pid` has not reached its socket yet.
+    fn awaits(&self, pid: i64) -> bool {
+        self.asked_of.get(&pid).is_some_and(|qids| {
+            qids.iter()
+                .any(|q| !self.pushes.contains_key(&("question", *q, pid)))
+        })
+    }
 }
 
 #[tokio::main]
@@ -599,6 +611,7 @@ async fn main() {
                         let qid = body["id"].as_i64().unwrap();
                         let rid = body["recipient"]["id"].as_i64().unwrap();
                         sh.asked.insert(qid, (now, rid, instance));
+                        sh.asked_of.entry(rid).or_default().push(qid);
                     } else {
                         sh.refused += 1;
                         *sh.refusals.entry(body["error"]["code"].as_str().unwrap_or("?").to_string()).or_default() += 1;
@@ -637,9 +650,16 @@ async fn main() {
                     Err(_) => break,
                 }
             }
-            // Drain pushes that are still in flight.
-            let drain_until = Instant::now() + Duration::from_secs(3);
-            while let Ok(Some((now, t))) = tokio::time::timeout(drain_until.saturating_duration_since(Instant::now()), rx.recv()).await {
+            // Drain pushes still in flight: 3 s, and longer while a question asked of this
+            // participant has not arrived (up to 30 s), so that a late push under load is
+            // measured as late rather than counted as lost.
+            let quiet_from = Instant::now() + Duration::from_secs(3);
+            let give_up = Instant::now() + Duration::from_secs(30);
+            loop {
+                let until = if shared.lock().unwrap().awaits(pid) { give_up } else { quiet_from };
+                let Ok(Some((now, t))) = tokio::time::timeout(until.saturating_duration_since(Instant::now()), rx.recv()).await else {
+                    break;
+                };
                 {
                     let v: Value = serde_json::from_str(&t).unwrap();
                     let id = v["id"].as_i64().unwrap_or(0);
@@ -716,7 +736,7 @@ async fn main() {
         }
         let p = &push_ms[cross];
         println!(
-            "push latency ms (ask acknowledged -> recipient receives){}: p50 {:.2} p99 {:.2} (n={}, lost {})",
+            "push latency ms (ask acknowledged -> recipient receives){}: p50 {:.2} p99 {:.2} max {:.2} (n={}, lost {})",
             if instances > 1 {
                 format!(", {what}")
             } else {
@@ -724,6 +744,7 @@ async fn main() {
             },
             percentile(p, 0.5),
             percentile(p, 0.99),
+            p.last().copied().unwrap_or(f64::NAN),
             p.len(),
             lost[cross]
         );
