@@ -657,8 +657,11 @@ async fn main() {
             let give_up = Instant::now() + Duration::from_secs(30);
             loop {
                 let until = if shared.lock().unwrap().awaits(pid) { give_up } else { quiet_from };
-                let Ok(Some((now, t))) = tokio::time::timeout(until.saturating_duration_since(Instant::now()), rx.recv()).await else {
-                    break;
+                let (now, t) = match tokio::time::timeout(until.saturating_duration_since(Instant::now()), rx.recv()).await {
+                    Ok(Some(m)) => m,
+                    // An ask of this participant acknowledged during the quiet wait is still due.
+                    Err(_) if Instant::now() < give_up && shared.lock().unwrap().awaits(pid) => continue,
+                    _ => break,
                 };
                 {
                     let v: Value = serde_json::from_str(&t).unwrap();
