@@ -25,11 +25,19 @@
 //! (writes/s offered by all participants together) each participant acts on its own schedule,
 //! one action every `participants / rate` seconds, which measures latency at that load.
 
-#[path = "../tests/support/pg.rs"]
+#[path = "../tests/api/helpers/pg.rs"]
+#[allow(
+    dead_code,
+    reason = "the tests' fresh-database helper, of which the bench uses a part"
+)]
 mod fresh_pg;
 #[path = "bench_live/raw_pg.rs"]
 mod raw_pg;
-#[path = "../tests/support/smtp.rs"]
+#[path = "../tests/api/helpers/smtp.rs"]
+#[allow(
+    dead_code,
+    reason = "the tests' SMTP sink, of which the bench uses a part"
+)]
 mod smtp;
 
 use std::collections::HashMap;
