@@ -289,33 +289,16 @@ fn the_cli_exports_the_same_csv_as_the_api() {
         &app.token,
     );
     let out = app.mail_dir.with_file_name("export.csv");
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_stafet"))
-        .args([
-            "export",
-            "--relay",
-            &relay.to_string(),
-            "--format",
-            "csv",
-            "--db",
-        ])
-        .arg(&app.db_path)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let relay = relay.to_string();
+    let out_arg = out.to_string_lossy();
+    let (ok, _, err) = app.cli(&[
+        "export", "--relay", &relay, "--format", "csv", "--out", &out_arg,
+    ]);
+    assert!(ok, "{err}");
     assert_eq!(std::fs::read(&out).unwrap(), api_csv);
-    assert!(String::from_utf8_lossy(&run.stderr).contains("4 questions written"));
+    assert!(err.contains("4 questions written"));
 
-    let missing = std::process::Command::new(env!("CARGO_BIN_EXE_stafet"))
-        .args(["export", "--relay", "999", "--format", "json", "--db"])
-        .arg(&app.db_path)
-        .output()
-        .unwrap();
-    assert!(!missing.status.success());
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("no relay 999"));
+    let (ok, _, err) = app.cli(&["export", "--relay", "999", "--format", "json"]);
+    assert!(!ok);
+    assert!(err.contains("no relay 999"));
 }

@@ -1021,19 +1021,9 @@ fn audit_rows_older_than_keep_days_are_deleted_by_the_scheduler() {
 #[test]
 fn the_cli_adds_organisations_and_members_of_them() {
     let app = spawn_app();
-    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_stafet"));
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(bin)
-            .args(args)
-            .arg("--db")
-            .arg(&app.db_path)
-            .env_remove("STAFET__DATABASE__URL")
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-        )
+        let (ok, out, _) = app.cli(args);
+        (ok, out)
     };
     let (ok, out) = run(&["org", "add", "--name", "Aarhus Kommune"]);
     assert!(ok, "{out}");

@@ -141,7 +141,8 @@ pub fn serve_pg(db_url: &str, smtp_port: u16, log: &Path, token: &str) -> Server
     Server::answering(child, port, token)
 }
 
-fn free_port() -> u16 {
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -106,18 +106,22 @@ pub struct Parsed {
     pub text: String,
 }
 
+/// The first address an email is sent to ("" if none).
+pub fn first_to(msg: &mail_parser::Message<'_>) -> String {
+    msg.to()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .unwrap_or("")
+        .to_string()
+}
+
 pub fn parse(raw: &str) -> Parsed {
     let msg = mail_parser::MessageParser::default()
         .parse(raw.as_bytes())
         .unwrap();
     Parsed {
         raw: raw.to_string(),
-        to: msg
-            .to()
-            .and_then(|a| a.first())
-            .and_then(|a| a.address())
-            .unwrap_or("")
-            .to_string(),
+        to: first_to(&msg),
         subject: msg.subject().unwrap_or("").to_string(),
         message_id: msg.message_id().unwrap_or("").to_string(),
         text: msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),

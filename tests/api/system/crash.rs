@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
 use crate::helpers;
+use crate::helpers::binary::free_port;
 
 /// Participants per relay, and relays.
 const PEOPLE: usize = 30;
@@ -104,14 +105,6 @@ fn agent() -> ureq::Agent {
         .timeout_global(Some(Duration::from_secs(30)))
         .build()
         .into()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A response, or `None` when the server was not there to answer (killed, restarting).
@@ -329,12 +322,7 @@ fn read_mail_dir(dir: &Path) -> Vec<Eml> {
         });
         out.push(Eml {
             outbox_id: id.parse().unwrap_or_else(|_| panic!("file name {name}")),
-            to: msg
-                .to()
-                .and_then(|a| a.first())
-                .and_then(|a| a.address())
-                .unwrap_or("")
-                .to_string(),
+            to: crate::helpers::smtp::first_to(&msg),
             message_id: msg.message_id().unwrap_or("").to_string(),
             link,
         });

@@ -18,17 +18,7 @@ fn code_at(secret: &str, at: DateTime<Utc>) -> String {
 
 /// Runs `stafet user reset-totp --email EMAIL` on the app's database: success, stdout, stderr.
 fn reset_totp(app: &TestApp, email: &str) -> (bool, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stafet"))
-        .args(["user", "reset-totp", "--email", email, "--db"])
-        .arg(&app.db_path)
-        .env_remove("STAFET__DATABASE__URL")
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    app.cli(&["user", "reset-totp", "--email", email])
 }
 
 fn login_status(app: &TestApp, totp: Option<&str>) -> (u16, String) {
