@@ -6,7 +6,7 @@ use std::io::Cursor;
 use calamine::{Data, DataType as _, Reader as _, Xlsx, open_workbook_from_rs};
 use serde_json::{Value, json};
 
-use crate::helpers::{Person, TestApp, spawn_app};
+use crate::helpers::{Person, TestApp, binary, spawn_app};
 
 const FORMULA: &str = "=HYPERLINK(\"http://evil.example\",\"klik\")";
 
@@ -291,14 +291,17 @@ fn the_cli_exports_the_same_csv_as_the_api() {
     let out = app.mail_dir.with_file_name("export.csv");
     let relay = relay.to_string();
     let out_arg = out.to_string_lossy();
-    let (ok, _, err) = app.cli(&[
-        "export", "--relay", &relay, "--format", "csv", "--out", &out_arg,
-    ]);
+    let (ok, _, err) = binary::cli(
+        &app,
+        &[
+            "export", "--relay", &relay, "--format", "csv", "--out", &out_arg,
+        ],
+    );
     assert!(ok, "{err}");
     assert_eq!(std::fs::read(&out).unwrap(), api_csv);
     assert!(err.contains("4 questions written"));
 
-    let (ok, _, err) = app.cli(&["export", "--relay", "999", "--format", "json"]);
+    let (ok, _, err) = binary::cli(&app, &["export", "--relay", "999", "--format", "json"]);
     assert!(!ok);
     assert!(err.contains("no relay 999"));
 }

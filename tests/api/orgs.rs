@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::live;
 use crate::helpers::smtp;
-use crate::helpers::{self, Person, Res, TestApp, spawn_app};
+use crate::helpers::{self, Person, Res, TestApp, binary, spawn_app};
 
 /// Who asks. The columns of [`MATRIX`], in this order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1022,7 +1022,7 @@ fn audit_rows_older_than_keep_days_are_deleted_by_the_scheduler() {
 fn the_cli_adds_organisations_and_members_of_them() {
     let app = spawn_app();
     let run = |args: &[&str]| {
-        let (ok, out, _) = app.cli(args);
+        let (ok, out, _) = binary::cli(&app, args);
         (ok, out)
     };
     let (ok, out) = run(&["org", "add", "--name", "Aarhus Kommune"]);

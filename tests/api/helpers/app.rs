@@ -520,7 +520,12 @@ impl TestApp {
                 let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
                 Email {
                     file: p.file_name().unwrap().to_string_lossy().into_owned(),
-                    to: super::smtp::first_to(&msg),
+                    to: msg
+                        .to()
+                        .and_then(|a| a.first())
+                        .and_then(|a| a.address())
+                        .unwrap_or("")
+                        .to_string(),
                     subject: msg.subject().unwrap_or("").to_string(),
                     text: msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
                     html: msg.body_html(0).map(|t| t.into_owned()).unwrap_or_default(),
@@ -624,23 +629,6 @@ impl TestApp {
         assert_eq!(res.status, 200, "{}", res.text);
         self.read_links(&mut people);
         (relay, people)
-    }
-
-    /// Runs the `stafet` binary with `args` and `--db` on this app's database (the SQLite file,
-    /// or the PostgreSQL URL of the PostgreSQL pass): whether it succeeded, stdout, stderr.
-    pub fn cli(&self, args: &[&str]) -> (bool, String, String) {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_stafet"))
-            .args(args)
-            .arg("--db")
-            .arg(&self.db_path)
-            .env_remove("STAFET__DATABASE__URL")
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
     }
 
     /// Counts rows of a table as stored (to prove nothing changed), on a connection of the

@@ -213,3 +213,20 @@ pub fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Runs the `stafet` binary with `args` and `--db` on `app`'s database (the SQLite file, or the
+/// PostgreSQL URL of the PostgreSQL pass): whether it succeeded, stdout, stderr.
+pub fn cli(app: &super::TestApp, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_stafet"))
+        .args(args)
+        .arg("--db")
+        .arg(&app.db_path)
+        .env_remove("STAFET__DATABASE__URL")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, binary, spawn_app};
 
 /// The code an authenticator app shows for `secret` at `at` (SHA1, 6 digits, 30 seconds).
 fn code_at(secret: &str, at: DateTime<Utc>) -> String {
@@ -18,7 +18,7 @@ fn code_at(secret: &str, at: DateTime<Utc>) -> String {
 
 /// Runs `stafet user reset-totp --email EMAIL` on the app's database: success, stdout, stderr.
 fn reset_totp(app: &TestApp, email: &str) -> (bool, String, String) {
-    app.cli(&["user", "reset-totp", "--email", email])
+    binary::cli(app, &["user", "reset-totp", "--email", email])
 }
 
 fn login_status(app: &TestApp, totp: Option<&str>) -> (u16, String) {
