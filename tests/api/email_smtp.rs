@@ -12,6 +12,25 @@ use smtp::{Mode, SmtpServer};
 use crate::helpers::smtp;
 use crate::helpers::{TestApp, spawn_app_with};
 
+/// Opens `relay` as its facilitator.
+fn open(app: &TestApp, relay: i64) {
+    let res = app.post(
+        &format!("/api/relays/{relay}/open"),
+        Some(&app.token),
+        &json!({}),
+    );
+    assert_eq!(res.status, 200, "{}", res.text);
+}
+
+/// The relay's participants as the facilitator lists them (with each one's latest email).
+fn participants(app: &TestApp, relay: i64) -> Value {
+    app.get(
+        &format!("/api/relays/{relay}/participants"),
+        Some(&app.token),
+    )
+    .body
+}
+
 fn smtp_app(port: u16) -> TestApp {
     spawn_app_with(|s| {
         s.email.smtp.host = Some("127.0.0.1".into());
@@ -79,27 +98,14 @@ fn every_email_of_a_relay_arrives_once_with_the_right_recipient_language_and_lin
         .status,
         200
     );
-    assert_eq!(
-        app.post(
-            &format!("/api/relays/{relay}/open"),
-            Some(&app.token),
-            &json!({})
-        )
-        .status,
-        200
-    );
+    open(&app, relay);
     wait_for("invitations and openings", Duration::from_secs(10), || {
         server.messages().len() == 6
     });
     let msgs = server.messages();
     let link_of = |addr: &str| token_in(&msgs.iter().rev().find(|m| m.to == addr).unwrap().text);
     let (anne, bo) = (link_of("anne@fjordby.dk"), link_of("bo@styrelsen.dk"));
-    let people = app
-        .get(
-            &format!("/api/relays/{relay}/participants"),
-            Some(&app.token),
-        )
-        .body;
+    let people = participants(&app, relay);
     let bo_id = people
         .as_array()
         .unwrap()
@@ -175,12 +181,7 @@ fn every_email_of_a_relay_arrives_once_with_the_right_recipient_language_and_lin
         answer_mail.text.contains("Bo Modtager"),
         "the asker may see who answered"
     );
-    let list = app
-        .get(
-            &format!("/api/relays/{relay}/participants"),
-            Some(&app.token),
-        )
-        .body;
+    let list = participants(&app, relay);
     assert!(
         list.as_array()
             .unwrap()
@@ -208,33 +209,15 @@ fn emails_wait_out_a_mail_server_outage_and_arrive_exactly_once() {
             ("Gry", "gry@c.dk", "A"),
         ],
     );
-    assert_eq!(
-        app.post(
-            &format!("/api/relays/{relay}/open"),
-            Some(&app.token),
-            &json!({})
-        )
-        .status,
-        200
-    );
+    open(&app, relay);
     wait_for("failed attempts", Duration::from_secs(15), || {
-        let list = app
-            .get(
-                &format!("/api/relays/{relay}/participants"),
-                Some(&app.token),
-            )
-            .body;
+        let list = participants(&app, relay);
         list.as_array()
             .unwrap()
             .iter()
             .all(|p| p["latest_email"]["attempts"].as_i64().unwrap_or(0) >= 1)
     });
-    let list = app
-        .get(
-            &format!("/api/relays/{relay}/participants"),
-            Some(&app.token),
-        )
-        .body;
+    let list = participants(&app, relay);
     for p in list.as_array().unwrap() {
         assert_eq!(
             p["latest_email"]["status"], "queued",
@@ -258,12 +241,7 @@ fn emails_wait_out_a_mail_server_outage_and_arrive_exactly_once() {
     assert_eq!(msgs.len(), 3, "each email exactly once");
     let to: HashSet<_> = msgs.iter().map(|m| m.to.clone()).collect();
     assert_eq!(to.len(), 3);
-    let list = app
-        .get(
-            &format!("/api/relays/{relay}/participants"),
-            Some(&app.token),
-        )
-        .body;
+    let list = participants(&app, relay);
     assert!(
         list.as_array()
             .unwrap()
@@ -299,33 +277,15 @@ fn a_permanent_refusal_marks_the_email_failed_with_the_servers_reason() {
         relay,
         &[("Ea", "ea@a.dk", "A"), ("Fie", "fie@b.dk", "B")],
     );
-    assert_eq!(
-        app.post(
-            &format!("/api/relays/{relay}/open"),
-            Some(&app.token),
-            &json!({})
-        )
-        .status,
-        200
-    );
+    open(&app, relay);
     wait_for("failed emails", Duration::from_secs(10), || {
-        let list = app
-            .get(
-                &format!("/api/relays/{relay}/participants"),
-                Some(&app.token),
-            )
-            .body;
+        let list = participants(&app, relay);
         list.as_array()
             .unwrap()
             .iter()
             .all(|p| p["latest_email"]["status"] == "failed")
     });
-    let list = app
-        .get(
-            &format!("/api/relays/{relay}/participants"),
-            Some(&app.token),
-        )
-        .body;
+    let list = participants(&app, relay);
     for p in list.as_array().unwrap() {
         let err = p["latest_email"]["error"].as_str().unwrap();
         assert!(err.contains("mailbox unavailable"), "{err}");
