@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::DbConn;
 use super::schema::answers;
-use super::{DbConn, last_insert_id};
 
 /// An answer row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -29,16 +29,18 @@ impl AnswerRow {
         text: &str,
         now: NaiveDateTime,
     ) -> QueryResult<AnswerRow> {
-        diesel::insert_into(answers::table)
-            .values((
+        let id = super::backend::insert_id!(
+            conn,
+            answers,
+            (
                 answers::question_id.eq(question_id),
                 answers::author_id.eq(author_id),
                 answers::text.eq(text),
                 answers::created_at.eq(now),
-            ))
-            .execute(conn)?;
+            )
+        )?;
         Ok(AnswerRow {
-            id: last_insert_id(conn)?,
+            id,
             question_id,
             author_id,
             text: text.to_string(),

@@ -1,7 +1,7 @@
 //! Where SQLite and PostgreSQL need different SQL or handling: each concern matches on the
 //! backend here, once, so table files and ops stay backend-free.
 //!
-//! - the id of the row just inserted (`last_insert_rowid()` / `lastval()`);
+//! - the id of the row just inserted (`last_insert_rowid()` / `RETURNING`);
 //! - locking a relay's row for the rest of a write (a no-op on SQLite, whose single writer
 //!   serialises everything; `FOR NO KEY UPDATE` on PostgreSQL);
 //! - a write's transaction on PostgreSQL, run again on a serialization failure or deadlock;
@@ -13,6 +13,7 @@ use std::time::Duration;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+use super::relays::RelayRow;
 use super::schema::{participants, questions, relays};
 use super::{DbConn, Target};
 use crate::error::AppError;
@@ -22,23 +23,32 @@ diesel::define_sql_function! {
     fn last_insert_rowid() -> diesel::sql_types::BigInt;
 }
 
-diesel::define_sql_function! {
-    /// The value a sequence last handed out in this session. PostgreSQL-specific.
-    fn lastval() -> diesel::sql_types::BigInt;
+/// The rowid of the row `conn` inserted last. SQLite-specific; see [`insert_id!`].
+pub fn sqlite_last_rowid(conn: &mut diesel::SqliteConnection) -> QueryResult<i64> {
+    diesel::select(last_insert_rowid()).get_result(conn)
 }
 
-/// The id of the row this connection inserted last.
+/// Inserts `$values` into the table `$table` (a module of `schema`) and evaluates to the new
+/// row's id, as a `QueryResult<i64>`.
 ///
-/// Hot-path inserts use this instead of `RETURNING`: SQLite runs `RETURNING` as a trigger,
-/// and a statement with a trigger keeps a statement journal, copying every page it touches.
-/// On PostgreSQL every id is an identity column, whose sequence `lastval()` reads; no table
-/// has a trigger or a default that draws from another sequence in between.
-pub fn last_insert_id(conn: &mut DbConn) -> QueryResult<i64> {
-    match conn {
-        DbConn::Sqlite(c) => diesel::select(last_insert_rowid()).get_result(c),
-        DbConn::Pg(c) => diesel::select(lastval()).get_result(c),
-    }
+/// PostgreSQL returns it with the insert (`RETURNING`): one round trip instead of two, on the
+/// hot path under the relay's lock. SQLite asks for `last_insert_rowid()` after the insert
+/// instead: it runs `RETURNING` as a trigger, and a statement with a trigger keeps a statement
+/// journal, copying every page it touches.
+macro_rules! insert_id {
+    ($conn:expr, $table:ident, $values:expr) => {{
+        use $crate::db::schema::$table;
+        let insert = diesel::insert_into($table::table).values($values);
+        match $conn {
+            $crate::db::DbConn::Sqlite(c) => diesel::RunQueryDsl::execute(insert, &mut *c)
+                .and_then(|_| $crate::db::backend::sqlite_last_rowid(c)),
+            $crate::db::DbConn::Pg(c) => {
+                diesel::RunQueryDsl::get_result::<i64>(insert.returning($table::id), c)
+            }
+        }
+    }};
 }
+pub(crate) use insert_id;
 
 /// What names the relay a write belongs to.
 #[derive(Debug, Clone, Copy)]
@@ -84,6 +94,40 @@ pub fn lock_relay(conn: &mut DbConn, of: RelayOf) -> QueryResult<()> {
             .load::<i64>(c),
     }
     .map(drop)
+}
+
+/// Locks the relay `of` names, as [`lock_relay`] does, and loads it: one statement for both,
+/// where the write would otherwise read the relay right after locking it. A relay that is not
+/// there is `NotFound`.
+pub fn lock_and_load_relay(conn: &mut DbConn, of: RelayOf) -> QueryResult<RelayRow> {
+    // The three filters are three types: each arm builds its own query.
+    macro_rules! first {
+        ($filter:expr) => {{
+            let query = relays::table.filter($filter);
+            match conn {
+                DbConn::Sqlite(c) => query.select(RelayRow::as_select()).first(c),
+                DbConn::Pg(c) => query
+                    .select(RelayRow::as_select())
+                    .for_no_key_update()
+                    .first(c),
+            }
+        }};
+    }
+    match of {
+        RelayOf::Relay(id) => first!(relays::id.eq(id)),
+        RelayOf::Participant(id) => first!(
+            relays::id.nullable().eq(participants::table
+                .find(id)
+                .select(participants::relay_id)
+                .single_value())
+        ),
+        RelayOf::Question(id) => first!(
+            relays::id.nullable().eq(questions::table
+                .find(id)
+                .select(questions::relay_id)
+                .single_value())
+        ),
+    }
 }
 
 /// Locks several relays' rows, in ascending id order (so two writes that each lock a few of the

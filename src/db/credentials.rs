@@ -6,8 +6,8 @@ use diesel::prelude::*;
 
 use subtle::ConstantTimeEq as _;
 
+use super::DbConn;
 use super::schema::credentials;
-use super::{DbConn, last_insert_id};
 use crate::auth::access::{Holder, Standing};
 use crate::auth::tokens;
 use crate::relay::{RelayState, named_enum};
@@ -141,8 +141,10 @@ impl Credential {
         labels: Labels,
     ) -> QueryResult<Issued> {
         let secret = tokens::generate();
-        diesel::insert_into(credentials::table)
-            .values((
+        let id = super::backend::insert_id!(
+            conn,
+            credentials,
+            (
                 credentials::token_hash.eq(tokens::hash(&secret)),
                 credentials::kind.eq(kind),
                 credentials::staff_user_id.eq(staff_user_id),
@@ -151,9 +153,8 @@ impl Credential {
                 credentials::expires_at.eq(expires_at),
                 credentials::name.eq(labels.name),
                 credentials::user_agent.eq(labels.user_agent),
-            ))
-            .execute(conn)?;
-        let id = last_insert_id(conn)?;
+            )
+        )?;
         Ok(Issued {
             id,
             token: tokens::compose(id, &secret),

@@ -4,9 +4,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::DbConn;
 use super::fixed::{self, Param};
 use super::schema::deliveries;
-use super::{DbConn, last_insert_id};
 use crate::relay::DeliveryOutcome;
 
 /// A delivery row.
@@ -43,10 +43,7 @@ impl DeliveryRow {
              received_count = received_count + 1 WHERE id = ?",
             &[Param::Int(new.recipient_id)],
         )?;
-        diesel::insert_into(deliveries::table)
-            .values(&new)
-            .execute(conn)?;
-        last_insert_id(conn)
+        super::backend::insert_id!(conn, deliveries, &new)
     }
 
     /// The open delivery of a question.
@@ -85,15 +82,5 @@ impl DeliveryRow {
             &[Param::Int(open.recipient_id)],
         )?;
         Ok(Some(open.id))
-    }
-
-    /// The participant who most recently passed a question to `participant_id`.
-    pub fn last_asker_of(conn: &mut DbConn, participant_id: i64) -> QueryResult<Option<i64>> {
-        deliveries::table
-            .filter(deliveries::recipient_id.eq(participant_id))
-            .order(deliveries::id.desc())
-            .select(deliveries::asker_id)
-            .first(conn)
-            .optional()
     }
 }

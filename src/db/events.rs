@@ -64,6 +64,43 @@ impl EventRow {
             .map(|_| ())
     }
 
+    /// Appends several events of one relay in one statement, in the order given: their ids
+    /// ascend in that order.
+    pub fn append_all(
+        conn: &mut DbConn,
+        relay_id: i64,
+        events: &[(Audience, EventKind, String)],
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        super::event_signal::record(conn, relay_id);
+        let rows: Vec<_> = events
+            .iter()
+            .map(|(audience, kind, data)| {
+                let participant_id = match audience {
+                    Audience::Staff => None,
+                    Audience::Participant(p) => Some(*p),
+                };
+                (
+                    events::relay_id.eq(relay_id),
+                    events::participant_id.eq(participant_id),
+                    events::kind.eq(*kind),
+                    events::data.eq(data),
+                    events::created_at.eq(now),
+                )
+            })
+            .collect();
+        let insert = diesel::insert_into(events::table).values(rows);
+        // diesel writes a multi-row insert for each backend but not for the two together.
+        match conn {
+            DbConn::Sqlite(c) => insert.execute(c),
+            DbConn::Pg(c) => insert.execute(c),
+        }
+        .map(|_| ())
+    }
+
     /// A participant's events after `since`, oldest first, a [`PAGE`] at most.
     pub fn for_participant(
         conn: &mut DbConn,

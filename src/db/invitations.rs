@@ -38,11 +38,8 @@ pub struct NewInvitation {
 impl InvitationRow {
     /// Stores an invitation.
     pub fn insert(conn: &mut DbConn, new: NewInvitation) -> QueryResult<InvitationRow> {
-        diesel::insert_into(invitations::table)
-            .values(new)
-            .execute(conn)?;
+        let id = super::backend::insert_id!(conn, invitations, new)?;
         // Read back: diesel cannot build `RETURNING` for a connection that may be either backend.
-        let id = super::last_insert_id(conn)?;
         invitations::table
             .find(id)
             .select(InvitationRow::as_select())

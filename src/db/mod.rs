@@ -459,8 +459,6 @@ fn has_stable_plans(conn: &mut DbConn) -> QueryResult<bool> {
     Ok(options.iter().any(|o| o.compile_options == "ENABLE_QPSG"))
 }
 
-pub use backend::last_insert_id;
-
 /// A UTC instant as stored (diesel's TIMESTAMP without zone, always UTC here).
 pub fn to_db(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
     t.naive_utc()

@@ -21,11 +21,12 @@ pub struct OrgRow {
 impl OrgRow {
     /// Creates an organisation.
     pub fn insert(conn: &mut DbConn, name: &str, now: NaiveDateTime) -> QueryResult<OrgRow> {
-        diesel::insert_into(orgs::table)
-            .values((orgs::name.eq(name), orgs::created_at.eq(now)))
-            .execute(conn)?;
+        let id = super::backend::insert_id!(
+            conn,
+            orgs,
+            (orgs::name.eq(name), orgs::created_at.eq(now))
+        )?;
         // Read back: diesel cannot build `RETURNING` for a connection that may be either backend.
-        let id = super::last_insert_id(conn)?;
         orgs::table
             .find(id)
             .select(OrgRow::as_select())

@@ -1,14 +1,14 @@
 //! Participants: the row, and the queries on people of a relay (with the counts pairing reads).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::DbConn;
 use super::fixed::{self, Param};
 use super::relays::RelayRow;
-use super::schema::{deliveries, participants, relays};
-use super::{DbConn, last_insert_id};
+use super::schema::{participants, relays};
 use crate::relay::pairing::Candidate;
 
 /// A participant row.
@@ -109,12 +109,9 @@ impl ParticipantRow {
 
     /// Inserts a participant.
     pub fn insert(conn: &mut DbConn, new: NewParticipant) -> QueryResult<ParticipantRow> {
-        diesel::insert_into(participants::table)
-            .values(new)
-            .execute(conn)?;
+        let id = super::backend::insert_id!(conn, participants, new)?;
         // Read back instead of `RETURNING`, which diesel cannot build for a connection that
         // may be either backend when the row type is selected by name.
-        let id = last_insert_id(conn)?;
         participants::table
             .find(id)
             .select(ParticipantRow::as_select())
@@ -201,42 +198,47 @@ impl ParticipantRow {
         Ok(format!("P{:03}", n + 1))
     }
 
-    /// Everyone in the relay as a possible recipient of `asker_id`, and how many deliveries the
-    /// asker has made so far (the pairing draw's nonce, fixed by the relay's history).
-    pub fn candidates(
-        conn: &mut DbConn,
-        relay_id: i64,
-        asker_id: i64,
-    ) -> QueryResult<(Vec<Candidate>, u64)> {
-        let people: Vec<(i64, i64, bool, i32, i32)> = participants::table
-            .filter(participants::relay_id.eq(relay_id))
-            .order(participants::id.asc())
-            .select((
-                participants::id,
-                participants::group_id,
-                participants::is_suspended,
-                participants::inbox_count,
-                participants::received_count,
-            ))
-            .load(conn)?;
-        let from_asker: Vec<i64> = deliveries::table
-            .filter(deliveries::asker_id.eq(asker_id))
-            .select(deliveries::recipient_id)
-            .load(conn)?;
-        let nonce = from_asker.len() as u64;
-        let from_asker: HashSet<i64> = from_asker.into_iter().collect();
-        let list = people
+    /// Everyone in the relay as a possible recipient of `asker_id`, with what the pairing draw
+    /// reads about the asker, in one statement: it runs under the relay's lock on every ask.
+    pub fn candidates(conn: &mut DbConn, relay_id: i64, asker_id: i64) -> QueryResult<Candidates> {
+        let rows: Vec<CandidateRow> = fixed::load(
+            conn,
+            "SELECT p.id, p.group_id, p.is_suspended, p.inbox_count, p.received_count, \
+                    a.recipient_id IS NOT NULL AS from_asker, \
+                    (SELECT COUNT(*) FROM deliveries WHERE asker_id = ?) AS asked, \
+                    (SELECT asker_id FROM deliveries WHERE recipient_id = ? \
+                     ORDER BY id DESC LIMIT 1) AS last_asked_by \
+             FROM participants p \
+             LEFT JOIN (SELECT DISTINCT recipient_id FROM deliveries WHERE asker_id = ?) a \
+               ON a.recipient_id = p.id \
+             WHERE p.relay_id = ? \
+             ORDER BY p.id",
+            &[
+                Param::Int(asker_id),
+                Param::Int(asker_id),
+                Param::Int(asker_id),
+                Param::Int(relay_id),
+            ],
+        )?;
+        let (nonce, last_asked_by) = rows
+            .first()
+            .map_or((0, None), |r| (r.asked.max(0) as u64, r.last_asked_by));
+        let list = rows
             .into_iter()
-            .map(|(id, group_id, suspended, inbox, received)| Candidate {
-                id,
-                group_id,
-                active: !suspended,
-                unanswered: inbox.max(0) as u32,
-                received_total: received.max(0) as u32,
-                received_from_asker: from_asker.contains(&id),
+            .map(|r| Candidate {
+                id: r.id,
+                group_id: r.group_id,
+                active: !r.is_suspended,
+                unanswered: r.inbox_count.max(0) as u32,
+                received_total: r.received_count.max(0) as u32,
+                received_from_asker: r.from_asker,
             })
             .collect();
-        Ok((list, nonce))
+        Ok(Candidates {
+            list,
+            nonce,
+            last_asked_by,
+        })
     }
 
     /// The participants with these ids, by id.
@@ -247,4 +249,37 @@ impl ParticipantRow {
             .load(conn)?;
         Ok(rows.into_iter().map(|p| (p.id, p)).collect())
     }
+}
+
+/// The relay's people as possible recipients of one asker, as [`ParticipantRow::candidates`]
+/// reads them.
+#[derive(Debug, Clone)]
+pub struct Candidates {
+    /// Everyone in the relay, by id.
+    pub list: Vec<Candidate>,
+    /// How many deliveries the asker has made so far: the pairing draw's nonce, fixed by the
+    /// relay's history.
+    pub nonce: u64,
+    /// Who asked the asker last.
+    pub last_asked_by: Option<i64>,
+}
+
+#[derive(QueryableByName)]
+struct CandidateRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    group_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    is_suspended: bool,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    inbox_count: i32,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    received_count: i32,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    from_asker: bool,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    asked: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    last_asked_by: Option<i64>,
 }

@@ -5,8 +5,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use subtle::ConstantTimeEq as _;
 
+use super::DbConn;
 use super::schema::password_resets;
-use super::{DbConn, last_insert_id};
 use crate::auth::tokens;
 
 /// A password reset link.
@@ -22,15 +22,16 @@ impl PasswordReset {
         expires_at: NaiveDateTime,
     ) -> QueryResult<(i64, String)> {
         let secret = tokens::generate();
-        diesel::insert_into(password_resets::table)
-            .values((
+        let id = super::backend::insert_id!(
+            conn,
+            password_resets,
+            (
                 password_resets::staff_user_id.eq(staff_user_id),
                 password_resets::token_hash.eq(tokens::hash(&secret)),
                 password_resets::created_at.eq(now),
                 password_resets::expires_at.eq(expires_at),
-            ))
-            .execute(conn)?;
-        let id = last_insert_id(conn)?;
+            )
+        )?;
         Ok((id, tokens::compose(id, &secret)))
     }
 

@@ -7,11 +7,11 @@ use super::MultiBackend;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::DbConn;
 use super::answers::AnswerRow;
 use super::deliveries::{DeliveryRow, NewDelivery};
 use super::fixed::{self, Param};
 use super::schema::{deliveries, questions};
-use super::{DbConn, last_insert_id};
 use crate::relay::{DeliveryOutcome, QuestionStatus};
 
 /// A question row.
@@ -57,11 +57,9 @@ impl QuestionRow {
 
     /// Inserts a question and its first delivery; returns the question and the delivery's id.
     pub fn insert(conn: &mut DbConn, new: NewQuestion) -> QueryResult<(QuestionRow, i64)> {
-        diesel::insert_into(questions::table)
-            .values(&new)
-            .execute(conn)?;
+        let id = super::backend::insert_id!(conn, questions, &new)?;
         let q = QuestionRow {
-            id: last_insert_id(conn)?,
+            id,
             relay_id: new.relay_id,
             round_id: new.round_id,
             asker_id: new.asker_id,

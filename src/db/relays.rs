@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 pub use super::backend::RelayOf;
 use super::schema::relays;
-use super::{DbConn, backend, last_insert_id};
+use super::{DbConn, backend};
 use crate::relay::{RecipientChoice, RelaySettings, RelayState, Retention};
 
 /// A relay row.
@@ -153,6 +153,12 @@ impl RelayRow {
         backend::lock_relay(conn, of)
     }
 
+    /// Locks the relay `of` names for the rest of the write, as [`RelayRow::lock`] does, and
+    /// loads it in the same statement.
+    pub fn lock_and_load(conn: &mut DbConn, of: RelayOf) -> QueryResult<RelayRow> {
+        backend::lock_and_load_relay(conn, of)
+    }
+
     /// Locks several relays' rows for the rest of the write, in ascending id order.
     pub fn lock_all(conn: &mut DbConn, ids: impl IntoIterator<Item = i64>) -> QueryResult<()> {
         backend::lock_relays(conn, ids)
@@ -197,12 +203,9 @@ impl RelayRow {
 
     /// Inserts a relay.
     pub fn insert(conn: &mut DbConn, new: NewRelay) -> QueryResult<RelayRow> {
-        diesel::insert_into(relays::table)
-            .values(new)
-            .execute(conn)?;
+        let id = super::backend::insert_id!(conn, relays, new)?;
         // Read back instead of `RETURNING`, which diesel cannot build for a connection that
         // may be either backend when the row type is selected by name.
-        let id = last_insert_id(conn)?;
         relays::table
             .find(id)
             .select(RelayRow::as_select())

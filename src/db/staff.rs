@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::DbConn;
 use super::schema::staff_users;
-use super::{DbConn, last_insert_id};
 use crate::relay::StaffRole;
 
 /// A staff account.
@@ -38,17 +38,18 @@ impl StaffUserRow {
         password_hash: &str,
         now: NaiveDateTime,
     ) -> QueryResult<StaffUserRow> {
-        diesel::insert_into(staff_users::table)
-            .values(NewStaffUser {
+        let id = super::backend::insert_id!(
+            conn,
+            staff_users,
+            NewStaffUser {
                 email: email.to_string(),
                 role,
                 password_hash: password_hash.to_string(),
                 created_at: now,
-            })
-            .execute(conn)?;
+            }
+        )?;
         // Read back instead of `RETURNING`, which diesel cannot build for a connection that
         // may be either backend when the row type is selected by name.
-        let id = last_insert_id(conn)?;
         staff_users::table
             .find(id)
             .select(StaffUserRow::as_select())

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::DbConn;
 use super::schema::{question_themes, themes};
-use super::{DbConn, last_insert_id};
 
 /// A theme row.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
@@ -78,8 +78,10 @@ impl ThemeRow {
         pinned: bool,
         now: NaiveDateTime,
     ) -> QueryResult<ThemeRow> {
-        diesel::insert_into(themes::table)
-            .values((
+        let id = super::backend::insert_id!(
+            conn,
+            themes,
+            (
                 themes::relay_id.eq(relay_id),
                 themes::label.eq(label),
                 themes::label_words
@@ -87,11 +89,10 @@ impl ThemeRow {
                 themes::is_pinned.eq(pinned),
                 themes::created_at.eq(now),
                 themes::updated_at.eq(now),
-            ))
-            .execute(conn)?;
+            )
+        )?;
         // Read back instead of `RETURNING`, which diesel cannot build for a connection that
         // may be either backend when the row type is selected by name.
-        let id = last_insert_id(conn)?;
         themes::table
             .find(id)
             .select(ThemeRow::as_select())

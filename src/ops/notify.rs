@@ -33,6 +33,44 @@ pub fn event(
     )?)
 }
 
+/// The events one write appends to a relay's feeds, kept until [`Events::append`] inserts them
+/// all in one statement: a write that tells three people costs one round trip under the relay's
+/// lock, not three. Dropped unwritten when the write fails before appending them, as its
+/// transaction would have undone them.
+#[derive(Debug)]
+#[must_use = "events are written only by `append`"]
+pub struct Events {
+    relay_id: i64,
+    now: DateTime<Utc>,
+    list: Vec<(Audience, EventKind, String)>,
+}
+
+impl Events {
+    /// No events yet, for relay `relay_id` at `now`.
+    pub fn new(relay_id: i64, now: DateTime<Utc>) -> Self {
+        Self {
+            relay_id,
+            now,
+            list: Vec::new(),
+        }
+    }
+
+    /// Adds an event for `audience`; the ids follow the order of the calls.
+    pub fn add(&mut self, audience: Audience, kind: EventKind, data: Value) {
+        self.list.push((audience, kind, data.to_string()));
+    }
+
+    /// Writes the events in the caller's transaction.
+    pub fn append(self, conn: &mut DbConn) -> Result<(), AppError> {
+        Ok(EventRow::append_all(
+            conn,
+            self.relay_id,
+            &self.list,
+            to_db(self.now),
+        )?)
+    }
+}
+
 /// Queues an email of `kind` to `p` under `key`, with a fresh personal link in it. Suspended
 /// participants get no email. A key already queued is ignored, so callers may repeat themselves.
 pub fn email(
@@ -127,7 +165,8 @@ mod tests {
     }
 
     /// Every (kind, goes to staff) pair the code appends, read from the calls that append
-    /// events (`notify::event` and `EventRow::append`: audience third, kind fourth).
+    /// events (`notify::event` and `EventRow::append`: audience third, kind fourth; an
+    /// [`super::Events`] named `events`: `events.add(audience, kind, …)`).
     fn appended() -> BTreeSet<(&'static str, bool)> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         let mut files = vec![root];
@@ -141,16 +180,22 @@ mod tests {
                 continue;
             }
             let src = std::fs::read_to_string(&path).unwrap();
-            for args in ["notify::event(", "EventRow::append("]
+            // (callee, index of the audience argument); the kind follows the audience.
+            let callees = [
+                ("notify::event(", 2),
+                ("EventRow::append(", 2),
+                ("events.add(", 0),
+            ];
+            for (args, at) in callees
                 .iter()
-                .flat_map(|callee| calls(&src, callee))
+                .flat_map(|(callee, at)| calls(&src, callee).into_iter().map(move |a| (a, *at)))
             {
                 let site = format!("{}: ({})", path.display(), args.join(", "));
                 // `notify::event` hands its caller's kind on to `EventRow::append`.
-                if path.ends_with("ops/notify.rs") && args.get(3) == Some(&"kind") {
+                if path.ends_with("ops/notify.rs") && args.get(at + 1) == Some(&"kind") {
                     continue;
                 }
-                let (Some(audience), Some(kind)) = (args.get(2), args.get(3)) else {
+                let (Some(audience), Some(kind)) = (args.get(at), args.get(at + 1)) else {
                     panic!("cannot read the audience and kind of {site}");
                 };
                 let Some(kind) = EventKind::ALL

@@ -8,7 +8,7 @@ use serde_json::json;
 use serde::Serialize;
 
 use super::audit::{self, AuditAction, Entry};
-use super::notify;
+use super::notify::{self, Events};
 use crate::db::answers::AnswerRow;
 use crate::db::deliveries::DeliveryRow;
 use crate::db::events::Audience;
@@ -25,14 +25,6 @@ use crate::error::{AppError, Found};
 use crate::relay::pairing::{self, Asker};
 use crate::relay::{EventKind, QuestionStatus, RecipientChoice, batons, lifecycle, rounds, text};
 
-fn asker_view(conn: &mut DbConn, p: &ParticipantRow) -> Result<Asker, AppError> {
-    Ok(Asker {
-        id: p.id,
-        group_id: p.group_id,
-        last_asked_by: DeliveryRow::last_asker_of(conn, p.id)?,
-    })
-}
-
 /// Picks (auto) or checks (named) the recipient of a question from `asker`.
 fn choose_recipient(
     conn: &mut DbConn,
@@ -41,18 +33,23 @@ fn choose_recipient(
     named: Option<i64>,
 ) -> Result<ParticipantRow, AppError> {
     let settings = relay.settings();
-    let view = asker_view(conn, asker)?;
-    let (candidates, nonce) = ParticipantRow::candidates(conn, relay.id, asker.id)?;
+    let candidates = ParticipantRow::candidates(conn, relay.id, asker.id)?;
+    let view = Asker {
+        id: asker.id,
+        group_id: asker.group_id,
+        last_asked_by: candidates.last_asked_by,
+    };
     let id = match named {
         Some(to) => {
             let c = candidates
+                .list
                 .iter()
                 .find(|c| c.id == to)
                 .ok_or_else(|| AppError::not_found("recipient"))?;
             pairing::check_eligible(&view, c, &settings)?;
             to
         }
-        None => pairing::auto_pick(&view, &candidates, &settings, nonce)?,
+        None => pairing::auto_pick(&view, &candidates.list, &settings, candidates.nonce)?,
     };
     Ok(ParticipantRow::find(conn, id)?)
 }
@@ -73,10 +70,11 @@ fn answer_by(relay: &RelayRow, now: DateTime<Utc>) -> Option<String> {
     clippy::too_many_arguments,
     reason = "one call site per delivery path; a struct would only rename them"
 )]
-/// Tells `recipient` a question arrived (event and email); the asker's identity stays out
-/// when the relay is anonymous.
+/// Tells `recipient` a question arrived (an event in `events`, and an email); the asker's
+/// identity stays out when the relay is anonymous.
 fn deliver(
     conn: &mut DbConn,
+    events: &mut Events,
     groups: &HashMap<i64, String>,
     relay: &RelayRow,
     question: &QuestionRow,
@@ -100,14 +98,11 @@ fn deliver(
     if !relay.asker_anonymous {
         data["asker"] = json!({ "id": asker.id, "name": asker.name });
     }
-    notify::event(
-        conn,
-        relay.id,
+    events.add(
         Audience::Participant(recipient.id),
         EventKind::QuestionReceived,
         data,
-        now,
-    )?;
+    );
     let mut params = json!({
         "question_text": question.text,
         "asker_group": asker_group,
@@ -147,9 +142,8 @@ pub fn ask(
     named: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<Asked, AppError> {
-    RelayRow::lock(conn, RelayOf::Participant(asker_id))?;
+    let relay = RelayRow::lock_and_load(conn, RelayOf::Participant(asker_id))?;
     let asker = ParticipantRow::find(conn, asker_id)?;
-    let relay = RelayRow::find(conn, asker.relay_id)?;
     lifecycle::ensure_open(relay.state, "asking")?;
     let text = text::question(raw_text)?;
     let left = batons::after_ask(asker.batons.max(0) as u32)?;
@@ -185,25 +179,30 @@ pub fn ask(
     )?;
     ParticipantRow::set_batons(conn, asker.id, left)?;
     let groups = GroupRow::names(conn, relay.id)?;
+    let mut events = Events::new(relay.id, now);
     deliver(
-        conn, &groups, &relay, &question, &asker, &recipient, delivery, false, now,
-    )?;
-    notify::event(
         conn,
-        relay.id,
+        &mut events,
+        &groups,
+        &relay,
+        &question,
+        &asker,
+        &recipient,
+        delivery,
+        false,
+        now,
+    )?;
+    events.add(
         Audience::Participant(asker.id),
         EventKind::QuestionSent,
         json!({ "question_id": question.id, "recipient": { "id": recipient.id, "name": recipient.name }, "batons": left }),
-        now,
-    )?;
-    notify::event(
-        conn,
-        relay.id,
+    );
+    events.add(
         Audience::Staff,
         EventKind::QuestionAsked,
         json!({ "question_id": question.id, "asker_id": asker.id, "recipient_id": recipient.id }),
-        now,
-    )?;
+    );
+    events.append(conn)?;
     let recipient_group = groups.get(&recipient.group_id).cloned();
     Ok(Asked {
         question,
@@ -220,35 +219,37 @@ pub fn answer(
     raw_text: &str,
     now: DateTime<Utc>,
 ) -> Result<(AnswerRow, u32), AppError> {
-    RelayRow::lock(conn, RelayOf::Question(qid))?;
-    let question = QuestionRow::find(conn, qid).or_not_found("question")?;
+    let relay = RelayRow::lock_and_load(conn, RelayOf::Question(qid)).or_not_found("question")?;
+    let question = QuestionRow::find(conn, qid)?;
     // Someone else's question looks exactly like a missing one: its existence is not theirs.
     if question.recipient_id != answerer_id {
         return Err(AppError::not_found("question"));
     }
-    let relay = RelayRow::find(conn, question.relay_id)?;
     lifecycle::ensure_open(relay.state, "answering")?;
     if question.status != QuestionStatus::Pending {
         return Err(crate::relay::RuleViolation::NotPending.into());
     }
     let text = text::answer(raw_text)?;
-    let answerer = ParticipantRow::find(conn, answerer_id)?;
-    let asker = ParticipantRow::find(conn, question.asker_id)?;
+    let mut people = ParticipantRow::by_ids(conn, &[answerer_id, question.asker_id])?;
+    let (Some(answerer), Some(asker)) = (
+        people.get(&answerer_id).cloned(),
+        people.remove(&question.asker_id),
+    ) else {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "question {qid}: its asker or recipient is gone"
+        )));
+    };
     let answer = QuestionRow::answer(conn, &question, &text, to_db(now))?;
     let settings = relay.settings();
     let new_batons = batons::after_answer(answerer.batons.max(0) as u32, &settings);
     ParticipantRow::set_batons(conn, answerer.id, new_batons)?;
-    notify::event(
-        conn,
-        relay.id,
+    let mut events = Events::new(relay.id, now);
+    events.add(
         Audience::Participant(answerer.id),
         EventKind::BatonGranted,
         json!({ "question_id": qid, "batons": new_batons }),
-        now,
-    )?;
-    notify::event(
-        conn,
-        relay.id,
+    );
+    events.add(
         Audience::Participant(asker.id),
         EventKind::AnswerReceived,
         json!({
@@ -257,8 +258,7 @@ pub fn answer(
             "answered_at": now,
             "recipient": { "id": answerer.id, "name": answerer.name },
         }),
-        now,
-    )?;
+    );
     notify::email(
         conn,
         &relay,
@@ -273,14 +273,12 @@ pub fn answer(
         }),
         now,
     )?;
-    notify::event(
-        conn,
-        relay.id,
+    events.add(
         Audience::Staff,
         EventKind::QuestionAnswered,
         json!({ "question_id": qid, "answerer_id": answerer.id }),
-        now,
-    )?;
+    );
+    events.append(conn)?;
     Ok((answer, new_batons))
 }
 
@@ -317,9 +315,8 @@ pub fn reroute(
     reason: RerouteReason,
     now: DateTime<Utc>,
 ) -> Result<ParticipantRow, AppError> {
-    RelayRow::lock(conn, RelayOf::Question(qid))?;
-    let question = QuestionRow::find(conn, qid).or_not_found("question")?;
-    let relay = RelayRow::find(conn, question.relay_id)?;
+    let relay = RelayRow::lock_and_load(conn, RelayOf::Question(qid)).or_not_found("question")?;
+    let question = QuestionRow::find(conn, qid)?;
     lifecycle::ensure_open(relay.state, "rerouting")?;
     if question.status != QuestionStatus::Pending {
         return Err(crate::relay::RuleViolation::NotPending.into());
@@ -335,14 +332,12 @@ pub fn reroute(
     let new = choose_recipient(conn, &relay, &asker, to)?;
     let old_delivery = DeliveryRow::open_for(conn, qid)?.map_or(0, |d| d.id);
     let new_delivery = QuestionRow::redeliver(conn, &question, new.id, to_db(now))?;
-    notify::event(
-        conn,
-        relay.id,
+    let mut events = Events::new(relay.id, now);
+    events.add(
         Audience::Participant(old.id),
         EventKind::QuestionWithdrawn,
         json!({ "question_id": qid, "reason": reason.as_str() }),
-        now,
-    )?;
+    );
     notify::email(
         conn,
         &relay,
@@ -356,6 +351,7 @@ pub fn reroute(
     let groups = GroupRow::names(conn, relay.id)?;
     deliver(
         conn,
+        &mut events,
         &groups,
         &relay,
         &moved,
@@ -365,22 +361,17 @@ pub fn reroute(
         true,
         now,
     )?;
-    notify::event(
-        conn,
-        relay.id,
+    events.add(
         Audience::Participant(asker.id),
         EventKind::QuestionRerouted,
         json!({ "question_id": qid, "recipient": { "id": new.id, "name": new.name }, "reason": reason.as_str() }),
-        now,
-    )?;
-    notify::event(
-        conn,
-        relay.id,
+    );
+    events.add(
         Audience::Staff,
         EventKind::QuestionRerouted,
         json!({ "question_id": qid, "from_id": old.id, "to_id": new.id, "reason": reason.as_str() }),
-        now,
-    )?;
+    );
+    events.append(conn)?;
     Ok(new)
 }
 

@@ -129,8 +129,8 @@ fn recipients(
         group_id: me.group_id,
         last_asked_by: None,
     };
-    let (candidates, _) = ParticipantRow::candidates(conn, relay.id, me.id)?;
-    let eligible: Vec<i64> = pairing::eligible(&asker, &candidates, &settings)
+    let candidates = ParticipantRow::candidates(conn, relay.id, me.id)?;
+    let eligible: Vec<i64> = pairing::eligible(&asker, &candidates.list, &settings)
         .map(|c| c.id)
         .collect();
     let everyone = ParticipantRow::by_ids(conn, &eligible)?;
