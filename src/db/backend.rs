@@ -13,6 +13,7 @@ use std::time::Duration;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+use super::participants::ParticipantRow;
 use super::relays::RelayRow;
 use super::schema::{participants, questions, relays};
 use super::{DbConn, Target};
@@ -127,6 +128,28 @@ pub fn lock_and_load_relay(conn: &mut DbConn, of: RelayOf) -> QueryResult<RelayR
                 .select(questions::relay_id)
                 .single_value())
         ),
+    }
+}
+
+/// Locks participant `id`'s relay, as [`lock_relay`] does, and loads the relay and the
+/// participant in the same statement. On PostgreSQL the participant's row is locked too (a
+/// locking join locks a row of each table), which no write waits on that its relay's lock
+/// would not already hold up; after a wait, PostgreSQL reads both rows again as committed.
+pub fn lock_and_load_participant(
+    conn: &mut DbConn,
+    id: i64,
+) -> QueryResult<(RelayRow, ParticipantRow)> {
+    let query = participants::table
+        .inner_join(relays::table)
+        .filter(participants::id.eq(id));
+    match conn {
+        DbConn::Sqlite(c) => query
+            .select((RelayRow::as_select(), ParticipantRow::as_select()))
+            .first(c),
+        DbConn::Pg(c) => query
+            .select((RelayRow::as_select(), ParticipantRow::as_select()))
+            .for_no_key_update()
+            .first(c),
     }
 }
 

@@ -198,17 +198,19 @@ impl ParticipantRow {
         Ok(format!("P{:03}", n + 1))
     }
 
-    /// Everyone in the relay as a possible recipient of `asker_id`, with what the pairing draw
-    /// reads about the asker, in one statement: it runs under the relay's lock on every ask.
+    /// Everyone in the relay as a possible recipient of `asker_id`, with their groups' names and
+    /// what the pairing draw reads about the asker, in one statement: it runs under the relay's
+    /// lock on every ask.
     pub fn candidates(conn: &mut DbConn, relay_id: i64, asker_id: i64) -> QueryResult<Candidates> {
         let rows: Vec<CandidateRow> = fixed::load(
             conn,
             "SELECT p.id, p.group_id, p.is_suspended, p.inbox_count, p.received_count, \
-                    a.recipient_id IS NOT NULL AS from_asker, \
+                    g.name AS group_name, a.recipient_id IS NOT NULL AS from_asker, \
                     (SELECT COUNT(*) FROM deliveries WHERE asker_id = ?) AS asked, \
                     (SELECT asker_id FROM deliveries WHERE recipient_id = ? \
                      ORDER BY id DESC LIMIT 1) AS last_asked_by \
              FROM participants p \
+             JOIN groups g ON g.id = p.group_id \
              LEFT JOIN (SELECT DISTINCT recipient_id FROM deliveries WHERE asker_id = ?) a \
                ON a.recipient_id = p.id \
              WHERE p.relay_id = ? \
@@ -223,6 +225,10 @@ impl ParticipantRow {
         let (nonce, last_asked_by) = rows
             .first()
             .map_or((0, None), |r| (r.asked.max(0) as u64, r.last_asked_by));
+        let group_names = rows
+            .iter()
+            .map(|r| (r.group_id, r.group_name.clone()))
+            .collect();
         let list = rows
             .into_iter()
             .map(|r| Candidate {
@@ -238,6 +244,7 @@ impl ParticipantRow {
             list,
             nonce,
             last_asked_by,
+            group_names,
         })
     }
 
@@ -262,6 +269,8 @@ pub struct Candidates {
     pub nonce: u64,
     /// Who asked the asker last.
     pub last_asked_by: Option<i64>,
+    /// The names of the groups these people are in, by group id.
+    pub group_names: HashMap<i64, String>,
 }
 
 #[derive(QueryableByName)]
@@ -276,6 +285,8 @@ struct CandidateRow {
     inbox_count: i32,
     #[diesel(sql_type = diesel::sql_types::Integer)]
     received_count: i32,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    group_name: String,
     #[diesel(sql_type = diesel::sql_types::Bool)]
     from_asker: bool,
     #[diesel(sql_type = diesel::sql_types::BigInt)]

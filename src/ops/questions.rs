@@ -12,7 +12,6 @@ use super::notify::{self, Events};
 use crate::db::answers::AnswerRow;
 use crate::db::deliveries::DeliveryRow;
 use crate::db::events::Audience;
-use crate::db::groups::GroupRow;
 use crate::db::participants::ParticipantRow;
 use crate::db::questions::{NewQuestion, QuestionRow};
 use crate::db::relays::{RelayOf, RelayRow};
@@ -25,13 +24,14 @@ use crate::error::{AppError, Found};
 use crate::relay::pairing::{self, Asker};
 use crate::relay::{EventKind, QuestionStatus, RecipientChoice, batons, lifecycle, rounds, text};
 
-/// Picks (auto) or checks (named) the recipient of a question from `asker`.
+/// Picks (auto) or checks (named) the recipient of a question from `asker`; returns them with
+/// the names of the relay's groups, by id.
 fn choose_recipient(
     conn: &mut DbConn,
     relay: &RelayRow,
     asker: &ParticipantRow,
     named: Option<i64>,
-) -> Result<ParticipantRow, AppError> {
+) -> Result<(ParticipantRow, HashMap<i64, String>), AppError> {
     let settings = relay.settings();
     let candidates = ParticipantRow::candidates(conn, relay.id, asker.id)?;
     let view = Asker {
@@ -51,7 +51,7 @@ fn choose_recipient(
         }
         None => pairing::auto_pick(&view, &candidates.list, &settings, candidates.nonce)?,
     };
-    Ok(ParticipantRow::find(conn, id)?)
+    Ok((ParticipantRow::find(conn, id)?, candidates.group_names))
 }
 
 /// When a question delivered now is passed on if unanswered, formatted for the email.
@@ -142,8 +142,7 @@ pub fn ask(
     named: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<Asked, AppError> {
-    let relay = RelayRow::lock_and_load(conn, RelayOf::Participant(asker_id))?;
-    let asker = ParticipantRow::find(conn, asker_id)?;
+    let (relay, asker) = RelayRow::lock_with_participant(conn, asker_id)?;
     lifecycle::ensure_open(relay.state, "asking")?;
     let text = text::question(raw_text)?;
     let left = batons::after_ask(asker.batons.max(0) as u32)?;
@@ -160,7 +159,7 @@ pub fn ask(
         }
         (_, named) => named,
     };
-    let recipient = choose_recipient(conn, &relay, &asker, named)?;
+    let (recipient, groups) = choose_recipient(conn, &relay, &asker, named)?;
     let round_rows = RoundRow::for_relay(conn, relay.id)?;
     let round_list: Vec<_> = round_rows.iter().map(RoundRow::to_round).collect();
     let round_id = rounds::latest_started(&round_list, now).map(|i| round_rows[i].id);
@@ -178,7 +177,6 @@ pub fn ask(
         },
     )?;
     ParticipantRow::set_batons(conn, asker.id, left)?;
-    let groups = GroupRow::names(conn, relay.id)?;
     let mut events = Events::new(relay.id, now);
     deliver(
         conn,
@@ -329,7 +327,7 @@ pub fn reroute(
     }
     let asker = ParticipantRow::find(conn, question.asker_id)?;
     let old = ParticipantRow::find(conn, question.recipient_id)?;
-    let new = choose_recipient(conn, &relay, &asker, to)?;
+    let (new, groups) = choose_recipient(conn, &relay, &asker, to)?;
     let old_delivery = DeliveryRow::open_for(conn, qid)?.map_or(0, |d| d.id);
     let new_delivery = QuestionRow::redeliver(conn, &question, new.id, to_db(now))?;
     let mut events = Events::new(relay.id, now);
@@ -348,7 +346,6 @@ pub fn reroute(
         now,
     )?;
     let moved = QuestionRow::find(conn, qid)?;
-    let groups = GroupRow::names(conn, relay.id)?;
     deliver(
         conn,
         &mut events,
