@@ -5,9 +5,11 @@
 mod app;
 pub mod binary;
 pub mod corpus;
+pub mod fixtures;
 pub mod live;
 pub mod pg;
 pub mod refusals;
+pub mod sessions;
 pub mod smtp;
 
 pub use app::*;

@@ -495,7 +495,7 @@ fn every_route_answers_each_caller_as_the_matrix_says() {
 
 /// The `/api/` routes as `src/http/routes/mod.rs` registers them: (METHOD, path).
 fn registered_routes() -> BTreeSet<(String, String)> {
-    let src = include_str!("../../src/http/routes/mod.rs");
+    let src = include_str!("../../../src/http/routes/mod.rs");
     let start = src.find("pub fn configure_api").unwrap();
     let body = &src[start..];
     let end = body.find("\n}\n").unwrap();
