@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use crate::helpers::fixtures::*;
-use crate::helpers::refusals::Body::Json;
+use crate::helpers::refusals::Body::{Json, Raw};
 use crate::helpers::refusals::{assert_refused, refused};
 use crate::helpers::{Res, TestApp, spawn_app};
 
@@ -15,19 +15,20 @@ fn an_import_that_is_not_a_list_of_participants_is_refused_with_422() {
     let app = spawn_app();
     let relay = app.create_relay(json!({}));
     let before = fingerprint(&app, Some(relay));
-    for body in [
+    let path = format!("/api/relays/{relay}/participants");
+    let rows: Vec<_> = [
         json!({ "name": "Mette Kjær", "email": "mette@vesthavn.dk", "group": "Kommune" }),
         json!("mette@vesthavn.dk"),
         json!(null),
         json!(42),
-    ] {
-        let res = app.post(
-            &format!("/api/relays/{relay}/participants"),
-            Some(&app.token),
-            &body,
-        );
-        assert_error(&res, 422, "validation_failed");
-    }
+    ]
+    .into_iter()
+    .map(|body| {
+        let t = Some(app.token.as_str());
+        refused("POST", &path, t, Json(body), 422, "validation_failed")
+    })
+    .collect();
+    assert_refused(&app, &rows);
     assert_unchanged(&app, Some(relay), &before);
 }
 
@@ -77,29 +78,19 @@ fn importing_into_a_closed_relay_is_a_conflict() {
         200
     );
     let path = format!("/api/relays/{relay}/participants");
-    let before = fingerprint(&app, Some(relay));
-    let res = app.post(
-        &path,
-        Some(&app.token),
-        &json!([{ "name": "Ny Person", "email": "ny@person.dk", "group": "Stat" }]),
-    );
-    assert_error(&res, 409, "wrong_state");
-    let res = post_raw(
-        &app,
-        &path,
-        &app.token,
-        "text/csv",
-        "name,email,group\nNy Person,ny@person.dk,Stat\n".as_bytes(),
-    );
-    assert_error(&res, 409, "wrong_state");
-    // Updating an existing participant's details is refused too.
+    let t = Some(app.token.as_str());
     let existing = participants(&app, relay)[0].clone();
-    let res = app.post(
-        &path,
-        Some(&app.token),
-        &json!([{ "name": "Nyt Navn", "email": existing["email"], "group": "Ny gruppe" }]),
-    );
-    assert_error(&res, 409, "wrong_state");
+    let before = fingerprint(&app, Some(relay));
+    let person = json!([{ "name": "Ny Person", "email": "ny@person.dk", "group": "Stat" }]);
+    let csv = b"name,email,group\nNy Person,ny@person.dk,Stat\n".to_vec();
+    // Updating an existing participant's details is refused too.
+    let update = json!([{ "name": "Nyt Navn", "email": existing["email"], "group": "Ny gruppe" }]);
+    let rows = [
+        refused("POST", &path, t, Json(person), 409, "wrong_state"),
+        refused("POST", &path, t, Raw("text/csv", csv), 409, "wrong_state"),
+        refused("POST", &path, t, Json(update), 409, "wrong_state"),
+    ];
+    assert_refused(&app, &rows);
     assert_unchanged(&app, Some(relay), &before);
 }
 

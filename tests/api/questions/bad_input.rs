@@ -34,6 +34,9 @@ fn a_question_or_answer_body_of_the_wrong_shape_is_refused_with_422() {
     let a = relay_with_question(&app, json!({ "batons_per_round": 2 }));
     let before = fingerprint(&app, Some(a.relay));
     let text = "Hvad har du lært af dine medarbejdere i år?";
+    let answer = format!("/api/me/questions/{}/answer", a.qid);
+    let invalid = "validation_failed";
+    let mut rows = Vec::new();
     for body in [
         json!({}),
         json!({ "text": 5 }),
@@ -44,24 +47,40 @@ fn a_question_or_answer_body_of_the_wrong_shape_is_refused_with_422() {
         json!([{ "text": text }]),
         json!(text),
     ] {
-        let res = app.post("/api/me/questions", Some(&a.asker().token), &body);
-        assert_error(&res, 422, "validation_failed");
-        let res = app.post(
-            &format!("/api/me/questions/{}/answer", a.qid),
-            Some(&a.recipient().token),
-            &body,
+        let (asker, recipient) = (
+            Some(a.asker().token.as_str()),
+            Some(a.recipient().token.as_str()),
         );
-        assert_error(&res, 422, "validation_failed");
+        rows.push(refused(
+            "POST",
+            "/api/me/questions",
+            asker,
+            Json(body.clone()),
+            422,
+            invalid,
+        ));
+        rows.push(refused(
+            "POST",
+            &answer,
+            recipient,
+            Json(body),
+            422,
+            invalid,
+        ));
     }
     // A reroute with an unknown field or a non-numeric target.
     for body in [json!({ "recipient": 3 }), json!({ "to": "someone" })] {
-        let res = app.post(
-            &format!("/api/questions/{}/reroute", a.qid),
+        let reroute = format!("/api/questions/{}/reroute", a.qid);
+        rows.push(refused(
+            "POST",
+            reroute,
             Some(&app.token),
-            &body,
-        );
-        assert_error(&res, 422, "validation_failed");
+            Json(body),
+            422,
+            invalid,
+        ));
     }
+    assert_refused(&app, &rows);
     assert_unchanged(&app, Some(a.relay), &before);
     assert_eq!(asked_status(&app, a.asker(), a.qid), "pending");
     assert_eq!(inbox_status(&app, a.recipient(), a.qid), "pending");
@@ -125,15 +144,26 @@ fn an_answer_outside_ten_to_five_thousand_characters_is_refused_and_the_question
     let a = relay_with_question(&app, json!({}));
     let path = format!("/api/me/questions/{}/answer", a.qid);
     let before = fingerprint(&app, Some(a.relay));
-    for text in [
+    let rows: Vec<_> = [
         String::new(),
         "\n\n\n\n\n\n\n\n\n\n\n".to_string(),
         "  Kort svar  ".to_string(),
         "ø".repeat(5_001),
-    ] {
-        let res = app.post(&path, Some(&a.recipient().token), &json!({ "text": text }));
-        assert_error(&res, 422, "text_length");
-    }
+    ]
+    .into_iter()
+    .map(|text| {
+        let body = Json(json!({ "text": text }));
+        refused(
+            "POST",
+            &path,
+            Some(&a.recipient().token),
+            body,
+            422,
+            "text_length",
+        )
+    })
+    .collect();
+    assert_refused(&app, &rows);
     assert_unchanged(&app, Some(a.relay), &before);
     assert_eq!(inbox_status(&app, a.recipient(), a.qid), "pending");
     assert_eq!(asked_status(&app, a.asker(), a.qid), "pending");
@@ -213,20 +243,15 @@ fn asking_without_a_baton_or_naming_a_colleague_in_auto_mode_is_refused() {
     let a = relay_with_question(&app, json!({}));
     let text = "Hvordan giver du dine ledere rum til at lede?";
     let before = fingerprint(&app, Some(a.relay));
-    // The asker used their only baton.
-    let res = app.post(
-        "/api/me/questions",
-        Some(&a.asker().token),
-        &json!({ "text": text }),
-    );
-    assert_error(&res, 409, "no_baton");
-    // In auto mode the relay picks; naming someone is refused.
-    let res = app.post(
-        "/api/me/questions",
-        Some(&a.bystander().token),
-        &json!({ "text": text, "recipient_id": a.asker().id }),
-    );
-    assert_error(&res, 422, "validation_failed");
+    let named = json!({ "text": text, "recipient_id": a.asker().id });
+    #[rustfmt::skip]
+    let rows = [
+        // The asker used their only baton.
+        refused("POST", "/api/me/questions", Some(&a.asker().token), Json(json!({ "text": text })), 409, "no_baton"),
+        // In auto mode the relay picks; naming someone is refused.
+        refused("POST", "/api/me/questions", Some(&a.bystander().token), Json(named), 422, "validation_failed"),
+    ];
+    assert_refused(&app, &rows);
     assert_unchanged(&app, Some(a.relay), &before);
     assert_eq!(batons(&app, a.asker()), 0);
     assert_eq!(batons(&app, a.bystander()), 1);
@@ -276,15 +301,15 @@ fn a_participant_cannot_answer_a_question_passed_to_someone_else() {
     let a = relay_with_question(&app, json!({}));
     let path = format!("/api/me/questions/{}/answer", a.qid);
     let before = fingerprint(&app, Some(a.relay));
-    for who in [a.asker(), a.bystander()] {
-        let res = app.post(
-            &path,
-            Some(&who.token),
-            &json!({ "text": "Et svar fra den forkerte person." }),
-        );
-        // Exactly as if the question did not exist: its existence is not theirs to learn.
-        assert_error(&res, 404, "not_found");
-    }
+    // Exactly as if the question did not exist: its existence is not theirs to learn.
+    let rows: Vec<_> = [a.asker(), a.bystander()]
+        .into_iter()
+        .map(|who| {
+            let body = Json(json!({ "text": "Et svar fra den forkerte person." }));
+            refused("POST", &path, Some(&who.token), body, 404, "not_found")
+        })
+        .collect();
+    assert_refused(&app, &rows);
     assert_unchanged(&app, Some(a.relay), &before);
     assert_eq!(asked_status(&app, a.asker(), a.qid), "pending");
     assert_eq!(inbox_status(&app, a.recipient(), a.qid), "pending");
@@ -374,24 +399,16 @@ fn nobody_can_ask_or_answer_in_a_closed_relay() {
     );
     assert_eq!(res.status, 200, "{}", res.text);
     let before = fingerprint(&app, Some(a.relay));
-    let res = app.post(
-        &format!("/api/me/questions/{}/answer", a.qid),
-        Some(&a.recipient().token),
-        &json!({ "text": "Et svar der kommer for sent." }),
-    );
-    assert_error(&res, 409, "wrong_state");
-    let res = app.post(
-        "/api/me/questions",
-        Some(&a.recipient().token),
-        &json!({ "text": "Et spørgsmål der kommer for sent?" }),
-    );
-    assert_error(&res, 409, "wrong_state");
-    let res = app.post(
-        &format!("/api/questions/{}/reroute", a.qid),
-        Some(&app.token),
-        &json!({}),
-    );
-    assert_error(&res, 409, "wrong_state");
+    let recipient = Some(a.recipient().token.as_str());
+    let late_answer = json!({ "text": "Et svar der kommer for sent." });
+    let late_question = json!({ "text": "Et spørgsmål der kommer for sent?" });
+    #[rustfmt::skip]
+    let rows = [
+        refused("POST", format!("/api/me/questions/{}/answer", a.qid), recipient, Json(late_answer), 409, "wrong_state"),
+        refused("POST", "/api/me/questions", recipient, Json(late_question), 409, "wrong_state"),
+        refused("POST", format!("/api/questions/{}/reroute", a.qid), Some(&app.token), Json(json!({})), 409, "wrong_state"),
+    ];
+    assert_refused(&app, &rows);
     assert_unchanged(&app, Some(a.relay), &before);
     assert_eq!(asked_status(&app, a.asker(), a.qid), "expired");
 }

@@ -32,7 +32,7 @@ fn a_relay_body_of_the_wrong_shape_is_refused_with_422() {
     round_extra["rounds"] = json!([{
         "name": "Dag 1", "starts_at": t0(), "ends_at": t0() + Duration::days(1), "colour": "red"
     }]);
-    for body in [
+    let rows: Vec<_> = [
         unknown,
         missing,
         wrong_type,
@@ -43,10 +43,21 @@ fn a_relay_body_of_the_wrong_shape_is_refused_with_422() {
         round_extra,
         json!([relay_body()]),
         json!("a relay"),
-    ] {
-        let res = app.post("/api/relays", Some(&app.token), &body);
-        assert_error(&res, 422, "validation_failed");
-    }
+    ]
+    .into_iter()
+    .map(|body| {
+        let t = Some(app.token.as_str());
+        refused(
+            "POST",
+            "/api/relays",
+            t,
+            Json(body),
+            422,
+            "validation_failed",
+        )
+    })
+    .collect();
+    assert_refused(&app, &rows);
     assert_unchanged(&app, None, &before);
     assert_eq!(app.count("relays"), 0);
 }
@@ -128,6 +139,7 @@ fn an_open_relay_keeps_its_round_times_language_and_pairing_rules() {
     let (relay, _) = open_relay(&app, 3, json!({}));
     let path = format!("/api/relays/{relay}");
     let t = Some(app.token.as_str());
+    let patch = |body: Value| refused("PATCH", &path, t, Json(body), 409, "wrong_state");
     let view = app.get(&path, t).body;
     let rounds = view["rounds"].as_array().unwrap().clone();
     let mut moved = rounds.clone();
@@ -135,7 +147,7 @@ fn an_open_relay_keeps_its_round_times_language_and_pairing_rules() {
     let mut fewer = rounds.clone();
     fewer.pop();
     let before = fingerprint(&app, Some(relay));
-    for body in [
+    let rows: Vec<_> = [
         json!({ "rounds": moved.iter().map(|r| json!({ "name": r["name"], "starts_at": r["starts_at"], "ends_at": r["ends_at"] })).collect::<Vec<_>>() }),
         json!({ "rounds": fewer.iter().map(|r| json!({ "name": r["name"], "starts_at": r["starts_at"], "ends_at": r["ends_at"] })).collect::<Vec<_>>() }),
         json!({ "starts_at": t0() + Duration::days(7) }),
@@ -147,10 +159,11 @@ fn an_open_relay_keeps_its_round_times_language_and_pairing_rules() {
         json!({ "settings": { "seed": 7 } }),
         // A permitted change alongside a refused one is refused as a whole.
         json!({ "title": "En ny titel", "settings": { "batons_per_round": 2 } }),
-    ] {
-        let res = app.patch(&path, t, &body);
-        assert_error(&res, 409, "wrong_state");
-    }
+    ]
+    .into_iter()
+    .map(patch)
+    .collect();
+    assert_refused(&app, &rows);
     assert_unchanged(&app, Some(relay), &before);
     assert_eq!(app.get(&path, t).body["rounds"], json!(rounds));
 
@@ -160,12 +173,11 @@ fn an_open_relay_keeps_its_round_times_language_and_pairing_rules() {
         200
     );
     let before = fingerprint(&app, Some(relay));
-    for body in [
-        json!({ "title": "En ny titel" }),
-        json!({ "settings": { "reroute_after_hours": 0 } }),
-    ] {
-        assert_error(&app.patch(&path, t, &body), 409, "wrong_state");
-    }
+    let rows = [
+        patch(json!({ "title": "En ny titel" })),
+        patch(json!({ "settings": { "reroute_after_hours": 0 } })),
+    ];
+    assert_refused(&app, &rows);
     assert_unchanged(&app, Some(relay), &before);
 }
 
@@ -176,25 +188,16 @@ fn an_invalid_patch_of_a_draft_changes_nothing() {
     let path = format!("/api/relays/{relay}");
     let t = Some(app.token.as_str());
     let before = fingerprint(&app, Some(relay));
-    for (body, code) in [
-        (
-            json!({ "title": "En ny titel", "timezone": "Mars/Olympus" }),
-            "validation_failed",
-        ),
-        (
-            json!({ "title": "En ny titel", "language": "sv" }),
-            "validation_failed",
-        ),
-        (json!({ "title": "   " }), "validation_failed"),
-        (
-            json!({ "title": "En ny titel", "settings": { "batons_per_round": 9 } }),
-            "validation_failed",
-        ),
-        (json!({ "title": "En ny titel", "rounds": [] }), "invalid"),
-    ] {
-        let res = app.patch(&path, t, &body);
-        assert_json_error(&body.to_string(), &res, 422, code);
-    }
+    let invalid = "validation_failed";
+    #[rustfmt::skip]
+    let rows = [
+        refused("PATCH", &path, t, Json(json!({ "title": "En ny titel", "timezone": "Mars/Olympus" })), 422, invalid),
+        refused("PATCH", &path, t, Json(json!({ "title": "En ny titel", "language": "sv" })), 422, invalid),
+        refused("PATCH", &path, t, Json(json!({ "title": "   " })), 422, invalid),
+        refused("PATCH", &path, t, Json(json!({ "title": "En ny titel", "settings": { "batons_per_round": 9 } })), 422, invalid),
+        refused("PATCH", &path, t, Json(json!({ "title": "En ny titel", "rounds": [] })), 422, "invalid"),
+    ];
+    assert_refused(&app, &rows);
     assert_unchanged(&app, Some(relay), &before);
     assert_eq!(
         app.get(&path, t).body["title"],

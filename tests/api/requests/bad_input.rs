@@ -7,7 +7,7 @@ use chrono::Duration;
 use serde_json::{Value, json};
 
 use crate::helpers::fixtures::*;
-use crate::helpers::refusals::Body::{Empty, Json};
+use crate::helpers::refusals::Body::{Empty, Json, Raw};
 use crate::helpers::refusals::{assert_json_error, assert_refused, refused};
 use crate::helpers::{Res, TestApp, spawn_app, spawn_app_with, t0, to_res};
 
@@ -41,37 +41,35 @@ fn malformed_json_is_refused_with_400_and_changes_nothing() {
         b"\xff\xfe",
         b"",
     ];
+    let routes = [
+        ("/api/relays".to_string(), &app.token),
+        ("/api/me/questions".to_string(), &a.asker().token),
+        (
+            format!("/api/me/questions/{}/answer", a.qid),
+            &a.recipient().token,
+        ),
+        (format!("/api/relays/{}/participants", a.relay), &app.token),
+        (format!("/api/questions/{}/reroute", a.qid), &app.token),
+    ];
+    let mut rows = Vec::new();
     for body in broken {
-        let label = String::from_utf8_lossy(body);
-        for (path, token) in [
-            ("/api/relays".to_string(), app.token.clone()),
-            ("/api/me/questions".to_string(), a.asker().token.clone()),
-            (
-                format!("/api/me/questions/{}/answer", a.qid),
-                a.recipient().token.clone(),
-            ),
-            (
-                format!("/api/relays/{}/participants", a.relay),
-                app.token.clone(),
-            ),
-            (
-                format!("/api/questions/{}/reroute", a.qid),
-                app.token.clone(),
-            ),
-        ] {
+        for (path, token) in &routes {
             // An empty body means "pick automatically" for a reroute; that is not an error.
             if body.is_empty() && path.ends_with("/reroute") {
                 continue;
             }
-            let res = post_raw(&app, &path, &token, "application/json", body);
-            assert_json_error(
-                &format!("{path} with {label:?}"),
-                &res,
+            let raw = Raw("application/json", body.to_vec());
+            rows.push(refused(
+                "POST",
+                path,
+                Some(token),
+                raw,
                 400,
                 "malformed_json",
-            );
+            ));
         }
     }
+    assert_refused(&app, &rows);
     assert_unchanged(&app, Some(a.relay), &before);
     assert_eq!(asked_status(&app, a.asker(), a.qid), "pending");
     assert_eq!(batons(&app, a.asker()), 0);
@@ -88,44 +86,40 @@ fn a_body_that_is_not_json_is_refused_with_415() {
     let answer = json!({ "text": "Ved at fjerne en tredjedel af rapporteringen." }).to_string();
     let people =
         json!([{ "name": "Ny Person", "email": "ny@person.dk", "group": "Stat" }]).to_string();
+    let routes = [
+        ("/api/relays".to_string(), &app.token, &relay),
+        ("/api/me/questions".to_string(), &a.asker().token, &question),
+        (
+            format!("/api/me/questions/{}/answer", a.qid),
+            &a.recipient().token,
+            &answer,
+        ),
+        (
+            format!("/api/relays/{}/participants", a.relay),
+            &app.token,
+            &people,
+        ),
+    ];
+    let mut rows = Vec::new();
     for content_type in [
         "text/plain",
         "application/x-www-form-urlencoded",
         "application/xml",
     ] {
-        let res = post_raw(
-            &app,
-            "/api/relays",
-            &app.token,
-            content_type,
-            relay.as_bytes(),
-        );
-        assert_error(&res, 415, "unsupported_media_type");
-        let res = post_raw(
-            &app,
-            "/api/me/questions",
-            &a.asker().token,
-            content_type,
-            question.as_bytes(),
-        );
-        assert_error(&res, 415, "unsupported_media_type");
-        let res = post_raw(
-            &app,
-            &format!("/api/me/questions/{}/answer", a.qid),
-            &a.recipient().token,
-            content_type,
-            answer.as_bytes(),
-        );
-        assert_error(&res, 415, "unsupported_media_type");
-        let res = post_raw(
-            &app,
-            &format!("/api/relays/{}/participants", a.relay),
-            &app.token,
-            content_type,
-            people.as_bytes(),
-        );
-        assert_error(&res, 415, "unsupported_media_type");
+        for (path, token, body) in &routes {
+            let raw = Raw(content_type, body.as_bytes().to_vec());
+            let row = refused(
+                "POST",
+                path,
+                Some(token),
+                raw,
+                415,
+                "unsupported_media_type",
+            );
+            rows.push(row);
+        }
     }
+    assert_refused(&app, &rows);
     assert_unchanged(&app, Some(a.relay), &before);
     assert_eq!(asked_status(&app, a.asker(), a.qid), "pending");
 }
@@ -135,36 +129,14 @@ fn a_body_over_the_size_limit_is_refused_with_413() {
     let app = spawn_app_with(|s| s.server.body_limit_bytes = 2048);
     let a = relay_with_question(&app, json!({}));
     let before = fingerprint(&app, Some(a.relay));
+    let t = Some(app.token.as_str());
+    let participants = format!("/api/relays/{}/participants", a.relay);
 
     let mut relay = relay_body();
     relay["purpose"] = json!("Fire dage med spørgsmål. ".repeat(200));
-    let res = app.post("/api/relays", Some(&app.token), &relay);
-    assert_error(&res, 413, "payload_too_large");
-
-    let res = app.post(
-        &format!("/api/me/questions/{}/answer", a.qid),
-        Some(&a.recipient().token),
-        &json!({ "text": "Et langt svar. ".repeat(300) }),
-    );
-    assert_error(&res, 413, "payload_too_large");
-
-    let res = app.patch(
-        &format!("/api/relays/{}", a.relay),
-        Some(&app.token),
-        &json!({ "purpose": "x".repeat(4000) }),
-    );
-    assert_error(&res, 413, "payload_too_large");
-
-    let rows: Vec<Value> = (0..60)
+    let people: Vec<Value> = (0..60)
         .map(|i| json!({ "name": format!("Person {i}"), "email": format!("p{i}@stor.dk"), "group": "Stat" }))
         .collect();
-    let res = app.post(
-        &format!("/api/relays/{}/participants", a.relay),
-        Some(&app.token),
-        &json!(rows),
-    );
-    assert_error(&res, 413, "payload_too_large");
-
     let mut csv = String::from("name,email,group,title,organisation\n");
     for i in 0..80 {
         csv.push_str(&format!(
@@ -172,39 +144,29 @@ fn a_body_over_the_size_limit_is_refused_with_413() {
         ));
     }
     assert!(csv.len() > 2048);
-    let res = post_raw(
-        &app,
-        &format!("/api/relays/{}/participants", a.relay),
-        &app.token,
-        "text/csv",
-        csv.as_bytes(),
-    );
-    assert_error(&res, 413, "payload_too_large");
-
-    let res = app.post(
-        "/api/me/questions",
-        Some(&a.bystander().token),
-        &json!({ "text": format!("{}?", "Hvorfor ".repeat(400)) }),
-    );
-    assert_error(&res, 413, "payload_too_large");
+    let long_answer = json!({ "text": "Et langt svar. ".repeat(300) });
+    let long_question = json!({ "text": format!("{}?", "Hvorfor ".repeat(400)) });
+    let too_large = "payload_too_large";
+    #[rustfmt::skip]
+    let rows = [
+        refused("POST", "/api/relays", t, Json(relay.clone()), 413, too_large),
+        refused("POST", format!("/api/me/questions/{}/answer", a.qid), Some(&a.recipient().token), Json(long_answer), 413, too_large),
+        refused("PATCH", format!("/api/relays/{}", a.relay), t, Json(json!({ "purpose": "x".repeat(4000) })), 413, too_large),
+        refused("POST", &participants, t, Json(json!(people)), 413, too_large),
+        refused("POST", &participants, t, Raw("text/csv", csv.clone().into_bytes()), 413, too_large),
+        refused("POST", "/api/me/questions", Some(&a.bystander().token), Json(long_question), 413, too_large),
+    ];
+    assert_refused(&app, &rows);
 
     // Streamed without a Content-Length: the limit holds while reading.
-    let res = post_chunked(
-        &app,
-        "/api/relays",
-        &app.token,
-        "application/json",
-        relay.to_string().as_bytes(),
-    );
-    assert_error(&res, 413, "payload_too_large");
-    let res = post_chunked(
-        &app,
-        &format!("/api/relays/{}/participants", a.relay),
-        &app.token,
-        "text/csv",
-        csv.as_bytes(),
-    );
-    assert_error(&res, 413, "payload_too_large");
+    let relay = relay.to_string();
+    for (path, content_type, body) in [
+        ("/api/relays", "application/json", relay.as_bytes()),
+        (participants.as_str(), "text/csv", csv.as_bytes()),
+    ] {
+        let res = post_chunked(&app, path, &app.token, content_type, body);
+        assert_json_error(&format!("chunked {path}"), &res, 413, too_large);
+    }
 
     assert_unchanged(&app, Some(a.relay), &before);
     assert_eq!(asked_status(&app, a.asker(), a.qid), "pending");
