@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::helpers::refusals::Body::{Empty, Json, Raw};
-use crate::helpers::refusals::{assert_refused, refused};
+use crate::helpers::refusals::{Refused, assert_refused, refused};
 use crate::helpers::sessions::*;
 use crate::helpers::{PARTICIPANT_COOKIE, Res, STAFF_COOKIE, TestApp, spawn_app};
 
@@ -16,6 +16,22 @@ fn call(app: &TestApp, method: &str, path: &str, token: Option<&str>, body: &Val
         "GET" => app.get(path, token),
         m => app.send(m, path, token, body),
     }
+}
+
+/// The row "`method path` as `who` gets `status` and `code`", sent as `call` sends it.
+fn row(
+    route: &(&'static str, String, Value),
+    who: Option<&str>,
+    status: u16,
+    code: &'static str,
+) -> Refused {
+    let (method, path, body) = route;
+    let body = if *method == "GET" {
+        Empty
+    } else {
+        Json(body.clone())
+    };
+    refused(method, path, who, body, status, code)
 }
 
 /// A relay with three participants, one question asked, and a second draft relay.
@@ -196,23 +212,16 @@ fn without_credentials_every_api_route_answers_401() {
         .collect();
     routes.extend(participant_routes(f.qid));
     routes.push(("POST", "/api/auth/logout".into(), json!({})));
-    for (method, path, body) in &routes {
-        let res = call(&app, method, path, None, body);
-        assert_eq!(res.status, 401, "{method} {path}: {}", res.text);
-        assert_eq!(res.code(), "unauthorized", "{method} {path}");
-        if *method != "GET" {
+    let mut rows = Vec::new();
+    for route in &routes {
+        rows.push(row(route, None, 401, "unauthorized"));
+        if route.0 != "GET" {
             // A CSRF header without a session is no credential either.
-            let res = app.send_raw(
-                method,
-                path,
-                None,
-                "application/json",
-                body.to_string().as_bytes(),
-                &[("X-CSRF-Token", "anything")],
-            );
-            assert_eq!(res.status, 401, "{method} {path}: {}", res.text);
+            let with_csrf = row(route, None, 401, "unauthorized");
+            rows.push(with_csrf.with_header("X-CSRF-Token", "anything"));
         }
     }
+    assert_refused(&app, &rows);
     assert_eq!(app.snapshot(), before, "nothing changed");
 }
 
@@ -221,11 +230,11 @@ fn a_participant_token_is_refused_on_every_staff_route() {
     let app = spawn_app();
     let f = fixture(&app);
     let before = settled_snapshot(&app);
-    for (method, path, body, _) in staff_routes(&f) {
-        let res = call(&app, method, &path, Some(&f.participant_token), &body);
-        assert_eq!(res.status, 403, "{method} {path}: {}", res.text);
-        assert_eq!(res.code(), "forbidden", "{method} {path}");
-    }
+    let rows: Vec<_> = staff_routes(&f)
+        .into_iter()
+        .map(|(m, p, b, _)| row(&(m, p, b), Some(&f.participant_token), 403, "forbidden"))
+        .collect();
+    assert_refused(&app, &rows);
     assert_eq!(app.snapshot(), before, "nothing changed");
 }
 
@@ -377,13 +386,13 @@ fn staff_tokens_and_sessions_are_refused_on_participant_routes() {
     let (_, admin) = app.add_staff("admin@example.dk", "admin");
     let (secret, csrf) = login(&app, &app.facilitator_email, &app.facilitator_password);
     let before = settled_snapshot(&app);
+    let mut rows = Vec::new();
     for token in [&app.token, &analyst, &admin] {
-        for (method, path, body) in participant_routes(f.qid) {
-            let res = call(&app, method, &path, Some(token), &body);
-            assert_eq!(res.status, 403, "{method} {path}: {}", res.text);
-            assert_eq!(res.code(), "forbidden");
+        for route in participant_routes(f.qid) {
+            rows.push(row(&route, Some(token), 403, "forbidden"));
         }
     }
+    assert_refused(&app, &rows);
     // Participant routes do not read the staff cookie; a staff secret in the participant
     // cookie is staff's all the same.
     for (cookie, status) in [(STAFF_COOKIE, 401), (PARTICIPANT_COOKIE, 403)] {
