@@ -7,6 +7,8 @@
 use chrono::Duration;
 use serde_json::{Value, json};
 
+use crate::helpers::refusals::Body::Json;
+use crate::helpers::refusals::{assert_refused, refused};
 use crate::helpers::sessions::*;
 use crate::helpers::{
     CookieJar, PARTICIPANT_COOKIE, PARTICIPANT_CSRF_COOKIE, Res, STAFF_COOKIE, STAFF_CSRF_COOKIE,
@@ -246,33 +248,29 @@ fn a_cookie_authenticated_write_without_the_csrf_header_is_refused_and_changes_n
     let (secret, csrf) = login(&app, &app.facilitator_email, &app.facilitator_password);
     let before = settled_snapshot(&app);
 
-    let res = cookie_send(
-        &app,
-        "POST",
-        "/api/relays",
-        &secret,
-        None,
-        &relay_body("Uden CSRF"),
-    );
-    assert_eq!(res.status, 403, "{}", res.text);
-    assert_eq!(res.code(), "csrf");
-    assert_eq!(app.snapshot(), before);
-
-    // A wrong, an empty and the session secret itself as token: all refused.
+    // No token, a wrong, an empty and the session secret itself as token: all refused.
     let last = if csrf.ends_with('A') { "B" } else { "A" };
     let wrong = format!("{}{last}", &csrf[..csrf.len() - 1]);
-    for bad in [wrong.as_str(), "", secret.as_str()] {
-        let res = cookie_send(
-            &app,
+    let rows: Vec<_> = [
+        (None, "Uden CSRF"),
+        (Some(wrong.as_str()), "Forkert CSRF"),
+        (Some(""), "Forkert CSRF"),
+        (Some(secret.as_str()), "Forkert CSRF"),
+    ]
+    .into_iter()
+    .map(|(token, title)| {
+        let row = refused(
             "POST",
             "/api/relays",
-            &secret,
-            Some(bad),
-            &relay_body("Forkert CSRF"),
+            None,
+            Json(relay_body(title)),
+            403,
+            "csrf",
         );
-        assert_eq!(res.status, 403, "{bad:?}: {}", res.text);
-        assert_eq!(res.code(), "csrf");
-    }
+        in_session(row, STAFF_COOKIE, &secret, token)
+    })
+    .collect();
+    assert_refused(&app, &rows);
     assert_eq!(app.snapshot(), before);
 
     // PATCH is unsafe too.
@@ -320,18 +318,15 @@ fn one_users_csrf_token_does_not_work_with_another_users_session() {
     let (admin_secret, admin_csrf) = login(&app, "admin@example.dk", &admin_pw);
     assert_ne!(fac_csrf, admin_csrf);
     let before = settled_snapshot(&app);
-    for (secret, csrf) in [(&fac_secret, &admin_csrf), (&admin_secret, &fac_csrf)] {
-        let res = cookie_send(
-            &app,
-            "POST",
-            "/api/relays",
-            secret,
-            Some(csrf),
-            &relay_body("Lånt CSRF"),
-        );
-        assert_eq!(res.status, 403, "{}", res.text);
-        assert_eq!(res.code(), "csrf");
-    }
+    let rows: Vec<_> = [(&fac_secret, &admin_csrf), (&admin_secret, &fac_csrf)]
+        .into_iter()
+        .map(|(secret, csrf)| {
+            let body = Json(relay_body("Lånt CSRF"));
+            let row = refused("POST", "/api/relays", None, body, 403, "csrf");
+            in_session(row, STAFF_COOKIE, secret, Some(csrf))
+        })
+        .collect();
+    assert_refused(&app, &rows);
     assert_eq!(app.snapshot(), before);
     // Two logins of the same user are two sessions with two CSRF tokens.
     let (second_secret, second_csrf) =
@@ -562,21 +557,23 @@ fn a_login_posted_from_another_site_is_refused_and_starts_no_session() {
 fn a_cookie_write_sent_from_another_site_is_refused_even_with_the_right_token() {
     let app = spawn_app();
     let (secret, csrf) = login(&app, &app.facilitator_email, &app.facilitator_password);
-    let cookie = session_header(STAFF_COOKIE, &secret);
-    let body = relay_body("Fra en anden side").to_string();
+    let body = relay_body("Fra en anden side");
     let before = settled_snapshot(&app);
-    for header in CROSS_SITE {
-        let res = app.send_raw(
-            "POST",
-            "/api/relays",
-            None,
-            "application/json",
-            body.as_bytes(),
-            &[("Cookie", cookie.as_str()), ("X-CSRF-Token", &csrf), header],
-        );
-        assert_eq!(res.status, 403, "{header:?}: {}", res.text);
-        assert_eq!(res.code(), "cross_site");
-    }
+    let rows: Vec<_> = CROSS_SITE
+        .into_iter()
+        .map(|(name, value)| {
+            let row = refused(
+                "POST",
+                "/api/relays",
+                None,
+                Json(body.clone()),
+                403,
+                "cross_site",
+            );
+            in_session(row, STAFF_COOKIE, &secret, Some(&csrf)).with_header(name, value)
+        })
+        .collect();
+    assert_refused(&app, &rows);
     assert_eq!(app.snapshot(), before);
 }
 

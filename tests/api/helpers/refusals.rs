@@ -98,6 +98,12 @@ pub fn send(app: &TestApp, row: &Refused) -> Res {
     let headers: Vec<(&str, &str)> = row.headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
     match (&row.body, row.method) {
         (Body::Empty, "GET") if headers.is_empty() => app.get(&row.path, who),
+        (Body::Empty, "GET") => {
+            let bearer = who.map(|t| format!("Bearer {t}"));
+            let mut headers = headers.clone();
+            headers.extend(bearer.as_deref().map(|b| ("Authorization", b)));
+            app.get_with(&row.path, &headers)
+        }
         (Body::Empty, "DELETE") if headers.is_empty() => app.delete(&row.path, who),
         (Body::Empty, method) => app.send_raw(method, &row.path, who, "", b"", &headers),
         (Body::Json(body), method) => app.send_raw(

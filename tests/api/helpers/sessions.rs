@@ -6,6 +6,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::helpers::refusals::Refused;
 use crate::helpers::{Res, STAFF_COOKIE, TestApp, t0};
 
 /// The row counts once the background email worker has nothing left to do, so a later
@@ -45,6 +46,15 @@ pub fn cookie_value(res: &Res, name: &str) -> Option<String> {
 
 pub fn session_header(cookie: &str, secret: &str) -> String {
     format!("{cookie}={secret}")
+}
+
+/// The row sent in the session `cookie` = `secret`, with the CSRF header if `csrf` is given.
+pub fn in_session(row: Refused, cookie: &str, secret: &str, csrf: Option<&str>) -> Refused {
+    let row = row.with_header("Cookie", session_header(cookie, secret));
+    match csrf {
+        Some(token) => row.with_header("X-CSRF-Token", token),
+        None => row,
+    }
 }
 
 /// Logs in; returns (session secret, csrf token).
