@@ -8,6 +8,8 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use crate::helpers::live;
+use crate::helpers::refusals::Body::{Empty, Json, Raw};
+use crate::helpers::refusals::{assert_refused, refused};
 use crate::helpers::smtp;
 use crate::helpers::{self, Person, Res, TestApp, binary, spawn_app};
 
@@ -731,40 +733,22 @@ fn admins_change_roles_and_remove_members_but_an_organisation_keeps_an_admin() {
         app.patch(&format!("{members}/{uid}"), admin, &json!({ "role": role }))
     };
     let before = org_snapshot(app);
-    // Bad input: clear JSON errors, nothing changes.
-    for (body, status) in [
-        (json!({ "role": "boss" }), 422),
-        (json!({}), 422),
-        (json!({ "role": "admin", "extra": 1 }), 422),
-    ] {
-        let res = app.patch(&format!("{members}/{}", w.ana_a), admin, &body);
-        assert_eq!(res.status, status, "{body}: {}", res.text);
-        assert!(res.body["error"]["code"].is_string(), "{}", res.text);
-    }
-    let res = app.send_raw(
-        "PATCH",
-        &format!("{members}/{}", w.ana_a),
-        admin,
-        "application/json",
-        b"{not json",
-        &[],
-    );
-    assert_eq!(res.status, 400, "{}", res.text);
-    assert_eq!(
-        app.patch(
-            &format!("{members}/999999"),
-            admin,
-            &json!({"role": "analyst"})
-        )
-        .status,
-        404
-    );
-    // The last admin can be neither demoted nor removed.
-    let res = set_role(admin_id, "facilitator");
-    assert_eq!(res.status, 409, "{}", res.text);
-    assert_eq!(res.code(), "last_admin");
-    let res = app.delete(&format!("{members}/{admin_id}"), admin);
-    assert_eq!(res.status, 409, "{}", res.text);
+    // Bad input: clear JSON errors, nothing changes. The last admin can be neither demoted nor
+    // removed.
+    let analyst = format!("{members}/{}", w.ana_a);
+    let last_admin = format!("{members}/{admin_id}");
+    let invalid = "validation_failed";
+    #[rustfmt::skip]
+    let rows = [
+        refused("PATCH", &analyst, admin, Json(json!({ "role": "boss" })), 422, invalid),
+        refused("PATCH", &analyst, admin, Json(json!({})), 422, invalid),
+        refused("PATCH", &analyst, admin, Json(json!({ "role": "admin", "extra": 1 })), 422, invalid),
+        refused("PATCH", &analyst, admin, Raw("application/json", b"{not json".to_vec()), 400, "malformed_json"),
+        refused("PATCH", format!("{members}/999999"), admin, Json(json!({"role": "analyst"})), 404, "not_found"),
+        refused("PATCH", &last_admin, admin, Json(json!({ "role": "facilitator" })), 409, "last_admin"),
+        refused("DELETE", &last_admin, admin, Empty, 409, "last_admin"),
+    ];
+    assert_refused(app, &rows);
     assert_eq!(org_snapshot(app), before, "refusals changed nothing");
     // A role change takes effect at once: the analyst becomes a facilitator and runs the relay.
     let ana = w.token(Caller::AnaNotGranted);
@@ -963,11 +947,17 @@ fn the_audit_log_records_who_did_what_and_exports_it_as_csv() {
     let later = later.replace('+', "%2B");
     let res = app.get(&format!("/api/orgs/{}/audit?since={later}", w.org_a), admin);
     assert_eq!(res.body, json!([]), "{}", res.text);
-    for bad in ["kind=flying", "since=yesterday", "format=pdf", "colour=red"] {
-        let res = app.get(&format!("/api/orgs/{}/audit?{bad}", w.org_a), admin);
-        assert!(matches!(res.status, 400 | 422), "{bad}: {}", res.text);
-        assert!(res.body["error"]["code"].is_string(), "{bad}: {}", res.text);
-    }
+    let audit = |query: &str, status, code| {
+        let path = format!("/api/orgs/{}/audit?{query}", w.org_a);
+        refused("GET", path, admin, Empty, status, code)
+    };
+    let rows = [
+        audit("kind=flying", 422, "validation_failed"),
+        audit("since=yesterday", 400, "bad_query"),
+        audit("format=pdf", 422, "validation_failed"),
+        audit("colour=red", 400, "bad_query"),
+    ];
+    assert_refused(app, &rows);
     // CSV: a header and one line per row, formula triggers defused.
     let csv = app.get(&format!("/api/orgs/{}/audit?format=csv", w.org_a), admin);
     assert_eq!(csv.status, 200);
@@ -1269,51 +1259,20 @@ fn an_invitation_link_signs_a_new_member_up_once_within_72_hours() {
     let invitations = "/api/orgs/1/invitations";
     let before = org_snapshot(&app);
     // Bad input and callers who may not invite: clear errors, nothing stored or sent.
-    for (token, body, status) in [
-        (
-            Some(app.token.as_str()),
-            json!({ "email": "x@example.dk", "role": "analyst" }),
-            403,
-        ),
-        (
-            None,
-            json!({ "email": "x@example.dk", "role": "analyst" }),
-            401,
-        ),
-        (
-            Some(admin.as_str()),
-            json!({ "email": "not an address", "role": "analyst" }),
-            422,
-        ),
-        (
-            Some(admin.as_str()),
-            json!({ "email": "x@example.dk", "role": "owner" }),
-            422,
-        ),
-        (
-            Some(admin.as_str()),
-            json!({ "email": "x@example.dk" }),
-            422,
-        ),
-        (
-            Some(admin.as_str()),
-            json!({ "email": "fac@example.dk", "role": "analyst" }),
-            409,
-        ),
-    ] {
-        let res = app.post(invitations, token, &body);
-        assert_eq!(res.status, status, "{body}: {}", res.text);
-        assert!(res.body["error"]["code"].is_string(), "{}", res.text);
-    }
-    assert_eq!(
-        app.post(
-            "/api/orgs/999/invitations",
-            Some(&admin),
-            &json!({ "email": "x@example.dk", "role": "analyst" })
-        )
-        .status,
-        404
-    );
+    let someone = json!({ "email": "x@example.dk", "role": "analyst" });
+    let by_admin = Some(admin.as_str());
+    let invalid = "validation_failed";
+    #[rustfmt::skip]
+    let rows = [
+        refused("POST", invitations, Some(&app.token), Json(someone.clone()), 403, "forbidden"),
+        refused("POST", invitations, None, Json(someone.clone()), 401, "unauthorized"),
+        refused("POST", invitations, by_admin, Json(json!({ "email": "not an address", "role": "analyst" })), 422, invalid),
+        refused("POST", invitations, by_admin, Json(json!({ "email": "x@example.dk", "role": "owner" })), 422, invalid),
+        refused("POST", invitations, by_admin, Json(json!({ "email": "x@example.dk" })), 422, invalid),
+        refused("POST", invitations, by_admin, Json(json!({ "email": "fac@example.dk", "role": "analyst" })), 409, "already_member"),
+        refused("POST", "/api/orgs/999/invitations", by_admin, Json(someone), 404, "not_found"),
+    ];
+    assert_refused(&app, &rows);
     assert_eq!(org_snapshot(&app), before);
     assert_eq!(app.count("email_outbox"), 0);
 
