@@ -119,16 +119,28 @@ fn a_csv_import_without_a_required_column_is_refused_as_a_whole() {
     let app = spawn_app();
     let relay = app.create_relay(json!({}));
     let before = fingerprint(&app, Some(relay));
-    for csv in [
+    let path = format!("/api/relays/{relay}/participants");
+    let rows: Vec<_> = [
         "name,group,title\nMette Kjær,Kommune,Direktør\n",
         "navn,email,gruppe\nMette Kjær,mette@vesthavn.dk,Kommune\n",
         "email,group\nmette@vesthavn.dk,Kommune\n",
         "name,email\nMette Kjær,mette@vesthavn.dk\n",
         "",
-    ] {
-        let res = post_csv(&app, relay, csv);
-        assert_error(&res, 422, "validation_failed");
-    }
+    ]
+    .into_iter()
+    .map(|csv| {
+        let body = Raw("text/csv; charset=utf-8", csv.as_bytes().to_vec());
+        refused(
+            "POST",
+            &path,
+            Some(&app.token),
+            body,
+            422,
+            "validation_failed",
+        )
+    })
+    .collect();
+    assert_refused(&app, &rows);
     assert_unchanged(&app, Some(relay), &before);
     assert!(participants(&app, relay).is_empty());
 }

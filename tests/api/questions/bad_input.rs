@@ -434,28 +434,41 @@ fn a_question_or_answer_of_invisible_characters_is_refused_and_changes_nothing()
     let a = relay_with_question(&app, json!({ "batons_per_round": 2, "max_batons": 2 }));
     let answer = format!("/api/me/questions/{}/answer", a.qid);
     let before = fingerprint(&app, Some(a.relay));
+    let (asker, recipient) = (
+        Some(a.asker().token.as_str()),
+        Some(a.recipient().token.as_str()),
+    );
+    let mut rows = Vec::new();
     for text in invisible_texts() {
-        let res = app.post(
+        let body = json!({ "text": text });
+        rows.push(refused(
+            "POST",
             "/api/me/questions",
-            Some(&a.asker().token),
-            &json!({ "text": text }),
-        );
-        assert_json_error(&format!("question {text:?}"), &res, 422, "text_length");
-        let res = app.post(
+            asker,
+            Json(body.clone()),
+            422,
+            "text_length",
+        ));
+        rows.push(refused(
+            "POST",
             &answer,
-            Some(&a.recipient().token),
-            &json!({ "text": text }),
-        );
-        assert_json_error(&format!("answer {text:?}"), &res, 422, "text_length");
+            recipient,
+            Json(body),
+            422,
+            "text_length",
+        ));
     }
     // Ten letters under thousands of combining marks are not a ten-character question.
-    let zalgo = format!("Hvorfor?!?{}", "\u{0301}".repeat(2_001));
-    let res = app.post(
+    let zalgo = json!({ "text": format!("Hvorfor?!?{}", "\u{0301}".repeat(2_001)) });
+    rows.push(refused(
+        "POST",
         "/api/me/questions",
-        Some(&a.asker().token),
-        &json!({ "text": zalgo }),
-    );
-    assert_error(&res, 422, "text_length");
+        asker,
+        Json(zalgo),
+        422,
+        "text_length",
+    ));
+    assert_refused(&app, &rows);
     assert_unchanged(&app, Some(a.relay), &before);
     assert_eq!(inbox_status(&app, a.recipient(), a.qid), "pending");
     assert_eq!(batons(&app, a.asker()), 1, "refused questions use no baton");
