@@ -6,6 +6,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::helpers::binary;
 use crate::helpers::refusals::Refused;
 use crate::helpers::{Res, STAFF_COOKIE, TestApp, t0};
 
@@ -44,6 +45,7 @@ pub fn cookie_value(res: &Res, name: &str) -> Option<String> {
     Some(value.to_string())
 }
 
+/// The `Cookie` header of one session cookie.
 pub fn session_header(cookie: &str, secret: &str) -> String {
     format!("{cookie}={secret}")
 }
@@ -116,6 +118,7 @@ pub fn redeem(app: &TestApp, token: &str) -> Res {
     )
 }
 
+/// A relay's body with this title, the rest as `create_relay` sends it.
 pub fn relay_body(title: &str) -> Value {
     json!({
         "title": title,
@@ -154,13 +157,9 @@ pub fn ints(app: &TestApp, sql: &str) -> Vec<i64> {
         .collect()
 }
 
-pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_stafet")
-}
-
 /// Runs `stafet user add`; returns (exit ok, stdout, stderr).
 pub fn cli_user_add(db: &Path, email: &str, role: &str) -> (bool, String, String) {
-    let out = Command::new(bin())
+    let out = Command::new(binary::bin())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("RUST_LOG", "info")
         .args(["user", "add", "--email", email, "--role", role, "--db"])
@@ -240,6 +239,7 @@ pub fn redeem_with(app: &TestApp, token: &str, headers: &[(&str, &str)]) -> Res 
     )
 }
 
+/// The credentials' row count in a snapshot.
 pub fn before_credentials(snapshot: &[(String, i64)]) -> i64 {
     snapshot
         .iter()
