@@ -1,4 +1,10 @@
-//! Organisations: who may call what (the authorisation matrix), members and roles, analysts'
-//! grants, invitations and the audit log (`access`).
+//! Organisations (issue 14): who may call what (`matrix`), which relays each person sees
+//! (`visibility`), members and roles (`members`), the audit log (`audit`) and invitations
+//! (`invitations`); `world` is the fixture of two organisations they share.
 
-mod access;
+mod audit;
+mod invitations;
+mod matrix;
+mod members;
+mod visibility;
+mod world;
