@@ -1,4 +1,4 @@
-//! The docs cite tests as the proof of what they promise (`tests/api/ws.rs::name`, `…::name`
+//! The docs cite tests as the proof of what they promise (`tests/api/ws/delivery.rs::name`, `…::name`
 //! for another test of the same file): each cited test must still exist where cited, so a
 //! moved or renamed test fails here instead of leaving a promise without its proof.
 

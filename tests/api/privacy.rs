@@ -12,6 +12,8 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use crate::helpers::live;
+use crate::helpers::refusals::Body::Json;
+use crate::helpers::refusals::{assert_refused, refused};
 use crate::helpers::*;
 
 /// Questions from two topics, so clustering has something to find.
@@ -639,22 +641,18 @@ fn bad_erasure_requests_are_refused_and_change_nothing() {
     app.emails();
     let before = app.snapshot();
 
-    let bad = app.post(&path, Some(&app.token), &json!({ "texts": "shred" }));
-    assert_eq!(bad.status, 422, "{}", bad.text);
-    assert!(!bad.code().is_empty());
-    let unknown_field = app.post(&path, Some(&app.token), &json!({ "text": "keep" }));
-    assert_eq!(unknown_field.status, 422, "{}", unknown_field.text);
-    assert_eq!(app.post(&path, Some(&analyst), &json!({})).status, 403);
-    assert_eq!(
-        app.post(&path, Some(&people[1].token), &json!({})).status,
-        403
-    );
-    let elsewhere = app.post(
-        &format!("/api/relays/{other}/participants/{pid}/erase"),
-        Some(&app.token),
-        &json!({}),
-    );
-    assert_eq!(elsewhere.status, 404, "{}", elsewhere.text);
+    let staff = Some(app.token.as_str());
+    let elsewhere = format!("/api/relays/{other}/participants/{pid}/erase");
+    let invalid = "validation_failed";
+    #[rustfmt::skip]
+    let rows = [
+        refused("POST", &path, staff, Json(json!({ "texts": "shred" })), 422, invalid),
+        refused("POST", &path, staff, Json(json!({ "text": "keep" })), 422, invalid),
+        refused("POST", &path, Some(&analyst), Json(json!({})), 403, "forbidden"),
+        refused("POST", &path, Some(&people[1].token), Json(json!({})), 403, "forbidden"),
+        refused("POST", elsewhere, staff, Json(json!({})), 404, "not_found"),
+    ];
+    assert_refused(&app, &rows);
     assert_eq!(app.snapshot(), before, "nothing changed");
     assert_eq!(app.get("/api/me", Some(&people[0].token)).status, 200);
     assert_eq!(app.count("participants WHERE erased_at IS NOT NULL"), 0);

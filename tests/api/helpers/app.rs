@@ -197,7 +197,7 @@ pub fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     settings.rate_limit.login_per_minute = 1000;
     settings.rate_limit.link_per_minute = 1000;
     // Every email carries a fresh link that supersedes the older ones a day later; the tests
-    // that run a relay over days keep the first link they read (tests/api/credentials.rs sets the
+    // that run a relay over days keep the first link they read (tests/api/auth/credentials.rs sets the
     // shipped grace period and tests supersession).
     settings.links.grace_hours = 24 * 365;
     tweak(&mut settings);

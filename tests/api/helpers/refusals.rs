@@ -25,8 +25,51 @@ pub struct Refused {
     /// The bearer token sent, if any.
     pub who: Option<String>,
     pub body: Body,
+    /// Headers sent besides the credential and the content type (an `Origin`, say).
+    pub headers: Vec<(&'static str, String)>,
     pub status: u16,
     pub code: &'static str,
+}
+
+impl Refused {
+    /// The same row with one more header.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// The row as its failure message names it: the request and a short view of its body.
+    fn name(&self) -> String {
+        let body = match &self.body {
+            Body::Empty => String::new(),
+            Body::Json(v) => format!(" with {}", short(&v.to_string())),
+            Body::Raw(ct, bytes) => {
+                format!(" with {ct} {}", short(&String::from_utf8_lossy(bytes)))
+            }
+        };
+        let headers: String = self
+            .headers
+            .iter()
+            .map(|(n, v)| format!(" [{n}: {v}]"))
+            .collect();
+        format!(
+            "{} {} as {:?}{body}{headers}",
+            self.method, self.path, self.who
+        )
+    }
+}
+
+/// At most 80 characters of `text`, so a row of a large body still reads in a panic message.
+fn short(text: &str) -> String {
+    if text.chars().count() <= 80 {
+        text.to_string()
+    } else {
+        format!(
+            "{}… ({} characters)",
+            text.chars().take(80).collect::<String>(),
+            text.chars().count()
+        )
+    }
 }
 
 /// The row "`method path` sent as `who` with `body` gets `status` and `code`".
@@ -43,6 +86,7 @@ pub fn refused(
         path: path.into(),
         who: who.map(str::to_string),
         body,
+        headers: Vec::new(),
         status,
         code,
     }
@@ -51,13 +95,27 @@ pub fn refused(
 /// Sends a row's request.
 pub fn send(app: &TestApp, row: &Refused) -> Res {
     let who = row.who.as_deref();
+    let headers: Vec<(&str, &str)> = row.headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
     match (&row.body, row.method) {
-        (Body::Empty, "GET") => app.get(&row.path, who),
-        (Body::Empty, "DELETE") => app.delete(&row.path, who),
-        (Body::Empty, method) => app.send_raw(method, &row.path, who, "", b"", &[]),
-        (Body::Json(body), method) => app.send(method, &row.path, who, body),
+        (Body::Empty, "GET") if headers.is_empty() => app.get(&row.path, who),
+        (Body::Empty, "GET") => {
+            let bearer = who.map(|t| format!("Bearer {t}"));
+            let mut headers = headers.clone();
+            headers.extend(bearer.as_deref().map(|b| ("Authorization", b)));
+            app.get_with(&row.path, &headers)
+        }
+        (Body::Empty, "DELETE") if headers.is_empty() => app.delete(&row.path, who),
+        (Body::Empty, method) => app.send_raw(method, &row.path, who, "", b"", &headers),
+        (Body::Json(body), method) => app.send_raw(
+            method,
+            &row.path,
+            who,
+            "application/json",
+            body.to_string().as_bytes(),
+            &headers,
+        ),
         (Body::Raw(content_type, bytes), method) => {
-            app.send_raw(method, &row.path, who, content_type, bytes, &[])
+            app.send_raw(method, &row.path, who, content_type, bytes, &headers)
         }
     }
 }
@@ -65,8 +123,8 @@ pub fn send(app: &TestApp, row: &Refused) -> Res {
 /// Sends every row and asserts the JSON error it gets.
 #[track_caller]
 pub fn assert_refused(app: &TestApp, rows: &[Refused]) {
-    for row in rows {
-        let what = format!("{} {} as {:?}", row.method, row.path, row.who);
+    for (i, row) in rows.iter().enumerate() {
+        let what = format!("row {i}: {}", row.name());
         assert_json_error(&what, &send(app, row), row.status, row.code);
     }
 }

@@ -8,6 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
 use crate::helpers::live;
+use crate::helpers::refusals::Body::{Json, Raw};
+use crate::helpers::refusals::{assert_refused, refused as row};
 use crate::helpers::{Res, TestApp, spawn_app, spawn_app_with};
 
 /// The code an authenticator app shows for `secret` at `at` (RFC 6238 defaults of `totp-rs`:
@@ -344,58 +346,38 @@ fn bad_input_answers_json_errors_and_changes_nothing() {
     );
     refused(&not_started, 409, "totp_not_started");
     let before = app.snapshot();
-    for body in [
-        json!({ "totp": 123456 }),
-        json!({ "code": "123456" }),
-        json!([]),
-        json!("x"),
-    ] {
-        let res = app.post("/api/auth/totp", Some(&app.token), &body);
-        assert!(matches!(res.status, 400 | 422), "{body}: {}", res.text);
-        assert!(
-            res.body["error"]["code"].is_string(),
-            "{body}: {}",
-            res.text
-        );
-    }
-    let broken = app.send_raw(
-        "POST",
-        "/api/auth/totp",
-        Some(&app.token),
-        "application/json",
-        b"{",
-        &[],
-    );
-    assert_eq!(broken.status, 400, "{}", broken.text);
-    for body in [
-        json!({ "require_totp": "yes" }),
-        json!({}),
-        json!({ "require_totp": true, "x": 1 }),
-    ] {
-        let res = app.patch(&format!("/api/orgs/{org}"), Some(&admin), &body);
-        assert!(matches!(res.status, 400 | 422), "{body}: {}", res.text);
-        assert!(
-            res.body["error"]["code"].is_string(),
-            "{body}: {}",
-            res.text
-        );
-    }
-    let missing = app.patch(
-        "/api/orgs/999999",
-        Some(&admin),
-        &json!({ "require_totp": true }),
-    );
-    assert_eq!(missing.status, 404, "{}", missing.text);
-    for body in [json!({}), json!({ "password": 5 })] {
-        let res = turn_off(&app, &app.token, &body);
-        assert!(matches!(res.status, 400 | 422), "{body}: {}", res.text);
-    }
-    let login_bad = app.post(
-        "/api/auth/login",
-        None,
-        &json!({ "email": app.facilitator_email, "password": app.facilitator_password, "totp": 5 }),
-    );
-    assert!(matches!(login_bad.status, 400 | 422), "{}", login_bad.text);
+    let (staff, admin) = (Some(app.token.as_str()), Some(admin.as_str()));
+    let invalid = "validation_failed";
+    let enrol = |body: Value| row("POST", "/api/auth/totp", staff, Json(body), 422, invalid);
+    let require = |body: Value| {
+        row(
+            "PATCH",
+            format!("/api/orgs/{org}"),
+            admin,
+            Json(body),
+            422,
+            invalid,
+        )
+    };
+    let off = |body: Value| row("DELETE", "/api/auth/totp", staff, Json(body), 422, invalid);
+    let login =
+        json!({ "email": app.facilitator_email, "password": app.facilitator_password, "totp": 5 });
+    #[rustfmt::skip]
+    let rows = [
+        enrol(json!({ "totp": 123456 })),
+        enrol(json!({ "code": "123456" })),
+        enrol(json!([])),
+        enrol(json!("x")),
+        row("POST", "/api/auth/totp", staff, Raw("application/json", b"{".to_vec()), 400, "malformed_json"),
+        require(json!({ "require_totp": "yes" })),
+        require(json!({})),
+        require(json!({ "require_totp": true, "x": 1 })),
+        row("PATCH", "/api/orgs/999999", admin, Json(json!({ "require_totp": true })), 404, "not_found"),
+        off(json!({})),
+        off(json!({ "password": 5 })),
+        row("POST", "/api/auth/login", None, Json(login), 422, invalid),
+    ];
+    assert_refused(&app, &rows);
     assert_eq!(app.snapshot(), before);
     assert_eq!(app.count("staff_totp"), 0);
     assert_eq!(app.count("orgs WHERE require_totp"), 0);

@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 use stafet::analysis::{adjusted_rand_index, fixtures};
 
+use crate::helpers::refusals::Body::{Empty, Json};
+use crate::helpers::refusals::{assert_refused, refused};
 use crate::helpers::{self, Person, TestApp, spawn_app};
 
 /// A relay whose questions are the fixture's, asked round-robin by 16 participants in two
@@ -342,166 +344,32 @@ fn bad_theme_requests_get_clear_errors_and_change_nothing() {
         .body;
     let snapshot = app.snapshot();
     let t = Some(app.token.as_str());
-    let cases: Vec<(Value, u16)> = vec![
-        (
-            json!(
-                app.post(
-                    &format!("/api/relays/{relay}/themes/cluster"),
-                    t,
-                    &json!({ "k": 0 })
-                )
-                .status
-            ),
-            422,
-        ),
-        (
-            json!(
-                app.post(
-                    &format!("/api/relays/{relay}/themes/cluster"),
-                    t,
-                    &json!({ "text": "answer" })
-                )
-                .status
-            ),
-            422,
-        ),
-        (
-            json!(
-                app.post(
-                    &format!("/api/relays/{relay}/themes/cluster"),
-                    t,
-                    &json!({ "kk": 2 })
-                )
-                .status
-            ),
-            422,
-        ),
-        (
-            json!(
-                app.post("/api/relays/999/themes/cluster", t, &json!({}))
-                    .status
-            ),
-            404,
-        ),
-        (
-            json!(
-                app.post(
-                    &format!("/api/relays/{relay}/themes"),
-                    t,
-                    &json!({ "label": "  " })
-                )
-                .status
-            ),
-            422,
-        ),
-        (
-            json!(
-                app.patch(&format!("/api/themes/{tid}"), t, &json!({ "label": "" }))
-                    .status
-            ),
-            422,
-        ),
-        (
-            json!(
-                app.patch("/api/themes/999", t, &json!({ "label": "Nyt navn" }))
-                    .status
-            ),
-            404,
-        ),
-        (
-            json!(
-                app.post(
-                    &format!("/api/themes/{tid}/merge"),
-                    t,
-                    &json!({ "into": tid })
-                )
-                .status
-            ),
-            422,
-        ),
-        (
-            json!(
-                app.post(
-                    &format!("/api/themes/{tid}/merge"),
-                    t,
-                    &json!({ "into": foreign_id })
-                )
-                .status
-            ),
-            422,
-        ),
-        (
-            json!(
-                app.post(
-                    &format!("/api/themes/{tid}/merge"),
-                    t,
-                    &json!({ "into": 999 })
-                )
-                .status
-            ),
-            404,
-        ),
-        (
-            json!(
-                app.send(
-                    "PUT",
-                    "/api/questions/1/theme",
-                    t,
-                    &json!({ "theme_id": foreign_id })
-                )
-                .status
-            ),
-            422,
-        ),
-        (
-            json!(
-                app.send(
-                    "PUT",
-                    "/api/questions/999/theme",
-                    t,
-                    &json!({ "theme_id": tid })
-                )
-                .status
-            ),
-            404,
-        ),
-        (
-            json!(
-                app.send("PUT", "/api/questions/1/theme", t, &json!({ "theme": tid }))
-                    .status
-            ),
-            422,
-        ),
-        (json!(app.delete("/api/themes/999", t).status), 404),
-        (
-            json!(
-                app.post(
-                    &format!("/api/relays/{relay}/themes"),
-                    Some(&people[0].token),
-                    &json!({ "label": "x" })
-                )
-                .status
-            ),
-            403,
-        ),
-        (
-            json!(
-                app.get(
-                    &format!("/api/relays/{relay}/themes"),
-                    Some(&people[0].token)
-                )
-                .status
-            ),
-            403,
-        ),
-        (
-            json!(app.get(&format!("/api/relays/{relay}/themes"), None).status),
-            401,
-        ),
+    let participant = Some(people[0].token.as_str());
+    let cluster = format!("/api/relays/{relay}/themes/cluster");
+    let themes = format!("/api/relays/{relay}/themes");
+    let merge = format!("/api/themes/{tid}/merge");
+    let invalid = "validation_failed";
+    #[rustfmt::skip]
+    let rows = [
+        refused("POST", &cluster, t, Json(json!({ "k": 0 })), 422, invalid),
+        refused("POST", &cluster, t, Json(json!({ "text": "answer" })), 422, invalid),
+        refused("POST", &cluster, t, Json(json!({ "kk": 2 })), 422, invalid),
+        refused("POST", "/api/relays/999/themes/cluster", t, Json(json!({})), 404, "not_found"),
+        refused("POST", &themes, t, Json(json!({ "label": "  " })), 422, invalid),
+        refused("PATCH", format!("/api/themes/{tid}"), t, Json(json!({ "label": "" })), 422, invalid),
+        refused("PATCH", "/api/themes/999", t, Json(json!({ "label": "Nyt navn" })), 404, "not_found"),
+        refused("POST", &merge, t, Json(json!({ "into": tid })), 422, invalid),
+        refused("POST", &merge, t, Json(json!({ "into": foreign_id })), 422, invalid),
+        refused("POST", &merge, t, Json(json!({ "into": 999 })), 404, "not_found"),
+        refused("PUT", "/api/questions/1/theme", t, Json(json!({ "theme_id": foreign_id })), 422, invalid),
+        refused("PUT", "/api/questions/999/theme", t, Json(json!({ "theme_id": tid })), 404, "not_found"),
+        refused("PUT", "/api/questions/1/theme", t, Json(json!({ "theme": tid })), 422, invalid),
+        refused("DELETE", "/api/themes/999", t, Empty, 404, "not_found"),
+        refused("POST", &themes, participant, Json(json!({ "label": "x" })), 403, "forbidden"),
+        refused("GET", &themes, participant, Empty, 403, "forbidden"),
+        refused("GET", &themes, None, Empty, 401, "unauthorized"),
     ];
-    for (i, (got, want)) in cases.iter().enumerate() {
-        assert_eq!(got, &json!(want), "case {i}");
-    }
+    assert_refused(&app, &rows);
     assert_eq!(app.snapshot(), snapshot);
     assert_eq!(
         app.get(&format!("/api/relays/{relay}/themes"), Some(&app.token))

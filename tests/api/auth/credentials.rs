@@ -13,6 +13,8 @@ use live::{Live, POLICY, connect, connect_with};
 use serde_json::{Value, json};
 
 use crate::helpers::live;
+use crate::helpers::refusals::Body::{Empty, Json, Raw};
+use crate::helpers::refusals::{assert_refused, refused};
 use crate::helpers::smtp;
 use crate::helpers::{self, Res, TestApp, spawn_app, spawn_app_with};
 
@@ -417,59 +419,32 @@ fn a_bad_password_change_is_refused_with_a_json_error_and_changes_nothing() {
 fn bad_token_requests_are_refused_with_a_json_error_and_change_nothing() {
     let app = spawn_app();
     let before = app.snapshot();
-    let cases = [
-        (json!({ "name": "x", "expires_in_days": 0 }), 422),
-        (json!({ "name": "x", "expires_in_days": 366 }), 422),
-        (json!({ "name": "x", "expires_in_days": -3 }), 422),
-        (json!({ "name": "x", "expires_in_days": 1.5 }), 422),
-        (json!({ "name": "x", "expires_in_days": "30" }), 422),
-        (json!({ "name": "", "expires_in_days": 30 }), 422),
-        (json!({ "name": "  ", "expires_in_days": 30 }), 422),
-        (
-            json!({ "name": "x".repeat(101), "expires_in_days": 30 }),
-            422,
-        ),
-        (json!({ "expires_in_days": 30 }), 422),
-        (json!({ "name": "x" }), 422),
-        (
-            json!({ "name": "x", "expires_in_days": 30, "scope": "all" }),
-            422,
-        ),
+    let t = Some(app.token.as_str());
+    let tokens = "/api/auth/tokens";
+    let invalid = |body: Value| refused("POST", tokens, t, Json(body), 422, "validation_failed");
+    let mut rows = vec![
+        invalid(json!({ "name": "x", "expires_in_days": 0 })),
+        invalid(json!({ "name": "x", "expires_in_days": 366 })),
+        invalid(json!({ "name": "x", "expires_in_days": -3 })),
+        invalid(json!({ "name": "x", "expires_in_days": 1.5 })),
+        invalid(json!({ "name": "x", "expires_in_days": "30" })),
+        invalid(json!({ "name": "", "expires_in_days": 30 })),
+        invalid(json!({ "name": "  ", "expires_in_days": 30 })),
+        invalid(json!({ "name": "x".repeat(101), "expires_in_days": 30 })),
+        invalid(json!({ "expires_in_days": 30 })),
+        invalid(json!({ "name": "x" })),
+        invalid(json!({ "name": "x", "expires_in_days": 30, "scope": "all" })),
     ];
-    for (body, status) in cases {
-        let res = app.post("/api/auth/tokens", Some(&app.token), &body);
-        assert_eq!(res.status, status, "{body}: {}", res.text);
-        assert!(res.body["error"]["code"].is_string(), "{}", res.text);
-    }
-    let res = app.send_raw(
-        "POST",
-        "/api/auth/tokens",
-        Some(&app.token),
-        "application/json",
-        b"{\"name\": ",
-        &[],
-    );
-    assert_eq!(
-        (res.status, res.code()),
-        (400, "malformed_json"),
-        "{}",
-        res.text
-    );
-    let res = app.post(
-        "/api/auth/tokens",
-        None,
-        &json!({ "name": "x", "expires_in_days": 30 }),
-    );
-    assert_eq!(res.status, 401);
-    for path in ["/api/auth/tokens/abc", "/api/auth/tokens/999999"] {
-        let res = app.delete(path, Some(&app.token));
-        assert_eq!(
-            (res.status, res.code()),
-            (404, "not_found"),
-            "{path}: {}",
-            res.text
-        );
-    }
+    let cut_off = Raw("application/json", b"{\"name\": ".to_vec());
+    let good = json!({ "name": "x", "expires_in_days": 30 });
+    #[rustfmt::skip]
+    rows.extend([
+        refused("POST", tokens, t, cut_off, 400, "malformed_json"),
+        refused("POST", tokens, None, Json(good), 401, "unauthorized"),
+        refused("DELETE", "/api/auth/tokens/abc", t, Empty, 404, "not_found"),
+        refused("DELETE", "/api/auth/tokens/999999", t, Empty, 404, "not_found"),
+    ]);
+    assert_refused(&app, &rows);
     assert_eq!(app.snapshot(), before);
 }
 
@@ -753,53 +728,29 @@ fn bad_recovery_requests_are_refused_with_a_json_error_and_change_nothing() {
     let app = spawn_app();
     app.open_relay(2, json!({}));
     let before = app.snapshot();
-    let cases: [(&str, &[u8], u16, &str); 6] = [
-        (
-            "application/json",
-            b"{\"email\": \"not an address\"}",
-            422,
-            "validation_failed",
-        ),
-        (
-            "application/json",
-            b"{\"email\": 5}",
-            422,
-            "validation_failed",
-        ),
-        ("application/json", b"{}", 422, "validation_failed"),
-        (
-            "application/json",
-            b"{\"email\": \"a@b.dk\", \"x\": 1}",
-            422,
-            "validation_failed",
-        ),
-        ("application/json", b"{\"email\": ", 400, "malformed_json"),
-        ("text/plain", b"a@b.dk", 415, "unsupported_media_type"),
+    let recover = |content_type, body: &[u8], status, code| {
+        refused(
+            "POST",
+            "/p/recover",
+            None,
+            Raw(content_type, body.to_vec()),
+            status,
+            code,
+        )
+    };
+    let invalid = "validation_failed";
+    let json = "application/json";
+    let rows = [
+        recover(json, b"{\"email\": \"not an address\"}", 422, invalid),
+        recover(json, b"{\"email\": 5}", 422, invalid),
+        recover(json, b"{}", 422, invalid),
+        recover(json, b"{\"email\": \"a@b.dk\", \"x\": 1}", 422, invalid),
+        recover(json, b"{\"email\": ", 400, "malformed_json"),
+        recover("text/plain", b"a@b.dk", 415, "unsupported_media_type"),
+        recover(json, b"{\"email\": \"p0@kommune0.dk\"}", 403, "cross_site")
+            .with_header("Origin", "https://evil.example"),
     ];
-    for (ct, body, status, code) in cases {
-        let res = app.send_raw("POST", "/p/recover", None, ct, body, &[]);
-        assert_eq!(
-            (res.status, res.code()),
-            (status, code),
-            "{}: {}",
-            String::from_utf8_lossy(body),
-            res.text
-        );
-    }
-    let res = app.send_raw(
-        "POST",
-        "/p/recover",
-        None,
-        "application/json",
-        b"{\"email\": \"p0@kommune0.dk\"}",
-        &[("Origin", "https://evil.example")],
-    );
-    assert_eq!(
-        (res.status, res.code()),
-        (403, "cross_site"),
-        "{}",
-        res.text
-    );
+    assert_refused(&app, &rows);
     assert_eq!(app.snapshot(), before);
 }
 
@@ -980,70 +931,22 @@ fn bad_reset_requests_are_refused_with_a_json_error_and_change_nothing() {
     );
     assert_eq!(res.status, 202);
     let before = (app.snapshot(), app.count("password_resets"));
-    let cases = [
-        (
-            "/api/auth/reset",
-            json!({ "email": "ikke en adresse" }),
-            422,
-            "validation_failed",
-        ),
-        ("/api/auth/reset", json!({}), 422, "validation_failed"),
-        (
-            "/api/auth/reset",
-            json!({ "email": "a@b.dk", "x": 1 }),
-            422,
-            "validation_failed",
-        ),
-        (
-            "/api/auth/reset/nonsense",
-            json!({ "password": "et langt nok kodeord" }),
-            404,
-            "not_found",
-        ),
+    let unknown = format!("/api/auth/reset/{}", helpers::unknown_token());
+    let reset = "/api/auth/reset";
+    let invalid = "validation_failed";
+    let password = json!({ "password": "et langt nok kodeord" });
+    let ours = json!({ "email": app.facilitator_email });
+    #[rustfmt::skip]
+    let rows = [
+        refused("POST", reset, None, Json(json!({ "email": "ikke en adresse" })), 422, invalid),
+        refused("POST", reset, None, Json(json!({})), 422, invalid),
+        refused("POST", reset, None, Json(json!({ "email": "a@b.dk", "x": 1 })), 422, invalid),
+        refused("POST", "/api/auth/reset/nonsense", None, Json(password.clone()), 404, "not_found"),
+        refused("POST", &unknown, None, Json(password), 404, "not_found"),
+        refused("POST", &unknown, None, Json(json!({ "password": "kort" })), 422, invalid),
+        refused("POST", reset, None, Json(ours), 403, "cross_site").with_header("Origin", "https://evil.example"),
     ];
-    for (path, body, status, code) in cases {
-        let res = app.post(path, None, &body);
-        assert_eq!(
-            (res.status, res.code()),
-            (status, code),
-            "{path} {body}: {}",
-            res.text
-        );
-    }
-    let unknown = helpers::unknown_token();
-    let res = app.post(
-        &format!("/api/auth/reset/{unknown}"),
-        None,
-        &json!({ "password": "et langt nok kodeord" }),
-    );
-    assert_eq!((res.status, res.code()), (404, "not_found"), "{}", res.text);
-    let res = app.post(
-        &format!("/api/auth/reset/{unknown}"),
-        None,
-        &json!({ "password": "kort" }),
-    );
-    assert_eq!(
-        (res.status, res.code()),
-        (422, "validation_failed"),
-        "{}",
-        res.text
-    );
-    let res = app.send_raw(
-        "POST",
-        "/api/auth/reset",
-        None,
-        "application/json",
-        json!({ "email": app.facilitator_email })
-            .to_string()
-            .as_bytes(),
-        &[("Origin", "https://evil.example")],
-    );
-    assert_eq!(
-        (res.status, res.code()),
-        (403, "cross_site"),
-        "{}",
-        res.text
-    );
+    assert_refused(&app, &rows);
     assert_eq!((app.snapshot(), app.count("password_resets")), before);
     login(&app);
 }

@@ -12,6 +12,8 @@ use chrono::Duration;
 use serde_json::{Value, json};
 use stafet::analysis::fixtures;
 
+use crate::helpers::refusals::Body::{Empty, Json};
+use crate::helpers::refusals::{assert_refused, refused};
 use crate::helpers::{Person, TestApp, spawn_app};
 
 /// Inflections of the words the test looks for, as a reader would list them.
@@ -317,10 +319,12 @@ fn bad_form_corrections_get_clear_errors_and_change_nothing() {
     let app = spawn_app();
     let (relay, people, asked) = relay(&app);
     let q = asked[0].id;
-    let put = |token: Option<&str>, qid: i64, body: Value| {
-        app.send("PUT", &format!("/api/questions/{qid}/form"), token, &body)
-    };
-    let res = put(Some(&app.token), q, json!({ "form": "rhetorical" }));
+    let res = app.send(
+        "PUT",
+        &format!("/api/questions/{q}/form"),
+        Some(&app.token),
+        &json!({ "form": "rhetorical" }),
+    );
     assert_eq!(
         (res.status, res.code()),
         (422, "validation_failed"),
@@ -333,16 +337,25 @@ fn bad_form_corrections_get_clear_errors_and_change_nothing() {
             .unwrap()
             .contains("open, closed or mixed")
     );
-    let res = put(Some(&app.token), 999_999, json!({ "form": "open" }));
-    assert_eq!(res.status, 404, "{}", res.text);
-    let res = put(Some(&app.token), q, json!({ "form": "open", "extra": 1 }));
-    assert_eq!(res.status / 100, 4, "{}", res.text);
-    assert!(res.body["error"]["code"].is_string());
-    let res = put(Some(&people[0].token), q, json!({ "form": "open" }));
-    assert_eq!(res.status, 403, "{}", res.text);
-    let res = put(None, q, json!({ "form": "open" }));
-    assert_eq!(res.status, 401, "{}", res.text);
-    assert_eq!(app.count("question_forms"), 0);
+    let (staff, participant) = (Some(app.token.as_str()), Some(people[0].token.as_str()));
+    let put = |who, qid: i64, body: Value, status, code| {
+        refused(
+            "PUT",
+            format!("/api/questions/{qid}/form"),
+            who,
+            Json(body),
+            status,
+            code,
+        )
+    };
+    let open = json!({ "form": "open" });
+    #[rustfmt::skip]
+    let mut rows = vec![
+        put(staff, 999_999, open.clone(), 404, "not_found"),
+        put(staff, q, json!({ "form": "open", "extra": 1 }), 422, "validation_failed"),
+        put(participant, q, open.clone(), 403, "forbidden"),
+        put(None, q, open, 401, "unauthorized"),
+    ];
     for path in [
         "keywords",
         "questions/forms",
@@ -352,27 +365,23 @@ fn bad_form_corrections_get_clear_errors_and_change_nothing() {
         "network/svg",
     ] {
         let url = format!("/api/relays/{relay}/{path}");
-        assert_eq!(app.get(&url, Some(&people[0].token)).status, 403, "{path}");
-        assert_eq!(app.get(&url, None).status, 401, "{path}");
-        assert_eq!(
-            app.get(&format!("/api/relays/999999/{path}"), Some(&app.token))
-                .status,
-            404
-        );
+        #[rustfmt::skip]
+        rows.extend([
+            refused("GET", &url, participant, Empty, 403, "forbidden"),
+            refused("GET", &url, None, Empty, 401, "unauthorized"),
+            refused("GET", format!("/api/relays/999999/{path}"), staff, Empty, 404, "not_found"),
+        ]);
     }
-    let res = app.send(
-        "PUT",
-        &format!("/api/relays/{relay}/focus/lists"),
-        Some(&app.token),
-        &json!({ "inward": ["x".repeat(101)], "outward": [] }),
-    );
-    assert_eq!(res.status, 422, "{}", res.text);
+    let long_word = json!({ "inward": ["x".repeat(101)], "outward": [] });
+    let svg_in_french = format!("/api/relays/{relay}/network/svg?lang=fr");
+    #[rustfmt::skip]
+    rows.extend([
+        refused("PUT", format!("/api/relays/{relay}/focus/lists"), staff, Json(long_word), 422, "validation_failed"),
+        refused("GET", svg_in_french, staff, Empty, 422, "validation_failed"),
+    ]);
+    assert_refused(&app, &rows);
+    assert_eq!(app.count("question_forms"), 0);
     assert_eq!(app.count("focus_lists"), 0);
-    let svg = app.get(
-        &format!("/api/relays/{relay}/network/svg?lang=fr"),
-        Some(&app.token),
-    );
-    assert_eq!(svg.status, 422);
 }
 
 #[test]

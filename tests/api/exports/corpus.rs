@@ -6,6 +6,8 @@ use std::io::Cursor;
 use calamine::{Data, DataType as _, Reader as _, Xlsx, open_workbook_from_rs};
 use serde_json::{Value, json};
 
+use crate::helpers::refusals::Body::{Empty, Json};
+use crate::helpers::refusals::{assert_refused, refused};
 use crate::helpers::{Person, TestApp, binary, spawn_app};
 
 const FORMULA: &str = "=HYPERLINK(\"http://evil.example\",\"klik\")";
@@ -232,51 +234,31 @@ fn bad_export_requests_get_clear_errors() {
     let app = spawn_app();
     let (relay, people) = relay_with_corpus(&app);
     let before = app.snapshot();
-    let res = app.get(
-        &format!("/api/relays/{relay}/corpus?format=pdf"),
-        Some(&app.token),
-    );
-    assert_eq!(
-        (res.status, res.code()),
-        (422, "validation_failed"),
-        "{}",
-        res.text
-    );
-    let res = app.get(
-        &format!("/api/relays/{relay}/corpus?formt=csv"),
-        Some(&app.token),
-    );
-    assert_eq!(res.status, 400, "{}", res.text);
-    let res = app.get("/api/relays/999/corpus?format=csv", Some(&app.token));
-    assert_eq!(res.status, 404);
-    let res = app.get(
-        &format!("/api/relays/{relay}/corpus"),
-        Some(&people[0].token),
-    );
-    assert_eq!(res.status, 403);
-    let res = app.get(&format!("/api/relays/{relay}/corpus"), None);
-    assert_eq!(res.status, 401);
-    let res = app.send(
-        "PUT",
-        "/api/questions/999/star",
-        Some(&app.token),
-        &json!({ "starred": true }),
-    );
-    assert_eq!(res.status, 404);
-    let res = app.send(
-        "PUT",
-        "/api/questions/1/star",
-        Some(&app.token),
-        &json!({ "starred": "yes" }),
-    );
-    assert_eq!(res.status, 422);
-    let res = app.send(
-        "PUT",
-        "/api/questions/1/star",
-        Some(&people[0].token),
-        &json!({ "starred": true }),
-    );
-    assert_eq!(res.status, 403);
+    let (staff, participant) = (Some(app.token.as_str()), Some(people[0].token.as_str()));
+    let corpus = format!("/api/relays/{relay}/corpus");
+    let star = |id: i64, who, starred: Value, status, code| {
+        let body = Json(json!({ "starred": starred }));
+        refused(
+            "PUT",
+            format!("/api/questions/{id}/star"),
+            who,
+            body,
+            status,
+            code,
+        )
+    };
+    #[rustfmt::skip]
+    let rows = [
+        refused("GET", format!("{corpus}?format=pdf"), staff, Empty, 422, "validation_failed"),
+        refused("GET", format!("{corpus}?formt=csv"), staff, Empty, 400, "bad_query"),
+        refused("GET", "/api/relays/999/corpus?format=csv", staff, Empty, 404, "not_found"),
+        refused("GET", &corpus, participant, Empty, 403, "forbidden"),
+        refused("GET", &corpus, None, Empty, 401, "unauthorized"),
+        star(999, staff, json!(true), 404, "not_found"),
+        star(1, staff, json!("yes"), 422, "validation_failed"),
+        star(1, participant, json!(true), 403, "forbidden"),
+    ];
+    assert_refused(&app, &rows);
     assert_eq!(app.snapshot(), before);
 }
 
