@@ -132,24 +132,24 @@ pub fn lock_and_load_relay(conn: &mut DbConn, of: RelayOf) -> QueryResult<RelayR
 }
 
 /// Locks participant `id`'s relay, as [`lock_relay`] does, and loads the relay and the
-/// participant in the same statement. On PostgreSQL the participant's row is locked too (a
-/// locking join locks a row of each table), which no write waits on that its relay's lock
-/// would not already hold up; after a wait, PostgreSQL reads both rows again as committed.
+/// participant: in one statement on SQLite; in two on PostgreSQL, whose locking join would lock
+/// the participant's row as well, before the relay's, and deadlock with a write of the relay that
+/// holds its lock and updates that participant (a locking statement that reads the participant
+/// without locking its row could read it as it was before the wait).
 pub fn lock_and_load_participant(
     conn: &mut DbConn,
     id: i64,
 ) -> QueryResult<(RelayRow, ParticipantRow)> {
-    let query = participants::table
-        .inner_join(relays::table)
-        .filter(participants::id.eq(id));
     match conn {
-        DbConn::Sqlite(c) => query
+        DbConn::Sqlite(c) => participants::table
+            .inner_join(relays::table)
+            .filter(participants::id.eq(id))
             .select((RelayRow::as_select(), ParticipantRow::as_select()))
             .first(c),
-        DbConn::Pg(c) => query
-            .select((RelayRow::as_select(), ParticipantRow::as_select()))
-            .for_no_key_update()
-            .first(c),
+        DbConn::Pg(_) => {
+            let relay = lock_and_load_relay(conn, RelayOf::Participant(id))?;
+            Ok((relay, ParticipantRow::find(conn, id)?))
+        }
     }
 }
 
