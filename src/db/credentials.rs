@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use subtle::ConstantTimeEq as _;
 
 use super::DbConn;
+use super::fixed::{self, Param};
 use super::schema::credentials;
 use crate::auth::access::{Holder, Standing};
 use crate::auth::tokens;
@@ -162,57 +163,46 @@ impl Credential {
     }
 
     /// The credential `token` presents, if it was issued and is still stored.
+    ///
+    /// One statement, run on every request: the link that supersedes a participant link (the
+    /// first one issued to the same participant after it) comes from a subquery.
     pub fn find(conn: &mut DbConn, token: &str) -> QueryResult<Option<Credential>> {
-        type Row = (
-            String,
-            CredentialKind,
-            Option<i64>,
-            Option<i64>,
-            Option<NaiveDateTime>,
-            NaiveDateTime,
-            Option<NaiveDateTime>,
-        );
         let Some((id, secret)) = tokens::split(token) else {
             return Ok(None);
         };
-        let row: Option<Row> = credentials::table
-            .find(id)
-            .select((
-                credentials::token_hash,
-                credentials::kind,
-                credentials::staff_user_id,
-                credentials::participant_id,
-                credentials::expires_at,
-                credentials::created_at,
-                credentials::last_used_at,
-            ))
-            .first(conn)
-            .optional()?;
+        let row: Option<Presented> = fixed::load(
+            conn,
+            "SELECT c.token_hash, c.kind, c.staff_user_id, c.participant_id, c.expires_at, \
+                    c.created_at, c.last_used_at, \
+                    (SELECT n.created_at FROM credentials n \
+                     WHERE n.participant_id = c.participant_id AND n.kind = c.kind \
+                       AND n.id > c.id \
+                     ORDER BY n.id LIMIT 1) AS superseded_at \
+             FROM credentials c WHERE c.id = ?",
+            &[Param::Int(id)],
+        )?
+        .pop();
         // Constant time, so a guess learns nothing from how long the refusal took.
         let matches = |hash: &String| -> bool {
             hash.as_bytes()
                 .ct_eq(tokens::hash(secret).as_bytes())
                 .into()
         };
-        let Some((_, kind, staff_user_id, participant_id, expires_at, created_at, last_used_at)) =
-            row.filter(|(hash, ..)| matches(hash))
-        else {
+        let Some(row) = row.filter(|r| matches(&r.token_hash)) else {
             return Ok(None);
         };
-        let superseded_at = match (kind, participant_id) {
-            (CredentialKind::ParticipantLink, Some(pid)) => superseded(conn, &[pid])?
-                .get(&pid)
-                .and_then(|l| l.after(id)),
+        let superseded_at = match (row.kind, row.participant_id) {
+            (CredentialKind::ParticipantLink, Some(_)) => row.superseded_at,
             _ => None,
         };
         Ok(Some(Credential {
             id,
-            kind,
-            staff_user_id,
-            participant_id,
-            expires_at,
-            created_at,
-            last_used_at,
+            kind: row.kind,
+            staff_user_id: row.staff_user_id,
+            participant_id: row.participant_id,
+            expires_at: row.expires_at,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
             superseded_at,
         }))
     }
@@ -512,4 +502,25 @@ mod tests {
             Some("2026-01-02 00:00:00")
         );
     }
+}
+
+/// A stored credential as [`Credential::find`] reads it.
+#[derive(QueryableByName)]
+struct Presented {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    token_hash: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    kind: CredentialKind,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    staff_user_id: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    participant_id: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
+    expires_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    created_at: NaiveDateTime,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
+    last_used_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
+    superseded_at: Option<NaiveDateTime>,
 }

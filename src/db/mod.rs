@@ -137,6 +137,10 @@ impl Connector {
         Pool::builder()
             .max_size(size.max(1))
             .connection_timeout(POOL_WAIT)
+            // A connection to PostgreSQL can die with its server or the network between them:
+            // each is checked (a round trip) before it is handed out. A SQLite connection is a
+            // file handle in this process, which does not go away.
+            .test_on_check_out(matches!(self.target, Target::Postgres(_)))
             .build(self.clone())
             .with_context(|| format!("connecting to the database {}", self.target))
     }
