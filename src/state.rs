@@ -1,9 +1,12 @@
 //! What every handler shares.
 
+use chrono::{DateTime, Utc};
+
 use crate::auth::rate_limit::RateLimits;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::db::Db;
+use crate::db::{Db, DbConn};
+use crate::error::AppError;
 
 /// Shared application state, held in `web::Data`.
 pub struct AppState {
@@ -15,4 +18,17 @@ pub struct AppState {
     pub settings: Settings,
     /// Login and link rate limits.
     pub limits: RateLimits,
+}
+
+impl AppState {
+    /// Runs `edit` in a write with the clock's time as the request reads it, taken once before
+    /// the write so a retried write sees the same time.
+    pub async fn write_now<T, F>(&self, mut edit: F) -> Result<T, AppError>
+    where
+        F: FnMut(&mut DbConn, DateTime<Utc>) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let now = self.clock.now();
+        self.db.write(move |conn| edit(conn, now)).await
+    }
 }

@@ -337,6 +337,16 @@ mod tests {
         Tokenizer::for_language(Language::Da, true)
     }
 
+    /// The report with default options against a reference that knows none of the words.
+    fn keywords_plain<S: AsRef<str>>(
+        tok: &Tokenizer,
+        d: &[(String, S)],
+        expected: &[String],
+    ) -> KeywordReport {
+        let reference = Reference::from_texts(tok, &["x"]);
+        keywords(tok, d, expected, &reference, &KeywordOptions::default())
+    }
+
     #[test]
     fn the_matcher_finds_per_text_what_the_report_counts() {
         let tok = danish();
@@ -352,13 +362,7 @@ mod tests {
         assert_eq!(m.hits(texts[1]), ["borger", "sektor", "og"]);
         assert!(m.hits(texts[2]).is_empty() && m.hits(texts[3]).is_empty());
         let d: Vec<(String, &str)> = texts.iter().map(|t| ("g".to_string(), *t)).collect();
-        let r = keywords(
-            &tok,
-            &d,
-            &expected,
-            &Reference::from_texts(&tok, &["x"]),
-            &KeywordOptions::default(),
-        );
+        let r = keywords_plain(&tok, &d, &expected);
         for hit in &r.keywords {
             let texts_with = texts
                 .iter()
@@ -389,13 +393,7 @@ mod tests {
         ]);
         let expected =
             parse_keywords("borger\nsektor\norganisation\ndigitalisering\nværdi for borgerne\nog");
-        let r = keywords(
-            &tok,
-            &d,
-            &expected,
-            &Reference::from_texts(&tok, &["x"]),
-            &KeywordOptions::default(),
-        );
+        let r = keywords_plain(&tok, &d, &expected);
         let count = |w: &str| r.keywords.iter().find(|k| k.word == w).unwrap();
         assert_eq!(count("borger").count, 2);
         assert_eq!(count("borger").groups["Topledere"], 2);

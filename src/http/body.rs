@@ -4,6 +4,7 @@ use actix_web::error::JsonPayloadError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpMessage as _, HttpRequest, mime, web};
 use futures_util::StreamExt as _;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
@@ -59,4 +60,13 @@ pub fn json_error(e: &serde_json::Error) -> AppError {
     } else {
         AppError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
     }
+}
+
+/// A body of one password, `{password}`: accepting an invitation, a new password after a reset,
+/// turning two-factor sign-in off.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    /// The password as typed.
+    pub password: String,
 }

@@ -32,10 +32,8 @@ pub async fn create_token(
         name,
         expires_in_days,
     } = body::json(&req, payload).await?;
-    let now = state.clock.now();
     let issued = state
-        .db
-        .write(move |conn| account::create_token(conn, &user, &name, expires_in_days, now))
+        .write_now(move |conn, now| account::create_token(conn, &user, &name, expires_in_days, now))
         .await?;
     Ok(HttpResponse::Created().json(issued))
 }
@@ -77,10 +75,8 @@ async fn revoke(
     id: i64,
 ) -> Result<HttpResponse, AppError> {
     let Staff(user, _) = staff;
-    let now = state.clock.now();
     state
-        .db
-        .write(move |conn| account::revoke(conn, &user, kind, id, now))
+        .write_now(move |conn, now| account::revoke(conn, &user, kind, id, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -145,10 +141,8 @@ pub async fn change_password(
     .await
     .map_err(AppError::internal)??;
     let keep = tokens::split(&secret).map(|(id, _)| id);
-    let now = state.clock.now();
     state
-        .db
-        .write(move |conn| account::change_password(conn, &user, &new_hash, keep, now))
+        .write_now(move |conn, now| account::change_password(conn, &user, &new_hash, keep, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -175,21 +169,12 @@ pub async fn request_reset(
         return Err(AppError::validation("enter a valid email address"));
     }
     state.limits.recover(&email, client_ip(&req))?;
-    let now = state.clock.now();
     state
-        .db
-        .write(move |conn| account::request_reset(conn, &email, now))
+        .write_now(move |conn, now| account::request_reset(conn, &email, now))
         .await?;
     Ok(HttpResponse::Accepted().json(Message {
         message: "if the address has an account, a link to reset its password is on its way",
     }))
-}
-
-/// `POST /api/auth/reset/{token}` body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewPasswordRequest {
-    password: String,
 }
 
 /// `POST /api/auth/reset/{token}` `{password}`: sets the new password once and ends every
@@ -204,14 +189,12 @@ pub async fn reset_password(
     // A guessed token costs the guesser the budget of a link.
     state.limits.link(client_ip(&req))?;
     let token = path.into_inner();
-    let NewPasswordRequest { password } = body::json(&req, payload).await?;
+    let body::PasswordBody { password } = body::json(&req, payload).await?;
     let new_hash = web::block(move || account::hash_new_password(&password))
         .await
         .map_err(AppError::internal)??;
-    let now = state.clock.now();
     state
-        .db
-        .write(move |conn| account::reset_password(conn, &token, &new_hash, now))
+        .write_now(move |conn, now| account::reset_password(conn, &token, &new_hash, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

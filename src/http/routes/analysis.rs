@@ -128,10 +128,8 @@ pub async fn correct_form(
     let input: FormRequest = body::json(&req, payload).await?;
     let form = QuestionForm::parse(&input.form)
         .ok_or_else(|| AppError::validation("form must be open, closed or mixed"))?;
-    let now = state.clock.now();
     let entry = state
-        .db
-        .write(move |conn| depth::correct_form(conn, qid, form, now))
+        .write_now(move |conn, now| depth::correct_form(conn, qid, form, now))
         .await?;
     Ok(HttpResponse::Ok().json(entry))
 }
@@ -179,10 +177,8 @@ async fn store_focus_lists(
     id: i64,
     lists: Option<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    let now = state.clock.now();
     state
-        .db
-        .write(move |conn| depth::set_focus_lists(conn, id, lists.as_ref(), now))
+        .write_now(move |conn, now| depth::set_focus_lists(conn, id, lists.as_ref(), now))
         .await?;
     Ok(HttpResponse::Ok().json(depth::relay_focus(&state.db, id).await?))
 }

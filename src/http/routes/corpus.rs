@@ -40,10 +40,8 @@ pub async fn export_corpus(
         .map_err(crate::http::query_error)?;
     let format = corpus::format(query.format.as_deref())?;
     let reader = corpus::reader_of(role);
-    let now = state.clock.now();
     let relay = state
-        .db
-        .write(move |conn| corpus::exported(conn, &user, id, format, reader, now))
+        .write_now(move |conn, now| corpus::exported(conn, &user, id, format, reader, now))
         .await?;
     let body = pages(state.db.clone(), id, format, reader);
     let disposition = format!(

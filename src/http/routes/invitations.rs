@@ -34,19 +34,10 @@ pub async fn invite(
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let InviteRequest { email, role } = body::json(&req, payload).await?;
-    let now = state.clock.now();
     let sent = state
-        .db
-        .write(move |conn| invitations::invite(conn, &user, oid, &email, role, now))
+        .write_now(move |conn, now| invitations::invite(conn, &user, oid, &email, role, now))
         .await?;
     Ok(HttpResponse::Created().json(sent))
-}
-
-/// `POST /api/auth/invitations/{token}` body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AcceptRequest {
-    password: String,
 }
 
 /// `POST /api/auth/invitations/{token}` `{password}`: takes the invitation up. A new address
@@ -60,7 +51,7 @@ pub async fn accept(
 ) -> Result<HttpResponse, AppError> {
     csrf::refuse_cross_site(&req)?;
     let token = path.into_inner();
-    let AcceptRequest { password: pw } = body::json(&req, payload).await?;
+    let body::PasswordBody { password: pw } = body::json(&req, payload).await?;
     let now = state.clock.now();
     let lookup = token.clone();
     let existing = state

@@ -218,9 +218,7 @@ async fn start_session(
 ) -> Result<String, AppError> {
     csrf::refuse_cross_site(req)?;
     let (participant, _) = participant_of_link(req, state, token).await?;
-    let now = state.clock.now();
     state
-        .db
-        .write(move |conn| ops::me::start_session(conn, participant.id, now))
+        .write_now(move |conn, now| ops::me::start_session(conn, participant.id, now))
         .await
 }

@@ -81,10 +81,8 @@ pub async fn ask_question(
 ) -> Result<HttpResponse, AppError> {
     let AskRequest { text, recipient_id } = body::json(&req, payload).await?;
     let pid = me.participant.id;
-    let now = state.clock.now();
     let asked = state
-        .db
-        .write(move |conn| ops::ask(conn, pid, &text, recipient_id, now))
+        .write_now(move |conn, now| ops::ask(conn, pid, &text, recipient_id, now))
         .await?;
     Ok(HttpResponse::Created().json(views::sent_question(&asked)))
 }
@@ -100,10 +98,8 @@ pub async fn answer_question(
     let AnswerRequest { text } = body::json(&req, payload).await?;
     let pid = me.participant.id;
     let qid = path.into_inner();
-    let now = state.clock.now();
     let (answer, batons) = state
-        .db
-        .write(move |conn| ops::answer(conn, pid, qid, &text, now))
+        .write_now(move |conn, now| ops::answer(conn, pid, qid, &text, now))
         .await?;
     Ok(HttpResponse::Created().json(views::sent_answer(qid, &answer, batons)))
 }

@@ -55,10 +55,8 @@ pub async fn change_role(
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let RoleRequest { role } = body::json(&req, payload).await?;
-    let now = state.clock.now();
     let set = state
-        .db
-        .write(move |conn| orgs::change_role(conn, &user, oid, uid, role, now))
+        .write_now(move |conn, now| orgs::change_role(conn, &user, oid, uid, role, now))
         .await?;
     Ok(HttpResponse::Ok().json(set))
 }
@@ -72,10 +70,8 @@ pub async fn remove_member(
     }: OrgAdmin<(i64, i64)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let now = state.clock.now();
     state
-        .db
-        .write(move |conn| orgs::remove_member(conn, &user, oid, uid, now))
+        .write_now(move |conn, now| orgs::remove_member(conn, &user, oid, uid, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -96,10 +92,8 @@ pub async fn grant_analyst(
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let GrantRequest { user_id } = body::json(&req, payload).await?;
-    let now = state.clock.now();
     let granted = state
-        .db
-        .write(move |conn| orgs::grant_analyst(conn, &user, id, user_id, now))
+        .write_now(move |conn, now| orgs::grant_analyst(conn, &user, id, user_id, now))
         .await?;
     Ok(HttpResponse::Ok().json(granted))
 }

@@ -30,10 +30,8 @@ pub async fn import_participants(
     let format = BodyFormat::of(content_type)?;
     let data = body::read_limited(payload, state.settings.server.body_limit_bytes).await?;
     let checked = import::read(format, &data)?;
-    let now = state.clock.now();
     let report = state
-        .db
-        .write(move |conn| ops::import_by(conn, &user, id, checked.clone(), now))
+        .write_now(move |conn, now| ops::import_by(conn, &user, id, checked.clone(), now))
         .await?;
     Ok(HttpResponse::Ok().json(report))
 }
@@ -105,9 +103,7 @@ async fn on_participant(
         path: (id, pid),
         ..
     } = scoped;
-    let now = state.clock.now();
     state
-        .db
-        .write(move |conn| ops::act(conn, &user, id, pid, act, now))
+        .write_now(move |conn, now| ops::act(conn, &user, id, pid, act, now))
         .await
 }

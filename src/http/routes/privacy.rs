@@ -29,10 +29,8 @@ pub async fn erase_relay_now(
     Scoped { user, path: id, .. }: RunRelay,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let now = state.clock.now();
     let report = state
-        .db
-        .write(move |conn| erasure::erase_relay_audited(conn, Some(&user), id, now))
+        .write_now(move |conn, now| erasure::erase_relay_audited(conn, Some(&user), id, now))
         .await?;
     cut_wal(&state).await;
     if report.retention == Retention::Delete {
@@ -57,10 +55,8 @@ pub async fn erase_participant(
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let EraseRequest { texts } = body::json(&req, payload).await?;
-    let now = state.clock.now();
     let report = state
-        .db
-        .write(move |conn| erasure::erase_participant(conn, &user, id, pid, texts, now))
+        .write_now(move |conn, now| erasure::erase_participant(conn, &user, id, pid, texts, now))
         .await?;
     cut_wal(&state).await;
     Ok(HttpResponse::Ok().json(report))

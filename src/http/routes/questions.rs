@@ -29,10 +29,8 @@ pub async fn reroute_question(
 ) -> Result<HttpResponse, AppError> {
     let data = body::read_limited(payload, state.settings.server.body_limit_bytes).await?;
     let to = recipient_asked(&data)?;
-    let now = state.clock.now();
     let rerouted = state
-        .db
-        .write(move |conn| ops::reroute_by(conn, &user, qid, to, now))
+        .write_now(move |conn, now| ops::reroute_by(conn, &user, qid, to, now))
         .await?;
     Ok(HttpResponse::Ok().json(rerouted))
 }

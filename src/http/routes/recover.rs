@@ -172,10 +172,8 @@ async fn recover_links(
         return Err(AppError::validation("enter a valid email address"));
     }
     state.limits.recover(&email, client_ip(req))?;
-    let now = state.clock.now();
     state
-        .db
-        .write(move |conn| recover::send_fresh_links(conn, &email, now))
+        .write_now(move |conn, now| recover::send_fresh_links(conn, &email, now))
         .await?;
     Ok(())
 }

@@ -105,10 +105,8 @@ async fn transition(
     id: i64,
     step: Step,
 ) -> Result<HttpResponse, AppError> {
-    let now = state.clock.now();
     state
-        .db
-        .write(move |conn| ops::step_by(conn, &user, id, step, now))
+        .write_now(move |conn, now| ops::step_by(conn, &user, id, step, now))
         .await?;
     relay_response(state, id).await
 }

@@ -58,10 +58,8 @@ pub async fn create_theme(
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let label = label_in(&req, payload).await?;
-    let now = state.clock.now();
     let created = state
-        .db
-        .write(move |conn| themes::create(conn, id, &label, now))
+        .write_now(move |conn, now| themes::create(conn, id, &label, now))
         .await?;
     Ok(HttpResponse::Created().json(created))
 }
@@ -74,10 +72,8 @@ pub async fn rename_theme(
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let label = label_in(&req, payload).await?;
-    let now = state.clock.now();
     let relay_id = state
-        .db
-        .write(move |conn| themes::rename(conn, tid, &label, now))
+        .write_now(move |conn, now| themes::rename(conn, tid, &label, now))
         .await?;
     themes_of(&state, relay_id).await
 }
@@ -98,10 +94,8 @@ pub async fn merge_theme(
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let MergeRequest { into } = body::json(&req, payload).await?;
-    let now = state.clock.now();
     let relay_id = state
-        .db
-        .write(move |conn| themes::merge(conn, tid, into, now))
+        .write_now(move |conn, now| themes::merge(conn, tid, into, now))
         .await?;
     themes_of(&state, relay_id).await
 }
@@ -144,10 +138,8 @@ pub async fn place_question(
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let PlaceRequest { theme_id } = body::json(&req, payload).await?;
-    let now = state.clock.now();
     let placed = state
-        .db
-        .write(move |conn| themes::place(conn, qid, theme_id, now))
+        .write_now(move |conn, now| themes::place(conn, qid, theme_id, now))
         .await?;
     Ok(HttpResponse::Ok().json(placed))
 }

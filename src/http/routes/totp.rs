@@ -48,13 +48,6 @@ pub async fn enrol(
     Ok(HttpResponse::Ok().json(enabled))
 }
 
-/// `DELETE /api/auth/totp` body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DisableRequest {
-    password: String,
-}
-
 /// `DELETE /api/auth/totp` `{password}`: turns two-factor sign-in off (409 while an
 /// organisation of theirs requires it).
 pub async fn disable(
@@ -63,7 +56,7 @@ pub async fn disable(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let DisableRequest { password: pw } = body::json(&req, payload).await?;
+    let body::PasswordBody { password: pw } = body::json(&req, payload).await?;
     state.limits.login(client_ip(&req))?;
     let stored = user.password_hash.clone();
     let ok = web::block(move || password::verify(&pw, &stored))
@@ -76,10 +69,8 @@ pub async fn disable(
             "the password is wrong",
         ));
     }
-    let now = state.clock.now();
     state
-        .db
-        .write(move |conn| ops::totp::disable(conn, &user, now))
+        .write_now(move |conn, now| ops::totp::disable(conn, &user, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -101,10 +92,8 @@ pub async fn patch_org(
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let OrgPatch { require_totp } = body::json(&req, payload).await?;
-    let now = state.clock.now();
     let requirement = state
-        .db
-        .write(move |conn| ops::totp::set_required(conn, &user, oid, require_totp, now))
+        .write_now(move |conn, now| ops::totp::set_required(conn, &user, oid, require_totp, now))
         .await?;
     Ok(HttpResponse::Ok().json(requirement))
 }
