@@ -23,7 +23,7 @@ pub struct AppState {
 impl AppState {
     /// Runs `edit` in a write with the clock's time as the request reads it, taken once before
     /// the write so a retried write sees the same time.
-    pub async fn write_now<T, F>(&self, mut edit: F) -> Result<T, AppError>
+    pub async fn write_with_now<T, F>(&self, mut edit: F) -> Result<T, AppError>
     where
         F: FnMut(&mut DbConn, DateTime<Utc>) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,

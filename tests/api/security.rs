@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::binary;
 use crate::helpers::sessions::*;
-use crate::helpers::{spawn_app, unknown_token};
+use crate::helpers::{link_token, spawn_app, unknown_token};
 
 #[test]
 fn every_response_carries_the_security_headers() {
@@ -44,11 +44,7 @@ fn every_response_carries_the_security_headers() {
         ),
         (
             "login",
-            app.post(
-                "/api/auth/login",
-                None,
-                &json!({ "email": app.facilitator_email, "password": app.facilitator_password }),
-            ),
+            try_login(&app, &app.facilitator_email, &app.facilitator_password),
         ),
         (
             "wrong method",
@@ -62,12 +58,7 @@ fn every_response_carries_the_security_headers() {
     }
     // Error bodies are JSON, never HTML, on the API.
     for (what, res) in &responses[2..4] {
-        assert!(
-            res.header("content-type")
-                .unwrap_or("")
-                .starts_with("application/json"),
-            "{what}"
-        );
+        assert!(res.content_type_is("application/json"), "{what}");
     }
     let not_found = &responses[7].1;
     assert_eq!(not_found.status, 404);
@@ -84,14 +75,7 @@ fn link_tokens_in(dir: &Path) -> Vec<String> {
         .filter_map(|p| {
             let raw = std::fs::read(p).ok()?;
             let msg = mail_parser::MessageParser::default().parse(&raw)?;
-            let text = msg.body_text(0)?.into_owned();
-            let i = text.find("/p/")?;
-            Some(
-                text[i + 3..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                    .collect(),
-            )
+            link_token(&msg.body_text(0)?)
         })
         .collect()
 }

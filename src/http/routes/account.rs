@@ -33,7 +33,9 @@ pub async fn create_token(
         expires_in_days,
     } = body::json(&req, payload).await?;
     let issued = state
-        .write_now(move |conn, now| account::create_token(conn, &user, &name, expires_in_days, now))
+        .write_with_now(move |conn, now| {
+            account::create_token(conn, &user, &name, expires_in_days, now)
+        })
         .await?;
     Ok(HttpResponse::Created().json(issued))
 }
@@ -76,7 +78,7 @@ async fn revoke(
 ) -> Result<HttpResponse, AppError> {
     let Staff(user, _) = staff;
     state
-        .write_now(move |conn, now| account::revoke(conn, &user, kind, id, now))
+        .write_with_now(move |conn, now| account::revoke(conn, &user, kind, id, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -142,7 +144,9 @@ pub async fn change_password(
     .map_err(AppError::internal)??;
     let keep = tokens::split(&secret).map(|(id, _)| id);
     state
-        .write_now(move |conn, now| account::change_password(conn, &user, &new_hash, keep, now))
+        .write_with_now(move |conn, now| {
+            account::change_password(conn, &user, &new_hash, keep, now)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -170,7 +174,7 @@ pub async fn request_reset(
     }
     state.limits.recover(&email, client_ip(&req))?;
     state
-        .write_now(move |conn, now| account::request_reset(conn, &email, now))
+        .write_with_now(move |conn, now| account::request_reset(conn, &email, now))
         .await?;
     Ok(HttpResponse::Accepted().json(Message {
         message: "if the address has an account, a link to reset its password is on its way",
@@ -194,7 +198,7 @@ pub async fn reset_password(
         .await
         .map_err(AppError::internal)??;
     state
-        .write_now(move |conn, now| account::reset_password(conn, &token, &new_hash, now))
+        .write_with_now(move |conn, now| account::reset_password(conn, &token, &new_hash, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -129,7 +129,7 @@ pub async fn correct_form(
     let form = QuestionForm::parse(&input.form)
         .ok_or_else(|| AppError::validation("form must be open, closed or mixed"))?;
     let entry = state
-        .write_now(move |conn, now| depth::correct_form(conn, qid, form, now))
+        .write_with_now(move |conn, now| depth::correct_form(conn, qid, form, now))
         .await?;
     Ok(HttpResponse::Ok().json(entry))
 }
@@ -178,7 +178,7 @@ async fn store_focus_lists(
     lists: Option<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     state
-        .write_now(move |conn, now| depth::set_focus_lists(conn, id, lists.as_ref(), now))
+        .write_with_now(move |conn, now| depth::set_focus_lists(conn, id, lists.as_ref(), now))
         .await?;
     Ok(HttpResponse::Ok().json(depth::relay_focus(&state.db, id).await?))
 }

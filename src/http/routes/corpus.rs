@@ -41,7 +41,7 @@ pub async fn export_corpus(
     let format = corpus::format(query.format.as_deref())?;
     let reader = corpus::reader_of(role);
     let relay = state
-        .write_now(move |conn, now| corpus::exported(conn, &user, id, format, reader, now))
+        .write_with_now(move |conn, now| corpus::exported(conn, &user, id, format, reader, now))
         .await?;
     let body = pages(state.db.clone(), id, format, reader);
     let disposition = format!(

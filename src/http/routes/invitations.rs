@@ -35,7 +35,7 @@ pub async fn invite(
 ) -> Result<HttpResponse, AppError> {
     let InviteRequest { email, role } = body::json(&req, payload).await?;
     let sent = state
-        .write_now(move |conn, now| invitations::invite(conn, &user, oid, &email, role, now))
+        .write_with_now(move |conn, now| invitations::invite(conn, &user, oid, &email, role, now))
         .await?;
     Ok(HttpResponse::Created().json(sent))
 }

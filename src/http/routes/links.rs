@@ -219,6 +219,6 @@ async fn start_session(
     csrf::refuse_cross_site(req)?;
     let (participant, _) = participant_of_link(req, state, token).await?;
     state
-        .write_now(move |conn, now| ops::me::start_session(conn, participant.id, now))
+        .write_with_now(move |conn, now| ops::me::start_session(conn, participant.id, now))
         .await
 }

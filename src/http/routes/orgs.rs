@@ -56,7 +56,7 @@ pub async fn change_role(
 ) -> Result<HttpResponse, AppError> {
     let RoleRequest { role } = body::json(&req, payload).await?;
     let set = state
-        .write_now(move |conn, now| orgs::change_role(conn, &user, oid, uid, role, now))
+        .write_with_now(move |conn, now| orgs::change_role(conn, &user, oid, uid, role, now))
         .await?;
     Ok(HttpResponse::Ok().json(set))
 }
@@ -71,7 +71,7 @@ pub async fn remove_member(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     state
-        .write_now(move |conn, now| orgs::remove_member(conn, &user, oid, uid, now))
+        .write_with_now(move |conn, now| orgs::remove_member(conn, &user, oid, uid, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -93,7 +93,7 @@ pub async fn grant_analyst(
 ) -> Result<HttpResponse, AppError> {
     let GrantRequest { user_id } = body::json(&req, payload).await?;
     let granted = state
-        .write_now(move |conn, now| orgs::grant_analyst(conn, &user, id, user_id, now))
+        .write_with_now(move |conn, now| orgs::grant_analyst(conn, &user, id, user_id, now))
         .await?;
     Ok(HttpResponse::Ok().json(granted))
 }

@@ -31,7 +31,7 @@ pub async fn import_participants(
     let data = body::read_limited(payload, state.settings.server.body_limit_bytes).await?;
     let checked = import::read(format, &data)?;
     let report = state
-        .write_now(move |conn, now| ops::import_by(conn, &user, id, checked.clone(), now))
+        .write_with_now(move |conn, now| ops::import_by(conn, &user, id, checked.clone(), now))
         .await?;
     Ok(HttpResponse::Ok().json(report))
 }
@@ -104,6 +104,6 @@ async fn on_participant(
         ..
     } = scoped;
     state
-        .write_now(move |conn, now| ops::act(conn, &user, id, pid, act, now))
+        .write_with_now(move |conn, now| ops::act(conn, &user, id, pid, act, now))
         .await
 }

@@ -30,7 +30,7 @@ pub async fn erase_relay_now(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let report = state
-        .write_now(move |conn, now| erasure::erase_relay_audited(conn, Some(&user), id, now))
+        .write_with_now(move |conn, now| erasure::erase_relay_audited(conn, Some(&user), id, now))
         .await?;
     cut_wal(&state).await;
     if report.retention == Retention::Delete {
@@ -56,7 +56,9 @@ pub async fn erase_participant(
 ) -> Result<HttpResponse, AppError> {
     let EraseRequest { texts } = body::json(&req, payload).await?;
     let report = state
-        .write_now(move |conn, now| erasure::erase_participant(conn, &user, id, pid, texts, now))
+        .write_with_now(move |conn, now| {
+            erasure::erase_participant(conn, &user, id, pid, texts, now)
+        })
         .await?;
     cut_wal(&state).await;
     Ok(HttpResponse::Ok().json(report))

@@ -30,7 +30,7 @@ pub async fn reroute_question(
     let data = body::read_limited(payload, state.settings.server.body_limit_bytes).await?;
     let to = recipient_asked(&data)?;
     let rerouted = state
-        .write_now(move |conn, now| ops::reroute_by(conn, &user, qid, to, now))
+        .write_with_now(move |conn, now| ops::reroute_by(conn, &user, qid, to, now))
         .await?;
     Ok(HttpResponse::Ok().json(rerouted))
 }

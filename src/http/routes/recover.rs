@@ -173,7 +173,7 @@ async fn recover_links(
     }
     state.limits.recover(&email, client_ip(req))?;
     state
-        .write_now(move |conn, now| recover::send_fresh_links(conn, &email, now))
+        .write_with_now(move |conn, now| recover::send_fresh_links(conn, &email, now))
         .await?;
     Ok(())
 }

@@ -106,7 +106,7 @@ async fn transition(
     step: Step,
 ) -> Result<HttpResponse, AppError> {
     state
-        .write_now(move |conn, now| ops::step_by(conn, &user, id, step, now))
+        .write_with_now(move |conn, now| ops::step_by(conn, &user, id, step, now))
         .await?;
     relay_response(state, id).await
 }

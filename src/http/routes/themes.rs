@@ -59,7 +59,7 @@ pub async fn create_theme(
 ) -> Result<HttpResponse, AppError> {
     let label = label_in(&req, payload).await?;
     let created = state
-        .write_now(move |conn, now| themes::create(conn, id, &label, now))
+        .write_with_now(move |conn, now| themes::create(conn, id, &label, now))
         .await?;
     Ok(HttpResponse::Created().json(created))
 }
@@ -73,7 +73,7 @@ pub async fn rename_theme(
 ) -> Result<HttpResponse, AppError> {
     let label = label_in(&req, payload).await?;
     let relay_id = state
-        .write_now(move |conn, now| themes::rename(conn, tid, &label, now))
+        .write_with_now(move |conn, now| themes::rename(conn, tid, &label, now))
         .await?;
     themes_of(&state, relay_id).await
 }
@@ -95,7 +95,7 @@ pub async fn merge_theme(
 ) -> Result<HttpResponse, AppError> {
     let MergeRequest { into } = body::json(&req, payload).await?;
     let relay_id = state
-        .write_now(move |conn, now| themes::merge(conn, tid, into, now))
+        .write_with_now(move |conn, now| themes::merge(conn, tid, into, now))
         .await?;
     themes_of(&state, relay_id).await
 }
@@ -139,7 +139,7 @@ pub async fn place_question(
 ) -> Result<HttpResponse, AppError> {
     let PlaceRequest { theme_id } = body::json(&req, payload).await?;
     let placed = state
-        .write_now(move |conn, now| themes::place(conn, qid, theme_id, now))
+        .write_with_now(move |conn, now| themes::place(conn, qid, theme_id, now))
         .await?;
     Ok(HttpResponse::Ok().json(placed))
 }

@@ -70,7 +70,7 @@ pub async fn disable(
         ));
     }
     state
-        .write_now(move |conn, now| ops::totp::disable(conn, &user, now))
+        .write_with_now(move |conn, now| ops::totp::disable(conn, &user, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -93,7 +93,9 @@ pub async fn patch_org(
 ) -> Result<HttpResponse, AppError> {
     let OrgPatch { require_totp } = body::json(&req, payload).await?;
     let requirement = state
-        .write_now(move |conn, now| ops::totp::set_required(conn, &user, oid, require_totp, now))
+        .write_with_now(move |conn, now| {
+            ops::totp::set_required(conn, &user, oid, require_totp, now)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(requirement))
 }

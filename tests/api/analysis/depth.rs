@@ -756,12 +756,7 @@ fn the_report_shows_form_focus_profiles_graph_keywords_and_corrections() {
         &json!({ "settings": { "share_output": true } }),
     );
     assert_eq!(res.status, 200, "{}", res.text);
-    let res = app.post(
-        &format!("/api/relays/{relay}/close"),
-        Some(&app.token),
-        &json!({}),
-    );
-    assert_eq!(res.status, 200, "{}", res.text);
+    app.close_relay(relay);
     let shared = app.get("/api/me/report", Some(&people[0].token));
     assert_eq!(shared.status, 200, "{}", shared.text);
     assert!(shared.text.contains("Aktivitet pr. gruppe"));

@@ -694,12 +694,7 @@ fn participants_read_the_shared_output_only_when_the_closed_relay_shares_it() {
         early.text
     );
     for relay in [shared, private] {
-        let res = app.post(
-            &format!("/api/relays/{relay}/close"),
-            Some(&app.token),
-            &json!({}),
-        );
-        assert_eq!(res.status, 200, "{}", res.text);
+        app.close_relay(relay);
     }
     let res = app.get("/api/me/report", Some(&people[0].token));
     assert_eq!(res.status, 200, "{}", res.text);

@@ -119,12 +119,7 @@ fn a_suspended_participants_link_is_refused_with_403() {
 fn a_link_stops_working_thirty_days_after_the_relay_closed() {
     let app = spawn_app();
     let a = relay_with_question(&app, json!({}));
-    let res = app.post(
-        &format!("/api/relays/{}/close", a.relay),
-        Some(&app.token),
-        &json!({}),
-    );
-    assert_eq!(res.status, 200, "{}", res.text);
+    app.close_relay(a.relay);
     // Within the 30 days the link still reads the output.
     app.advance(Duration::days(29));
     assert_eq!(app.get("/api/me", Some(&a.asker().token)).status, 200);

@@ -16,7 +16,7 @@ use crate::helpers::live;
 use crate::helpers::refusals::Body::{Empty, Json, Raw};
 use crate::helpers::refusals::{assert_refused, refused};
 use crate::helpers::smtp;
-use crate::helpers::{self, Res, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{self, Res, TestApp, spawn_app, spawn_app_with, token_after};
 
 /// A signed-in browser: its `Cookie` header and CSRF token.
 struct Browser {
@@ -64,18 +64,12 @@ impl Browser {
     }
 
     fn post(&self, app: &TestApp, path: &str, body: &Value) -> Res {
-        app.send_raw(
-            "POST",
-            path,
-            None,
-            "application/json",
-            body.to_string().as_bytes(),
-            &[
-                ("Cookie", &self.cookie),
-                ("X-CSRF-Token", &self.csrf),
-                ("Origin", &app.base),
-            ],
-        )
+        let headers = [
+            ("Cookie", self.cookie.as_str()),
+            ("X-CSRF-Token", self.csrf.as_str()),
+            ("Origin", app.base.as_str()),
+        ];
+        app.send_json_with("POST", path, body, &headers)
     }
 
     fn staff_socket(&self, app: &TestApp, relay: i64) -> Live {
@@ -535,12 +529,7 @@ fn links_and_participant_sessions_end_when_the_close_window_has_passed() {
         .find(|c| c.starts_with("stafet_participant="))
         .unwrap()
         .to_string();
-    let res = app.post(
-        &format!("/api/relays/{relay}/close"),
-        Some(&app.token),
-        &json!({}),
-    );
-    assert_eq!(res.status, 200, "{}", res.text);
+    app.close_relay(relay);
     let tokens = app.emails_to(&p.email);
     let closing_link = tokens.last().and_then(|e| e.link_token()).unwrap();
 
@@ -777,15 +766,7 @@ fn reset_tokens(sink: &smtp::SmtpServer, to: &str, count: usize) -> Vec<String> 
             .messages()
             .iter()
             .filter(|m| m.to == to)
-            .filter_map(|m| {
-                let i = m.text.find("/reset/")?;
-                Some(
-                    m.text[i + 7..]
-                        .chars()
-                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                        .collect(),
-                )
-            })
+            .filter_map(|m| token_after(&m.text, "/reset/"))
             .collect();
         if tokens.len() >= count || Instant::now() > deadline {
             return tokens;

@@ -7,21 +7,28 @@ use chrono::Duration;
 use serde_json::json;
 
 use crate::helpers::sessions::*;
-use crate::helpers::{PARTICIPANT_COOKIE, PARTICIPANT_CSRF_COOKIE, spawn_app, unknown_token};
+use crate::helpers::{
+    PARTICIPANT_COOKIE, PARTICIPANT_CSRF_COOKIE, TestApp, spawn_app, unknown_token,
+};
+
+/// The first person's link in a relay of two just opened, and the settled state before anyone
+/// uses it.
+fn a_fresh_link(app: &TestApp) -> (String, Vec<(String, i64)>) {
+    let (_, mut people) = app.open_relay(2, json!({}));
+    let token = std::mem::take(&mut people[0].token);
+    (token, settled_snapshot(app))
+}
 
 #[test]
 fn get_on_a_magic_link_shows_a_continue_form_and_changes_nothing() {
     let app = spawn_app();
-    let (_, people) = app.open_relay(2, json!({}));
-    let token = &people[0].token;
-    let before = settled_snapshot(&app);
+    let (token, before) = a_fresh_link(&app);
+    let token = &token;
     for _ in 0..3 {
         let res = app.get(&format!("/p/{token}"), None);
         assert_eq!(res.status, 200, "{}", res.text);
         assert!(
-            res.header("content-type")
-                .unwrap_or("")
-                .starts_with("text/html"),
+            res.content_type_is("text/html"),
             "{:?}",
             res.header("content-type")
         );
@@ -82,16 +89,19 @@ fn posting_a_magic_link_starts_a_cookie_session_that_needs_the_csrf_token_to_wri
     );
 
     let question = json!({ "text": "Hvordan skaber du ro til fordybelse?" });
+    let ask = |csrf: Option<&str>| {
+        cookie_send_in(
+            &app,
+            PARTICIPANT_COOKIE,
+            "POST",
+            "/api/me/questions",
+            &secret,
+            csrf,
+            &question,
+        )
+    };
     let snap = settled_snapshot(&app);
-    let res = cookie_send_in(
-        &app,
-        PARTICIPANT_COOKIE,
-        "POST",
-        "/api/me/questions",
-        &secret,
-        None,
-        &question,
-    );
+    let res = ask(None);
     assert_eq!(res.status, 403, "{}", res.text);
     assert_eq!(res.code(), "csrf");
     // The CSRF token of the link secret (what a bearer client would get) is not this session's.
@@ -100,27 +110,11 @@ fn posting_a_magic_link_starts_a_cookie_session_that_needs_the_csrf_token_to_wri
         .unwrap()
         .to_string();
     assert_ne!(other_csrf, csrf);
-    let res = cookie_send_in(
-        &app,
-        PARTICIPANT_COOKIE,
-        "POST",
-        "/api/me/questions",
-        &secret,
-        Some(&other_csrf),
-        &question,
-    );
+    let res = ask(Some(&other_csrf));
     assert_eq!(res.status, 403, "{}", res.text);
     assert_eq!(app.snapshot(), snap, "refused writes change nothing");
 
-    let res = cookie_send_in(
-        &app,
-        PARTICIPANT_COOKIE,
-        "POST",
-        "/api/me/questions",
-        &secret,
-        Some(&csrf),
-        &question,
-    );
+    let res = ask(Some(&csrf));
     assert_eq!(res.status, 201, "{}", res.text);
     // The events feed reads with the cookie as well.
     assert_eq!(
@@ -145,11 +139,7 @@ fn a_suspended_participants_link_shows_a_clear_403_page() {
     let before = settled_snapshot(&app);
     let page = app.get(&format!("/p/{}", p.token), None);
     assert_eq!(page.status, 403, "{}", page.text);
-    assert!(
-        page.header("content-type")
-            .unwrap_or("")
-            .starts_with("text/html")
-    );
+    assert!(page.content_type_is("text/html"));
     let lower = page.text.to_lowercase();
     assert!(
         lower.contains("pause") || lower.contains("suspend"),
@@ -193,12 +183,7 @@ fn a_bad_link_shows_an_html_error_page_never_a_stack_trace() {
     for bad in &bad_links {
         let res = app.get(&format!("/p/{bad}"), None);
         assert_eq!(res.status, 401, "{bad}: {}", res.text);
-        assert!(
-            res.header("content-type")
-                .unwrap_or("")
-                .starts_with("text/html"),
-            "{bad}"
-        );
+        assert!(res.content_type_is("text/html"), "{bad}");
         assert!(res.text.to_ascii_lowercase().contains("<html"), "{bad}");
         assert!(!res.text.contains("<script"), "{bad}: {}", res.text);
         assert!(
@@ -218,12 +203,7 @@ fn a_bad_link_shows_an_html_error_page_never_a_stack_trace() {
 fn a_closed_relays_link_stops_after_the_grace_period() {
     let app = spawn_app();
     let (relay, people) = app.open_relay(2, json!({}));
-    let res = app.post(
-        &format!("/api/relays/{relay}/close"),
-        Some(&app.token),
-        &json!({}),
-    );
-    assert_eq!(res.status, 200, "{}", res.text);
+    app.close_relay(relay);
     assert_eq!(
         app.get(&format!("/p/{}", people[0].token), None).status,
         200
@@ -231,11 +211,7 @@ fn a_closed_relays_link_stops_after_the_grace_period() {
     app.clock.advance(Duration::days(31));
     let page = app.get(&format!("/p/{}", people[0].token), None);
     assert_eq!(page.status, 410, "{}", page.text);
-    assert!(
-        page.header("content-type")
-            .unwrap_or("")
-            .starts_with("text/html")
-    );
+    assert!(page.content_type_is("text/html"));
     assert_no_internals("expired", &page.text);
 }
 
@@ -290,28 +266,18 @@ fn a_script_in_the_relay_title_and_participant_name_is_escaped_on_the_link_page(
     let me = app.get("/api/me", Some(&token));
     assert_eq!(me.body["relay"]["title"], format!("Stafet {evil}"));
     assert_eq!(me.body["participant"]["name"], format!("Mette {evil}"));
-    assert!(
-        me.header("content-type")
-            .unwrap_or("")
-            .starts_with("application/json")
-    );
+    assert!(me.content_type_is("application/json"));
 }
 
 #[test]
 fn a_magic_link_posted_from_another_site_is_refused_and_starts_no_session() {
     let app = spawn_app();
-    let (_, people) = app.open_relay(2, json!({}));
-    let token = &people[0].token;
-    let before = settled_snapshot(&app);
+    let (token, before) = a_fresh_link(&app);
+    let token = &token;
     for header in CROSS_SITE {
         let res = redeem_with(&app, token, &[header]);
         assert_eq!(res.status, 403, "{header:?}: {}", res.text);
-        assert!(
-            res.header("content-type")
-                .unwrap_or("")
-                .starts_with("text/html"),
-            "{header:?}"
-        );
+        assert!(res.content_type_is("text/html"), "{header:?}");
         assert!(
             res.text.contains("Open the link from your email"),
             "a clear page: {}",

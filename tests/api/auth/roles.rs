@@ -201,6 +201,15 @@ fn participant_routes(qid: i64) -> Vec<(&'static str, String, Value)> {
     ]
 }
 
+/// An analyst of the relays' organisation, granted both of the fixture's relays (issue 14);
+/// their token.
+fn granted_analyst(app: &TestApp, f: &Fixture) -> String {
+    let (_, analyst) = app.add_staff("analyst@example.dk", "analyst");
+    app.grant(f.relay, "analyst@example.dk");
+    app.grant(f.draft, "analyst@example.dk");
+    analyst
+}
+
 #[test]
 fn without_credentials_every_api_route_answers_401() {
     let app = spawn_app();
@@ -253,11 +262,7 @@ fn a_participant_cookie_session_is_refused_on_staff_routes() {
     // secret put into the staff cookie is a participant's all the same.
     for (cookie, status) in [(PARTICIPANT_COOKIE, 401), (STAFF_COOKIE, 403)] {
         for (method, path, body, _) in staff_routes(&f) {
-            let res = if method == "GET" {
-                cookie_get_in(&app, cookie, &path, &secret)
-            } else {
-                cookie_send_in(&app, cookie, method, &path, &secret, Some(&csrf), &body)
-            };
+            let res = cookie_send_in(&app, cookie, method, &path, &secret, Some(&csrf), &body);
             assert_eq!(res.status, status, "{cookie} {method} {path}: {}", res.text);
         }
     }
@@ -268,10 +273,7 @@ fn a_participant_cookie_session_is_refused_on_staff_routes() {
 fn an_analyst_is_refused_on_facilitator_routes_but_reads_relays_and_stats() {
     let app = spawn_app();
     let f = fixture(&app);
-    let (_, analyst) = app.add_staff("analyst@example.dk", "analyst");
-    // An analyst of the relays' organisation, granted them (issue 14).
-    app.grant(f.relay, "analyst@example.dk");
-    app.grant(f.draft, "analyst@example.dk");
+    let analyst = granted_analyst(&app, &f);
     let before = settled_snapshot(&app);
     for (method, path, body, facilitator_only) in staff_routes(&f) {
         let res = call(&app, method, &path, Some(&analyst), &body);
@@ -303,10 +305,7 @@ fn an_analyst_is_refused_on_facilitator_routes_but_reads_relays_and_stats() {
 fn the_caller_is_refused_before_the_body_or_query_is_read() {
     let app = spawn_app();
     let f = fixture(&app);
-    let (_, analyst) = app.add_staff("analyst@example.dk", "analyst");
-    // An analyst of the relays' organisation, granted them (issue 14).
-    app.grant(f.relay, "analyst@example.dk");
-    app.grant(f.draft, "analyst@example.dk");
+    let analyst = granted_analyst(&app, &f);
     let before = settled_snapshot(&app);
     // Invalid bodies: an unauthorised caller learns nothing about validation.
     let cases = [
@@ -379,10 +378,7 @@ fn an_admin_may_do_what_a_facilitator_does() {
 fn staff_tokens_and_sessions_are_refused_on_participant_routes() {
     let app = spawn_app();
     let f = fixture(&app);
-    let (_, analyst) = app.add_staff("analyst@example.dk", "analyst");
-    // An analyst of the relays' organisation, granted them (issue 14).
-    app.grant(f.relay, "analyst@example.dk");
-    app.grant(f.draft, "analyst@example.dk");
+    let analyst = granted_analyst(&app, &f);
     let (_, admin) = app.add_staff("admin@example.dk", "admin");
     let (secret, csrf) = login(&app, &app.facilitator_email, &app.facilitator_password);
     let before = settled_snapshot(&app);
@@ -397,11 +393,7 @@ fn staff_tokens_and_sessions_are_refused_on_participant_routes() {
     // cookie is staff's all the same.
     for (cookie, status) in [(STAFF_COOKIE, 401), (PARTICIPANT_COOKIE, 403)] {
         for (method, path, body) in participant_routes(f.qid) {
-            let res = if method == "GET" {
-                cookie_get_in(&app, cookie, &path, &secret)
-            } else {
-                cookie_send_in(&app, cookie, method, &path, &secret, Some(&csrf), &body)
-            };
+            let res = cookie_send_in(&app, cookie, method, &path, &secret, Some(&csrf), &body);
             assert_eq!(res.status, status, "{cookie} {method} {path}: {}", res.text);
         }
     }

@@ -52,11 +52,7 @@ fn strings(app: &TestApp, sql: &str) -> Vec<String> {
 #[test]
 fn login_with_the_right_password_sets_an_httponly_strict_session_cookie() {
     let app = spawn_app();
-    let res = app.post(
-        "/api/auth/login",
-        None,
-        &json!({ "email": app.facilitator_email, "password": app.facilitator_password }),
-    );
+    let res = try_login(&app, &app.facilitator_email, &app.facilitator_password);
     assert_eq!(res.status, 200, "{}", res.text);
     let cookie = set_cookie(&res, STAFF_COOKIE).expect("a staff session cookie");
     let attrs: Vec<String> = cookie
@@ -84,16 +80,8 @@ fn login_with_the_right_password_sets_an_httponly_strict_session_cookie() {
 #[test]
 fn a_wrong_password_and_an_unknown_email_get_the_same_401() {
     let app = spawn_app();
-    let wrong = app.post(
-        "/api/auth/login",
-        None,
-        &json!({ "email": app.facilitator_email, "password": "not-the-password-123" }),
-    );
-    let unknown = app.post(
-        "/api/auth/login",
-        None,
-        &json!({ "email": "nobody@example.dk", "password": "not-the-password-123" }),
-    );
+    let wrong = try_login(&app, &app.facilitator_email, "not-the-password-123");
+    let unknown = try_login(&app, "nobody@example.dk", "not-the-password-123");
     assert_eq!(wrong.status, 401, "{}", wrong.text);
     assert_eq!(unknown.status, 401, "{}", unknown.text);
     assert_eq!(wrong.code(), "unauthorized");
@@ -101,11 +89,7 @@ fn a_wrong_password_and_an_unknown_email_get_the_same_401() {
     assert!(set_cookie(&wrong, STAFF_COOKIE).is_none());
     assert!(set_cookie(&unknown, STAFF_COOKIE).is_none());
     // An empty password never works.
-    let empty = app.post(
-        "/api/auth/login",
-        None,
-        &json!({ "email": app.facilitator_email, "password": "" }),
-    );
+    let empty = try_login(&app, &app.facilitator_email, "");
     assert_eq!(empty.status, 401);
 }
 
@@ -180,11 +164,7 @@ fn stafet_user_add_prints_a_password_and_a_token_that_both_work() {
     let (password, token) = parse_user_add(&out);
 
     // The password logs in (the email is matched case-insensitively as stored).
-    let res = app.post(
-        "/api/auth/login",
-        None,
-        &json!({ "email": "analytiker@example.dk", "password": password }),
-    );
+    let res = try_login(&app, "analytiker@example.dk", &password);
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.body["user"]["role"], "analyst");
     // The token works as a bearer, with the analyst's rights only.
@@ -197,11 +177,7 @@ fn stafet_user_add_prints_a_password_and_a_token_that_both_work() {
     assert_eq!(create.status, 403, "{}", create.text);
     // The password is not a bearer token, and the token is not a password.
     assert_eq!(app.get("/api/relays", Some(&password)).status, 401);
-    let res = app.post(
-        "/api/auth/login",
-        None,
-        &json!({ "email": "analytiker@example.dk", "password": token }),
-    );
+    let res = try_login(&app, "analytiker@example.dk", &token);
     assert_eq!(res.status, 401);
 
     // A facilitator made by the CLI may create relays.
@@ -418,19 +394,11 @@ fn tight_limits() -> TestApp {
 fn the_fourth_login_attempt_in_a_minute_from_one_address_is_rate_limited() {
     let app = tight_limits();
     for _ in 0..3 {
-        let res = app.post(
-            "/api/auth/login",
-            None,
-            &json!({ "email": app.facilitator_email, "password": "guess-guess-guess" }),
-        );
+        let res = try_login(&app, &app.facilitator_email, "guess-guess-guess");
         assert_eq!(res.status, 401, "{}", res.text);
     }
     // Even the right password is refused now.
-    let res = app.post(
-        "/api/auth/login",
-        None,
-        &json!({ "email": app.facilitator_email, "password": app.facilitator_password }),
-    );
+    let res = try_login(&app, &app.facilitator_email, &app.facilitator_password);
     assert_eq!(res.status, 429, "{}", res.text);
     assert_eq!(res.code(), "rate_limited");
     assert!(set_cookie(&res, STAFF_COOKIE).is_none());
@@ -447,11 +415,7 @@ fn repeated_bad_magic_links_are_rate_limited() {
     }
     let res = app.get(&format!("/p/{well_formed_unknown}"), None);
     assert_eq!(res.status, 429, "{}", res.text);
-    assert!(
-        res.header("content-type")
-            .unwrap_or("")
-            .starts_with("text/html")
-    );
+    assert!(res.content_type_is("text/html"));
     // Redeeming is limited by the same budget.
     let res = redeem(&app, &well_formed_unknown);
     assert_eq!(res.status, 429);
@@ -586,11 +550,7 @@ struct BothSessions {
 
 fn both_sessions(app: &TestApp, link: &str) -> BothSessions {
     let mut jar = CookieJar::default();
-    let login = app.post(
-        "/api/auth/login",
-        None,
-        &json!({ "email": app.facilitator_email, "password": app.facilitator_password }),
-    );
+    let login = try_login(app, &app.facilitator_email, &app.facilitator_password);
     assert_eq!(login.status, 200, "{}", login.text);
     jar.store(&login);
     let cookie = jar.header();
@@ -647,14 +607,7 @@ fn a_staff_user_who_redeems_a_participant_link_stays_signed_in_as_staff() {
     // Each session writes with its own token, and only its own.
     let write = |path: &str, csrf: &str, body: &Value| {
         let headers = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf)];
-        app.send_raw(
-            "POST",
-            path,
-            None,
-            "application/json",
-            body.to_string().as_bytes(),
-            &headers,
-        )
+        app.send_json_with("POST", path, body, &headers)
     };
     let question = json!({ "text": "Hvad gør du, når to gode hensyn støder sammen?" });
     let snap = settled_snapshot(&app);

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use smtp::{Mode, SmtpServer};
 
 use crate::helpers::smtp;
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{TestApp, link_token, spawn_app_with};
 
 /// Opens `relay` as its facilitator.
 fn open(app: &TestApp, relay: i64) {
@@ -31,6 +31,15 @@ fn participants(app: &TestApp, relay: i64) -> Value {
     .body
 }
 
+/// Whether every participant's latest email has this status.
+fn all_latest_emails(app: &TestApp, relay: i64, status: &str) -> bool {
+    let list = participants(app, relay);
+    list.as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["latest_email"]["status"] == status)
+}
+
 fn smtp_app(port: u16) -> TestApp {
     spawn_app_with(|s| {
         s.email.smtp.host = Some("127.0.0.1".into());
@@ -38,6 +47,15 @@ fn smtp_app(port: u16) -> TestApp {
         s.email.smtp.tls = "none".into();
         s.email.smtp.timeout_secs = 5;
     })
+}
+
+/// A test SMTP server answering as `mode`, and an app that sends through it.
+fn server_and_app(mode: Mode) -> (SmtpServer, TestApp) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = SmtpServer::start(listener);
+    *server.mode.lock().unwrap() = mode;
+    (server, smtp_app(port))
 }
 
 fn wait_for(what: &str, within: Duration, mut ok: impl FnMut() -> bool) {
@@ -65,19 +83,12 @@ fn import(app: &TestApp, relay: i64, people: &[(&str, &str, &str)]) {
 }
 
 fn token_in(text: &str) -> String {
-    let i = text.find("/p/").expect("a link");
-    text[i + 3..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect()
+    link_token(text).expect("a link")
 }
 
 #[test]
 fn every_email_of_a_relay_arrives_once_with_the_right_recipient_language_and_link() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = SmtpServer::start(listener);
-    let app = smtp_app(port);
+    let (server, app) = server_and_app(Mode::Accept);
     let relay = app.create_relay(json!({ "recipient_choice": "participant" }));
     let asker = ("Anne Asker", "anne@fjordby.dk", "Kommune");
     import(
@@ -132,15 +143,7 @@ fn every_email_of_a_relay_arrives_once_with_the_right_recipient_language_and_lin
     wait_for("the answer email", Duration::from_secs(10), || {
         server.messages().len() == 8
     });
-    assert_eq!(
-        app.post(
-            &format!("/api/relays/{relay}/close"),
-            Some(&app.token),
-            &json!({})
-        )
-        .status,
-        200
-    );
+    app.close_relay(relay);
     wait_for("closing emails", Duration::from_secs(10), || {
         server.messages().len() == 11
     });
@@ -181,13 +184,7 @@ fn every_email_of_a_relay_arrives_once_with_the_right_recipient_language_and_lin
         answer_mail.text.contains("Bo Modtager"),
         "the asker may see who answered"
     );
-    let list = participants(&app, relay);
-    assert!(
-        list.as_array()
-            .unwrap()
-            .iter()
-            .all(|p| p["latest_email"]["status"] == "sent")
-    );
+    assert!(all_latest_emails(&app, relay, "sent"));
 }
 
 #[test]
@@ -241,13 +238,7 @@ fn emails_wait_out_a_mail_server_outage_and_arrive_exactly_once() {
     assert_eq!(msgs.len(), 3, "each email exactly once");
     let to: HashSet<_> = msgs.iter().map(|m| m.to.clone()).collect();
     assert_eq!(to.len(), 3);
-    let list = participants(&app, relay);
-    assert!(
-        list.as_array()
-            .unwrap()
-            .iter()
-            .all(|p| p["latest_email"]["status"] == "sent")
-    );
+    assert!(all_latest_emails(&app, relay, "sent"));
     let events = app
         .get(
             &format!("/api/relays/{relay}/events?since=0"),
@@ -266,11 +257,7 @@ fn emails_wait_out_a_mail_server_outage_and_arrive_exactly_once() {
 
 #[test]
 fn a_permanent_refusal_marks_the_email_failed_with_the_servers_reason() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = SmtpServer::start(listener);
-    *server.mode.lock().unwrap() = Mode::Reject("550 5.1.1 mailbox unavailable".into());
-    let app = smtp_app(port);
+    let (server, app) = server_and_app(Mode::Reject("550 5.1.1 mailbox unavailable".into()));
     let relay = app.create_relay(json!({}));
     import(
         &app,
@@ -279,11 +266,7 @@ fn a_permanent_refusal_marks_the_email_failed_with_the_servers_reason() {
     );
     open(&app, relay);
     wait_for("failed emails", Duration::from_secs(10), || {
-        let list = participants(&app, relay);
-        list.as_array()
-            .unwrap()
-            .iter()
-            .all(|p| p["latest_email"]["status"] == "failed")
+        all_latest_emails(&app, relay, "failed")
     });
     let list = participants(&app, relay);
     for p in list.as_array().unwrap() {

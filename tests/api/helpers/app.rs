@@ -34,6 +34,12 @@ impl Res {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Whether the `Content-Type` starts with `prefix` (false without one).
+    pub fn content_type_is(&self, prefix: &str) -> bool {
+        self.header("content-type")
+            .is_some_and(|c| c.starts_with(prefix))
+    }
+
     pub fn all_headers(&self, name: &str) -> Vec<&str> {
         self.headers
             .iter()
@@ -68,9 +74,15 @@ impl Email {
 
 /// The magic-link secret in an email's text.
 pub fn link_token(text: &str) -> Option<String> {
-    let i = text.find("/p/")?;
+    token_after(text, "/p/")
+}
+
+/// The secret of the first link in `text` whose path starts with `prefix` (`/p/`, `/reset/`,
+/// `/invite/`): the URL-safe characters after it, empty where none follow.
+pub fn token_after(text: &str, prefix: &str) -> Option<String> {
+    let i = text.find(prefix)?;
     Some(
-        text[i + 3..]
+        text[i + prefix.len()..]
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
             .collect(),
@@ -422,6 +434,24 @@ impl TestApp {
         to_res(req.call())
     }
 
+    /// A JSON request with extra headers (cookies, CSRF, Origin) and no bearer token.
+    pub fn send_json_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> Res {
+        self.send_raw(
+            method,
+            path,
+            None,
+            "application/json",
+            body.to_string().as_bytes(),
+            headers,
+        )
+    }
+
     /// A request with a JSON body.
     pub fn send(&self, method: &str, path: &str, token: Option<&str>, body: &Value) -> Res {
         self.send_raw(
@@ -586,10 +616,12 @@ impl TestApp {
             &json!(rows),
         );
         assert_eq!(res.status, 200, "{}", res.text);
-        let list = self.get(
-            &format!("/api/relays/{relay}/participants"),
-            Some(&self.token),
-        );
+        self.participants_as(relay, &self.token)
+    }
+
+    /// The relay's participants as `token` lists them, their tokens left empty.
+    pub fn participants_as(&self, relay: i64, token: &str) -> Vec<Person> {
+        let list = self.get(&format!("/api/relays/{relay}/participants"), Some(token));
         list.body
             .as_array()
             .unwrap()
@@ -629,6 +661,16 @@ impl TestApp {
         assert_eq!(res.status, 200, "{}", res.text);
         self.read_links(&mut people);
         (relay, people)
+    }
+
+    /// Closes relay `relay` as the facilitator.
+    pub fn close_relay(&self, relay: i64) {
+        let res = self.post(
+            &format!("/api/relays/{relay}/close"),
+            Some(&self.token),
+            &json!({}),
+        );
+        assert_eq!(res.status, 200, "{}", res.text);
     }
 
     /// Counts rows of a table as stored (to prove nothing changed), on a connection of the

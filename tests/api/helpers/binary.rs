@@ -40,7 +40,12 @@ pub fn add_facilitator(db: &Path, email: &str) -> String {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8_lossy(&out.stdout)
+    token_line(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// The API token in a `stafet user add` output's line `token: …`.
+pub fn token_line(stdout: &str) -> String {
+    stdout
         .lines()
         .find_map(|l| l.strip_prefix("token: "))
         .expect("a token line")

@@ -203,6 +203,18 @@ pub fn relay_with_question(app: &TestApp, settings: Value) -> Asked {
     }
 }
 
+/// The ids of the questions pending in the inbox of a `GET /api/me` answer (none when it has
+/// no inbox).
+pub fn pending_ids(me: &Value) -> Vec<i64> {
+    me["inbox"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|q| q["status"] == "pending")
+        .filter_map(|q| q["id"].as_i64())
+        .collect()
+}
+
 /// The status of question `qid` as its asker sees it.
 pub fn asked_status(app: &TestApp, asker: &Person, qid: i64) -> String {
     let me = app.get("/api/me", Some(&asker.token));

@@ -59,13 +59,18 @@ pub fn in_session(row: Refused, cookie: &str, secret: &str, csrf: Option<&str>) 
     }
 }
 
-/// Logs in; returns (session secret, csrf token).
-pub fn login(app: &TestApp, email: &str, password: &str) -> (String, String) {
-    let res = app.post(
+/// `POST /api/auth/login` with this email and password, whatever the answer.
+pub fn try_login(app: &TestApp, email: &str, password: &str) -> Res {
+    app.post(
         "/api/auth/login",
         None,
         &json!({ "email": email, "password": password }),
-    );
+    )
+}
+
+/// Logs in; returns (session secret, csrf token).
+pub fn login(app: &TestApp, email: &str, password: &str) -> (String, String) {
+    let res = try_login(app, email, password);
     assert_eq!(res.status, 200, "{}", res.text);
     let secret = cookie_value(&res, STAFF_COOKIE).expect("session cookie");
     let csrf = res.body["csrf_token"]
@@ -75,7 +80,8 @@ pub fn login(app: &TestApp, email: &str, password: &str) -> (String, String) {
     (secret, csrf)
 }
 
-/// A JSON request authenticated by the session cookie `cookie`, with an optional CSRF header.
+/// A JSON request authenticated by the session cookie `cookie`, with an optional CSRF header;
+/// a GET goes as [`cookie_get_in`], without the body and the header.
 pub fn cookie_send_in(
     app: &TestApp,
     cookie: &str,
@@ -85,19 +91,15 @@ pub fn cookie_send_in(
     csrf: Option<&str>,
     body: &Value,
 ) -> Res {
+    if method == "GET" {
+        return cookie_get_in(app, cookie, path, secret);
+    }
     let cookie = session_header(cookie, secret);
     let mut headers: Vec<(&str, &str)> = vec![("Cookie", cookie.as_str())];
     if let Some(c) = csrf {
         headers.push(("X-CSRF-Token", c));
     }
-    app.send_raw(
-        method,
-        path,
-        None,
-        "application/json",
-        body.to_string().as_bytes(),
-        &headers,
-    )
+    app.send_json_with(method, path, body, &headers)
 }
 
 /// A GET authenticated by the session cookie `cookie`.
@@ -108,14 +110,7 @@ pub fn cookie_get_in(app: &TestApp, cookie: &str, path: &str, secret: &str) -> R
 
 /// POST /p/{token} the way the Continue button does.
 pub fn redeem(app: &TestApp, token: &str) -> Res {
-    app.send_raw(
-        "POST",
-        &format!("/p/{token}"),
-        None,
-        "application/x-www-form-urlencoded",
-        b"",
-        &[],
-    )
+    redeem_with(app, token, &[])
 }
 
 /// A relay's body with this title, the rest as `create_relay` sends it.

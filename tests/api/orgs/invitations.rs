@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::helpers::refusals::Body::Json;
 use crate::helpers::refusals::{assert_refused, refused};
 use crate::helpers::smtp;
-use crate::helpers::{self, TestApp};
+use crate::helpers::{self, TestApp, token_after};
 use crate::orgs::world::*;
 
 /// The invitation token in the last email to `to` the SMTP server received, waiting for it.
@@ -20,11 +20,7 @@ fn invitation_token(server: &smtp::SmtpServer, to: &str, nth: usize) -> String {
             .collect();
         if mine.len() >= nth {
             let text = &mine[nth - 1].text;
-            let at = text.find("/invite/").expect("an invitation link") + "/invite/".len();
-            return text[at..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                .collect();
+            return token_after(text, "/invite/").expect("an invitation link");
         }
         assert!(
             std::time::Instant::now() < deadline,

@@ -18,13 +18,7 @@ fn admins_change_roles_and_remove_members_but_an_organisation_keeps_an_admin() {
     let members = format!("/api/orgs/{}/members", w.org_a);
     let list = app.get(&members, admin);
     assert_eq!(list.status, 200, "{}", list.text);
-    let emails: Vec<&str> = list
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["email"].as_str().unwrap())
-        .collect();
+    let emails: Vec<&str> = emails_in(&list.body).collect();
     assert!(emails.contains(&"ana.a@example.dk") && !emails.contains(&"fac.b@example.dk"));
     let admin_id = list
         .body
@@ -107,11 +101,7 @@ fn the_cli_adds_organisations_and_members_of_them() {
         &org.to_string(),
     ]);
     assert!(ok, "{out}");
-    let token = out
-        .lines()
-        .find_map(|l| l.strip_prefix("token: "))
-        .unwrap()
-        .to_string();
+    let token = binary::token_line(&out);
     let mine = app.get("/api/orgs", Some(&token));
     assert_eq!(
         mine.body,
@@ -127,11 +117,7 @@ fn the_cli_adds_organisations_and_members_of_them() {
         "analyst",
     ]);
     assert!(ok, "{out}");
-    let token = out
-        .lines()
-        .find_map(|l| l.strip_prefix("token: "))
-        .unwrap()
-        .to_string();
+    let token = binary::token_line(&out);
     assert_eq!(app.get("/api/orgs", Some(&token)).body[0]["id"], 1);
     let (ok, _) = run(&[
         "user",

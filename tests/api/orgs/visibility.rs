@@ -227,13 +227,7 @@ fn a_database_from_before_organisations_keeps_everything_reachable_by_the_same_p
     }
     let admin = token_of("admin@kommune.dk");
     let members = app.get("/api/orgs/1/members", Some(&admin));
-    let emails: BTreeSet<&str> = members
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["email"].as_str().unwrap())
-        .collect();
+    let emails: BTreeSet<&str> = emails_in(&members.body).collect();
     assert!(
         ["admin@kommune.dk", "fac@kommune.dk", "ana@kommune.dk"]
             .iter()

@@ -106,20 +106,7 @@ pub fn open_with(app: &TestApp, token: &str, relay: i64, rows: Value) -> Vec<Per
         ),
         200,
     );
-    let list = app.get(&format!("/api/relays/{relay}/participants"), Some(token));
-    let mut people: Vec<Person> = list
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| Person {
-            id: p["id"].as_i64().unwrap(),
-            name: p["name"].as_str().unwrap().into(),
-            email: p["email"].as_str().unwrap().into(),
-            group: p["group"].as_str().unwrap().into(),
-            token: String::new(),
-        })
-        .collect();
+    let mut people = app.participants_as(relay, token);
     app.read_links(&mut people);
     people
 }
@@ -150,14 +137,7 @@ pub fn world() -> World {
 
     // A closed relay first: the open relay's links are then the latest to each address.
     let (rc, _) = app.open_relay(3, json!({}));
-    ok(
-        &app.post(
-            &format!("/api/relays/{rc}/close"),
-            Some(&app.token),
-            &json!({}),
-        ),
-        200,
-    );
+    app.close_relay(rc);
     let (r, people) = app.open_relay(6, json!({}));
     let res = app.post("/api/relays", Some(&fac_b), &relay_body());
     ok(&res, 201);
@@ -261,6 +241,14 @@ pub fn user_id(app: &TestApp, email: &str) -> i64 {
         .unwrap()
         .unwrap()
         .id
+}
+
+/// The `email` of each entry of a list (members, participants).
+pub fn emails_in(list: &Value) -> impl Iterator<Item = &str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["email"].as_str().unwrap())
 }
 
 /// The ids of a list the request answered.

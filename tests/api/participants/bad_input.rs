@@ -68,15 +68,7 @@ fn suspending_an_unknown_participant_or_one_of_another_relay_is_404() {
 fn importing_into_a_closed_relay_is_a_conflict() {
     let app = spawn_app();
     let (relay, _) = open_relay(&app, 2, json!({}));
-    assert_eq!(
-        app.post(
-            &format!("/api/relays/{relay}/close"),
-            Some(&app.token),
-            &json!({})
-        )
-        .status,
-        200
-    );
+    app.close_relay(relay);
     let path = format!("/api/relays/{relay}/participants");
     let t = Some(app.token.as_str());
     let existing = participants(&app, relay)[0].clone();

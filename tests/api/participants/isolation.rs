@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::helpers::sessions::*;
-use crate::helpers::spawn_app;
+use crate::helpers::{live, spawn_app};
 
 #[test]
 fn a_participant_never_sees_another_participants_inbox_or_questions() {
@@ -47,13 +47,7 @@ fn a_participant_never_sees_another_participants_inbox_or_questions() {
             }
         }
         // Every event a participant is given is addressed to them, and to nobody else.
-        let ids: Vec<i64> = events
-            .body
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["id"].as_i64().unwrap())
-            .collect();
+        let ids = live::ids(events.body.as_array().unwrap());
         let theirs = ints(
             &app,
             &format!(

@@ -28,6 +28,12 @@ fn link_without_email(app: &TestApp, participant: i64) -> String {
     })
 }
 
+/// The asker spent the baton on the question; a colleague who did not ask still holds one.
+fn assert_baton_spent_only_by_the_asker(app: &TestApp, a: &Asked) {
+    assert_eq!(batons(app, a.asker()), 0);
+    assert_eq!(batons(app, a.bystander()), 1);
+}
+
 #[test]
 fn a_question_or_answer_body_of_the_wrong_shape_is_refused_with_422() {
     let app = spawn_app();
@@ -253,8 +259,7 @@ fn asking_without_a_baton_or_naming_a_colleague_in_auto_mode_is_refused() {
     ];
     assert_refused(&app, &rows);
     assert_unchanged(&app, Some(a.relay), &before);
-    assert_eq!(batons(&app, a.asker()), 0);
-    assert_eq!(batons(&app, a.bystander()), 1);
+    assert_baton_spent_only_by_the_asker(&app, &a);
 }
 
 #[test]
@@ -313,8 +318,7 @@ fn a_participant_cannot_answer_a_question_passed_to_someone_else() {
     assert_unchanged(&app, Some(a.relay), &before);
     assert_eq!(asked_status(&app, a.asker(), a.qid), "pending");
     assert_eq!(inbox_status(&app, a.recipient(), a.qid), "pending");
-    assert_eq!(batons(&app, a.asker()), 0);
-    assert_eq!(batons(&app, a.bystander()), 1);
+    assert_baton_spent_only_by_the_asker(&app, &a);
 }
 
 #[test]
@@ -392,12 +396,7 @@ fn nobody_can_ask_in_a_draft_or_scheduled_relay() {
 fn nobody_can_ask_or_answer_in_a_closed_relay() {
     let app = spawn_app();
     let a = relay_with_question(&app, json!({}));
-    let res = app.post(
-        &format!("/api/relays/{}/close", a.relay),
-        Some(&app.token),
-        &json!({}),
-    );
-    assert_eq!(res.status, 200, "{}", res.text);
+    app.close_relay(a.relay);
     let before = fingerprint(&app, Some(a.relay));
     let recipient = Some(a.recipient().token.as_str());
     let late_answer = json!({ "text": "Et svar der kommer for sent." });

@@ -5,7 +5,7 @@
 use chrono::Duration;
 use serde_json::json;
 
-use crate::helpers::{spawn_app, t0};
+use crate::helpers::{live, spawn_app, t0};
 
 #[test]
 fn a_whole_auto_mode_relay_runs_from_creation_to_closing() {
@@ -161,12 +161,7 @@ Karen Storm,karen@arbejdsmiljo.dk,Stat,Direktør,Styrelsen for Arbejdsmiljø\n";
         types.contains(&"question_sent") && types.contains(&"answer_received"),
         "{types:?}"
     );
-    let ids: Vec<i64> = events
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_i64().unwrap())
-        .collect();
+    let ids = live::ids(events.as_array().unwrap());
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "events in id order");
     let last = *ids.last().unwrap();
     assert_eq!(

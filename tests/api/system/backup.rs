@@ -18,6 +18,8 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use crate::helpers::binary;
+use crate::helpers::fixtures::pending_ids;
+use crate::helpers::link_token;
 
 /// A write the server acknowledged, and when the client had the answer.
 #[derive(Debug, Clone, Copy)]
@@ -97,11 +99,7 @@ fn link_in_mail(mail: &Path, to: &str) -> Option<String> {
         let msg = mail_parser::MessageParser::default().parse(&raw)?;
         let addressed = msg.to()?.first()?.address()? == to;
         let text = msg.body_text(0)?;
-        let start = text.find("/p/")? + 3;
-        let secret: String = text[start..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-            .collect();
+        let secret = link_token(&text)?;
         (addressed && !secret.is_empty()).then_some(secret)
     })
 }
@@ -114,13 +112,7 @@ fn take_turn(http: &Http, secret: &str, n: usize, acks: &Acks) -> bool {
         return false;
     };
     let me = body(&me);
-    let pending = me["inbox"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|q| q["status"] == "pending")
-        .filter_map(|q| q["id"].as_i64());
-    for qid in pending {
+    for qid in pending_ids(&me) {
         let text = json!({ "text": format!("Svar nummer {n} på spørgsmål {qid}.") });
         let path = format!("/api/me/questions/{qid}/answer");
         match http.send("POST", &path, Some(secret), Some(&text)) {

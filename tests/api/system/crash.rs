@@ -24,6 +24,8 @@ use sha2::{Digest as _, Sha256};
 
 use crate::helpers;
 use crate::helpers::binary::free_port;
+use crate::helpers::fixtures::pending_ids;
+use crate::helpers::link_token;
 
 /// Participants per relay, and relays.
 const PEOPLE: usize = 30;
@@ -182,13 +184,7 @@ fn participant_loop(base: &str, pid: i64, token: &str, stop: &AtomicBool, record
             std::thread::sleep(Duration::from_millis(25));
             continue;
         }
-        let pending = me["inbox"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|q| q["status"] == "pending")
-            .filter_map(|q| q["id"].as_i64());
-        for qid in pending.collect::<Vec<_>>() {
+        for qid in pending_ids(&me) {
             n += 1;
             let text = format!("Svar nr. {n} fra deltager {pid} på spørgsmål {qid}.");
             let url = format!("{base}/api/me/questions/{qid}/answer");
@@ -314,12 +310,7 @@ fn read_mail_dir(dir: &Path) -> Vec<Eml> {
             .parse(&raw)
             .unwrap_or_else(|| panic!("{name} is not an email"));
         let text = msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
-        let link = text.find("/p/").map(|i| {
-            text[i + 3..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                .collect()
-        });
+        let link = link_token(&text);
         out.push(Eml {
             outbox_id: id.parse().unwrap_or_else(|_| panic!("file name {name}")),
             to: crate::helpers::smtp::first_to(&msg),

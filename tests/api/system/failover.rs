@@ -27,7 +27,7 @@ use tungstenite::{Message, WebSocket};
 
 use crate::helpers::pg::FreshPg;
 use crate::helpers::smtp;
-use crate::helpers::{self, binary};
+use crate::helpers::{self, binary, live};
 
 /// The instance that is killed, and the one that survives.
 const A: usize = 0;
@@ -332,12 +332,7 @@ fn feed(base: &str, c: &Client) -> Vec<i64> {
         let url = format!("{base}/api/me/events?since={from}");
         let (status, page) = request(&agent, &url, &c.token, None).unwrap();
         assert_eq!(status, 200, "{page}");
-        let ids: Vec<i64> = page
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["id"].as_i64().unwrap())
-            .collect();
+        let ids = live::ids(page.as_array().unwrap());
         all.extend(&ids);
         match ids.last() {
             Some(&last) if ids.len() == 500 => from = last,

@@ -87,14 +87,8 @@ fn reconnecting_with_since_replays_every_missed_event_once_in_order() {
         );
         assert_eq!(r.status, 201, "{}", r.text);
     }
-    let expected: Vec<i64> = app
-        .get(&format!("/api/me/events?since={last_seen}"), Some(&b.token))
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_i64().unwrap())
-        .collect();
+    let missed = app.get(&format!("/api/me/events?since={last_seen}"), Some(&b.token));
+    let expected = ids(missed.body.as_array().unwrap());
     assert!(!expected.is_empty(), "B missed something");
 
     // Reconnect: ask for everything after the last id seen, then one more live event.

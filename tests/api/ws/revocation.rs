@@ -219,12 +219,7 @@ fn closing_a_relay_keeps_participant_sockets_until_their_links_expire() {
     let mut staff = connect(&app.base, &format!("token={}&relay={relay}", app.token));
 
     // Act 1: close the relay.
-    let res = app.post(
-        &format!("/api/relays/{relay}/close"),
-        Some(&app.token),
-        &json!({}),
-    );
-    assert_eq!(res.status, 200, "{}", res.text);
+    app.close_relay(relay);
 
     // Assert 1: the participant hears of it and stays connected to read the output.
     let got = participant.read_for(Duration::from_millis(1500));
