@@ -3,17 +3,17 @@
 // network, the report and the exports; the themed graph, question forms and their correction,
 // focus, keywords and profiles, and the report's deeper sections.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startServer, launch, context, screenshot, accessibility, signIn } from './harness.js';
+import { serverAndBrowser, context, screenshot, accessibility, signIn } from './harness.js';
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer({ demo: true });
-  browser = await launch();
+serverAndBrowser({ demo: true }, (s, b) => {
+  server = s;
+  browser = b;
 });
 
 /** A page of `ctx` where `who` has signed in on `path` and sees the heading `list`. */
@@ -23,11 +23,6 @@ async function signedIn(ctx, path = '/analysis', who = server.analyst, list = 'V
   await page.getByRole('heading', { name: list }).waitFor();
   return page;
 }
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
 
 test('an analyst explores, themes and reports on a relay without seeing names', async () => {
   const ctx = await context(browser, { viewport: { width: 1280, height: 900 }, acceptDownloads: true });

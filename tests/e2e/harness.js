@@ -3,6 +3,7 @@
 // With STAFET_TEST_BACKEND=postgres the server runs on a fresh database on STAFET_TEST_PG_URL
 // (dropped when it stops) and sends its mail by SMTP to a sink that writes the same folder.
 
+import { before, after } from 'node:test';
 import { spawn, execFile, execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -159,6 +160,24 @@ export async function linkFor(mailDir, address, timeoutMs = 15000, kind = 'p') {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`no email with a link to ${address}`);
+}
+
+/**
+ * Starts a server (`startServer(options)`) and a browser before a file's tests, hands both to
+ * `use`, and stops them after the tests, whichever of them started.
+ */
+export function serverAndBrowser(options, use) {
+  let server;
+  let browser;
+  before(async () => {
+    server = await startServer(options);
+    browser = await launch();
+    use(server, browser);
+  });
+  after(async () => {
+    if (browser) await browser.close();
+    if (server) await server.stop();
+  });
 }
 
 export async function launch() {

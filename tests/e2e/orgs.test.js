@@ -2,23 +2,18 @@
 // page, the facilitator takes the invitation up from the email's link, chooses a password, turns
 // on two-factor sign-in, signs in again with a code, and creates and opens a relay.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launch, context, linkFor, screenshot, accessibility, totp, step, nextStep, signIn,
+  serverAndBrowser, context, linkFor, screenshot, accessibility, totp, step, nextStep, signIn,
 } from './harness.js';
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
+serverAndBrowser({}, (s, b) => {
+  server = s;
+  browser = b;
 });
 
 test('an admin invites a facilitator who signs up from the email and runs a relay', async () => {

@@ -2,21 +2,16 @@
 // in the console, two participants take part from their email links (one on a phone), and
 // everything appears live on the other screens without a reload.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, context, linkFor, screenshot, accessibility, emails, signIn } from './harness.js';
+import { serverAndBrowser, context, linkFor, screenshot, accessibility, emails, signIn } from './harness.js';
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
+serverAndBrowser({}, (s, b) => {
+  server = s;
+  browser = b;
 });
 
 const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };

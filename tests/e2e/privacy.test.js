@@ -2,21 +2,16 @@
 // page and in /app before they write anything (and can download their data); a facilitator
 // copies a relay in the console, lands on the copy and erases one of its participants.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, context, linkFor, screenshot, accessibility, signIn } from './harness.js';
+import { serverAndBrowser, context, linkFor, screenshot, accessibility, signIn } from './harness.js';
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
+serverAndBrowser({}, (s, b) => {
+  server = s;
+  browser = b;
 });
 
 /** API calls as the facilitator, through a session cookie. */

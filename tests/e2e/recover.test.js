@@ -4,22 +4,17 @@
 // account page and makes and revokes an API token; a staff member resets a forgotten password
 // from the sign-in page through the emailed link and signs in with the new one.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, context, emails, screenshot, accessibility, signIn } from './harness.js';
+import { serverAndBrowser, context, emails, screenshot, accessibility, signIn } from './harness.js';
 
 let server;
 let browser;
 
-before(async () => {
-  // No grace period: a resent link ends the older one at once, so the test need not wait a day.
-  server = await startServer({ env: { STAFET__LINKS__GRACE_HOURS: '0' } });
-  browser = await launch();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
+// No grace period: a resent link ends the older one at once, so the test need not wait a day.
+serverAndBrowser({ env: { STAFET__LINKS__GRACE_HOURS: '0' } }, (s, b) => {
+  server = s;
+  browser = b;
 });
 
 async function call(method, path, body) {

@@ -4,23 +4,18 @@
 // organisation from the members page and is sent to the enrolment screen until they turn it on.
 // Codes are computed here with HMAC-SHA1 as RFC 6238 says, as an authenticator app would.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launch, context, screenshot, accessibility, totp, step, nextStep, signIn,
+  serverAndBrowser, context, screenshot, accessibility, totp, step, nextStep, signIn,
 } from './harness.js';
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
+serverAndBrowser({}, (s, b) => {
+  server = s;
+  browser = b;
 });
 
 /** Turns two-factor sign-in on in the open account page; returns the secret and its step. */
