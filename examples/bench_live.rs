@@ -308,6 +308,29 @@ fn start_server(bin: &Path, store: &Store, port: u16, sync: &str, outbox: &Outbo
     cmd.spawn().expect("start stafet serve")
 }
 
+/// POSTs one write of the load within the cap on requests in flight and records its latency;
+/// returns its status and body, and when the answer came.
+async fn timed_post(
+    http: &mut Http,
+    permits: &tokio::sync::Semaphore,
+    shared: &Mutex<Shared>,
+    path: &str,
+    token: &str,
+    body: &Value,
+) -> (u16, Value, Instant) {
+    let permit = permits.acquire().await.unwrap();
+    let t = Instant::now();
+    let (status, answer) = http.request("POST", path, token, Some(body)).await;
+    let now = Instant::now();
+    drop(permit);
+    shared
+        .lock()
+        .unwrap()
+        .api_ms
+        .push((now - t).as_secs_f64() * 1000.0);
+    (status, answer, now)
+}
+
 #[derive(Default)]
 struct Shared {
     /// question id -> (ack time, recipient, instance the ask went to)
@@ -587,15 +610,10 @@ async fn main() {
                     }
                 }
                 if let Some(qid) = inbox.pop() {
-                    let permit = permits.acquire().await.unwrap();
-                    let t = Instant::now();
-                    let (s, body) = http
-                        .request("POST", &format!("/api/me/questions/{qid}/answer"), &token, Some(&json!({ "text": "Et svar fra benchmarken, tak for spørgsmålet." })))
-                        .await;
-                    let now = Instant::now();
-                    drop(permit);
+                    let answer = json!({ "text": "Et svar fra benchmarken, tak for spørgsmålet." });
+                    let path = format!("/api/me/questions/{qid}/answer");
+                    let (s, body, now) = timed_post(&mut http, &permits, &shared, &path, &token, &answer).await;
                     let mut sh = shared.lock().unwrap();
-                    sh.api_ms.push((now - t).as_secs_f64() * 1000.0);
                     if s == 201 {
                         sh.writes += 1;
                         batons = body["batons"].as_i64().unwrap_or(batons);
@@ -604,15 +622,9 @@ async fn main() {
                     continue;
                 }
                 if batons > 0 && !exhausted {
-                    let permit = permits.acquire().await.unwrap();
-                    let t = Instant::now();
-                    let (s, body) = http
-                        .request("POST", "/api/me/questions", &token, Some(&json!({ "text": "Hvordan skaber du rum til ledelse i en travl hverdag?" })))
-                        .await;
-                    let now = Instant::now();
-                    drop(permit);
+                    let question = json!({ "text": "Hvordan skaber du rum til ledelse i en travl hverdag?" });
+                    let (s, body, now) = timed_post(&mut http, &permits, &shared, "/api/me/questions", &token, &question).await;
                     let mut sh = shared.lock().unwrap();
-                    sh.api_ms.push((now - t).as_secs_f64() * 1000.0);
                     if s == 201 {
                         sh.writes += 1;
                         batons -= 1;
