@@ -612,7 +612,8 @@ async fn main() {
                 if let Some(qid) = inbox.pop() {
                     let answer = json!({ "text": "Et svar fra benchmarken, tak for spørgsmålet." });
                     let path = format!("/api/me/questions/{qid}/answer");
-                    let (s, body, now) = timed_post(&mut http, &permits, &shared, &path, &token, &answer).await;
+                    let (s, body, now) =
+                        timed_post(&mut http, &permits, &shared, &path, &token, &answer).await;
                     let mut sh = shared.lock().unwrap();
                     if s == 201 {
                         sh.writes += 1;
@@ -622,8 +623,17 @@ async fn main() {
                     continue;
                 }
                 if batons > 0 && !exhausted {
-                    let question = json!({ "text": "Hvordan skaber du rum til ledelse i en travl hverdag?" });
-                    let (s, body, now) = timed_post(&mut http, &permits, &shared, "/api/me/questions", &token, &question).await;
+                    let question =
+                        json!({ "text": "Hvordan skaber du rum til ledelse i en travl hverdag?" });
+                    let (s, body, now) = timed_post(
+                        &mut http,
+                        &permits,
+                        &shared,
+                        "/api/me/questions",
+                        &token,
+                        &question,
+                    )
+                    .await;
                     let mut sh = shared.lock().unwrap();
                     if s == 201 {
                         sh.writes += 1;
@@ -634,7 +644,9 @@ async fn main() {
                         sh.asked_of.entry(rid).or_default().push(qid);
                     } else {
                         sh.refused += 1;
-                        *sh.refusals.entry(body["error"]["code"].as_str().unwrap_or("?").to_string()).or_default() += 1;
+                        *sh.refusals
+                            .entry(body["error"]["code"].as_str().unwrap_or("?").to_string())
+                            .or_default() += 1;
                         exhausted = true;
                     }
                     continue;
@@ -676,11 +688,22 @@ async fn main() {
             let quiet_from = Instant::now() + Duration::from_secs(3);
             let give_up = Instant::now() + Duration::from_secs(30);
             loop {
-                let until = if shared.lock().unwrap().awaits(pid) { give_up } else { quiet_from };
-                let (now, t) = match tokio::time::timeout(until.saturating_duration_since(Instant::now()), rx.recv()).await {
+                let until = if shared.lock().unwrap().awaits(pid) {
+                    give_up
+                } else {
+                    quiet_from
+                };
+                let (now, t) = match tokio::time::timeout(
+                    until.saturating_duration_since(Instant::now()),
+                    rx.recv(),
+                )
+                .await
+                {
                     Ok(Some(m)) => m,
                     // An ask of this participant acknowledged during the quiet wait is still due.
-                    Err(_) if Instant::now() < give_up && shared.lock().unwrap().awaits(pid) => continue,
+                    Err(_) if Instant::now() < give_up && shared.lock().unwrap().awaits(pid) => {
+                        continue;
+                    }
                     _ => break,
                 };
                 {
