@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::helpers::fixtures::*;
 use crate::helpers::refusals::Body::{Empty, Json};
 use crate::helpers::refusals::{assert_refused, refused};
-use crate::helpers::{self, spawn_app};
+use crate::helpers::{self, relay_body, spawn_app};
 
 #[test]
 fn a_wrong_or_missing_link_is_refused_with_401() {

@@ -16,7 +16,7 @@ use tungstenite::{Message, WebSocket};
 
 use super::harness::{self, Budget, DbWatch, Outcome, Reply};
 use super::inputs::{self, Frame};
-use crate::helpers::{Person, TestApp, cli_user_add, spawn_app_with, t0};
+use crate::helpers::{Person, TestApp, cli_user_add, relay_body, spawn_app_with, t0};
 
 /// How a target runs.
 pub type Run = fn(Budget) -> Outcome;
@@ -106,13 +106,9 @@ fn pick(list: &[i64], i: usize, fallback: i64) -> i64 {
 /// A valid `POST /api/relays` body with every field, rounds and settings included.
 fn relay_example() -> Value {
     let t = t0();
-    json!({
-        "title": "Ledelse til gavn for borgerne",
-        "topic": "Offentlig ledelse",
-        "purpose": "Fire dage med spørgsmål mellem topledere.",
-        "language": "da",
-        "timezone": "Europe/Copenhagen",
-        "starts_at": t,
+    let mut body = relay_body();
+    body["purpose"] = json!("Fire dage med spørgsmål mellem topledere.");
+    let extra = json!({
         "rounds": [
             { "name": "Dag 1", "starts_at": t, "ends_at": t + chrono::Duration::days(1), "prompt": "Tillid" },
             { "name": "Dag 2", "starts_at": t + chrono::Duration::days(1), "ends_at": t + chrono::Duration::days(2) },
@@ -123,7 +119,11 @@ fn relay_example() -> Value {
             "show_asker_group": true, "reminder_after_hours": 12, "reroute_after_hours": 36,
             "share_output": false, "seed": 42,
         },
-    })
+    });
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    body
 }
 
 /// Smaller valid bodies beside [`relay_example`]: the fewest fields a new relay needs (its

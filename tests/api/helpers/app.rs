@@ -177,12 +177,25 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
-/// The instant test relays start from.
 /// A token of the right shape that was never issued: it reaches the credential lookup.
 pub fn unknown_token() -> String {
     stafet::auth::tokens::compose(i64::MAX, &stafet::auth::tokens::generate())
 }
 
+/// A draft relay's body as [`TestApp::create_relay`] sends it, without settings: the valid
+/// start that bad-input tests spoil one field at a time and the fuzzer varies.
+pub fn relay_body() -> Value {
+    json!({
+        "title": "Ledelse til gavn for borgerne",
+        "topic": "Offentlig ledelse",
+        "purpose": "Fire dage med spørgsmål mellem topledere.\nSpørgsmålene er anonyme.",
+        "language": "da",
+        "timezone": "Europe/Copenhagen",
+        "starts_at": t0(),
+    })
+}
+
+/// The instant test relays start from.
 pub fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 12, 7, 8, 0, 0).unwrap()
 }
@@ -575,19 +588,11 @@ impl TestApp {
 
     /// Creates a draft relay starting at [`t0`]; `settings` are merged into the request.
     pub fn create_relay(&self, settings: Value) -> i64 {
-        let res = self.post(
-            "/api/relays",
-            Some(&self.token),
-            &json!({
-                "title": "Ledelse til gavn for borgerne",
-                "topic": "Offentlig ledelse",
-                "purpose": "Fire dage med spørgsmål mellem topledere.\nSpørgsmålene er anonyme.",
-                "language": "da",
-                "timezone": "Europe/Copenhagen",
-                "starts_at": t0(),
-                "settings": settings,
-            }),
-        );
+        let res = self.post("/api/relays", Some(&self.token), &{
+            let mut body = relay_body();
+            body["settings"] = settings;
+            body
+        });
         assert_eq!(res.status, 201, "{}", res.text);
         res.body["id"].as_i64().unwrap()
     }

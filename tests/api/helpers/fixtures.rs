@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::helpers::refusals::assert_json_error;
-use crate::helpers::{Person, Res, TestApp, t0};
+use crate::helpers::{Person, Res, TestApp};
 
 /// Asserts a JSON error `{"error": {"code", "message"}}` with this status and code.
 #[track_caller]
@@ -95,18 +95,6 @@ pub fn fingerprint(app: &TestApp, relay: Option<i64>) -> Fingerprint {
 pub fn assert_unchanged(app: &TestApp, relay: Option<i64>, before: &Fingerprint) {
     let after = fingerprint(app, relay);
     assert_eq!(&after, before, "a refused request changed something");
-}
-
-/// The body `create_relay` sends, to be spoiled one field at a time.
-pub fn relay_body() -> Value {
-    json!({
-        "title": "Ledelse til gavn for borgerne",
-        "topic": "Offentlig ledelse",
-        "purpose": "Fire dage med spørgsmål mellem topledere.",
-        "language": "da",
-        "timezone": "Europe/Copenhagen",
-        "starts_at": t0(),
-    })
 }
 
 /// POST with a raw body and content type.

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::helpers::fixtures::*;
 use crate::helpers::refusals::Body::{Empty, Json, Raw};
 use crate::helpers::refusals::{assert_json_error, assert_refused, refused};
-use crate::helpers::{spawn_app, t0};
+use crate::helpers::{relay_body, spawn_app, t0};
 
 #[test]
 fn a_relay_body_of_the_wrong_shape_is_refused_with_422() {

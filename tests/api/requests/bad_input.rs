@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::helpers::fixtures::*;
 use crate::helpers::refusals::Body::{Empty, Json, Raw};
 use crate::helpers::refusals::{assert_json_error, assert_refused, refused};
-use crate::helpers::{Res, TestApp, spawn_app, spawn_app_with, t0, to_res};
+use crate::helpers::{Res, TestApp, relay_body, spawn_app, spawn_app_with, t0, to_res};
 
 /// A POST whose body is streamed without a Content-Length (chunked), so the server only learns
 /// its size while reading it.
