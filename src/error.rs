@@ -191,6 +191,17 @@ impl From<DieselError> for AppError {
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 Self::conflict("duplicate", format!("already exists: {}", info.message()))
             }
+            // The connection died under the request (a PostgreSQL restart or failover): nothing
+            // of a write that failed this way was committed, unless it was its commit that
+            // failed, and the next try gets a fresh connection.
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            ) => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the connection to the database was lost; try again",
+            ),
             _ => Self::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -269,6 +280,22 @@ mod tests {
             .unwrap_err();
         assert_eq!(missing.status(), StatusCode::NOT_FOUND);
         assert_eq!(missing.message, "relay not found");
+    }
+
+    #[test]
+    fn a_lost_database_connection_is_a_503_to_try_again_and_other_failures_a_500() {
+        for kind in [
+            DatabaseErrorKind::ClosedConnection,
+            DatabaseErrorKind::UnableToSendCommand,
+        ] {
+            let info = Box::new("server closed the connection unexpectedly".to_string());
+            let e = AppError::from(DieselError::DatabaseError(kind, info));
+            assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE, "{kind:?}");
+            assert_eq!(e.code, "unavailable");
+        }
+        let info = Box::new("value too long".to_string());
+        let other = AppError::from(DieselError::DatabaseError(DatabaseErrorKind::Unknown, info));
+        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub mod invitations;
 pub mod memberships;
 pub mod migrate;
 mod named;
+mod notifier;
 pub mod orgs;
 pub mod outbox;
 pub mod participants;
@@ -54,8 +55,10 @@ mod writer;
 
 pub use target::Target;
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use diesel::connection::SimpleConnection;
@@ -106,6 +109,10 @@ impl Pragmas {
 struct Connector {
     target: Target,
     pragmas: Pragmas,
+    /// When a connection was last found lost: the connections handed back before it are
+    /// checked before their next use, however recently used (a server that ended one has
+    /// likely ended them all).
+    lost_at: Arc<std::sync::Mutex<Option<Instant>>>,
 }
 
 impl Connector {
@@ -137,29 +144,106 @@ impl Connector {
         Pool::builder()
             .max_size(size.max(1))
             .connection_timeout(POOL_WAIT)
-            // A connection to PostgreSQL can die with its server or the network between them:
-            // each is checked (a round trip) before it is handed out. A SQLite connection is a
-            // file handle in this process, which does not go away.
-            .test_on_check_out(matches!(self.target, Target::Postgres(_)))
+            // Checked on checkout only as `is_valid` says: see there.
+            .test_on_check_out(true)
             .build(self.clone())
             .with_context(|| format!("connecting to the database {}", self.target))
     }
 }
 
+/// A pooled connection, when it was last handed back to the pool, and whether it was found
+/// lost.
+struct Pooled {
+    conn: DbConn,
+    back_at: Instant,
+    lost: Arc<AtomicBool>,
+}
+
+/// Watches a PostgreSQL connection's statements and notes when one failed because the
+/// connection is gone. diesel marks such a connection broken only when a statement it had
+/// already prepared fails, not when preparing one does; this sees both.
+struct LostWatch(Arc<AtomicBool>);
+
+impl diesel::connection::Instrumentation for LostWatch {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
+        if let diesel::connection::InstrumentationEvent::FinishQuery {
+            error: Some(Error::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, _)),
+            ..
+        } = event
+        {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
+/// How long a PostgreSQL connection may have lain idle in the pool and still be handed out
+/// without a round trip to check it.
+///
+/// A connection dies with its server, a failover or the network between them, and that is
+/// found only by using it. Checking every checkout cost a `SELECT 1` on every request, about
+/// one statement in ten that PostgreSQL ran under load (docs/BENCHMARKS.md). A connection used
+/// a moment ago almost always still works; one that lay idle longer is checked first, so a
+/// pool that outlived a server restart (seconds at least) is renewed before it serves anyone.
+/// A connection found lost in use ([`LostWatch`]) is dropped when it is handed back, and
+/// every connection handed back before then is checked before its next use; the request that
+/// found it fails with a 503 to try again.
+const CHECK_IF_IDLE: Duration = Duration::from_secs(1);
+
 impl ManageConnection for Connector {
-    type Connection = DbConn;
+    type Connection = Pooled;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<DbConn, Self::Error> {
-        self.open()
+    fn connect(&self) -> Result<Pooled, Self::Error> {
+        let mut conn = self.open()?;
+        let lost = Arc::new(AtomicBool::new(false));
+        if let DbConn::Pg(pg) = &mut conn {
+            pg.set_instrumentation(LostWatch(lost.clone()));
+        }
+        Ok(Pooled {
+            conn,
+            back_at: Instant::now(),
+            lost,
+        })
     }
 
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
-        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), Self::Error> {
+        // A SQLite connection is a file handle in this process, which does not go away.
+        if matches!(pooled.conn, DbConn::Sqlite(_)) {
+            return Ok(());
+        }
+        let suspect = self
+            .lost_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some_and(|lost| pooled.back_at <= lost);
+        if !suspect && pooled.back_at.elapsed() < CHECK_IF_IDLE {
+            return Ok(());
+        }
+        pooled.conn.ping().map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut DbConn) -> bool {
-        std::thread::panicking() || conn.is_broken()
+    /// Called as each connection is handed back, which is when its idle time starts.
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        pooled.back_at = Instant::now();
+        if pooled.lost.load(Ordering::Relaxed) {
+            *self.lost_at.lock().unwrap_or_else(PoisonError::into_inner) = Some(pooled.back_at);
+            return true;
+        }
+        std::thread::panicking() || pooled.conn.is_broken()
     }
 }
 
@@ -174,6 +258,8 @@ const BULK_WAIT: Duration = Duration::from_secs(60);
 pub struct Db {
     pool: Pool<Connector>,
     bulk: Pool<Connector>,
+    /// PostgreSQL: one connection of the live hub's own, for the reads that deliver pushes.
+    live: Option<Pool<Connector>>,
     /// One per bulk connection: work holds a slot while it runs, so it never waits inside a
     /// blocking thread for a connection, and CPU-heavy analysis is bounded the same way.
     bulk_slots: Arc<Semaphore>,
@@ -188,8 +274,22 @@ enum Writes {
     /// SQLite: the one writer thread, committing requests in groups.
     Group(Arc<Writer>),
     /// PostgreSQL: each in a transaction of its own on a pooled connection (many instances
-    /// write at once, so there is no one writer to group for); the sender counts commits.
-    Pooled(Arc<watch::Sender<u64>>),
+    /// write at once, so there is no one writer to group for).
+    Pooled(Arc<PooledWrites>),
+}
+
+/// What PostgreSQL writes tell the rest of this instance, and the other instances, after they
+/// commit.
+struct PooledWrites {
+    /// Counts commits.
+    commits: watch::Sender<u64>,
+    /// The relays this instance's commits gave events since the live hub last took them
+    /// ([`Db::take_touched`]); filled before `commits` changes, so the hub never misses one.
+    touched: std::sync::Mutex<BTreeSet<i64>>,
+    /// This instance, as its notifications name it.
+    instance: event_signal::Instance,
+    /// Sends the notifications.
+    notifier: notifier::Notifier,
 }
 
 /// Database options from the configuration.
@@ -215,6 +315,7 @@ impl Db {
             "database.synchronous must be FULL, NORMAL, EXTRA or OFF"
         );
         let connector = Connector {
+            lost_at: Default::default(),
             target: target.clone(),
             pragmas: Pragmas {
                 synchronous: sync,
@@ -232,16 +333,32 @@ impl Db {
                 let (writer, commits) = open_sqlite_writer(&connector, options)?;
                 (Writes::Group(Arc::new(writer)), commits)
             }
-            Target::Postgres(_) => {
+            Target::Postgres(url) => {
                 let mut conn = connector.connect()?;
                 migrate::run(&mut conn)?;
                 let (tx, commits) = watch::channel(0u64);
-                (Writes::Pooled(Arc::new(tx)), commits)
+                let instance = event_signal::Instance::new();
+                let notifier = notifier::Notifier::start(url.clone(), instance.clone())
+                    .context("starting the event notifier")?;
+                let writes = PooledWrites {
+                    commits: tx,
+                    touched: Default::default(),
+                    instance,
+                    notifier,
+                };
+                (Writes::Pooled(Arc::new(writes)), commits)
             }
         };
         Ok(Self {
             pool: connector.pool(options.pool_size)?,
             bulk: connector.pool(bulk_size)?,
+            // With the pool's connections all held by writes queued for a relay's lock, the
+            // reads that push those writes' events would queue behind them: push latency
+            // followed API latency (docs/BENCHMARKS.md). On SQLite reads never queue so.
+            live: match target {
+                Target::Postgres(_) => Some(connector.pool(1)?),
+                Target::Sqlite(_) => None,
+            },
             bulk_slots: Arc::new(Semaphore::new(bulk_size as usize)),
             writes,
             commits,
@@ -355,6 +472,24 @@ impl Db {
         }
     }
 
+    /// Runs read-only `f` for the live hub: on PostgreSQL on the hub's own connection, so the
+    /// reads that deliver pushes never wait for the pool; on SQLite as [`Db::read_now`] does.
+    pub async fn read_live<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let Some(live) = self.live.clone() else {
+            return self.read_now(f).await;
+        };
+        tokio::task::spawn_blocking(move || {
+            let mut conn = live.get().map_err(AppError::internal)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(AppError::internal)?
+    }
+
     /// Runs `f` in the writer's next group transaction and returns once that transaction is
     /// durably committed. An `Err` from `f` undoes exactly `f`'s own changes. `f` may be run a
     /// second time (on the same state) when another request of its group fails after writing,
@@ -369,9 +504,9 @@ impl Db {
     {
         match &self.writes {
             Writes::Group(writer) => writer.run(f).await,
-            Writes::Pooled(commits) => {
+            Writes::Pooled(writes) => {
                 let pool = self.pool.clone();
-                let commits = commits.clone();
+                let writes = writes.clone();
                 let mut f = f;
                 tokio::task::spawn_blocking(move || {
                     let mut conn = pool.get().map_err(AppError::internal)?;
@@ -383,13 +518,14 @@ impl Db {
                     let result = backend::transaction_with_retries(&mut conn, &mut run);
                     let touched = event_signal::take();
                     if result.is_ok() {
-                        commits.send_modify(|n| *n += 1);
+                        writes
+                            .touched
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .extend(touched.iter().copied());
+                        writes.commits.send_modify(|n| *n += 1);
                         if !touched.is_empty() {
-                            // Committed already: other instances read the events on their
-                            // fallback poll if this signal is lost.
-                            if let Err(e) = event_signal::send(&mut conn, &touched) {
-                                tracing::warn!(error = %e, "could not signal new events");
-                            }
+                            writes.notifier.notify(touched);
                         }
                     }
                     result
@@ -415,6 +551,28 @@ impl Db {
     /// A receiver that changes after every commit; live feeds and the outbox wake on it.
     pub fn commits(&self) -> watch::Receiver<u64> {
         self.commits.clone()
+    }
+
+    /// On PostgreSQL, the relays this instance's commits gave new events since the last call,
+    /// in ascending order; `None` on SQLite, where the live hub reads the log after every
+    /// commit. For the one live hub of the process.
+    pub fn take_touched(&self) -> Option<Vec<i64>> {
+        let Writes::Pooled(writes) = &self.writes else {
+            return None;
+        };
+        let mut touched = writes
+            .touched
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        Some(std::mem::take(&mut *touched).into_iter().collect())
+    }
+
+    /// This instance as its notifications name it (PostgreSQL); `None` on SQLite.
+    pub fn instance(&self) -> Option<&event_signal::Instance> {
+        match &self.writes {
+            Writes::Pooled(writes) => Some(&writes.instance),
+            Writes::Group(_) => None,
+        }
     }
 }
 

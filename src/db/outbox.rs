@@ -149,20 +149,24 @@ impl OutboxRow {
             .first(conn)
     }
 
-    /// Marks an email sent and forgets its link secret and its body (the template's context:
-    /// names, question texts). What the email status shows stays: kind, status, times.
-    pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<()> {
-        fixed::execute(
-            conn,
-            "UPDATE email_outbox SET status = ?, sent_at = ?, link_token = NULL, params = '{}', \
-             attempts = attempts + 1, last_error = NULL WHERE id = ?",
-            &[
-                Param::Text(OutboxStatus::Sent.as_str()),
-                Param::Time(Some(now)),
-                Param::Int(id),
-            ],
-        )
-        .map(|_| ())
+    /// Marks emails sent and forgets their link secrets and their bodies (the templates'
+    /// context: names, question texts). What the email status shows stays: kind, status, times.
+    /// One statement for a whole pass of the worker.
+    pub fn mark_sent(conn: &mut DbConn, ids: &[i64], now: NaiveDateTime) -> QueryResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        diesel::update(email_outbox::table.filter(email_outbox::id.eq_any(ids)))
+            .set((
+                email_outbox::status.eq(OutboxStatus::Sent),
+                email_outbox::sent_at.eq(Some(now)),
+                email_outbox::link_token.eq(None::<String>),
+                email_outbox::params.eq("{}"),
+                email_outbox::attempts.eq(email_outbox::attempts + 1),
+                email_outbox::last_error.eq(None::<String>),
+            ))
+            .execute(conn)
+            .map(|_| ())
     }
 
     /// Records a failed attempt: retried at `retry_at`, or failed for good when `None`.

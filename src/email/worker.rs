@@ -321,16 +321,16 @@ pub async fn deliver_due(db: &Db, clock: &Clock, mailer: &Mailer) -> anyhow::Res
     let mut relays = BTreeSet::new();
     let mut outcomes = Vec::with_capacity(due.len());
     let results = mailer.deliver_all(&due).await;
-    let now = clock.now();
+    let sent_at = clock.now();
     for (row, result) in due.into_iter().zip(results) {
         relays.extend(row.relay_id);
         outcomes.push(match result {
-            Ok(()) => (row.id, None, now),
-            Err(DeliveryError::Permanent(reason)) => (row.id, Some((reason, None)), now),
+            Ok(()) => (row.id, None),
+            Err(DeliveryError::Permanent(reason)) => (row.id, Some((reason, None))),
             Err(DeliveryError::Transient(reason)) => {
-                let retry =
-                    (row.attempts + 1 < MAX_ATTEMPTS).then(|| to_db(now + backoff(row.attempts)));
-                (row.id, Some((reason, retry)), now)
+                let retry = (row.attempts + 1 < MAX_ATTEMPTS)
+                    .then(|| to_db(sent_at + backoff(row.attempts)));
+                (row.id, Some((reason, retry)))
             }
         });
     }
@@ -338,7 +338,7 @@ pub async fn deliver_due(db: &Db, clock: &Clock, mailer: &Mailer) -> anyhow::Res
     // the same file names and Message-IDs).
     if !outcomes.is_empty() {
         let clock_now = clock.now();
-        for (id, outcome, _) in &outcomes {
+        for (id, outcome) in &outcomes {
             if let Some((reason, retry)) = outcome {
                 tracing::warn!(outbox_id = id, error = %reason, retry = retry.is_some(), "email delivery failed");
             }
@@ -346,12 +346,15 @@ pub async fn deliver_due(db: &Db, clock: &Clock, mailer: &Mailer) -> anyhow::Res
         db.write(move |conn| {
             // The pass writes every touched relay's staff feed: lock them all, in id order.
             RelayRow::lock_all(conn, relays.iter().copied())?;
-            for (id, outcome, at) in &outcomes {
-                match outcome {
-                    None => OutboxRow::mark_sent(conn, *id, to_db(*at))?,
-                    Some((reason, retry)) => {
-                        OutboxRow::mark_attempt_failed(conn, *id, reason, *retry)?
-                    }
+            let sent: Vec<i64> = outcomes
+                .iter()
+                .filter(|(_, outcome)| outcome.is_none())
+                .map(|(id, _)| *id)
+                .collect();
+            OutboxRow::mark_sent(conn, &sent, to_db(sent_at))?;
+            for (id, outcome) in &outcomes {
+                if let Some((reason, retry)) = outcome {
+                    OutboxRow::mark_attempt_failed(conn, *id, reason, *retry)?;
                 }
             }
             // The staff feed learns the new email counts of every relay this pass touched.

@@ -1,6 +1,6 @@
 //! The listener on PostgreSQL: one connection of its own per instance, listening on the event
-//! channel (`db::event_signal`), that wakes the hub for the relays other writes (on any
-//! instance) gave new events.
+//! channel (`db::event_signal`), that wakes the hub for the relays other instances' writes gave
+//! new events (this instance's own commits wake its hub in-process).
 //!
 //! It runs on a thread of its own, as diesel's connections are blocking. diesel hands out the
 //! notifications that have arrived without waiting for one, so the thread looks every
@@ -18,7 +18,7 @@ use diesel::PgConnection;
 use diesel::prelude::*;
 use tokio::sync::mpsc;
 
-use crate::db::event_signal;
+use crate::db::event_signal::{self, Instance};
 
 /// What the listener asks of the hub.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,11 +48,12 @@ const QUEUE: usize = 1024;
 
 /// Starts the listener on `url`; its wake-ups come out of the receiver. It stops when the
 /// receiver is dropped.
-pub fn spawn(url: String) -> std::io::Result<mpsc::Receiver<Wake>> {
+/// `me` is this instance: its own notifications are passed over.
+pub fn spawn(url: String, me: Instance) -> std::io::Result<mpsc::Receiver<Wake>> {
     let (tx, rx) = mpsc::channel(QUEUE);
     std::thread::Builder::new()
         .name("stafet-listener".into())
-        .spawn(move || run(&url, &tx))?;
+        .spawn(move || run(&url, &me, &tx))?;
     Ok(rx)
 }
 
@@ -64,7 +65,7 @@ enum End {
     Lost(diesel::result::Error),
 }
 
-fn run(url: &str, tx: &mpsc::Sender<Wake>) {
+fn run(url: &str, me: &Instance, tx: &mpsc::Sender<Wake>) {
     let mut backoff = FIRST_BACKOFF;
     loop {
         match connect(url) {
@@ -74,7 +75,7 @@ fn run(url: &str, tx: &mpsc::Sender<Wake>) {
                 if tx.blocking_send(Wake::CatchUp).is_err() {
                     return;
                 }
-                match listen(&mut conn, tx) {
+                match listen(&mut conn, me, tx) {
                     End::Stopped => return,
                     End::Lost(e) => {
                         tracing::warn!(error = %e, "live feed listener lost its connection")
@@ -98,13 +99,13 @@ fn connect(url: &str) -> anyhow::Result<PgConnection> {
     Ok(conn)
 }
 
-fn listen(conn: &mut PgConnection, tx: &mpsc::Sender<Wake>) -> End {
+fn listen(conn: &mut PgConnection, me: &Instance, tx: &mpsc::Sender<Wake>) -> End {
     let mut checked = Instant::now();
     loop {
         let mut relays = BTreeSet::new();
         for n in conn.notifications_iter() {
             match n {
-                Ok(n) => relays.extend(event_signal::parse(&n.payload)),
+                Ok(n) => relays.extend(event_signal::parse(&n.payload, me)),
                 Err(e) => return End::Lost(e),
             }
         }

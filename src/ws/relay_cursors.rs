@@ -1,10 +1,11 @@
 //! How far the live fan-out has dispatched each relay's events.
 //!
-//! The hub reads events in two ways: everything after its cursor (after a local commit, on the
-//! fallback poll, after its listener reconnects) and one relay's new events (on a notification
-//! naming the relay). Both hand their rows through here, which lets through only the events of a
-//! relay above the highest already dispatched for that relay: an event read both ways goes out
-//! once, and a wake-up for a relay reads from where that relay stands.
+//! The hub reads events in two ways: everything after its cursor (after a local commit on
+//! SQLite, on the fallback poll, after its listener reconnects) and some relays' new events
+//! (after a local commit on PostgreSQL, on a notification naming them). Both hand their rows
+//! through here, which lets through only the events of a relay above the highest already
+//! dispatched for that relay: an event read both ways goes out once, and a wake-up for a relay
+//! reads from where that relay stands.
 //!
 //! One relay's events become visible in id order (its writes lock its row), so nothing above a
 //! relay's cursor was passed over; and each connection's own cursor drops what it already sent.

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde_json::{Value, json};
+use stafet::db::event_signal::{self, Instance};
 
 use crate::helpers::live;
 use crate::helpers::pg::{self, FreshPg};
@@ -352,13 +353,80 @@ fn a_write_with_events_notifies_the_relays_it_touched_after_its_commit() {
         for n in listener.notifications_iter() {
             payloads.push(n.unwrap().payload);
         }
+        // Parsed as another instance's listener does.
+        let elsewhere = Instance::new();
         if payloads
             .iter()
-            .any(|p| p.split(',').any(|id| id == relay.to_string()))
+            .any(|p| event_signal::parse(p, &elsewhere).contains(&relay))
         {
             return;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
     panic!("no notification named relay {relay}: {payloads:?}");
+}
+
+#[test]
+fn one_read_of_several_relays_gives_each_relay_its_next_events_in_id_order() {
+    use stafet::db::DbConn;
+    use stafet::db::events::EventRow;
+
+    let pg = FreshPg::create();
+    let url = pg.url();
+    let app = spawn_app_with(move |s| s.database.url = url);
+    let (a, people_a) = app.open_relay(3, json!({}));
+    let (b, people_b) = app.open_relay(3, json!({}));
+    let (quiet, _) = app.open_relay(3, json!({}));
+    for people in [&people_a, &people_b, &people_a] {
+        let res = app.post(
+            "/api/me/questions",
+            Some(&people[0].token),
+            &json!({ "text": "Hvad fylder mest hos dig lige nu?" }),
+        );
+        assert!(res.status == 201 || res.status == 409, "{}", res.text);
+    }
+    let mut conn = DbConn::Pg(pg.connect());
+    // Until the log is still (the outbox worker adds an event when it sends), so that the
+    // reads below see the same events.
+    let mut last = EventRow::max_id(&mut conn).unwrap();
+    loop {
+        std::thread::sleep(Duration::from_millis(400));
+        let now = EventRow::max_id(&mut conn).unwrap();
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    let all = EventRow::of_relays_after(&mut conn, &[(a, 0), (b, 0), (quiet, 0)], 10_000).unwrap();
+    let of = |relay: i64| -> Vec<i64> {
+        all.iter()
+            .filter(|e| e.relay_id == relay)
+            .map(|e| e.id)
+            .collect()
+    };
+    let (ids_a, ids_b) = (of(a), of(b));
+    assert!(ids_a.len() >= 2 && ids_b.len() >= 2, "{ids_a:?} {ids_b:?}");
+    let ids: Vec<i64> = all.iter().map(|e| e.id).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "in id order: {ids:?}");
+    for relay in [a, b, quiet] {
+        let alone = EventRow::of_relay_after(&mut conn, relay, 0, 10_000).unwrap();
+        let alone: Vec<i64> = alone.iter().map(|e| e.id).collect();
+        assert_eq!(of(relay), alone, "relay {relay} as its own read has it");
+    }
+    assert!(all.iter().all(|e| [a, b, quiet].contains(&e.relay_id)));
+
+    // From each relay's own cursor, a page of three: the lowest ids past the cursors, and
+    // each relay's rows the start of what it has after its cursor.
+    let (after_a, after_b) = (ids_a[0], ids_b[0]);
+    let page = EventRow::of_relays_after(&mut conn, &[(a, after_a), (b, after_b)], 3).unwrap();
+    let mut expected: Vec<i64> = ids_a[1..].iter().chain(&ids_b[1..]).copied().collect();
+    expected.sort_unstable();
+    expected.truncate(3);
+    let got: Vec<i64> = page.iter().map(|e| e.id).collect();
+    assert_eq!(got, expected);
+    assert!(
+        EventRow::of_relays_after(&mut conn, &[], 3)
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -1,5 +1,7 @@
 //! What only PostgreSQL has, on databases these tests make themselves: the relay lock across
-//! two servers and retried writes (`relay_lock`), live push across instances (`live_across`).
+//! two servers and retried writes (`relay_lock`), live push across instances (`live_across`), and
+//! connections the server ends (`lost_connections`).
 
 mod live_across;
+mod lost_connections;
 mod relay_lock;
