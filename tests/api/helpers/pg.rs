@@ -50,6 +50,19 @@ impl FreshPg {
     pub fn connect(&self) -> PgConnection {
         PgConnection::establish(&self.url()).expect("connecting to the test database")
     }
+
+    /// The database opened (and so migrated) as a server opens it, with `pool_size`
+    /// connections for requests.
+    pub fn open(&self, pool_size: u32) -> stafet::db::Db {
+        let options = stafet::db::DbOptions {
+            synchronous: "FULL".into(),
+            busy_timeout_ms: 5000,
+            pool_size,
+            bulk_pool_size: 1,
+        };
+        stafet::db::Db::open(&stafet::db::Target::Postgres(self.url()), &options)
+            .expect("opening the test database")
+    }
 }
 
 impl Drop for FreshPg {

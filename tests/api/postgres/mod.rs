@@ -1,7 +1,9 @@
 //! What only PostgreSQL has, on databases these tests make themselves: the relay lock across
-//! two servers and retried writes (`relay_lock`), live push across instances (`live_across`), and
-//! connections the server ends (`lost_connections`).
+//! two servers and retried writes (`relay_lock`), live push across instances (`live_across`),
+//! connections the server ends (`lost_connections`), and erasure's SQLite-only step skipped
+//! (`erasure`).
 
+mod erasure;
 mod live_across;
 mod lost_connections;
 mod relay_lock;

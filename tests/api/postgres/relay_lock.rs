@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use serde_json::json;
 use stafet::db::schema::staff_users;
 use stafet::db::staff::StaffUserRow;
-use stafet::db::{Db, DbOptions, Target, to_db};
+use stafet::db::to_db;
 use stafet::relay::StaffRole;
 
 use crate::helpers::live;
@@ -80,16 +80,7 @@ fn twenty_asks_on_one_baton_across_two_servers_succeed_exactly_once() {
 #[test]
 fn a_write_aborted_by_a_deadlock_runs_again_and_succeeds() {
     let pg = FreshPg::create();
-    let db = Db::open(
-        &Target::Postgres(pg.url()),
-        &DbOptions {
-            synchronous: "FULL".into(),
-            busy_timeout_ms: 5000,
-            pool_size: 4,
-            bulk_pool_size: 1,
-        },
-    )
-    .unwrap();
+    let db = pg.open(4);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -18,7 +18,7 @@ use diesel::prelude::*;
 use serde_json::json;
 use smtp::SmtpServer;
 use stafet::db::outbox::{NewEmail, OutboxRow};
-use stafet::db::{Db, DbConn, DbOptions, Target, to_db};
+use stafet::db::{DbConn, to_db};
 use stafet::email::worker::Mailer;
 
 use crate::helpers::binary;
@@ -187,16 +187,7 @@ fn queue_resets(conn: &mut DbConn, n: usize, now: chrono::NaiveDateTime) {
 fn a_claim_skips_the_emails_another_claim_holds_instead_of_waiting() {
     let pg = FreshPg::create();
     // Migrated; no server runs, so no worker of its own claims anything.
-    Db::open(
-        &Target::Postgres(pg.url()),
-        &DbOptions {
-            synchronous: "FULL".into(),
-            busy_timeout_ms: 5000,
-            pool_size: 1,
-            bulk_pool_size: 1,
-        },
-    )
-    .unwrap();
+    pg.open(1);
     let now = to_db(Utc::now());
     let lease = now + chrono::Duration::minutes(2);
     let (mut first, mut second) = (DbConn::Pg(pg.connect()), DbConn::Pg(pg.connect()));
