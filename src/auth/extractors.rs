@@ -106,7 +106,7 @@ pub async fn resolve(state: &AppState, secret: String) -> Result<Principal, AppE
     let (principal, touch) = state
         .db
         .read_now(move |conn| {
-            let Some(cred) = Credential::find(conn, &secret)? else {
+            let Some((cred, person)) = Credential::present(conn, &secret)? else {
                 return Err(Denied::Revoked.error());
             };
             let (principal, holder) = match cred.kind {
@@ -124,10 +124,7 @@ pub async fn resolve(state: &AppState, secret: String) -> Result<Principal, AppE
                     (principal, holder)
                 }
                 CredentialKind::ParticipantLink | CredentialKind::ParticipantSession => {
-                    let (participant, relay) = ParticipantRow::find_with_relay(
-                        conn,
-                        cred.participant_id.unwrap_or_default(),
-                    )?;
+                    let (participant, relay) = person.ok_or(diesel::result::Error::NotFound)?;
                     let holder = Holder::Participant {
                         suspended: participant.is_suspended,
                         relay_state: relay.state,

@@ -32,7 +32,7 @@ pub fn hash(secret: &str) -> String {
 pub const SECRET_LEN: usize = 43;
 
 /// Length of the id part of a token: a big-endian `u64` in URL-safe base64.
-const ID_LEN: usize = 11;
+pub const ID_LEN: usize = 11;
 
 /// Length of a token: id and secret.
 pub const TOKEN_LEN: usize = ID_LEN + SECRET_LEN;

@@ -7,13 +7,17 @@
 //! - a write's transaction on PostgreSQL, run again on a serialization failure or deadlock;
 //! - which instance runs the background jobs ([`JobsLock`]: always this one on SQLite, the
 //!   holder of an advisory lock on PostgreSQL).
+//!
+//! The hot path's statements that PostgreSQL runs as one and SQLite row by row sit with their
+//! tables instead, each a single `match` beside its SQLite sequence: an ask's and an answer's
+//! rows (`QuestionRow::ask`, `QuestionRow::answer`), an email with its link
+//! (`OutboxRow::enqueue_with_link`) and the pairing read (`ParticipantRow::candidates`).
 
 use std::time::Duration;
 
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::participants::ParticipantRow;
 use super::relays::RelayRow;
 use super::schema::{participants, questions, relays};
 use super::{DbConn, Target};
@@ -128,28 +132,6 @@ pub fn lock_and_load_relay(conn: &mut DbConn, of: RelayOf) -> QueryResult<RelayR
                 .select(questions::relay_id)
                 .single_value())
         ),
-    }
-}
-
-/// Locks participant `id`'s relay, as [`lock_relay`] does, and loads the relay and the
-/// participant: in one statement on SQLite; in two on PostgreSQL, whose locking join would lock
-/// the participant's row as well, before the relay's, and deadlock with a write of the relay that
-/// holds its lock and updates that participant (a locking statement that reads the participant
-/// without locking its row could read it as it was before the wait).
-pub fn lock_and_load_participant(
-    conn: &mut DbConn,
-    id: i64,
-) -> QueryResult<(RelayRow, ParticipantRow)> {
-    match conn {
-        DbConn::Sqlite(c) => participants::table
-            .inner_join(relays::table)
-            .filter(participants::id.eq(id))
-            .select((RelayRow::as_select(), ParticipantRow::as_select()))
-            .first(c),
-        DbConn::Pg(_) => {
-            let relay = lock_and_load_relay(conn, RelayOf::Participant(id))?;
-            Ok((relay, ParticipantRow::find(conn, id)?))
-        }
     }
 }
 

@@ -7,8 +7,9 @@ use diesel::prelude::*;
 use subtle::ConstantTimeEq as _;
 
 use super::DbConn;
-use super::fixed::{self, Param};
-use super::schema::credentials;
+use super::participants::ParticipantRow;
+use super::relays::RelayRow;
+use super::schema::{credentials, participants, relays};
 use crate::auth::access::{Holder, Standing};
 use crate::auth::tokens;
 use crate::relay::{RelayState, named_enum};
@@ -163,39 +164,50 @@ impl Credential {
     }
 
     /// The credential `token` presents, if it was issued and is still stored.
-    ///
-    /// One statement, run on every request: the link that supersedes a participant link (the
-    /// first one issued to the same participant after it) comes from a subquery.
     pub fn find(conn: &mut DbConn, token: &str) -> QueryResult<Option<Credential>> {
+        Ok(Self::present(conn, token)?.map(|(c, _)| c))
+    }
+
+    /// The credential `token` presents, with the participant it belongs to and their relay
+    /// (none for a staff credential), if it was issued and is still stored.
+    ///
+    /// One statement, run on every request: the participant and relay come in by joins, and
+    /// the link that supersedes a participant link (the first one issued to the same
+    /// participant after it) by a subquery.
+    pub fn present(conn: &mut DbConn, token: &str) -> QueryResult<Option<Presented>> {
         let Some((id, secret)) = tokens::split(token) else {
             return Ok(None);
         };
-        let row: Option<Presented> = fixed::load(
-            conn,
-            "SELECT c.token_hash, c.kind, c.staff_user_id, c.participant_id, c.expires_at, \
-                    c.created_at, c.last_used_at, \
-                    (SELECT n.created_at FROM credentials n \
-                     WHERE n.participant_id = c.participant_id AND n.kind = c.kind \
-                       AND n.id > c.id \
-                     ORDER BY n.id LIMIT 1) AS superseded_at \
-             FROM credentials c WHERE c.id = ?",
-            &[Param::Int(id)],
-        )?
-        .pop();
+        let row: Option<PresentedRow> = credentials::table
+            .left_join(
+                participants::table.on(participants::id.nullable().eq(credentials::participant_id)),
+            )
+            .left_join(relays::table.on(relays::id.eq(participants::relay_id)))
+            .filter(credentials::id.eq(id))
+            .select((
+                StoredCredential::as_select(),
+                SupersededAt,
+                Option::<ParticipantRow>::as_select(),
+                Option::<RelayRow>::as_select(),
+            ))
+            .first(conn)
+            .optional()?;
         // Constant time, so a guess learns nothing from how long the refusal took.
         let matches = |hash: &String| -> bool {
             hash.as_bytes()
                 .ct_eq(tokens::hash(secret).as_bytes())
                 .into()
         };
-        let Some(row) = row.filter(|r| matches(&r.token_hash)) else {
+        let Some((row, superseded_at, participant, relay)) =
+            row.filter(|(r, ..)| matches(&r.token_hash))
+        else {
             return Ok(None);
         };
         let superseded_at = match (row.kind, row.participant_id) {
-            (CredentialKind::ParticipantLink, Some(_)) => row.superseded_at,
+            (CredentialKind::ParticipantLink, Some(_)) => superseded_at,
             _ => None,
         };
-        Ok(Some(Credential {
+        let credential = Credential {
             id,
             kind: row.kind,
             staff_user_id: row.staff_user_id,
@@ -204,7 +216,8 @@ impl Credential {
             created_at: row.created_at,
             last_used_at: row.last_used_at,
             superseded_at,
-        }))
+        };
+        Ok(Some((credential, participant.zip(relay))))
     }
 
     /// Deletes every credential of these participants (links and sessions); returns how many.
@@ -504,23 +517,68 @@ mod tests {
     }
 }
 
-/// A stored credential as [`Credential::find`] reads it.
-#[derive(QueryableByName)]
-struct Presented {
-    #[diesel(sql_type = diesel::sql_types::Text)]
+/// A credential, with the participant it belongs to and their relay when it is theirs, as
+/// [`Credential::present`] finds it.
+pub type Presented = (Credential, Option<(ParticipantRow, RelayRow)>);
+
+/// What [`Credential::present`]'s statement reads: the credential, when a newer link superseded
+/// it, and its participant and their relay.
+type PresentedRow = (
+    StoredCredential,
+    Option<NaiveDateTime>,
+    Option<ParticipantRow>,
+    Option<RelayRow>,
+);
+
+/// A stored credential as [`Credential::present`] reads it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = credentials, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct StoredCredential {
     token_hash: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
     kind: CredentialKind,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
     staff_user_id: Option<i64>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
     participant_id: Option<i64>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
     expires_at: Option<NaiveDateTime>,
-    #[diesel(sql_type = diesel::sql_types::Timestamp)]
     created_at: NaiveDateTime,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
     last_used_at: Option<NaiveDateTime>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
-    superseded_at: Option<NaiveDateTime>,
+}
+
+/// When the first participant link issued after the credential in the row was issued: a
+/// subquery that refers to the row, which diesel's query builder cannot write. Its SQL never
+/// changes, so the statement that holds it is prepared once per connection, as diesel's own
+/// expressions are (a `sql` literal would make diesel parse the statement on every request).
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+struct SupersededAt;
+
+impl diesel::Expression for SupersededAt {
+    type SqlType = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>;
+}
+
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for SupersededAt {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        out.push_sql(
+            "(SELECT n.created_at FROM credentials n \
+             WHERE n.participant_id = credentials.participant_id AND n.kind = credentials.kind \
+               AND n.id > credentials.id \
+             ORDER BY n.id LIMIT 1)",
+        );
+        Ok(())
+    }
+}
+
+impl<QS> diesel::AppearsOnTable<QS> for SupersededAt where
+    credentials::id: diesel::AppearsOnTable<QS>
+{
+}
+
+impl<QS> diesel::SelectableExpression<QS> for SupersededAt where
+    credentials::id: diesel::SelectableExpression<QS>
+{
+}
+
+impl diesel::expression::ValidGrouping<()> for SupersededAt {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
 }

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::backend::RelayOf;
+use super::fixed::{self, Param};
 use super::schema::{events, participants, questions};
 use crate::relay::EventKind;
 
@@ -30,6 +31,26 @@ pub enum Audience {
     /// One participant.
     Participant(i64),
 }
+
+macro_rules! insert_events {
+    () => {
+        "INSERT INTO events (relay_id, participant_id, kind, data, created_at) VALUES"
+    };
+}
+
+/// The insert of one to four events, by their number less one.
+const INSERT_EVENTS: [&str; 4] = [
+    concat!(insert_events!(), " (?, ?, ?, ?, ?)"),
+    concat!(insert_events!(), " (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)"),
+    concat!(
+        insert_events!(),
+        " (?, ?, ?, ?, ?), (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)"
+    ),
+    concat!(
+        insert_events!(),
+        " (?, ?, ?, ?, ?), (?, ?, ?, ?, ?), (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)"
+    ),
+];
 
 /// Most events returned by one replay request; clients page with `since`.
 pub const PAGE: i64 = 500;
@@ -76,16 +97,34 @@ impl EventRow {
             return Ok(());
         }
         super::event_signal::record(conn, relay_id);
+        let audience = |a: &Audience| match a {
+            Audience::Staff => None,
+            Audience::Participant(p) => Some(*p),
+        };
+        // Up to four rows (an ask or an answer appends three) go as one of four fixed
+        // statements, prepared once per connection; diesel's multi-row insert is prepared anew
+        // each time, as its SQL depends on the number of rows.
+        if let Some(sql) = INSERT_EVENTS.get(events.len().wrapping_sub(1)) {
+            let params: Vec<Param<'_>> = events
+                .iter()
+                .flat_map(|(a, kind, data)| {
+                    [
+                        Param::Int(relay_id),
+                        Param::MaybeInt(audience(a)),
+                        Param::Text(kind.as_str()),
+                        Param::Text(data),
+                        Param::Time(Some(now)),
+                    ]
+                })
+                .collect();
+            return fixed::execute(conn, sql, &params).map(|_| ());
+        }
         let rows: Vec<_> = events
             .iter()
-            .map(|(audience, kind, data)| {
-                let participant_id = match audience {
-                    Audience::Staff => None,
-                    Audience::Participant(p) => Some(*p),
-                };
+            .map(|(a, kind, data)| {
                 (
                     events::relay_id.eq(relay_id),
-                    events::participant_id.eq(participant_id),
+                    events::participant_id.eq(audience(a)),
                     events::kind.eq(*kind),
                     events::data.eq(data),
                     events::created_at.eq(now),

@@ -7,8 +7,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConn;
+use super::credentials::{Credential, CredentialKind};
 use super::fixed::{self, Param};
 use super::schema::email_outbox;
+use crate::auth::tokens;
 use crate::relay::named_enum;
 
 named_enum! {
@@ -79,19 +81,91 @@ impl OutboxRow {
              to_address, params, link_token, status, next_attempt_at, created_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
             &[
-                Param::Text(&email.idempotency_key),
-                Param::MaybeInt(email.relay_id),
-                Param::MaybeInt(email.participant_id),
-                Param::Text(email.kind),
-                Param::Text(email.to_address),
-                Param::Text(&email.params.to_string()),
-                Param::MaybeText(email.link_token.as_deref()),
-                Param::Text(OutboxStatus::Queued.as_str()),
-                Param::Time(Some(now)),
-                Param::Time(Some(now)),
-            ],
+                &columns(&email, &email.params.to_string())[..],
+                &[
+                    Param::MaybeText(email.link_token.as_deref()),
+                    Param::Text(OutboxStatus::Queued.as_str()),
+                    Param::Time(Some(now)),
+                    Param::Time(Some(now)),
+                ],
+            ]
+            .concat(),
         )?;
         Ok(n == 1)
+    }
+
+    /// Queues `email` with a personal link for participant `participant_id` in it (a fresh
+    /// credential), unless its key is already queued; returns whether it was new. A repeat
+    /// leaves no link behind.
+    ///
+    /// On PostgreSQL the credential and the email are one statement, where they would be two
+    /// round trips under the relay's lock on every ask and answer. The link is composed there
+    /// from the credential's new id as [`tokens::compose`] does: the id's eight big-endian bytes
+    /// in unpadded URL-safe base64, then the secret.
+    pub fn enqueue_with_link(
+        conn: &mut DbConn,
+        email: NewEmail<'_>,
+        participant_id: i64,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        if matches!(conn, DbConn::Sqlite(_)) {
+            let link = Credential::issue(
+                conn,
+                CredentialKind::ParticipantLink,
+                None,
+                Some(participant_id),
+                now,
+                None,
+            )?;
+            let queued = Self::enqueue(
+                conn,
+                NewEmail {
+                    link_token: Some(link.token),
+                    ..email
+                },
+                now,
+            )?;
+            if !queued {
+                Credential::delete(conn, link.id)?;
+            }
+            return Ok(queued);
+        }
+        let secret = tokens::generate();
+        let rows: Vec<Linked> = fixed::load(
+            conn,
+            "WITH c AS (INSERT INTO credentials (token_hash, kind, participant_id, created_at) \
+                 VALUES (?, ?, ?, ?) RETURNING id), \
+             o AS (INSERT INTO email_outbox (idempotency_key, relay_id, participant_id, kind, \
+                 to_address, params, link_token, status, next_attempt_at, created_at) \
+                 SELECT ?, ?, ?, ?, ?, ?, \
+                     rtrim(translate(encode(int8send(c.id), 'base64'), '+/', '-_'), '=') || ?, \
+                     ?, ?, ? \
+                 FROM c ON CONFLICT (idempotency_key) DO NOTHING RETURNING id) \
+             SELECT c.id, (SELECT COUNT(*) FROM o) AS queued FROM c",
+            &[
+                &[
+                    Param::Text(&tokens::hash(&secret)),
+                    Param::Text(CredentialKind::ParticipantLink.as_str()),
+                    Param::Int(participant_id),
+                    Param::Time(Some(now)),
+                ][..],
+                &columns(&email, &email.params.to_string()),
+                &[
+                    Param::Text(&secret),
+                    Param::Text(OutboxStatus::Queued.as_str()),
+                    Param::Time(Some(now)),
+                    Param::Time(Some(now)),
+                ],
+            ]
+            .concat(),
+        )?;
+        let Some(row) = rows.first() else {
+            return Err(diesel::result::Error::NotFound);
+        };
+        if row.queued == 0 {
+            Credential::delete(conn, row.id)?;
+        }
+        Ok(row.queued > 0)
     }
 
     /// Queued emails whose next attempt is due, longest due first.
@@ -299,4 +373,27 @@ mod tests {
         assert!(plan.contains("USING INDEX email_outbox_due"), "{plan}");
         assert!(!plan.contains("TEMP B-TREE"), "{plan}");
     }
+}
+
+/// The parameters of an email's own columns, in the order both inserts name them:
+/// idempotency key, relay, participant, kind, address, template context (`params`, as JSON).
+fn columns<'a>(email: &'a NewEmail<'_>, params: &'a str) -> [Param<'a>; 6] {
+    [
+        Param::Text(&email.idempotency_key),
+        Param::MaybeInt(email.relay_id),
+        Param::MaybeInt(email.participant_id),
+        Param::Text(email.kind),
+        Param::Text(email.to_address),
+        Param::Text(params),
+    ]
+}
+
+/// A link's credential and whether its email was queued, as [`OutboxRow::enqueue_with_link`]
+/// reads them.
+#[derive(QueryableByName)]
+struct Linked {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    queued: i64,
 }

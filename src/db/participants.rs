@@ -12,7 +12,7 @@ use super::schema::{participants, relays};
 use crate::relay::pairing::Candidate;
 
 /// A participant row.
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(table_name = participants, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct ParticipantRow {
     pub id: i64,
@@ -56,15 +56,6 @@ impl ParticipantRow {
             .find(id)
             .select(ParticipantRow::as_select())
             .first(conn)
-    }
-
-    /// Loads a participant with their relay, in one query.
-    pub fn find_with_relay(conn: &mut DbConn, id: i64) -> QueryResult<(ParticipantRow, RelayRow)> {
-        participants::table
-            .inner_join(relays::table)
-            .filter(participants::id.eq(id))
-            .select((ParticipantRow::as_select(), RelayRow::as_select()))
-            .get_result(conn)
     }
 
     /// The participants with address `email` (stored lower-case) who are not suspended, in
@@ -198,30 +189,57 @@ impl ParticipantRow {
         Ok(format!("P{:03}", n + 1))
     }
 
-    /// Everyone in the relay as a possible recipient of `asker_id`, with their groups' names and
-    /// what the pairing draw reads about the asker, in one statement: it runs under the relay's
-    /// lock on every ask.
+    /// Everyone in the relay as a possible recipient of `asker_id`, with their groups' names
+    /// and what the pairing draw reads about the asker, in one statement: it runs under the
+    /// relay's lock on every ask.
+    ///
+    /// On PostgreSQL the statement brings everyone's whole row, so the asker's and the
+    /// recipient's need no round trips of their own ([`Candidates::row`]). On SQLite it brings
+    /// only what pairing reads: there a hundred whole rows cost more to decode (three timestamps
+    /// each, stored as text) than the two rows read one by one in-process.
     pub fn candidates(conn: &mut DbConn, relay_id: i64, asker_id: i64) -> QueryResult<Candidates> {
-        let rows: Vec<CandidateRow> = fixed::load(
-            conn,
-            "SELECT p.id, p.group_id, p.is_suspended, p.inbox_count, p.received_count, \
-                    g.name AS group_name, a.recipient_id IS NOT NULL AS from_asker, \
+        macro_rules! candidates_sql {
+            ($columns:literal) => {
+                concat!(
+                    "SELECT ",
+                    $columns,
+                    ", g.name AS group_name, a.recipient_id IS NOT NULL AS from_asker, \
                     (SELECT COUNT(*) FROM deliveries WHERE asker_id = ?) AS asked, \
                     (SELECT asker_id FROM deliveries WHERE recipient_id = ? \
                      ORDER BY id DESC LIMIT 1) AS last_asked_by \
-             FROM participants p \
-             JOIN groups g ON g.id = p.group_id \
-             LEFT JOIN (SELECT DISTINCT recipient_id FROM deliveries WHERE asker_id = ?) a \
-               ON a.recipient_id = p.id \
-             WHERE p.relay_id = ? \
-             ORDER BY p.id",
-            &[
-                Param::Int(asker_id),
-                Param::Int(asker_id),
-                Param::Int(asker_id),
-                Param::Int(relay_id),
-            ],
-        )?;
+                    FROM participants p \
+                    JOIN groups g ON g.id = p.group_id \
+                    LEFT JOIN (SELECT DISTINCT recipient_id FROM deliveries WHERE asker_id = ?) a \
+                      ON a.recipient_id = p.id \
+                    WHERE p.relay_id = ? \
+                    ORDER BY p.id"
+                )
+            };
+        }
+        let params = [
+            Param::Int(asker_id),
+            Param::Int(asker_id),
+            Param::Int(asker_id),
+            Param::Int(relay_id),
+        ];
+        let (rows, people): (Vec<CandidateRow>, Vec<ParticipantRow>) = match conn {
+            DbConn::Pg(_) => {
+                fixed::load::<WholeCandidateRow>(conn, candidates_sql!("p.*"), &params)?
+                    .into_iter()
+                    .map(|r| (r.candidate, r.person))
+                    .unzip()
+            }
+            DbConn::Sqlite(_) => (
+                fixed::load(
+                    conn,
+                    candidates_sql!(
+                        "p.id, p.group_id, p.is_suspended, p.inbox_count, p.received_count"
+                    ),
+                    &params,
+                )?,
+                Vec::new(),
+            ),
+        };
         let (nonce, last_asked_by) = rows
             .first()
             .map_or((0, None), |r| (r.asked.max(0) as u64, r.last_asked_by));
@@ -242,6 +260,7 @@ impl ParticipantRow {
             .collect();
         Ok(Candidates {
             list,
+            people,
             nonce,
             last_asked_by,
             group_names,
@@ -264,6 +283,9 @@ impl ParticipantRow {
 pub struct Candidates {
     /// Everyone in the relay, by id.
     pub list: Vec<Candidate>,
+    /// Their rows, in the same order, on PostgreSQL; none on SQLite (see
+    /// [`ParticipantRow::candidates`]).
+    people: Vec<ParticipantRow>,
     /// How many deliveries the asker has made so far: the pairing draw's nonce, fixed by the
     /// relay's history.
     pub nonce: u64,
@@ -273,6 +295,38 @@ pub struct Candidates {
     pub group_names: HashMap<i64, String>,
 }
 
+impl Candidates {
+    /// The row of participant `id` of the relay, as it is under the relay's lock: the one the
+    /// statement brought on PostgreSQL, read now on SQLite.
+    pub fn row(&self, conn: &mut DbConn, id: i64) -> QueryResult<ParticipantRow> {
+        match self.person(id) {
+            Some(p) => Ok(p.clone()),
+            None => ParticipantRow::find(conn, id),
+        }
+    }
+
+    /// The rows of participants `ids` of the relay, as [`Candidates::row`] finds them.
+    pub fn rows(&self, conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<ParticipantRow>> {
+        if self.people.is_empty() {
+            return Ok(ParticipantRow::by_ids(conn, ids)?.into_values().collect());
+        }
+        Ok(ids
+            .iter()
+            .filter_map(|&id| self.person(id))
+            .cloned()
+            .collect())
+    }
+
+    fn person(&self, id: i64) -> Option<&ParticipantRow> {
+        // In id order, as the statement sorts them.
+        self.people
+            .binary_search_by_key(&id, |p| p.id)
+            .ok()
+            .map(|i| &self.people[i])
+    }
+}
+
+/// What pairing reads of one candidate, with what the statement says of the asker.
 #[derive(QueryableByName)]
 struct CandidateRow {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -293,4 +347,13 @@ struct CandidateRow {
     asked: i64,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
     last_asked_by: Option<i64>,
+}
+
+/// A [`CandidateRow`] with the candidate's whole row (PostgreSQL).
+#[derive(QueryableByName)]
+struct WholeCandidateRow {
+    #[diesel(embed)]
+    candidate: CandidateRow,
+    #[diesel(embed)]
+    person: ParticipantRow,
 }

@@ -11,8 +11,10 @@ use super::DbConn;
 use super::answers::AnswerRow;
 use super::deliveries::{DeliveryRow, NewDelivery};
 use super::fixed::{self, Param};
-use super::schema::{deliveries, questions};
-use crate::relay::{DeliveryOutcome, QuestionStatus};
+use super::participants::ParticipantRow;
+use super::rounds::RoundRow;
+use super::schema::{deliveries, participants, questions};
+use crate::relay::{DeliveryOutcome, QuestionStatus, rounds};
 
 /// A question row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -58,7 +60,22 @@ impl QuestionRow {
     /// Inserts a question and its first delivery; returns the question and the delivery's id.
     pub fn insert(conn: &mut DbConn, new: NewQuestion) -> QueryResult<(QuestionRow, i64)> {
         let id = super::backend::insert_id!(conn, questions, &new)?;
-        let q = QuestionRow {
+        let q = QuestionRow::new(id, new);
+        let delivery = DeliveryRow::insert(
+            conn,
+            NewDelivery {
+                question_id: q.id,
+                asker_id: q.asker_id,
+                recipient_id: q.recipient_id,
+                delivered_at: q.delivered_at,
+                outcome: DeliveryOutcome::Pending,
+            },
+        )?;
+        Ok((q, delivery))
+    }
+
+    fn new(id: i64, new: NewQuestion) -> QuestionRow {
+        QuestionRow {
             id,
             relay_id: new.relay_id,
             round_id: new.round_id,
@@ -71,18 +88,70 @@ impl QuestionRow {
             reminded_at: None,
             answered_at: None,
             is_starred: false,
-        };
-        let delivery = DeliveryRow::insert(
+        }
+    }
+
+    /// Records an ask: the question in the latest round started by `new.asked_at` (whatever
+    /// `new.round_id` says), its first delivery, the recipient's inbox count and the asker's
+    /// baton count (`asker_batons`, as the rule left it); returns the question and the
+    /// delivery's id.
+    ///
+    /// On PostgreSQL this is one statement (data-modifying `WITH`, the round by a subquery),
+    /// where it would be five round trips under the relay's lock; SQLite, in-process, runs them
+    /// one by one and picks the round with [`rounds::latest_started`]. The asker is never the
+    /// recipient (pairing refuses that), so the two updates of `participants` touch two rows.
+    pub fn ask(
+        conn: &mut DbConn,
+        mut new: NewQuestion,
+        asker_batons: u32,
+    ) -> QueryResult<(QuestionRow, i64)> {
+        if matches!(conn, DbConn::Sqlite(_)) {
+            let rows = RoundRow::for_relay(conn, new.relay_id)?;
+            let list: Vec<_> = rows.iter().map(RoundRow::to_round).collect();
+            new.round_id =
+                rounds::latest_started(&list, super::from_db(new.asked_at)).map(|i| rows[i].id);
+            let asker = new.asker_id;
+            let asked = Self::insert(conn, new)?;
+            ParticipantRow::set_batons(conn, asker, asker_batons)?;
+            return Ok(asked);
+        }
+        let ids: Vec<Asked> = fixed::load(
             conn,
-            NewDelivery {
-                question_id: q.id,
-                asker_id: q.asker_id,
-                recipient_id: q.recipient_id,
-                delivered_at: q.delivered_at,
-                outcome: DeliveryOutcome::Pending,
-            },
+            "WITH q AS (INSERT INTO questions \
+                 (relay_id, round_id, asker_id, recipient_id, text, status, asked_at, delivered_at) \
+                 VALUES (?, \
+                     (SELECT id FROM rounds WHERE relay_id = ? AND starts_at <= ? \
+                      ORDER BY position DESC LIMIT 1), \
+                     ?, ?, ?, ?, ?, ?) \
+                 RETURNING id, round_id, asker_id, recipient_id, delivered_at), \
+             d AS (INSERT INTO deliveries \
+                 (question_id, asker_id, recipient_id, delivered_at, outcome) \
+                 SELECT id, asker_id, recipient_id, delivered_at, ? FROM q RETURNING id), \
+             r AS (UPDATE participants SET inbox_count = inbox_count + 1, \
+                 received_count = received_count + 1 WHERE id = ?), \
+             a AS (UPDATE participants SET batons = ? WHERE id = ?) \
+             SELECT q.id, q.round_id, d.id AS delivery_id FROM q, d",
+            &[
+                Param::Int(new.relay_id),
+                Param::Int(new.relay_id),
+                Param::Time(Some(new.asked_at)),
+                Param::Int(new.asker_id),
+                Param::Int(new.recipient_id),
+                Param::Text(&new.text),
+                Param::Text(new.status.as_str()),
+                Param::Time(Some(new.asked_at)),
+                Param::Time(Some(new.delivered_at)),
+                Param::Text(DeliveryOutcome::Pending.as_str()),
+                Param::Int(new.recipient_id),
+                Param::Int(i64::from(asker_batons)),
+                Param::Int(new.asker_id),
+            ],
         )?;
-        Ok((q, delivery))
+        let Some(asked) = ids.first() else {
+            return Err(diesel::result::Error::NotFound);
+        };
+        new.round_id = asked.round_id;
+        Ok((QuestionRow::new(asked.id, new), asked.delivery_id))
     }
 
     /// A relay's questions still waiting for an answer.
@@ -161,26 +230,93 @@ impl QuestionRow {
             .first(conn)
     }
 
-    /// Stores `text` as the answer to `question` by its recipient, and marks the question
-    /// answered.
+    /// Loads a question with its asker and its recipient, in one statement.
+    pub fn with_people(
+        conn: &mut DbConn,
+        id: i64,
+    ) -> QueryResult<(QuestionRow, HashMap<i64, ParticipantRow>)> {
+        let rows: Vec<(QuestionRow, ParticipantRow)> = questions::table
+            .inner_join(
+                participants::table.on(participants::id
+                    .eq(questions::asker_id)
+                    .or(participants::id.eq(questions::recipient_id))),
+            )
+            .filter(questions::id.eq(id))
+            .select((QuestionRow::as_select(), ParticipantRow::as_select()))
+            .load(conn)?;
+        let question = rows
+            .first()
+            .map(|(q, _)| q.clone())
+            .ok_or(diesel::result::Error::NotFound)?;
+        Ok((question, rows.into_iter().map(|(_, p)| (p.id, p)).collect()))
+    }
+
+    /// Stores `text` as the answer to `question` by its recipient, marks the question
+    /// answered, ends its delivery (out of the recipient's inbox count) and sets the
+    /// recipient's baton count to `recipient_batons`, as the rule left it.
+    ///
+    /// One statement on PostgreSQL, five round trips fewer under the relay's lock (see
+    /// [`QuestionRow::ask`]); one by one on SQLite.
     pub fn answer(
         conn: &mut DbConn,
         question: &QuestionRow,
         text: &str,
         now: NaiveDateTime,
+        recipient_batons: u32,
     ) -> QueryResult<AnswerRow> {
-        let answer = AnswerRow::insert(conn, question.id, question.recipient_id, text, now)?;
-        fixed::execute(
+        let author = question.recipient_id;
+        if matches!(conn, DbConn::Sqlite(_)) {
+            let answer = AnswerRow::insert(conn, question.id, author, text, now)?;
+            fixed::execute(
+                conn,
+                "UPDATE questions SET status = ?, answered_at = ? WHERE id = ?",
+                &[
+                    Param::Text(QuestionStatus::Answered.as_str()),
+                    Param::Time(Some(now)),
+                    Param::Int(question.id),
+                ],
+            )?;
+            DeliveryRow::end_open(conn, question.id, DeliveryOutcome::Answered, now)?;
+            ParticipantRow::set_batons(conn, author, recipient_batons)?;
+            return Ok(answer);
+        }
+        let ids: Vec<Answered> = fixed::load(
             conn,
-            "UPDATE questions SET status = ?, answered_at = ? WHERE id = ?",
+            "WITH a AS (INSERT INTO answers (question_id, author_id, text, created_at) \
+                 VALUES (?, ?, ?, ?) RETURNING id), \
+             q AS (UPDATE questions SET status = ?, answered_at = ? WHERE id = ?), \
+             d AS (UPDATE deliveries SET outcome = ?, ended_at = ? \
+                 WHERE question_id = ? AND outcome = ? RETURNING recipient_id), \
+             p AS (UPDATE participants \
+                 SET inbox_count = inbox_count - (SELECT COUNT(*) FROM d), batons = ? \
+                 WHERE id = ?) \
+             SELECT id FROM a",
             &[
+                Param::Int(question.id),
+                Param::Int(author),
+                Param::Text(text),
+                Param::Time(Some(now)),
                 Param::Text(QuestionStatus::Answered.as_str()),
                 Param::Time(Some(now)),
                 Param::Int(question.id),
+                Param::Text(DeliveryOutcome::Answered.as_str()),
+                Param::Time(Some(now)),
+                Param::Int(question.id),
+                Param::Text(DeliveryOutcome::Pending.as_str()),
+                Param::Int(i64::from(recipient_batons)),
+                Param::Int(author),
             ],
         )?;
-        DeliveryRow::end_open(conn, question.id, DeliveryOutcome::Answered, now)?;
-        Ok(answer)
+        let Some(ids) = ids.first() else {
+            return Err(diesel::result::Error::NotFound);
+        };
+        Ok(AnswerRow {
+            id: ids.id,
+            question_id: question.id,
+            author_id: author,
+            text: text.to_string(),
+            created_at: now,
+        })
     }
 
     /// Moves a pending question to a new recipient; returns the new delivery's id.
@@ -357,4 +493,23 @@ mod tests {
             "{plan}"
         );
     }
+}
+
+/// What [`QuestionRow::ask`]'s statement returns: the question's id and round, and the
+/// delivery's id.
+#[derive(QueryableByName)]
+struct Asked {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    round_id: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    delivery_id: i64,
+}
+
+/// The id [`QuestionRow::answer`]'s statement returns: the answer's.
+#[derive(QueryableByName)]
+struct Answered {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
 }

@@ -4,7 +4,6 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 pub use super::backend::RelayOf;
-use super::participants::ParticipantRow;
 use super::schema::relays;
 use super::{DbConn, backend};
 use crate::relay::{RecipientChoice, RelaySettings, RelayState, Retention};
@@ -158,15 +157,6 @@ impl RelayRow {
     /// loads it in the same statement.
     pub fn lock_and_load(conn: &mut DbConn, of: RelayOf) -> QueryResult<RelayRow> {
         backend::lock_and_load_relay(conn, of)
-    }
-
-    /// Locks participant `id`'s relay for the rest of the write and loads the relay and the
-    /// participant, in one statement.
-    pub fn lock_with_participant(
-        conn: &mut DbConn,
-        id: i64,
-    ) -> QueryResult<(RelayRow, ParticipantRow)> {
-        backend::lock_and_load_participant(conn, id)
     }
 
     /// Locks several relays' rows for the rest of the write, in ascending id order.

@@ -4,7 +4,6 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::db::credentials::{Credential, CredentialKind};
 use crate::db::events::{Audience, EventRow};
 use crate::db::outbox::{NewEmail, OutboxRow};
 use crate::db::participants::ParticipantRow;
@@ -93,15 +92,7 @@ pub fn email(
     }
     // Each email carries its own link, so no secret ever has to be kept in the clear for
     // longer than it takes to send one email.
-    let link = Credential::issue(
-        conn,
-        CredentialKind::ParticipantLink,
-        None,
-        Some(p.id),
-        to_db(now),
-        None,
-    )?;
-    let queued = OutboxRow::enqueue(
+    OutboxRow::enqueue_with_link(
         conn,
         NewEmail {
             idempotency_key: key,
@@ -110,13 +101,11 @@ pub fn email(
             kind: kind.as_str(),
             to_address: &p.email,
             params,
-            link_token: Some(link.token),
+            link_token: None,
         },
+        p.id,
         to_db(now),
     )?;
-    if !queued {
-        Credential::delete(conn, link.id)?;
-    }
     Ok(())
 }
 

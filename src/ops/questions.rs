@@ -12,28 +12,27 @@ use super::notify::{self, Events};
 use crate::db::answers::AnswerRow;
 use crate::db::deliveries::DeliveryRow;
 use crate::db::events::Audience;
-use crate::db::participants::ParticipantRow;
+use crate::db::participants::{Candidates, ParticipantRow};
 use crate::db::questions::{NewQuestion, QuestionRow};
 use crate::db::relays::{RelayOf, RelayRow};
-use crate::db::rounds::RoundRow;
 use crate::db::staff::StaffUserRow;
 use crate::db::{DbConn, from_db, to_db};
 use crate::email::format_time;
 use crate::email::render::EmailKind;
 use crate::error::{AppError, Found};
 use crate::relay::pairing::{self, Asker};
-use crate::relay::{EventKind, QuestionStatus, RecipientChoice, batons, lifecycle, rounds, text};
+use crate::relay::{EventKind, QuestionStatus, RecipientChoice, batons, lifecycle, text};
 
-/// Picks (auto) or checks (named) the recipient of a question from `asker`; returns them with
-/// the names of the relay's groups, by id.
+/// Picks (auto) or checks (named) the recipient of a question from `asker` among
+/// `candidates`; returns them with the names of the relay's groups, by id.
 fn choose_recipient(
     conn: &mut DbConn,
     relay: &RelayRow,
     asker: &ParticipantRow,
+    candidates: Candidates,
     named: Option<i64>,
 ) -> Result<(ParticipantRow, HashMap<i64, String>), AppError> {
     let settings = relay.settings();
-    let candidates = ParticipantRow::candidates(conn, relay.id, asker.id)?;
     let view = Asker {
         id: asker.id,
         group_id: asker.group_id,
@@ -51,7 +50,7 @@ fn choose_recipient(
         }
         None => pairing::auto_pick(&view, &candidates.list, &settings, candidates.nonce)?,
     };
-    Ok((ParticipantRow::find(conn, id)?, candidates.group_names))
+    Ok((candidates.row(conn, id)?, candidates.group_names))
 }
 
 /// When a question delivered now is passed on if unanswered, formatted for the email.
@@ -142,7 +141,10 @@ pub fn ask(
     named: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<Asked, AppError> {
-    let (relay, asker) = RelayRow::lock_with_participant(conn, asker_id)?;
+    let relay = RelayRow::lock_and_load(conn, RelayOf::Participant(asker_id))?;
+    // Read after the lock, so the asker's batons are as the last write of the relay left them.
+    let candidates = ParticipantRow::candidates(conn, relay.id, asker_id)?;
+    let asker = candidates.row(conn, asker_id)?;
     lifecycle::ensure_open(relay.state, "asking")?;
     let text = text::question(raw_text)?;
     let left = batons::after_ask(asker.batons.max(0) as u32)?;
@@ -159,15 +161,12 @@ pub fn ask(
         }
         (_, named) => named,
     };
-    let (recipient, groups) = choose_recipient(conn, &relay, &asker, named)?;
-    let round_rows = RoundRow::for_relay(conn, relay.id)?;
-    let round_list: Vec<_> = round_rows.iter().map(RoundRow::to_round).collect();
-    let round_id = rounds::latest_started(&round_list, now).map(|i| round_rows[i].id);
-    let (question, delivery) = QuestionRow::insert(
+    let (recipient, groups) = choose_recipient(conn, &relay, &asker, candidates, named)?;
+    let (question, delivery) = QuestionRow::ask(
         conn,
         NewQuestion {
             relay_id: relay.id,
-            round_id,
+            round_id: None,
             asker_id: asker.id,
             recipient_id: recipient.id,
             text,
@@ -175,8 +174,8 @@ pub fn ask(
             asked_at: to_db(now),
             delivered_at: to_db(now),
         },
+        left,
     )?;
-    ParticipantRow::set_batons(conn, asker.id, left)?;
     let mut events = Events::new(relay.id, now);
     deliver(
         conn,
@@ -218,7 +217,7 @@ pub fn answer(
     now: DateTime<Utc>,
 ) -> Result<(AnswerRow, u32), AppError> {
     let relay = RelayRow::lock_and_load(conn, RelayOf::Question(qid)).or_not_found("question")?;
-    let question = QuestionRow::find(conn, qid)?;
+    let (question, mut people) = QuestionRow::with_people(conn, qid)?;
     // Someone else's question looks exactly like a missing one: its existence is not theirs.
     if question.recipient_id != answerer_id {
         return Err(AppError::not_found("question"));
@@ -228,19 +227,17 @@ pub fn answer(
         return Err(crate::relay::RuleViolation::NotPending.into());
     }
     let text = text::answer(raw_text)?;
-    let mut people = ParticipantRow::by_ids(conn, &[answerer_id, question.asker_id])?;
     let (Some(answerer), Some(asker)) = (
-        people.get(&answerer_id).cloned(),
+        people.remove(&answerer_id),
         people.remove(&question.asker_id),
     ) else {
         return Err(AppError::internal(anyhow::anyhow!(
             "question {qid}: its asker or recipient is gone"
         )));
     };
-    let answer = QuestionRow::answer(conn, &question, &text, to_db(now))?;
     let settings = relay.settings();
     let new_batons = batons::after_answer(answerer.batons.max(0) as u32, &settings);
-    ParticipantRow::set_batons(conn, answerer.id, new_batons)?;
+    let answer = QuestionRow::answer(conn, &question, &text, to_db(now), new_batons)?;
     let mut events = Events::new(relay.id, now);
     events.add(
         Audience::Participant(answerer.id),
@@ -327,7 +324,8 @@ pub fn reroute(
     }
     let asker = ParticipantRow::find(conn, question.asker_id)?;
     let old = ParticipantRow::find(conn, question.recipient_id)?;
-    let (new, groups) = choose_recipient(conn, &relay, &asker, to)?;
+    let candidates = ParticipantRow::candidates(conn, relay.id, asker.id)?;
+    let (new, groups) = choose_recipient(conn, &relay, &asker, candidates, to)?;
     let old_delivery = DeliveryRow::open_for(conn, qid)?.map_or(0, |d| d.id);
     let new_delivery = QuestionRow::redeliver(conn, &question, new.id, to_db(now))?;
     let mut events = Events::new(relay.id, now);

@@ -67,13 +67,7 @@ fn open_with(app: &TestApp, who: &[Identity], settings: Value) -> (i64, Vec<Pers
         })
         .collect();
     let mut people = app.import_rows(relay, rows);
-    let res = app.post(
-        &format!("/api/relays/{relay}/open"),
-        Some(&app.token),
-        &json!({}),
-    );
-    assert_eq!(res.status, 200, "{}", res.text);
-    app.read_links(&mut people);
+    app.open(relay, &mut people);
     (relay, people)
 }
 

@@ -658,14 +658,19 @@ impl TestApp {
     pub fn open_relay(&self, n: usize, settings: Value) -> (i64, Vec<Person>) {
         let relay = self.create_relay(settings);
         let mut people = self.import_people(relay, n);
+        self.open(relay, &mut people);
+        (relay, people)
+    }
+
+    /// Opens relay `relay` now and fills in its `people`'s tokens from the opening emails.
+    pub fn open(&self, relay: i64, people: &mut [Person]) {
         let res = self.post(
             &format!("/api/relays/{relay}/open"),
             Some(&self.token),
             &json!({}),
         );
         assert_eq!(res.status, 200, "{}", res.text);
-        self.read_links(&mut people);
-        (relay, people)
+        self.read_links(people);
     }
 
     /// Closes relay `relay` as the facilitator.
