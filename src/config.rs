@@ -92,7 +92,8 @@ pub struct DatabaseSettings {
     pub synchronous: String,
     /// `PRAGMA busy_timeout`.
     pub busy_timeout_ms: u32,
-    /// Read connections for interactive requests.
+    /// Read connections for interactive requests; on PostgreSQL also the number of write lanes
+    /// (`db::lanes`), each with a connection of its own.
     pub pool_size: u32,
     /// Read connections for exports, analyses and reports (also how many run at once).
     pub bulk_pool_size: u32,

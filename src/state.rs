@@ -31,4 +31,17 @@ impl AppState {
         let now = self.clock.now();
         self.db.write(move |conn| edit(conn, now)).await
     }
+
+    /// [`AppState::write_with_now`] for a participant's move in relay `relay_id`, which locks
+    /// that relay first: see [`Db::write_in`].
+    pub async fn move_with_now<T, F>(&self, relay_id: i64, mut edit: F) -> Result<T, AppError>
+    where
+        F: FnMut(&mut DbConn, DateTime<Utc>) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let now = self.clock.now();
+        self.db
+            .write_in(relay_id, move |conn| edit(conn, now))
+            .await
+    }
 }

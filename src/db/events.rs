@@ -324,14 +324,33 @@ impl EventRow {
                 .select(EventRow::as_select())
                 .load(conn);
         }
-        events::table
-            .filter(events::id.gt(since).or(events::id.eq_any(missed)))
-            .order(events::id.asc())
-            .limit(limit)
-            .select(EventRow::as_select())
-            .load(conn)
+        match conn {
+            // Two range scans of the primary key, merged in id order. With the two conditions
+            // joined by OR, PostgreSQL walked the whole table by id from its start: 30 ms a
+            // read at 50,000 events, four times a second on every instance.
+            DbConn::Pg(pg) => {
+                use diesel::sql_types::{Array, BigInt};
+                diesel::sql_query(PG_AFTER_OR_AMONG)
+                    .bind::<BigInt, _>(since)
+                    .bind::<Array<BigInt>, _>(missed)
+                    .bind::<BigInt, _>(limit)
+                    .load(pg)
+            }
+            DbConn::Sqlite(_) => events::table
+                .filter(events::id.gt(since).or(events::id.eq_any(missed)))
+                .order(events::id.asc())
+                .limit(limit)
+                .select(EventRow::as_select())
+                .load(conn),
+        }
     }
 }
+
+/// [`EventRow::after_or_among`] on PostgreSQL: `$1` the cursor, `$2` the ids passed unseen,
+/// `$3` the most rows. Public for the test that holds its plan to two index ranges.
+pub const PG_AFTER_OR_AMONG: &str = "SELECT e.id, e.relay_id, e.participant_id, e.kind, e.data, \
+     e.created_at FROM ((SELECT * FROM events WHERE id > $1 ORDER BY id LIMIT $3) UNION ALL \
+     (SELECT * FROM events WHERE id = ANY($2) AND id <= $1)) e ORDER BY e.id LIMIT $3";
 
 fn participant_feed(participant_id: i64, since: i64) -> Feed {
     // Naming the relay lets SQLite walk the relay's events in order (`events_relay`).

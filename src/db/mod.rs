@@ -9,7 +9,8 @@
 //! participant's request needs.
 //!
 //! Writes: on SQLite one writer thread commits requests in groups (`writer`); on PostgreSQL,
-//! which several instances share, each write is a transaction of its own on a pooled
+//! which several instances share, participants' moves commit in groups per relay lane
+//! (`lanes`, [`Db::write_in`]) and any other write is a transaction of its own on a pooled
 //! connection, run again on a serialization failure or deadlock. Either way every write that
 //! belongs to a relay locks the relay first ([`relays::RelayRow::lock`]).
 //!
@@ -33,6 +34,7 @@ mod fixed;
 pub mod focus_lists;
 pub mod groups;
 pub mod invitations;
+mod lanes;
 pub mod memberships;
 pub mod migrate;
 mod named;
@@ -273,9 +275,13 @@ pub struct Db {
 enum Writes {
     /// SQLite: the one writer thread, committing requests in groups.
     Group(Arc<Writer>),
-    /// PostgreSQL: each in a transaction of its own on a pooled connection (many instances
-    /// write at once, so there is no one writer to group for).
-    Pooled(Arc<PooledWrites>),
+    /// PostgreSQL: participants' moves in groups per relay ([`lanes`]), any other write in a
+    /// transaction of its own on a pooled connection (many instances write at once, so there
+    /// is no one writer to group for).
+    Pooled {
+        writes: Arc<PooledWrites>,
+        lanes: Arc<lanes::Lanes>,
+    },
 }
 
 /// What PostgreSQL writes tell the rest of this instance, and the other instances, after they
@@ -340,13 +346,18 @@ impl Db {
                 let instance = event_signal::Instance::new();
                 let notifier = notifier::Notifier::start(url.clone(), instance.clone())
                     .context("starting the event notifier")?;
-                let writes = PooledWrites {
+                let writes = Arc::new(PooledWrites {
                     commits: tx,
                     touched: Default::default(),
                     instance,
                     notifier,
+                });
+                let lanes = lanes::Lanes::start(&connector, options.pool_size, writes.clone())?;
+                let writes = Writes::Pooled {
+                    writes,
+                    lanes: Arc::new(lanes),
                 };
-                (Writes::Pooled(Arc::new(writes)), commits)
+                (writes, commits)
             }
         };
         Ok(Self {
@@ -377,7 +388,7 @@ impl Db {
 
     /// Which backend this database is.
     pub fn is_postgres(&self) -> bool {
-        matches!(self.writes, Writes::Pooled(_))
+        matches!(self.writes, Writes::Pooled { .. })
     }
 
     /// Stops the writer once the writes already queued are committed, and waits for it and
@@ -504,7 +515,7 @@ impl Db {
     {
         match &self.writes {
             Writes::Group(writer) => writer.run(f).await,
-            Writes::Pooled(writes) => {
+            Writes::Pooled { writes, .. } => {
                 let pool = self.pool.clone();
                 let writes = writes.clone();
                 let mut f = f;
@@ -518,21 +529,28 @@ impl Db {
                     let result = backend::transaction_with_retries(&mut conn, &mut run);
                     let touched = event_signal::take();
                     if result.is_ok() {
-                        writes
-                            .touched
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .extend(touched.iter().copied());
-                        writes.commits.send_modify(|n| *n += 1);
-                        if !touched.is_empty() {
-                            writes.notifier.notify(touched);
-                        }
+                        writes.committed(touched);
                     }
                     result
                 })
                 .await
                 .map_err(AppError::internal)?
             }
+        }
+    }
+
+    /// Runs `f`, a write of relay `relay_id`'s (a participant's move), as [`Db::write`] does.
+    /// On PostgreSQL it is committed with the other moves of its relay's lane that wait at the
+    /// same time ([`lanes`]), in one transaction; `f` must lock `relay_id` first, as every
+    /// write of a relay does. On SQLite the one writer groups every write anyway.
+    pub async fn write_in<T, F>(&self, relay_id: i64, f: F) -> Result<T, AppError>
+    where
+        F: FnMut(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        match &self.writes {
+            Writes::Group(writer) => writer.run(f).await,
+            Writes::Pooled { lanes, .. } => lanes.run(relay_id, f).await,
         }
     }
 
@@ -561,7 +579,7 @@ impl Db {
     /// in ascending order; `None` on SQLite, where the live hub reads the log after every
     /// commit. For the one live hub of the process.
     pub fn take_touched(&self) -> Option<Vec<i64>> {
-        let Writes::Pooled(writes) = &self.writes else {
+        let Writes::Pooled { writes, .. } = &self.writes else {
             return None;
         };
         let mut touched = writes
@@ -574,7 +592,7 @@ impl Db {
     /// This instance as its notifications name it (PostgreSQL); `None` on SQLite.
     pub fn instance(&self) -> Option<&event_signal::Instance> {
         match &self.writes {
-            Writes::Pooled(writes) => Some(&writes.instance),
+            Writes::Pooled { writes, .. } => Some(&writes.instance),
             Writes::Group(_) => None,
         }
     }

@@ -18,15 +18,77 @@ use crate::error::AppError;
 /// unbounded batch, and a failed commit fails only this many requests.
 const MAX_GROUP: usize = 256;
 
-/// One request to the writer. It may run twice: first without a savepoint of its own, and
-/// again, isolated in a savepoint, if the group it was in had to be replayed (see
-/// [`writer_loop`]).
-trait Job: Send {
+/// One request to the writer (or to a PostgreSQL lane, see `lanes`). It may run twice: first
+/// without a savepoint of its own, and again, isolated in a savepoint, if the group it was in
+/// had to be replayed (see [`writer_loop`]).
+pub(super) trait Job: Send {
     /// Runs the request's work on `conn`; `isolated` puts it in its own savepoint. Returns
     /// whether it succeeded. A request that panicked fails with a 500 and is not run again.
     fn run(&mut self, conn: &mut DbConn, isolated: bool) -> bool;
+    /// Whether its last run failed because PostgreSQL aborted the transaction for a
+    /// serialization failure or a deadlock, which running the whole group again may cure.
+    fn transient(&self) -> bool;
     /// Tells the requester the outcome of its last run, or why the group's commit failed.
-    fn complete(self: Box<Self>, commit: Result<(), String>);
+    fn complete(self: Box<Self>, commit: Result<(), &GroupFailed>);
+}
+
+/// Why a group of writes did not commit, as each of its requesters is told.
+#[derive(Debug)]
+pub(super) enum GroupFailed {
+    /// The connection to the database was lost (PostgreSQL): nothing was committed unless the
+    /// commit itself was cut off, and a fresh connection may well succeed: a 503 to try again.
+    Lost(String),
+    /// Anything else: a 500.
+    Failed(String),
+}
+
+impl GroupFailed {
+    /// What `e` means for the group's requesters.
+    pub(super) fn of(e: &diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
+        match e {
+            Error::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, _) => {
+                Self::Lost(e.to_string())
+            }
+            _ => Self::Failed(e.to_string()),
+        }
+    }
+
+    fn error(&self) -> AppError {
+        match self {
+            // The reason is in the log line of the group's failure.
+            Self::Lost(_) => AppError::new(
+                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the connection to the database was lost; try again",
+            ),
+            Self::Failed(why) => AppError::internal(anyhow::anyhow!("commit failed: {why}")),
+        }
+    }
+}
+
+impl std::fmt::Display for GroupFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Lost(why) | Self::Failed(why) => f.write_str(why),
+        }
+    }
+}
+
+/// `f` as a job, and where its outcome will come.
+pub(super) fn job<T, F>(f: F) -> (Box<dyn Job>, oneshot::Receiver<Result<T, AppError>>)
+where
+    F: FnMut(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let (reply, rx) = oneshot::channel::<Result<T, AppError>>();
+    let job = Box::new(Request {
+        work: f,
+        outcome: None,
+        panicked: false,
+        reply,
+    });
+    (job, rx)
 }
 
 struct Request<T, F> {
@@ -89,12 +151,16 @@ where
         ok
     }
 
-    fn complete(self: Box<Self>, commit: Result<(), String>) {
+    fn transient(&self) -> bool {
+        matches!(&self.outcome, Some(Err(e)) if e.db_error().is_some_and(super::backend::is_transient))
+    }
+
+    fn complete(self: Box<Self>, commit: Result<(), &GroupFailed>) {
         let result = match commit {
             Ok(()) => self
                 .outcome
                 .unwrap_or_else(|| Err(AppError::internal(anyhow::anyhow!("no outcome")))),
-            Err(e) => Err(AppError::internal(anyhow::anyhow!("commit failed: {e}"))),
+            Err(failed) => Err(failed.error()),
         };
         // The requester may have gone away (client disconnected); nothing to tell then.
         let _ = self.reply.send(result);
@@ -147,13 +213,7 @@ impl Writer {
         F: FnMut(&mut DbConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        let (reply, rx) = oneshot::channel::<Result<T, AppError>>();
-        let job: Box<dyn Job> = Box::new(Request {
-            work: f,
-            outcome: None,
-            panicked: false,
-            reply,
-        });
+        let (job, rx) = job(f);
         let stopped = || AppError::internal(anyhow::anyhow!("the database writer has stopped"));
         self.queue
             .read()
@@ -305,14 +365,14 @@ fn writer_loop(
         }
         let commit = match result {
             Ok(()) => Ok(()),
-            Err(GroupAbort::Db(e)) => Err(e.to_string()),
-            Err(GroupAbort::Replay) => Err("replay failed".into()),
+            Err(GroupAbort::Db(e)) => Err(GroupFailed::of(&e)),
+            Err(GroupAbort::Replay) => Err(GroupFailed::Failed("replay failed".into())),
         };
         if let Err(e) = &commit {
             tracing::error!(error = %e, "group commit failed");
         }
         for job in batch {
-            job.complete(commit.clone());
+            job.complete(commit.as_ref().map(|_| ()));
         }
         commits.send_modify(|n| *n += 1);
         checkpointer.after_commit(&mut conn);

@@ -82,7 +82,9 @@ pub async fn ask_question(
     let AskRequest { text, recipient_id } = body::json(&req, payload).await?;
     let pid = me.participant.id;
     let asked = state
-        .write_with_now(move |conn, now| ops::ask(conn, pid, &text, recipient_id, now))
+        .move_with_now(me.relay.id, move |conn, now| {
+            ops::ask(conn, pid, &text, recipient_id, now)
+        })
         .await?;
     Ok(HttpResponse::Created().json(views::sent_question(&asked)))
 }
@@ -99,7 +101,9 @@ pub async fn answer_question(
     let pid = me.participant.id;
     let qid = path.into_inner();
     let (answer, batons) = state
-        .write_with_now(move |conn, now| ops::answer(conn, pid, qid, &text, now))
+        .move_with_now(me.relay.id, move |conn, now| {
+            ops::answer(conn, pid, qid, &text, now)
+        })
         .await?;
     Ok(HttpResponse::Created().json(views::sent_answer(qid, &answer, batons)))
 }

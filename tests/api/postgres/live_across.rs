@@ -430,3 +430,73 @@ fn one_read_of_several_relays_gives_each_relay_its_next_events_in_id_order() {
             .is_empty()
     );
 }
+
+#[derive(QueryableByName)]
+struct Explained {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+    plan: String,
+}
+
+/// Rows each scan of an `EXPLAIN (ANALYZE, FORMAT JSON)` plan node and those under it read:
+/// what they returned and what their filters threw away.
+fn rows_scanned(node: &Value) -> i64 {
+    let own = if node["Node Type"]
+        .as_str()
+        .is_some_and(|t| t.contains("Scan"))
+    {
+        node["Actual Rows"].as_i64().unwrap_or(0) * node["Actual Loops"].as_i64().unwrap_or(1)
+            + node["Rows Removed by Filter"].as_i64().unwrap_or(0)
+            + node["Rows Removed by Index Recheck"].as_i64().unwrap_or(0)
+    } else {
+        0
+    };
+    let below: i64 = node["Plans"]
+        .as_array()
+        .map(|plans| plans.iter().map(rows_scanned).sum())
+        .unwrap_or(0);
+    own + below
+}
+
+/// The hub's catch-up read (every 250 ms on every instance) takes the events after its cursor
+/// and the ids it passed unseen. It must read about as many rows as it returns, not walk the
+/// log from its start: on a log that grew since it was last analysed (as under load), and also
+/// once PostgreSQL plans the prepared statement generically (after five runs). Written as one
+/// condition `id > cursor OR id = ANY(missed)`, it read all 20,000 rows here.
+#[test]
+fn the_catch_up_read_scans_only_past_the_cursor_and_the_missed_ids() {
+    let pg = FreshPg::create();
+    let url = pg.url();
+    let app = spawn_app_with(move |s| s.database.url = url);
+    let (relay, _people) = app.open_relay(2, json!({}));
+    let mut conn = pg.connect();
+    conn.batch_execute(&format!(
+        "INSERT INTO events (relay_id, participant_id, kind, data, created_at) \
+         SELECT {relay}, NULL, 'reminder', '{{}}', now() FROM generate_series(1, 20000); \
+         PREPARE catch_up(bigint, bigint[], bigint) AS {}",
+        stafet::db::events::PG_AFTER_OR_AMONG
+    ))
+    .unwrap();
+    let last: i64 = diesel::dsl::sql::<diesel::sql_types::BigInt>("SELECT max(id) FROM events")
+        .get_result(&mut conn)
+        .unwrap();
+    let (cursor, missed) = (last - 10, 100);
+    for run in 1..=8 {
+        let plan = diesel::sql_query(format!(
+            "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE catch_up({cursor}, '{{{missed}}}', 1000)"
+        ))
+        .get_result::<Explained>(&mut conn)
+        .unwrap()
+        .plan;
+        let plan: Value = serde_json::from_str(&plan).unwrap();
+        let top = &plan[0]["Plan"];
+        assert_eq!(
+            top["Actual Rows"], 11,
+            "run {run}: ten new events and the missed one"
+        );
+        let scanned = rows_scanned(top);
+        assert!(
+            scanned <= 100,
+            "run {run}: the read scanned {scanned} rows of 20,000 for 11: {plan:#}"
+        );
+    }
+}

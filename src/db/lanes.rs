@@ -1,0 +1,195 @@
+//! PostgreSQL: the writes of participants' moves, committed in groups per relay.
+//!
+//! An ask or an answer belongs to one relay, whose row it locks first (`backend::lock_relay`).
+//! Run each in a transaction of its own, and the writes of one busy relay queue for its lock,
+//! each holding a connection and a thread while it waits, and each pays a `BEGIN`, a `COMMIT`
+//! and a WAL flush of its own. Here every relay belongs to one of a few lanes (its id modulo
+//! their number); a lane is a thread that takes the moves waiting for it, runs them in one
+//! transaction in ascending relay order, and commits once, as the SQLite writer does for
+//! everything. Moves of a relay that arrive at this instance at once then never wait for each
+//! other's locks, and one commit serves them all.
+//!
+//! - **Order.** A group takes its relays' locks in ascending id order, like every write that
+//!   locks several, so two instances' groups cannot wait on each other in a cycle.
+//! - **Failures** are the writer's: a move that fails rolls the group back, which runs again
+//!   with a savepoint around each move, so the failed move's changes alone are undone; a
+//!   transaction PostgreSQL aborts for a serialization failure or a deadlock runs again from
+//!   the start. A move may therefore run twice, as [`Db::write`](super::Db::write) says.
+//! - **After the commit** the lane tells the rest of the instance and the other instances what
+//!   changed, as every PostgreSQL write does ([`PooledWrites::committed`]).
+
+use std::sync::{Arc, PoisonError, mpsc};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use diesel::prelude::*;
+use diesel::r2d2::Pool;
+
+use super::writer::{GroupFailed, Job, job};
+use super::{Connector, DbConn, PooledWrites, backend, event_signal};
+use crate::error::AppError;
+
+/// Most moves committed in one transaction: a group holds its relays' locks until its commit,
+/// so the other instances' moves of those relays wait for the whole group.
+const MAX_GROUP: usize = 64;
+
+/// A move waiting for its lane, and the relay it belongs to.
+type Queued = (i64, Box<dyn Job>);
+
+/// The lanes of one instance, shared by every clone of [`Db`](super::Db). A lane's thread ends
+/// when its queue does, with the last clone.
+pub(super) struct Lanes {
+    queues: Vec<mpsc::Sender<Queued>>,
+}
+
+impl Lanes {
+    /// Starts `count` lanes, each writing on a connection of a pool of their own.
+    pub(super) fn start(
+        connector: &Connector,
+        count: u32,
+        writes: Arc<PooledWrites>,
+    ) -> anyhow::Result<Self> {
+        let count = count.max(1);
+        let pool = connector.pool(count)?;
+        let mut queues = Vec::new();
+        for lane in 0..count {
+            let (tx, rx) = mpsc::channel::<Queued>();
+            let pool = pool.clone();
+            let writes = writes.clone();
+            std::thread::Builder::new()
+                .name(format!("stafet-lane-{lane}"))
+                .spawn(move || lane_loop(&pool, &rx, &writes))
+                .context("starting a write lane")?;
+            queues.push(tx);
+        }
+        Ok(Self { queues })
+    }
+
+    /// Runs `f`, a write of relay `relay_id`'s, in its lane's next group and returns its outcome
+    /// once that group is committed.
+    pub(super) async fn run<T, F>(&self, relay_id: i64, f: F) -> Result<T, AppError>
+    where
+        F: FnMut(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (job, rx) = job(f);
+        let lane = relay_id.rem_euclid(self.queues.len() as i64) as usize;
+        let stopped = || AppError::internal(anyhow::anyhow!("a write lane has stopped"));
+        self.queues[lane]
+            .send((relay_id, job))
+            .map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
+    }
+}
+
+/// A lane: takes the moves waiting (up to [`MAX_GROUP`]), runs them in one transaction, commits
+/// once, answers them all, and tells the instance what the commit changed.
+fn lane_loop(pool: &Pool<Connector>, rx: &mpsc::Receiver<Queued>, writes: &PooledWrites) {
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(queued) => group.push(queued),
+                Err(_) => break,
+            }
+        }
+        // Stable: a relay's moves keep the order they came in.
+        group.sort_by_key(|(relay, _)| *relay);
+        let mut jobs: Vec<Box<dyn Job>> = group.into_iter().map(|(_, job)| job).collect();
+        let commit = match pool.get() {
+            Ok(mut conn) => run_group(&mut conn, &mut jobs),
+            Err(e) => Err(GroupFailed::Lost(format!("no database connection: {e}"))),
+        };
+        let touched = event_signal::take();
+        match &commit {
+            Ok(()) => writes.committed(touched),
+            Err(e) => tracing::error!(error = %e, "a group of moves failed to commit"),
+        }
+        for job in jobs {
+            job.complete(commit.as_ref().map(|_| ()));
+        }
+    }
+}
+
+/// How a group's transaction ended early.
+enum GroupAbort {
+    /// A move failed (or panicked): run the group again, a savepoint around each move.
+    Replay,
+    /// PostgreSQL aborted the transaction for a serialization failure or a deadlock.
+    Transient,
+    /// The database failed.
+    Db(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for GroupAbort {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(e)
+    }
+}
+
+/// Most times a group runs before a serialization failure or deadlock is its answer.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// Runs `jobs` in one transaction until it commits: again with savepoints after a move failed,
+/// again from the start after PostgreSQL aborted it for a reason that may pass.
+fn run_group(conn: &mut DbConn, jobs: &mut [Box<dyn Job>]) -> Result<(), GroupFailed> {
+    let mut isolated = false;
+    let mut attempt = 1;
+    loop {
+        // A group run again appends its events again.
+        event_signal::clear();
+        let result = conn.transaction::<(), GroupAbort, _>(|c| {
+            for job in jobs.iter_mut() {
+                if job.run(c, isolated) {
+                    continue;
+                }
+                if job.transient() {
+                    return Err(GroupAbort::Transient);
+                }
+                if !isolated {
+                    // PostgreSQL cannot tell whether the move changed rows before it failed,
+                    // and after a failed statement the transaction takes no more.
+                    return Err(GroupAbort::Replay);
+                }
+            }
+            Ok(())
+        });
+        let why = match result {
+            Ok(()) => return Ok(()),
+            // Only a run without savepoints asks for this: it cannot come twice.
+            Err(GroupAbort::Replay) => {
+                isolated = true;
+                continue;
+            }
+            Err(GroupAbort::Transient) => None,
+            Err(GroupAbort::Db(e)) if backend::is_transient(&e) => None,
+            Err(GroupAbort::Db(e)) => Some(GroupFailed::of(&e)),
+        };
+        if let Some(why) = why {
+            return Err(why);
+        }
+        if attempt >= MAX_ATTEMPTS {
+            return Err(GroupFailed::Failed(
+                "aborted by the database again and again".into(),
+            ));
+        }
+        tracing::debug!(attempt, "a group of moves aborted by the database; again");
+        std::thread::sleep(Duration::from_millis(5 << attempt.min(6)));
+        attempt += 1;
+    }
+}
+
+impl PooledWrites {
+    /// After a commit on PostgreSQL: the live hub learns the relays `touched`, everything that
+    /// waits for a commit wakes, and the other instances are told.
+    pub(super) fn committed(&self, touched: Vec<i64>) {
+        self.touched
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(touched.iter().copied());
+        self.commits.send_modify(|n| *n += 1);
+        if !touched.is_empty() {
+            self.notifier.notify(touched);
+        }
+    }
+}
