@@ -1,0 +1,1 @@
+CREATE INDEX deliveries_asker ON deliveries (asker_id, recipient_id);
