@@ -25,7 +25,7 @@ use anyhow::Context as _;
 use diesel::prelude::*;
 use diesel::r2d2::Pool;
 
-use super::writer::{GroupFailed, Job, job};
+use super::writer::{GroupFailed, Job, job, take_group};
 use super::{Connector, DbConn, PooledWrites, backend, event_signal};
 use crate::error::AppError;
 
@@ -85,14 +85,7 @@ impl Lanes {
 /// A lane: takes the moves waiting (up to [`MAX_GROUP`]), runs them in one transaction, commits
 /// once, answers them all, and tells the instance what the commit changed.
 fn lane_loop(pool: &Pool<Connector>, rx: &mpsc::Receiver<Queued>, writes: &PooledWrites) {
-    while let Ok(first) = rx.recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match rx.try_recv() {
-                Ok(queued) => group.push(queued),
-                Err(_) => break,
-            }
-        }
+    while let Some(mut group) = take_group(rx, MAX_GROUP) {
         // Stable: a relay's moves keep the order they came in.
         group.sort_by_key(|(relay, _)| *relay);
         let mut jobs: Vec<Box<dyn Job>> = group.into_iter().map(|(_, job)| job).collect();

@@ -176,6 +176,20 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
         .unwrap_or("(no message)")
 }
 
+/// The first request to arrive on `rx` and those already queued behind it, at most `most`;
+/// `None` once every sender is gone. How both group writers (this one and the PostgreSQL
+/// lanes) take their next group.
+pub(super) fn take_group<T>(rx: &mpsc::Receiver<T>, most: usize) -> Option<Vec<T>> {
+    let mut group = vec![rx.recv().ok()?];
+    while group.len() < most {
+        match rx.try_recv() {
+            Ok(next) => group.push(next),
+            Err(_) => break,
+        }
+    }
+    Some(group)
+}
+
 /// Where write requests wait for the writer thread.
 type WriteQueue = mpsc::Sender<Box<dyn Job>>;
 
@@ -351,14 +365,7 @@ fn writer_loop(
     commits: watch::Sender<u64>,
     checkpointer: Checkpointer,
 ) {
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_GROUP {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
+    while let Some(mut batch) = take_group(&rx, MAX_GROUP) {
         let mut result = run_group(&mut conn, &mut batch, false);
         if matches!(result, Err(GroupAbort::Replay)) {
             result = run_group(&mut conn, &mut batch, true);
@@ -376,199 +383,5 @@ fn writer_loop(
         }
         commits.send_modify(|n| *n += 1);
         checkpointer.after_commit(&mut conn);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use diesel::sql_types::BigInt;
-
-    use super::*;
-    use crate::db::{Db, DbOptions};
-
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-
-    fn open() -> (tempfile::TempDir, Db) {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(
-            &crate::db::Target::Sqlite(dir.path().join("t.sqlite")),
-            &DbOptions {
-                synchronous: "NORMAL".into(),
-                busy_timeout_ms: 1000,
-                pool_size: 2,
-                bulk_pool_size: 1,
-            },
-        )
-        .unwrap();
-        (dir, db)
-    }
-
-    /// Inserts a staff user named `email`; the table's UNIQUE email lets a test fail on purpose.
-    fn add(conn: &mut DbConn, email: &str) -> QueryResult<usize> {
-        diesel::sql_query(
-            "INSERT INTO staff_users (email, role, password_hash, created_at) \
-             VALUES (?, 'analyst', 'x', '2026-11-23 08:00:00')",
-        )
-        .bind::<diesel::sql_types::Text, _>(email)
-        .execute(conn)
-    }
-
-    async fn staff(db: &Db, email: &'static str) -> i64 {
-        db.read(move |c| {
-            Ok(
-                diesel::sql_query("SELECT count(*) AS n FROM staff_users WHERE email = ?")
-                    .bind::<diesel::sql_types::Text, _>(email)
-                    .get_result::<Count>(c)?
-                    .n,
-            )
-        })
-        .await
-        .unwrap()
-    }
-
-    type TestJob = Box<dyn FnMut(&mut DbConn) -> Result<(), AppError> + Send>;
-    type Pending<'a> = std::pin::Pin<Box<dyn Future<Output = Result<(), AppError>> + Send + 'a>>;
-
-    /// Runs `jobs` in one group: a first request holds the writer until all of them are queued.
-    async fn in_one_group(db: &Db, jobs: Vec<TestJob>) -> Vec<Result<(), AppError>> {
-        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
-        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-        let holder = {
-            let db = db.clone();
-            tokio::spawn(async move {
-                db.write(move |_| {
-                    let _ = started_tx.send(());
-                    let _ = release_rx.recv();
-                    Ok(())
-                })
-                .await
-            })
-        };
-        tokio::task::spawn_blocking(move || started_rx.recv())
-            .await
-            .unwrap()
-            .unwrap();
-        let mut pending: Vec<Pending<'_>> = jobs
-            .into_iter()
-            .map(|mut job| Box::pin(db.write(move |c| job(c))) as _)
-            .collect();
-        // The first poll of a write queues it.
-        for fut in &mut pending {
-            std::future::poll_fn(|cx| {
-                let _ = fut.as_mut().poll(cx);
-                std::task::Poll::Ready(())
-            })
-            .await;
-        }
-        release_tx.send(()).unwrap();
-        holder.await.unwrap().unwrap();
-        let mut out = Vec::new();
-        for fut in pending {
-            out.push(fut.await);
-        }
-        out
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_request_failing_after_writing_is_undone_alone_and_its_group_commits() {
-        let (_dir, db) = open();
-        let results = in_one_group(
-            &db,
-            vec![
-                Box::new(|c| Ok(add(c, "a@x.dk").map(|_| ())?)),
-                // Writes, then fails: only its own row must disappear.
-                Box::new(|c| {
-                    add(c, "b@x.dk")?;
-                    Err(AppError::validation("changed my mind"))
-                }),
-                // Fails before writing anything.
-                Box::new(|_| Err(AppError::validation("no"))),
-                // Fails in the database (duplicate email) after one good insert.
-                Box::new(|c| {
-                    add(c, "c@x.dk")?;
-                    Ok(add(c, "a@x.dk").map(|_| ())?)
-                }),
-                Box::new(|c| Ok(add(c, "d@x.dk").map(|_| ())?)),
-            ],
-        )
-        .await;
-        let ok: Vec<bool> = results.iter().map(Result::is_ok).collect();
-        assert_eq!(ok, [true, false, false, false, true]);
-        assert_eq!(staff(&db, "a@x.dk").await, 1);
-        assert_eq!(
-            staff(&db, "b@x.dk").await,
-            0,
-            "the failed request's write was undone"
-        );
-        assert_eq!(staff(&db, "c@x.dk").await, 0, "so was the half-done one's");
-        assert_eq!(staff(&db, "d@x.dk").await, 1);
-    }
-
-    /// The status of each result: 200 for a success, else the error's.
-    fn statuses(results: &[Result<(), AppError>]) -> Vec<u16> {
-        results
-            .iter()
-            .map(|r| r.as_ref().map_or_else(|e| e.status().as_u16(), |()| 200))
-            .collect()
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_panicking_request_fails_alone_and_its_group_commits() {
-        let (_dir, db) = open();
-        let results = in_one_group(
-            &db,
-            vec![
-                Box::new(|c| Ok(add(c, "e@x.dk").map(|_| ())?)),
-                // Panics before writing anything.
-                Box::new(|_| panic!("a bug")),
-                Box::new(|c| Ok(add(c, "f@x.dk").map(|_| ())?)),
-                // Writes, then panics: its row must go, the others' stay.
-                Box::new(|c| {
-                    add(c, "g@x.dk")?;
-                    panic!("a bug after writing")
-                }),
-                Box::new(|c| Ok(add(c, "h@x.dk").map(|_| ())?)),
-            ],
-        )
-        .await;
-        assert_eq!(statuses(&results), [200, 500, 200, 500, 200]);
-        for (email, n) in [("e@x.dk", 1), ("f@x.dk", 1), ("g@x.dk", 0), ("h@x.dk", 1)] {
-            assert_eq!(staff(&db, email).await, n, "{email}");
-        }
-        db.write(|c| Ok(add(c, "i@x.dk")?)).await.unwrap();
-        assert_eq!(staff(&db, "i@x.dk").await, 1, "the writer goes on");
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_request_panicking_in_its_own_savepoint_fails_alone() {
-        let (_dir, db) = open();
-        let results = in_one_group(
-            &db,
-            vec![
-                Box::new(|c| Ok(add(c, "j@x.dk").map(|_| ())?)),
-                // Fails after writing: the group is replayed with a savepoint per request...
-                Box::new(|c| {
-                    add(c, "k@x.dk")?;
-                    Err(AppError::validation("changed my mind"))
-                }),
-                // ...and this one panics inside its savepoint there.
-                Box::new(|c| {
-                    add(c, "l@x.dk")?;
-                    panic!("a bug after writing")
-                }),
-                Box::new(|c| Ok(add(c, "m@x.dk").map(|_| ())?)),
-            ],
-        )
-        .await;
-        assert_eq!(statuses(&results), [200, 422, 500, 200]);
-        for (email, n) in [("j@x.dk", 1), ("k@x.dk", 0), ("l@x.dk", 0), ("m@x.dk", 1)] {
-            assert_eq!(staff(&db, email).await, n, "{email}");
-        }
-        db.write(|c| Ok(add(c, "n@x.dk")?)).await.unwrap();
-        assert_eq!(staff(&db, "n@x.dk").await, 1, "the writer goes on");
     }
 }

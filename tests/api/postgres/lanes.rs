@@ -1,12 +1,11 @@
 //! Participants' moves on PostgreSQL commit in groups per relay lane (`Db::write_in`): the
-//! moves waiting together share one transaction; one that fails is undone alone while the rest
-//! of its group commits; and a group takes its relays in ascending order, so two instances'
-//! groups of the same relays never deadlock.
+//! moves waiting together share one transaction; a group takes its relays in ascending order,
+//! so two instances' groups of the same relays never deadlock; and a group that meets a lost
+//! connection is told to try again. That a failed move is undone alone, on both backends, is
+//! `system::group_commit`.
 //!
 //! The server comes from `STAFET_TEST_PG_URL`; without it these tests fail, never skip.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -17,82 +16,8 @@ use stafet::db::{Db, DbConn, to_db};
 use stafet::error::AppError;
 use stafet::relay::StaffRole;
 
+use crate::helpers::groups::{Move, add, behind_a_holder, runtime, staff};
 use crate::helpers::pg::FreshPg;
-
-type Move<T> = Box<dyn FnMut(&mut DbConn) -> Result<T, AppError> + Send>;
-type Pending<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 'a>>;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// Queues `moves` (relay, work) on `db`'s lanes in this order while a first move holds the
-/// lane of relay `hold`, then lets it go: the moves of that lane wait together and run as one
-/// group. `queued` runs once they are all queued, before the lane is let go.
-async fn behind_a_holder<T: Send + 'static>(
-    db: &Db,
-    hold: i64,
-    moves: Vec<(i64, Move<T>)>,
-    queued: impl FnOnce(),
-) -> Vec<Result<T, AppError>> {
-    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
-    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-    let holder = {
-        let db = db.clone();
-        tokio::spawn(async move {
-            db.write_in(hold, move |_| {
-                let _ = started_tx.send(());
-                let _ = release_rx.recv();
-                Ok(())
-            })
-            .await
-        })
-    };
-    tokio::task::spawn_blocking(move || started_rx.recv())
-        .await
-        .unwrap()
-        .unwrap();
-    let mut pending: Vec<Pending<'_, T>> = moves
-        .into_iter()
-        .map(|(relay, mut work)| Box::pin(db.write_in(relay, move |c| work(c))) as _)
-        .collect();
-    // The first poll of a move queues it.
-    for fut in &mut pending {
-        std::future::poll_fn(|cx| {
-            let _ = fut.as_mut().poll(cx);
-            std::task::Poll::Ready(())
-        })
-        .await;
-    }
-    queued();
-    release_tx.send(()).unwrap();
-    holder.await.unwrap().unwrap();
-    let mut out = Vec::new();
-    for fut in pending {
-        out.push(fut.await);
-    }
-    out
-}
-
-/// Inserts a staff user named `email`; the table's UNIQUE email lets a move fail on purpose.
-fn add(c: &mut DbConn, email: &str) -> Result<i64, AppError> {
-    let now = to_db(chrono::Utc::now());
-    Ok(StaffUserRow::insert(c, email, StaffRole::Analyst, "x", now)?.id)
-}
-
-fn staff(rt: &tokio::runtime::Runtime, db: &Db, email: &'static str) -> i64 {
-    rt.block_on(db.read(move |c| {
-        Ok(staff_users::table
-            .filter(staff_users::email.eq(email))
-            .count()
-            .get_result::<i64>(c)?)
-    }))
-    .unwrap()
-}
 
 #[derive(QueryableByName)]
 struct Txid {
@@ -125,64 +50,6 @@ fn moves_waiting_together_commit_in_one_transaction() {
         alone, txids[0],
         "the next move starts a transaction of its own"
     );
-}
-
-#[test]
-fn a_move_failing_in_a_group_is_undone_alone_and_the_rest_commits() {
-    let pg = FreshPg::create();
-    let db = pg.open(1);
-    let rt = runtime();
-    let moves: Vec<(i64, Move<()>)> = vec![
-        (1, Box::new(|c| add(c, "a@x.dk").map(drop))),
-        // Writes, then fails: only its own row must go.
-        (
-            2,
-            Box::new(|c| {
-                add(c, "b@x.dk")?;
-                Err(AppError::validation("changed my mind"))
-            }),
-        ),
-        // Fails in the database (a repeated email) after one good insert: PostgreSQL takes no
-        // more statements in that transaction, so the group runs again with savepoints.
-        (
-            3,
-            Box::new(|c| {
-                add(c, "c@x.dk")?;
-                add(c, "a@x.dk").map(drop)
-            }),
-        ),
-        // Panics after writing.
-        (
-            4,
-            Box::new(|c| {
-                add(c, "d@x.dk")?;
-                panic!("a bug after writing")
-            }),
-        ),
-        (5, Box::new(|c| add(c, "e@x.dk").map(drop))),
-    ];
-    let results = rt.block_on(behind_a_holder(&db, 0, moves, || ()));
-    let statuses: Vec<u16> = results
-        .iter()
-        .map(|r| r.as_ref().map_or_else(|e| e.status().as_u16(), |()| 200))
-        .collect();
-    assert_eq!(statuses[0], 200);
-    assert_eq!(statuses[1], 422);
-    assert_ne!(statuses[2], 200, "the repeated email fails");
-    assert_eq!(statuses[3], 500);
-    assert_eq!(statuses[4], 200);
-    for (email, n) in [
-        ("a@x.dk", 1),
-        ("b@x.dk", 0),
-        ("c@x.dk", 0),
-        ("d@x.dk", 0),
-        ("e@x.dk", 1),
-    ] {
-        assert_eq!(staff(&rt, &db, email), n, "{email}");
-    }
-    rt.block_on(db.write_in(1, |c| add(c, "f@x.dk")))
-        .expect("the lane goes on");
-    assert_eq!(staff(&rt, &db, "f@x.dk"), 1);
 }
 
 /// Waits until `n` moves hold their first row, or `limit` passes: returns whether they all did.

@@ -12,15 +12,7 @@ use serde_json::json;
 use stafet::auth::tokens;
 use stafet::db::outbox::{NewEmail, OutboxRow};
 
-use crate::helpers::pg::FreshPg;
-use crate::helpers::{TestApp, spawn_app_with};
-
-fn app_on_fresh_pg() -> (FreshPg, TestApp) {
-    let pg = FreshPg::create();
-    let url = pg.url();
-    let app = spawn_app_with(move |s| s.database.url = url);
-    (pg, app)
-}
+use crate::helpers::app_on_fresh_pg;
 
 #[test]
 fn links_made_by_the_database_open_the_app_and_name_their_credential() {

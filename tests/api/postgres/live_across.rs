@@ -18,7 +18,7 @@ use stafet::db::event_signal::{self, Instance};
 
 use crate::helpers::live;
 use crate::helpers::pg::{self, FreshPg};
-use crate::helpers::{self, Person, TestApp, spawn_app_with};
+use crate::helpers::{self, Person, TestApp, app_on_fresh_pg};
 
 /// One HTTP client for every request of these tests (ureq keeps connections to each server).
 static AGENT: LazyLock<ureq::Agent> = LazyLock::new(|| {
@@ -34,9 +34,7 @@ const PUSH_WITHIN: Duration = Duration::from_secs(3);
 /// A server on a fresh database (dropped when it goes) and the base URL of a second server on
 /// the same database.
 fn two_instances() -> (FreshPg, TestApp, String) {
-    let pg = FreshPg::create();
-    let url = pg.url();
-    let app = spawn_app_with(move |s| s.database.url = url);
+    let (pg, app) = app_on_fresh_pg();
     let other = app.another_instance();
     (pg, app, other)
 }
@@ -371,9 +369,7 @@ fn one_read_of_several_relays_gives_each_relay_its_next_events_in_id_order() {
     use stafet::db::DbConn;
     use stafet::db::events::EventRow;
 
-    let pg = FreshPg::create();
-    let url = pg.url();
-    let app = spawn_app_with(move |s| s.database.url = url);
+    let (pg, app) = app_on_fresh_pg();
     let (a, people_a) = app.open_relay(3, json!({}));
     let (b, people_b) = app.open_relay(3, json!({}));
     let (quiet, _) = app.open_relay(3, json!({}));
@@ -464,9 +460,7 @@ fn rows_scanned(node: &Value) -> i64 {
 /// condition `id > cursor OR id = ANY(missed)`, it read all 20,000 rows here.
 #[test]
 fn the_catch_up_read_scans_only_past_the_cursor_and_the_missed_ids() {
-    let pg = FreshPg::create();
-    let url = pg.url();
-    let app = spawn_app_with(move |s| s.database.url = url);
+    let (pg, app) = app_on_fresh_pg();
     let (relay, _people) = app.open_relay(2, json!({}));
     let mut conn = pg.connect();
     conn.batch_execute(&format!(

@@ -19,16 +19,14 @@ use stafet::relay::StaffRole;
 
 use crate::helpers::live;
 use crate::helpers::pg::FreshPg;
-use crate::helpers::{self, spawn_app_with, to_res};
+use crate::helpers::{self, app_on_fresh_pg, to_res};
 
 /// How many asks race for the one baton.
 const ASKS: usize = 20;
 
 #[test]
 fn twenty_asks_on_one_baton_across_two_servers_succeed_exactly_once() {
-    let pg = FreshPg::create();
-    let url = pg.url();
-    let app = spawn_app_with(move |s| s.database.url = url);
+    let (_pg, app) = app_on_fresh_pg();
     let other = app.another_instance();
     let (_relay, people) = app.open_relay(8, json!({}));
     let asker = people[0].token.clone();
@@ -176,9 +174,7 @@ fn two_relays() -> (
     Vec<helpers::Person>,
     Vec<helpers::Person>,
 ) {
-    let pg = FreshPg::create();
-    let url = pg.url();
-    let app = spawn_app_with(move |s| s.database.url = url);
+    let (pg, app) = app_on_fresh_pg();
     let (relay_a, a) = app.open_relay(2, json!({}));
     let (_, b) = app.open_relay(3, json!({}));
     (pg, app, relay_a, a, b)
