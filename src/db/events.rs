@@ -7,7 +7,8 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::backend::RelayOf;
-use super::fixed::{self, Param};
+use super::deferred;
+use super::fixed::{self, Param, PgParam};
 use super::schema::{events, participants, questions};
 use crate::relay::EventKind;
 
@@ -73,6 +74,17 @@ impl EventRow {
             Audience::Staff => None,
             Audience::Participant(p) => Some(p),
         };
+        // In a lane's group every event waits for the group's end, so ids keep the moves' order.
+        if deferred::collecting() {
+            deferred::defer_events([deferred::NewEvent {
+                relay_id,
+                participant_id,
+                kind: kind.as_str(),
+                data: data.to_string(),
+                created_at: now,
+            }]);
+            return Ok(());
+        }
         diesel::insert_into(events::table)
             .values((
                 events::relay_id.eq(relay_id),
@@ -101,6 +113,16 @@ impl EventRow {
             Audience::Staff => None,
             Audience::Participant(p) => Some(*p),
         };
+        if deferred::collecting() {
+            deferred::defer_events(events.iter().map(|(a, kind, data)| deferred::NewEvent {
+                relay_id,
+                participant_id: audience(a),
+                kind: kind.as_str(),
+                data: data.clone(),
+                created_at: now,
+            }));
+            return Ok(());
+        }
         // Up to four rows (an ask or an answer appends three) go as one of four fixed
         // statements, prepared once per connection; diesel's multi-row insert is prepared anew
         // each time, as its SQL depends on the number of rows.
@@ -279,19 +301,21 @@ impl EventRow {
             // one condition per relay was planned then as a walk of every event by id: 10 ms a
             // read at 60,000 events.)
             DbConn::Pg(pg) => {
-                use diesel::sql_types::{Array, BigInt};
                 let (relays, afters): (Vec<i64>, Vec<i64>) = cursors.iter().copied().unzip();
-                diesel::sql_query(
+                fixed::pg_load(
+                    pg,
                     "SELECT e.id, e.relay_id, e.participant_id, e.kind, e.data, e.created_at \
-                     FROM unnest($1::bigint[], $2::bigint[]) AS c(relay, after) \
+                     FROM unnest(?::bigint[], ?::bigint[]) AS c(relay, after) \
                      CROSS JOIN LATERAL (SELECT * FROM events WHERE relay_id = c.relay \
-                       AND id > c.after ORDER BY id LIMIT $3) e \
-                     ORDER BY e.id LIMIT $3",
+                       AND id > c.after ORDER BY id LIMIT ?) e \
+                     ORDER BY e.id LIMIT ?",
+                    &[
+                        PgParam::Ints(&relays),
+                        PgParam::Ints(&afters),
+                        PgParam::Int(limit),
+                        PgParam::Int(limit),
+                    ],
                 )
-                .bind::<Array<BigInt>, _>(relays)
-                .bind::<Array<BigInt>, _>(afters)
-                .bind::<BigInt, _>(limit)
-                .load(pg)
             }
             // SQLite's hub reads the whole log after each commit and never asks; this is the
             // same result, a read per relay.

@@ -15,6 +15,8 @@
 //!   with a savepoint around each move, so the failed move's changes alone are undone; a
 //!   transaction PostgreSQL aborts for a serialization failure or a deadlock runs again from
 //!   the start. A move may therefore run twice, as [`Db::write`](super::Db::write) says.
+//! - **Appended rows last.** While a group runs without savepoints, the events and emails its
+//!   moves append wait for its end and go in one statement per table ([`deferred`]).
 //! - **After the commit** the lane tells the rest of the instance and the other instances what
 //!   changed, as every PostgreSQL write does ([`PooledWrites::committed`]).
 
@@ -26,7 +28,7 @@ use diesel::prelude::*;
 use diesel::r2d2::Pool;
 
 use super::writer::{GroupFailed, Job, job, take_group};
-use super::{Connector, DbConn, PooledWrites, backend, event_signal};
+use super::{Connector, DbConn, PooledWrites, backend, deferred, event_signal};
 use crate::error::AppError;
 
 /// Most moves committed in one transaction: a group holds its relays' locks until its commit,
@@ -132,6 +134,8 @@ fn run_group(conn: &mut DbConn, jobs: &mut [Box<dyn Job>]) -> Result<(), GroupFa
         // A group run again appends its events again.
         event_signal::clear();
         let result = conn.transaction::<(), GroupAbort, _>(|c| {
+            // Without savepoints, the rows moves only append wait for the end of the group.
+            let collected = (!isolated).then(deferred::collect);
             for job in jobs.iter_mut() {
                 if job.run(c, isolated) {
                     continue;
@@ -144,6 +148,14 @@ fn run_group(conn: &mut DbConn, jobs: &mut [Box<dyn Job>]) -> Result<(), GroupFa
                     // and after a failed statement the transaction takes no more.
                     return Err(GroupAbort::Replay);
                 }
+            }
+            if let Some(rows) = collected {
+                rows.finish(c).map_err(|e| match GroupFailed::of(&e) {
+                    _ if backend::is_transient(&e) => GroupAbort::Db(e),
+                    GroupFailed::Lost(_) => GroupAbort::Db(e),
+                    // Some move's rows were refused: with savepoints, each writes its own.
+                    GroupFailed::Failed(_) => GroupAbort::Replay,
+                })?;
             }
             Ok(())
         });

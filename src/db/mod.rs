@@ -27,6 +27,7 @@ pub mod backend;
 mod checkpoint;
 pub mod corpus;
 pub mod credentials;
+mod deferred;
 pub mod deliveries;
 pub mod event_signal;
 pub mod events;

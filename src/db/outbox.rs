@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::credentials::{Credential, CredentialKind};
+use super::deferred;
 use super::fixed::{self, Param};
 use super::schema::email_outbox;
 use crate::auth::tokens;
@@ -101,7 +102,9 @@ impl OutboxRow {
     /// On PostgreSQL the credential and the email are one statement, where they would be two
     /// round trips under the relay's lock on every ask and answer. The link is composed there
     /// from the credential's new id as [`tokens::compose`] does: the id's eight big-endian bytes
-    /// in unpadded URL-safe base64, then the secret.
+    /// in unpadded URL-safe base64, then the secret. In a lane's group of moves the email waits
+    /// for the group's end, where all its emails are queued at once (`db::deferred`), and is
+    /// reported new: a repeat is still queued once and leaves no link.
     pub fn enqueue_with_link(
         conn: &mut DbConn,
         email: NewEmail<'_>,
@@ -131,6 +134,22 @@ impl OutboxRow {
             return Ok(queued);
         }
         let secret = tokens::generate();
+        if deferred::collecting() {
+            // Queued at the end of the lane's group, with the group's other emails.
+            deferred::defer_email(deferred::LinkedEmail {
+                idempotency_key: email.idempotency_key,
+                relay_id: email.relay_id,
+                participant_id: email.participant_id,
+                kind: email.kind.to_owned(),
+                to_address: email.to_address.to_owned(),
+                params: email.params.to_string(),
+                link_for: participant_id,
+                secret_hash: tokens::hash(&secret),
+                secret,
+                created_at: now,
+            });
+            return Ok(true);
+        }
         let rows: Vec<Linked> = fixed::load(
             conn,
             "WITH c AS (INSERT INTO credentials (token_hash, kind, participant_id, created_at) \

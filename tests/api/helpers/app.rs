@@ -420,6 +420,14 @@ impl TestApp {
         self.rt.block_on(self.db.write(f)).unwrap()
     }
 
+    /// Runs `f` on a connection of the app's database and returns what it read.
+    pub fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut stafet::db::DbConn) -> Result<T, stafet::error::AppError> + Send + 'static,
+    ) -> T {
+        self.rt.block_on(self.db.read(f)).unwrap()
+    }
+
     /// GET with a bearer token, the body as bytes (for binary downloads).
     pub fn get_bytes(&self, path: &str, token: &str) -> (u16, Vec<u8>) {
         let mut r = self

@@ -156,3 +156,199 @@ fn a_group_that_meets_a_lost_connection_is_told_to_try_again() {
     assert_eq!(staff(&rt, &db, "cut@x.dk"), 0);
     assert_eq!(staff(&rt, &db, "after@x.dk"), 1);
 }
+
+/// The events and emails of a group's moves are written at the group's end, one statement for
+/// each table (`db::deferred`): a later move of the group does not see them yet, and they come
+/// in the moves' order, in the group's one transaction, with links that sign in.
+#[test]
+fn a_groups_appended_rows_are_written_at_its_end_in_the_moves_order() {
+    let (_pg, app) = crate::helpers::app_on_fresh_pg();
+    let (relay, people) = app.open_relay(6, serde_json::json!({}));
+    let _ = app.emails();
+    let seen = app.count(&format!("events WHERE relay_id = {relay}"));
+    let links = app.count("credentials WHERE kind = 'participant_link'");
+    let moves = vec![
+        (
+            relay,
+            ask(people[0].id, "Hvad lærte du af sidste budgetforhandling?"),
+        ),
+        (relay, ask(people[1].id, "Hvem spørger du til råds?")),
+        (relay, ask(people[2].id, "Hvad ville du gøre om?")),
+        // Counts the relay's events: the asks' are not written yet.
+        (
+            relay,
+            Box::new(move |c| {
+                use stafet::db::schema::events;
+                let n = events::table.filter(events::relay_id.eq(relay)).count();
+                Ok(n.get_result::<i64>(c)?)
+            }),
+        ),
+    ];
+    let rt = runtime();
+    let mut asked: Vec<i64> = rt
+        .block_on(behind_a_holder(&app.db, relay, moves, || ()))
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(asked.pop(), Some(seen), "written at the end of the group");
+    let rows = events_after(&app, relay, seen);
+    assert_eq!(
+        kinds_and_questions(&rows),
+        ask_events(&asked),
+        "three events per ask, in the order of the asks"
+    );
+    assert!(
+        rows.iter().all(|r| r.tx == rows[0].tx),
+        "the group's one transaction wrote them: {rows:?}"
+    );
+    assert_eq!(
+        app.count("credentials WHERE kind = 'participant_link'"),
+        links + 3,
+        "a link for each email"
+    );
+    let emails = app.emails();
+    for q in asked {
+        let to = recipient_email(&app, q);
+        let email = emails
+            .iter()
+            .rev()
+            .find(|e| e.to == to && e.link_token().is_some())
+            .unwrap_or_else(|| panic!("no email with a link to {to}"));
+        let res = app.get("/api/me", Some(&email.link_token().unwrap()));
+        assert_eq!(res.status, 200, "{}", res.text);
+    }
+}
+
+/// A move that fails after asking takes its deferred rows with it, and a row the database
+/// refuses only when the group's rows are written makes the group run again with a savepoint
+/// around each move, where only the move that appended it fails.
+#[test]
+fn a_group_whose_appended_rows_are_refused_runs_again_and_only_their_move_fails() {
+    use stafet::db::events::Audience;
+    use stafet::ops::notify;
+    use stafet::relay::EventKind;
+
+    let (_pg, app) = crate::helpers::app_on_fresh_pg();
+    let (relay, people) = app.open_relay(6, serde_json::json!({}));
+    let _ = app.emails();
+    let seen = app.count(&format!("events WHERE relay_id = {relay}"));
+    let links = app.count("credentials WHERE kind = 'participant_link'");
+    let mut regret = ask(people[1].id, "Hvem spørger du til råds?");
+    let moves: Vec<(i64, Move<i64>)> = vec![
+        (
+            relay,
+            ask(people[0].id, "Hvad lærte du af sidste budgetforhandling?"),
+        ),
+        (
+            relay,
+            Box::new(move |c| {
+                regret(c)?;
+                Err(AppError::validation("changed my mind"))
+            }),
+        ),
+        // An event for nobody: refused by its foreign key when the group's events are written.
+        (
+            relay,
+            Box::new(move |c| {
+                let now = chrono::Utc::now();
+                let nobody = Audience::Participant(i64::MAX);
+                let data = serde_json::json!({});
+                notify::event(c, relay, nobody, EventKind::QuestionSent, data, now)?;
+                Ok(0)
+            }),
+        ),
+        (relay, ask(people[2].id, "Hvad ville du gøre om?")),
+    ];
+    let results = runtime().block_on(behind_a_holder(&app.db, relay, moves, || ()));
+    let ok: Vec<bool> = results.iter().map(Result::is_ok).collect();
+    assert_eq!(ok, [true, false, false, true], "{results:?}");
+    let asked: Vec<i64> = results.into_iter().filter_map(Result::ok).collect();
+    let rows = events_after(&app, relay, seen);
+    assert_eq!(
+        kinds_and_questions(&rows),
+        ask_events(&asked),
+        "the two asks' events, and nothing of the failed moves"
+    );
+    assert_eq!(app.count("questions"), 2);
+    assert_eq!(
+        app.count("credentials WHERE kind = 'participant_link'"),
+        links + 2
+    );
+    assert_eq!(
+        app.count("email_outbox WHERE kind = 'question_received'"),
+        2
+    );
+}
+
+/// The events an ask appends, in order.
+const ASK_EVENTS: [&str; 3] = ["question_received", "question_sent", "question_asked"];
+
+/// The (kind, question) of each event.
+fn kinds_and_questions(rows: &[Appended]) -> Vec<(&str, i64)> {
+    rows.iter().map(|r| (r.kind.as_str(), r.question)).collect()
+}
+
+/// The (kind, question) of the events the asks of questions `asked` append, in order.
+fn ask_events(asked: &[i64]) -> Vec<(&'static str, i64)> {
+    asked
+        .iter()
+        .flat_map(|q| ASK_EVENTS.map(|k| (k, *q)))
+        .collect()
+}
+
+/// A move: participant `asker` asks `text`; returns the question's id.
+fn ask(asker: i64, text: &'static str) -> Move<i64> {
+    Box::new(move |c| {
+        let asked = stafet::ops::questions::ask(c, asker, text, None, chrono::Utc::now())?;
+        Ok(asked.question.id)
+    })
+}
+
+#[derive(Debug)]
+struct Appended {
+    kind: String,
+    question: i64,
+    /// The transaction that wrote it.
+    tx: String,
+}
+
+/// Relay `relay`'s events past its first `seen`, in id order.
+fn events_after(app: &crate::helpers::TestApp, relay: i64, seen: i64) -> Vec<Appended> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        kind: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        data: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        tx: String,
+    }
+    let rows: Vec<Row> = app.read(move |c| {
+        Ok(diesel::sql_query(format!(
+            "SELECT kind, data, xmin::text AS tx FROM events \
+             WHERE relay_id = {relay} ORDER BY id OFFSET {seen}"
+        ))
+        .load::<Row>(c)?)
+    });
+    rows.into_iter()
+        .map(|r| Appended {
+            question: serde_json::from_str::<serde_json::Value>(&r.data).unwrap()["question_id"]
+                .as_i64()
+                .unwrap_or(0),
+            kind: r.kind,
+            tx: r.tx,
+        })
+        .collect()
+}
+
+/// The address of question `q`'s recipient.
+fn recipient_email(app: &crate::helpers::TestApp, q: i64) -> String {
+    use stafet::db::schema::{participants, questions};
+    app.read(move |c| {
+        Ok(questions::table
+            .inner_join(participants::table.on(participants::id.eq(questions::recipient_id)))
+            .filter(questions::id.eq(q))
+            .select(participants::email)
+            .first::<String>(c)?)
+    })
+}
