@@ -191,58 +191,37 @@ impl ParticipantRow {
 
     /// Everyone in the relay as a possible recipient of `asker_id`, with their groups' names
     /// and what the pairing draw reads about the asker, in one statement: it runs under the
-    /// relay's lock on every ask.
-    ///
-    /// On PostgreSQL the statement brings everyone's whole row, so the asker's and the
-    /// recipient's need no round trips of their own ([`Candidates::row`]). On SQLite it brings
-    /// only what pairing reads: there a hundred whole rows cost more to decode (three timestamps
-    /// each, stored as text) than the two rows read one by one in-process.
+    /// relay's lock on every ask. Only what pairing reads comes back: a hundred whole rows cost
+    /// more to send and decode than the two a move needs, which the ask's own statement
+    /// returns on PostgreSQL ([`QuestionRow::ask`](super::questions::QuestionRow::ask)).
     pub fn candidates(conn: &mut DbConn, relay_id: i64, asker_id: i64) -> QueryResult<Candidates> {
-        macro_rules! candidates_sql {
-            ($columns:literal) => {
-                concat!(
-                    "SELECT ",
-                    $columns,
-                    ", g.name AS group_name, a.recipient_id IS NOT NULL AS from_asker, \
-                    (SELECT COUNT(*) FROM deliveries WHERE asker_id = ?) AS asked, \
-                    (SELECT asker_id FROM deliveries WHERE recipient_id = ? \
-                     ORDER BY id DESC LIMIT 1) AS last_asked_by \
-                    FROM participants p \
-                    JOIN groups g ON g.id = p.group_id \
-                    LEFT JOIN (SELECT DISTINCT recipient_id FROM deliveries WHERE asker_id = ?) a \
-                      ON a.recipient_id = p.id \
-                    WHERE p.relay_id = ? \
-                    ORDER BY p.id"
-                )
-            };
-        }
-        let params = [
-            Param::Int(asker_id),
-            Param::Int(asker_id),
-            Param::Int(asker_id),
-            Param::Int(relay_id),
-        ];
-        let (rows, people): (Vec<CandidateRow>, Vec<ParticipantRow>) = match conn {
-            DbConn::Pg(_) => {
-                fixed::load::<WholeCandidateRow>(conn, candidates_sql!("p.*"), &params)?
-                    .into_iter()
-                    .map(|r| (r.candidate, r.person))
-                    .unzip()
-            }
-            DbConn::Sqlite(_) => (
-                fixed::load(
-                    conn,
-                    candidates_sql!(
-                        "p.id, p.group_id, p.is_suspended, p.inbox_count, p.received_count"
-                    ),
-                    &params,
-                )?,
-                Vec::new(),
-            ),
-        };
+        let rows: Vec<CandidateRow> = fixed::load(
+            conn,
+            "SELECT p.id, p.group_id, p.is_suspended, p.inbox_count, p.received_count, p.batons, \
+                g.name AS group_name, a.recipient_id IS NOT NULL AS from_asker, \
+                (SELECT COUNT(*) FROM deliveries WHERE asker_id = ?) AS asked, \
+                (SELECT asker_id FROM deliveries WHERE recipient_id = ? \
+                 ORDER BY id DESC LIMIT 1) AS last_asked_by \
+             FROM participants p \
+             JOIN groups g ON g.id = p.group_id \
+             LEFT JOIN (SELECT DISTINCT recipient_id FROM deliveries WHERE asker_id = ?) a \
+               ON a.recipient_id = p.id \
+             WHERE p.relay_id = ? \
+             ORDER BY p.id",
+            &[
+                Param::Int(asker_id),
+                Param::Int(asker_id),
+                Param::Int(asker_id),
+                Param::Int(relay_id),
+            ],
+        )?;
         let (nonce, last_asked_by) = rows
             .first()
             .map_or((0, None), |r| (r.asked.max(0) as u64, r.last_asked_by));
+        let asker = rows.iter().find(|r| r.id == asker_id).map(|r| AskerState {
+            group_id: r.group_id,
+            batons: r.batons.max(0) as u32,
+        });
         let group_names = rows
             .iter()
             .map(|r| (r.group_id, r.group_name.clone()))
@@ -260,7 +239,7 @@ impl ParticipantRow {
             .collect();
         Ok(Candidates {
             list,
-            people,
+            asker,
             nonce,
             last_asked_by,
             group_names,
@@ -283,9 +262,8 @@ impl ParticipantRow {
 pub struct Candidates {
     /// Everyone in the relay, by id.
     pub list: Vec<Candidate>,
-    /// Their rows, in the same order, on PostgreSQL; none on SQLite (see
-    /// [`ParticipantRow::candidates`]).
-    people: Vec<ParticipantRow>,
+    /// The asker, when they are in the relay.
+    pub asker: Option<AskerState>,
     /// How many deliveries the asker has made so far: the pairing draw's nonce, fixed by the
     /// relay's history.
     pub nonce: u64,
@@ -295,35 +273,13 @@ pub struct Candidates {
     pub group_names: HashMap<i64, String>,
 }
 
-impl Candidates {
-    /// The row of participant `id` of the relay, as it is under the relay's lock: the one the
-    /// statement brought on PostgreSQL, read now on SQLite.
-    pub fn row(&self, conn: &mut DbConn, id: i64) -> QueryResult<ParticipantRow> {
-        match self.person(id) {
-            Some(p) => Ok(p.clone()),
-            None => ParticipantRow::find(conn, id),
-        }
-    }
-
-    /// The rows of participants `ids` of the relay, as [`Candidates::row`] finds them.
-    pub fn rows(&self, conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<ParticipantRow>> {
-        if self.people.is_empty() {
-            return Ok(ParticipantRow::by_ids(conn, ids)?.into_values().collect());
-        }
-        Ok(ids
-            .iter()
-            .filter_map(|&id| self.person(id))
-            .cloned()
-            .collect())
-    }
-
-    fn person(&self, id: i64) -> Option<&ParticipantRow> {
-        // In id order, as the statement sorts them.
-        self.people
-            .binary_search_by_key(&id, |p| p.id)
-            .ok()
-            .map(|i| &self.people[i])
-    }
+/// What an ask reads of its asker before it writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AskerState {
+    /// Their group.
+    pub group_id: i64,
+    /// The batons they hold.
+    pub batons: u32,
 }
 
 /// What pairing reads of one candidate, with what the statement says of the asker.
@@ -339,6 +295,8 @@ struct CandidateRow {
     inbox_count: i32,
     #[diesel(sql_type = diesel::sql_types::Integer)]
     received_count: i32,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    batons: i32,
     #[diesel(sql_type = diesel::sql_types::Text)]
     group_name: String,
     #[diesel(sql_type = diesel::sql_types::Bool)]
@@ -347,13 +305,4 @@ struct CandidateRow {
     asked: i64,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
     last_asked_by: Option<i64>,
-}
-
-/// A [`CandidateRow`] with the candidate's whole row (PostgreSQL).
-#[derive(QueryableByName)]
-struct WholeCandidateRow {
-    #[diesel(embed)]
-    candidate: CandidateRow,
-    #[diesel(embed)]
-    person: ParticipantRow,
 }

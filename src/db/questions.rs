@@ -93,29 +93,36 @@ impl QuestionRow {
 
     /// Records an ask: the question in the latest round started by `new.asked_at` (whatever
     /// `new.round_id` says), its first delivery, the recipient's inbox count and the asker's
-    /// baton count (`asker_batons`, as the rule left it); returns the question and the
-    /// delivery's id.
+    /// baton count (`asker_batons`, as the rule left it); returns the question, the delivery's
+    /// id, and the asker's and the recipient's rows as the ask left them.
     ///
-    /// On PostgreSQL this is one statement (data-modifying `WITH`, the round by a subquery),
-    /// where it would be five round trips under the relay's lock; SQLite, in-process, runs them
-    /// one by one and picks the round with [`rounds::latest_started`]. The asker is never the
-    /// recipient (pairing refuses that), so the two updates of `participants` touch two rows.
-    pub fn ask(
-        conn: &mut DbConn,
-        mut new: NewQuestion,
-        asker_batons: u32,
-    ) -> QueryResult<(QuestionRow, i64)> {
+    /// On PostgreSQL this is one statement (data-modifying `WITH`, the round by a subquery, the
+    /// two people's rows from their updates), where it would be seven round trips under the
+    /// relay's lock; SQLite, in-process, runs them one by one and picks the round with
+    /// [`rounds::latest_started`]. The asker is never the recipient (pairing refuses that), so
+    /// the two updates of `participants` touch two rows.
+    pub fn ask(conn: &mut DbConn, mut new: NewQuestion, asker_batons: u32) -> QueryResult<Ask> {
+        let (asker, recipient) = (new.asker_id, new.recipient_id);
         if matches!(conn, DbConn::Sqlite(_)) {
             let rows = RoundRow::for_relay(conn, new.relay_id)?;
             let list: Vec<_> = rows.iter().map(RoundRow::to_round).collect();
             new.round_id =
                 rounds::latest_started(&list, super::from_db(new.asked_at)).map(|i| rows[i].id);
-            let asker = new.asker_id;
-            let asked = Self::insert(conn, new)?;
+            let (question, delivery_id) = Self::insert(conn, new)?;
             ParticipantRow::set_batons(conn, asker, asker_batons)?;
-            return Ok(asked);
+            let mut people = ParticipantRow::by_ids(conn, &[asker, recipient])?;
+            let (Some(asker), Some(recipient)) = (people.remove(&asker), people.remove(&recipient))
+            else {
+                return Err(diesel::result::Error::NotFound);
+            };
+            return Ok(Ask {
+                question,
+                delivery_id,
+                asker,
+                recipient,
+            });
         }
-        let ids: Vec<Asked> = fixed::load(
+        let rows: Vec<AskedRow> = fixed::load(
             conn,
             "WITH q AS (INSERT INTO questions \
                  (relay_id, round_id, asker_id, recipient_id, text, status, asked_at, delivered_at) \
@@ -128,9 +135,10 @@ impl QuestionRow {
                  (question_id, asker_id, recipient_id, delivered_at, outcome) \
                  SELECT id, asker_id, recipient_id, delivered_at, ? FROM q RETURNING id), \
              r AS (UPDATE participants SET inbox_count = inbox_count + 1, \
-                 received_count = received_count + 1 WHERE id = ?), \
-             a AS (UPDATE participants SET batons = ? WHERE id = ?) \
-             SELECT q.id, q.round_id, d.id AS delivery_id FROM q, d",
+                 received_count = received_count + 1 WHERE id = ? RETURNING *), \
+             a AS (UPDATE participants SET batons = ? WHERE id = ? RETURNING *) \
+             SELECT q.id AS question_id, q.round_id, d.id AS delivery_id, p.* \
+             FROM q, d, (SELECT * FROM r UNION ALL SELECT * FROM a) p",
             &[
                 Param::Int(new.relay_id),
                 Param::Int(new.relay_id),
@@ -147,11 +155,24 @@ impl QuestionRow {
                 Param::Int(new.asker_id),
             ],
         )?;
-        let Some(asked) = ids.first() else {
+        let (Some(first), true) = (rows.first(), rows.len() == 2) else {
             return Err(diesel::result::Error::NotFound);
         };
-        new.round_id = asked.round_id;
-        Ok((QuestionRow::new(asked.id, new), asked.delivery_id))
+        let (question_id, round_id, delivery_id) =
+            (first.question_id, first.round_id, first.delivery_id);
+        new.round_id = round_id;
+        let mut people: HashMap<i64, ParticipantRow> =
+            rows.into_iter().map(|r| (r.person.id, r.person)).collect();
+        let (Some(asker), Some(recipient)) = (people.remove(&asker), people.remove(&recipient))
+        else {
+            return Err(diesel::result::Error::NotFound);
+        };
+        Ok(Ask {
+            question: QuestionRow::new(question_id, new),
+            delivery_id,
+            asker,
+            recipient,
+        })
     }
 
     /// A relay's questions still waiting for an answer.
@@ -495,16 +516,31 @@ mod tests {
     }
 }
 
-/// What [`QuestionRow::ask`]'s statement returns: the question's id and round, and the
-/// delivery's id.
+/// What [`QuestionRow::ask`] records.
+#[derive(Debug, Clone)]
+pub struct Ask {
+    /// The question.
+    pub question: QuestionRow,
+    /// Its first delivery's id.
+    pub delivery_id: i64,
+    /// The asker, with the batons the ask left them.
+    pub asker: ParticipantRow,
+    /// The recipient, with the question counted in their inbox.
+    pub recipient: ParticipantRow,
+}
+
+/// A row of [`QuestionRow::ask`]'s statement: the question's id and round, the delivery's id,
+/// and one of the two people (asker or recipient).
 #[derive(QueryableByName)]
-struct Asked {
+struct AskedRow {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
-    id: i64,
+    question_id: i64,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
     round_id: Option<i64>,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     delivery_id: i64,
+    #[diesel(embed)]
+    person: ParticipantRow,
 }
 
 /// The id [`QuestionRow::answer`]'s statement returns: the answer's.

@@ -13,7 +13,7 @@ use crate::db::answers::AnswerRow;
 use crate::db::deliveries::DeliveryRow;
 use crate::db::events::Audience;
 use crate::db::participants::{Candidates, ParticipantRow};
-use crate::db::questions::{NewQuestion, QuestionRow};
+use crate::db::questions::{Ask, NewQuestion, QuestionRow};
 use crate::db::relays::{RelayOf, RelayRow};
 use crate::db::staff::StaffUserRow;
 use crate::db::{DbConn, from_db, to_db};
@@ -23,22 +23,22 @@ use crate::error::{AppError, Found};
 use crate::relay::pairing::{self, Asker};
 use crate::relay::{EventKind, QuestionStatus, RecipientChoice, batons, lifecycle, text};
 
-/// Picks (auto) or checks (named) the recipient of a question from `asker` among
-/// `candidates`; returns them with the names of the relay's groups, by id.
+/// Whom the question of `asker` (in group `asker_group`) goes to: `named` when they may receive
+/// it, or whoever auto pairing picks.
 fn choose_recipient(
-    conn: &mut DbConn,
     relay: &RelayRow,
-    asker: &ParticipantRow,
-    candidates: Candidates,
+    asker: i64,
+    asker_group: i64,
+    candidates: &Candidates,
     named: Option<i64>,
-) -> Result<(ParticipantRow, HashMap<i64, String>), AppError> {
+) -> Result<i64, AppError> {
     let settings = relay.settings();
     let view = Asker {
-        id: asker.id,
-        group_id: asker.group_id,
+        id: asker,
+        group_id: asker_group,
         last_asked_by: candidates.last_asked_by,
     };
-    let id = match named {
+    match named {
         Some(to) => {
             let c = candidates
                 .list
@@ -46,11 +46,15 @@ fn choose_recipient(
                 .find(|c| c.id == to)
                 .ok_or_else(|| AppError::not_found("recipient"))?;
             pairing::check_eligible(&view, c, &settings)?;
-            to
+            Ok(to)
         }
-        None => pairing::auto_pick(&view, &candidates.list, &settings, candidates.nonce)?,
-    };
-    Ok((candidates.row(conn, id)?, candidates.group_names))
+        None => Ok(pairing::auto_pick(
+            &view,
+            &candidates.list,
+            &settings,
+            candidates.nonce,
+        )?),
+    }
 }
 
 /// When a question delivered now is passed on if unanswered, formatted for the email.
@@ -144,10 +148,10 @@ pub fn ask(
     let relay = RelayRow::lock_and_load(conn, RelayOf::Participant(asker_id))?;
     // Read after the lock, so the asker's batons are as the last write of the relay left them.
     let candidates = ParticipantRow::candidates(conn, relay.id, asker_id)?;
-    let asker = candidates.row(conn, asker_id)?;
+    let me = candidates.asker.ok_or(diesel::result::Error::NotFound)?;
     lifecycle::ensure_open(relay.state, "asking")?;
     let text = text::question(raw_text)?;
-    let left = batons::after_ask(asker.batons.max(0) as u32)?;
+    let left = batons::after_ask(me.batons)?;
     let named = match (relay.settings().recipient_choice, named) {
         (RecipientChoice::Participant, None) => {
             return Err(AppError::validation(
@@ -161,14 +165,19 @@ pub fn ask(
         }
         (_, named) => named,
     };
-    let (recipient, groups) = choose_recipient(conn, &relay, &asker, candidates, named)?;
-    let (question, delivery) = QuestionRow::ask(
+    let to = choose_recipient(&relay, asker_id, me.group_id, &candidates, named)?;
+    let Ask {
+        question,
+        delivery_id: delivery,
+        asker,
+        recipient,
+    } = QuestionRow::ask(
         conn,
         NewQuestion {
             relay_id: relay.id,
             round_id: None,
-            asker_id: asker.id,
-            recipient_id: recipient.id,
+            asker_id,
+            recipient_id: to,
             text,
             status: QuestionStatus::Pending,
             asked_at: to_db(now),
@@ -176,6 +185,7 @@ pub fn ask(
         },
         left,
     )?;
+    let groups = candidates.group_names;
     let mut events = Events::new(relay.id, now);
     deliver(
         conn,
@@ -325,7 +335,9 @@ pub fn reroute(
     let asker = ParticipantRow::find(conn, question.asker_id)?;
     let old = ParticipantRow::find(conn, question.recipient_id)?;
     let candidates = ParticipantRow::candidates(conn, relay.id, asker.id)?;
-    let (new, groups) = choose_recipient(conn, &relay, &asker, candidates, to)?;
+    let new = choose_recipient(&relay, asker.id, asker.group_id, &candidates, to)?;
+    let new = ParticipantRow::find(conn, new)?;
+    let groups = candidates.group_names;
     let old_delivery = DeliveryRow::open_for(conn, qid)?.map_or(0, |d| d.id);
     let new_delivery = QuestionRow::redeliver(conn, &question, new.id, to_db(now))?;
     let mut events = Events::new(relay.id, now);

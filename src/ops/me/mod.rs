@@ -133,7 +133,9 @@ fn recipients(
     let eligible: Vec<i64> = pairing::eligible(&asker, &candidates.list, &settings)
         .map(|c| c.id)
         .collect();
-    let mut list = candidates.rows(conn, &eligible)?;
+    let mut list: Vec<ParticipantRow> = ParticipantRow::by_ids(conn, &eligible)?
+        .into_values()
+        .collect();
     list.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(list.into_iter().map(|p| groups.person(&p)).collect())
 }
