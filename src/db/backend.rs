@@ -10,8 +10,9 @@
 //!
 //! The hot path's statements that PostgreSQL runs as one and SQLite row by row sit with their
 //! tables instead, each a single `match` beside its SQLite sequence: an ask's and an answer's
-//! rows (`QuestionRow::ask`, `QuestionRow::answer`), an email with its link
-//! (`OutboxRow::enqueue_with_link`) and the pairing read (`ParticipantRow::candidates`).
+//! rows (`QuestionRow::ask`, `QuestionRow::answer`) and an email with its link
+//! (`OutboxRow::enqueue_with_link`); in a lane's group, events and emails wait for the group's
+//! end (`deferred`).
 
 use std::time::Duration;
 

@@ -110,16 +110,12 @@ impl QuestionRow {
                 rounds::latest_started(&list, super::from_db(new.asked_at)).map(|i| rows[i].id);
             let (question, delivery_id) = Self::insert(conn, new)?;
             ParticipantRow::set_batons(conn, asker, asker_batons)?;
-            let mut people = ParticipantRow::by_ids(conn, &[asker, recipient])?;
-            let (Some(asker), Some(recipient)) = (people.remove(&asker), people.remove(&recipient))
-            else {
-                return Err(diesel::result::Error::NotFound);
-            };
+            // Two lookups by id, each a statement prepared once (a list of ids is not).
             return Ok(Ask {
                 question,
                 delivery_id,
-                asker,
-                recipient,
+                asker: ParticipantRow::find(conn, asker)?,
+                recipient: ParticipantRow::find(conn, recipient)?,
             });
         }
         let rows: Vec<AskedRow> = fixed::load(
