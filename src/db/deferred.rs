@@ -168,7 +168,7 @@ impl Deferred {
             let kinds = column(e, |e| e.kind);
             let data = column(e, |e| e.data.as_str());
             let times = column(e, |e| e.created_at);
-            fixed::pg_execute(
+            fixed::execute(
                 conn,
                 INSERT_EVENTS,
                 &[
@@ -194,7 +194,7 @@ impl Deferred {
         let secrets = column(m, |m| m.secret.as_str());
         let hashes = column(m, |m| m.secret_hash.as_str());
         let times = column(m, |m| m.created_at);
-        let unsent: Vec<Unsent> = fixed::pg_load(
+        let unsent: Vec<Unsent> = fixed::load(
             conn,
             QUEUE_EMAILS,
             &[

@@ -302,7 +302,7 @@ impl EventRow {
             // read at 60,000 events.)
             DbConn::Pg(pg) => {
                 let (relays, afters): (Vec<i64>, Vec<i64>) = cursors.iter().copied().unzip();
-                fixed::pg_load(
+                fixed::load(
                     pg,
                     "SELECT e.id, e.relay_id, e.participant_id, e.kind, e.data, e.created_at \
                      FROM unnest(?::bigint[], ?::bigint[]) AS c(relay, after) \

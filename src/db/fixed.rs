@@ -7,15 +7,16 @@
 
 use chrono::NaiveDateTime;
 use diesel::backend::Backend;
-use diesel::pg::{Pg, PgConnection};
+use diesel::pg::Pg;
 use diesel::query_builder::Query;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::query_dsl::methods::ExecuteDsl;
 use diesel::query_dsl::methods::LoadQuery;
 use diesel::sql_types::Untyped;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp};
-use diesel::{QueryResult, QueryableByName, RunQueryDsl};
+use diesel::{Connection, QueryResult, RunQueryDsl};
 
-use super::{DbConn, MultiBackend};
+use super::MultiBackend;
 
 /// A parameter of a [`Fixed`] statement.
 #[derive(Debug, Clone, Copy)]
@@ -89,27 +90,29 @@ impl<P> Query for Fixed<'_, P> {
     type SqlType = Untyped;
 }
 
-/// Runs `sql` with `params`; returns the number of rows changed.
-pub fn execute(conn: &mut DbConn, sql: &'static str, params: &[Param<'_>]) -> QueryResult<usize> {
+/// Runs `sql` with `params` (a [`Param`] list on either backend, a [`PgParam`] list on a
+/// PostgreSQL connection); returns the number of rows changed.
+pub fn execute<C, P>(conn: &mut C, sql: &'static str, params: &[P]) -> QueryResult<usize>
+where
+    C: Connection,
+    for<'a> Fixed<'a, P>: ExecuteDsl<C>,
+{
     debug_assert_eq!(sql.matches('?').count(), params.len(), "{sql}");
     Fixed { sql, params }.execute(conn)
 }
 
-/// Runs the query `sql` with `params`; returns its rows, read by column name.
-pub fn load<'a, U>(
-    conn: &mut DbConn,
-    sql: &'static str,
-    params: &'a [Param<'a>],
-) -> QueryResult<Vec<U>>
+/// Runs the query `sql` with `params`, as [`execute`] takes them; returns its rows, read by
+/// column name.
+pub fn load<'a, C, P, U>(conn: &mut C, sql: &'static str, params: &'a [P]) -> QueryResult<Vec<U>>
 where
-    U: QueryableByName<MultiBackend> + 'static,
-    Fixed<'a, Param<'a>>: LoadQuery<'a, DbConn, U>,
+    U: 'static,
+    Fixed<'a, P>: LoadQuery<'a, C, U>,
 {
     debug_assert_eq!(sql.matches('?').count(), params.len(), "{sql}");
     Fixed { sql, params }.load(conn)
 }
 
-/// A parameter of a statement for PostgreSQL only ([`pg_execute`], [`pg_load`]): PostgreSQL
+/// A parameter of a statement for PostgreSQL only ([`execute`] and [`load`] on a `PgConnection`): PostgreSQL
 /// takes arrays, so one statement can carry any number of rows (`unnest($1::bigint[], …)`) and
 /// keep one prepared plan (diesel's `sql_query` is prepared anew on every call).
 #[derive(Debug, Clone, Copy)]
@@ -139,28 +142,4 @@ impl Bind<Pg> for PgParam<'_> {
             PgParam::Times(v) => out.push_bind_param::<Array<Timestamp>, _>(v),
         }
     }
-}
-
-/// Runs `sql` with `params` on PostgreSQL; returns the number of rows changed.
-pub fn pg_execute(
-    conn: &mut PgConnection,
-    sql: &'static str,
-    params: &[PgParam<'_>],
-) -> QueryResult<usize> {
-    debug_assert_eq!(sql.matches('?').count(), params.len(), "{sql}");
-    Fixed { sql, params }.execute(conn)
-}
-
-/// Runs the query `sql` with `params` on PostgreSQL; returns its rows, read by column name.
-pub fn pg_load<'a, U>(
-    conn: &mut PgConnection,
-    sql: &'static str,
-    params: &'a [PgParam<'a>],
-) -> QueryResult<Vec<U>>
-where
-    U: QueryableByName<Pg> + 'static,
-    Fixed<'a, PgParam<'a>>: LoadQuery<'a, PgConnection, U>,
-{
-    debug_assert_eq!(sql.matches('?').count(), params.len(), "{sql}");
-    Fixed { sql, params }.load(conn)
 }

@@ -162,11 +162,9 @@ fn a_group_that_meets_a_lost_connection_is_told_to_try_again() {
 /// in the moves' order, in the group's one transaction, with links that sign in.
 #[test]
 fn a_groups_appended_rows_are_written_at_its_end_in_the_moves_order() {
-    let (_pg, app) = crate::helpers::app_on_fresh_pg();
-    let (relay, people) = app.open_relay(6, serde_json::json!({}));
-    let _ = app.emails();
-    let seen = app.count(&format!("events WHERE relay_id = {relay}"));
-    let links = app.count("credentials WHERE kind = 'participant_link'");
+    let opened = open_six();
+    let (app, relay, people) = (&opened.app, opened.relay, &opened.people);
+    let (seen, links) = (opened.seen, opened.links);
     let moves = vec![
         (
             relay,
@@ -191,7 +189,7 @@ fn a_groups_appended_rows_are_written_at_its_end_in_the_moves_order() {
         .map(Result::unwrap)
         .collect();
     assert_eq!(asked.pop(), Some(seen), "written at the end of the group");
-    let rows = events_after(&app, relay, seen);
+    let rows = events_after(app, relay, seen);
     assert_eq!(
         kinds_and_questions(&rows),
         ask_events(&asked),
@@ -208,7 +206,7 @@ fn a_groups_appended_rows_are_written_at_its_end_in_the_moves_order() {
     );
     let emails = app.emails();
     for q in asked {
-        let to = recipient_email(&app, q);
+        let to = recipient_email(app, q);
         let email = emails
             .iter()
             .rev()
@@ -228,11 +226,9 @@ fn a_group_whose_appended_rows_are_refused_runs_again_and_only_their_move_fails(
     use stafet::ops::notify;
     use stafet::relay::EventKind;
 
-    let (_pg, app) = crate::helpers::app_on_fresh_pg();
-    let (relay, people) = app.open_relay(6, serde_json::json!({}));
-    let _ = app.emails();
-    let seen = app.count(&format!("events WHERE relay_id = {relay}"));
-    let links = app.count("credentials WHERE kind = 'participant_link'");
+    let opened = open_six();
+    let (app, relay, people) = (&opened.app, opened.relay, &opened.people);
+    let (seen, links) = (opened.seen, opened.links);
     let mut regret = ask(people[1].id, "Hvem spørger du til råds?");
     let moves: Vec<(i64, Move<i64>)> = vec![
         (
@@ -263,7 +259,7 @@ fn a_group_whose_appended_rows_are_refused_runs_again_and_only_their_move_fails(
     let ok: Vec<bool> = results.iter().map(Result::is_ok).collect();
     assert_eq!(ok, [true, false, false, true], "{results:?}");
     let asked: Vec<i64> = results.into_iter().filter_map(Result::ok).collect();
-    let rows = events_after(&app, relay, seen);
+    let rows = events_after(app, relay, seen);
     assert_eq!(
         kinds_and_questions(&rows),
         ask_events(&asked),
@@ -278,6 +274,34 @@ fn a_group_whose_appended_rows_are_refused_runs_again_and_only_their_move_fails(
         app.count("email_outbox WHERE kind = 'question_received'"),
         2
     );
+}
+
+/// An open relay of six on a fresh database, its opening emails delivered, and what it holds so
+/// far: its events and the link credentials.
+struct Opened {
+    /// The database, dropped after the app.
+    _pg: FreshPg,
+    app: crate::helpers::TestApp,
+    relay: i64,
+    people: Vec<crate::helpers::Person>,
+    seen: i64,
+    links: i64,
+}
+
+fn open_six() -> Opened {
+    let (pg, app) = crate::helpers::app_on_fresh_pg();
+    let (relay, people) = app.open_relay(6, serde_json::json!({}));
+    let _ = app.emails();
+    let seen = app.count(&format!("events WHERE relay_id = {relay}"));
+    let links = app.count("credentials WHERE kind = 'participant_link'");
+    Opened {
+        _pg: pg,
+        app,
+        relay,
+        people,
+        seen,
+        links,
+    }
 }
 
 /// The events an ask appends, in order.
