@@ -15,6 +15,8 @@
 //!   with a savepoint around each move, so the failed move's changes alone are undone; a
 //!   transaction PostgreSQL aborts for a serialization failure or a deadlock runs again from
 //!   the start. A move may therefore run twice, as [`Db::write`](super::Db::write) says.
+//! - **Relays locked once.** The group locks all its relays in one statement at its start and
+//!   its moves find their relay's row there ([`held`]), instead of a lock statement each.
 //! - **Appended rows last.** While a group runs without savepoints, the events and emails its
 //!   moves append wait for its end and go in one statement per table ([`deferred`]).
 //! - **After the commit** the lane tells the rest of the instance and the other instances what
@@ -28,7 +30,7 @@ use diesel::prelude::*;
 use diesel::r2d2::Pool;
 
 use super::writer::{GroupFailed, Job, job, take_group};
-use super::{Connector, DbConn, PooledWrites, backend, deferred, event_signal};
+use super::{Connector, DbConn, PooledWrites, backend, deferred, event_signal, held};
 use crate::error::AppError;
 
 /// Most moves committed in one transaction: a group holds its relays' locks until its commit,
@@ -90,9 +92,9 @@ fn lane_loop(pool: &Pool<Connector>, rx: &mpsc::Receiver<Queued>, writes: &Poole
     while let Some(mut group) = take_group(rx, MAX_GROUP) {
         // Stable: a relay's moves keep the order they came in.
         group.sort_by_key(|(relay, _)| *relay);
-        let mut jobs: Vec<Box<dyn Job>> = group.into_iter().map(|(_, job)| job).collect();
+        let (relays, mut jobs): (Vec<i64>, Vec<Box<dyn Job>>) = group.into_iter().unzip();
         let commit = match pool.get() {
-            Ok(mut conn) => run_group(&mut conn, &mut jobs),
+            Ok(mut conn) => run_group(&mut conn, &relays, &mut jobs),
             Err(e) => Err(GroupFailed::Lost(format!("no database connection: {e}"))),
         };
         let touched = event_signal::take();
@@ -125,9 +127,14 @@ impl From<diesel::result::Error> for GroupAbort {
 /// Most times a group runs before a serialization failure or deadlock is its answer.
 const MAX_ATTEMPTS: u32 = 8;
 
-/// Runs `jobs` in one transaction until it commits: again with savepoints after a move failed,
-/// again from the start after PostgreSQL aborted it for a reason that may pass.
-fn run_group(conn: &mut DbConn, jobs: &mut [Box<dyn Job>]) -> Result<(), GroupFailed> {
+/// Runs `jobs` (queued for `relays`, in the same order) in one transaction until it commits:
+/// again with savepoints after a move failed, again from the start after PostgreSQL aborted it
+/// for a reason that may pass.
+fn run_group(
+    conn: &mut DbConn,
+    relays: &[i64],
+    jobs: &mut [Box<dyn Job>],
+) -> Result<(), GroupFailed> {
     let mut isolated = false;
     let mut attempt = 1;
     loop {
@@ -136,7 +143,15 @@ fn run_group(conn: &mut DbConn, jobs: &mut [Box<dyn Job>]) -> Result<(), GroupFa
         let result = conn.transaction::<(), GroupAbort, _>(|c| {
             // Without savepoints, the rows moves only append wait for the end of the group.
             let collected = (!isolated).then(deferred::collect);
-            for job in jobs.iter_mut() {
+            // The group's relays, locked once for all its moves.
+            let holding = match c {
+                DbConn::Pg(pg) => Some(held::hold(pg, relays)?),
+                DbConn::Sqlite(_) => None,
+            };
+            for (relay, job) in relays.iter().zip(jobs.iter_mut()) {
+                if let Some(holding) = &holding {
+                    holding.running(*relay);
+                }
                 if job.run(c, isolated) {
                     continue;
                 }

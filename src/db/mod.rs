@@ -34,6 +34,7 @@ pub mod events;
 mod fixed;
 pub mod focus_lists;
 pub mod groups;
+mod held;
 pub mod invitations;
 mod lanes;
 pub mod memberships;

@@ -197,17 +197,7 @@ impl ParticipantRow {
     pub fn candidates(conn: &mut DbConn, relay_id: i64, asker_id: i64) -> QueryResult<Candidates> {
         let rows: Vec<CandidateRow> = fixed::load(
             conn,
-            "SELECT p.id, p.group_id, p.is_suspended, p.inbox_count, p.received_count, p.batons, \
-                g.name AS group_name, a.recipient_id IS NOT NULL AS from_asker, \
-                (SELECT COUNT(*) FROM deliveries WHERE asker_id = ?) AS asked, \
-                (SELECT asker_id FROM deliveries WHERE recipient_id = ? \
-                 ORDER BY id DESC LIMIT 1) AS last_asked_by \
-             FROM participants p \
-             JOIN groups g ON g.id = p.group_id \
-             LEFT JOIN (SELECT DISTINCT recipient_id FROM deliveries WHERE asker_id = ?) a \
-               ON a.recipient_id = p.id \
-             WHERE p.relay_id = ? \
-             ORDER BY p.id",
+            CANDIDATES,
             &[
                 Param::Int(asker_id),
                 Param::Int(asker_id),
@@ -255,6 +245,20 @@ impl ParticipantRow {
         Ok(rows.into_iter().map(|p| (p.id, p)).collect())
     }
 }
+
+/// The pairing read of [`ParticipantRow::candidates`], `?` for the asker (three times) and the
+/// relay. Public for the test that holds its plan to reading about as many rows as it returns.
+pub const CANDIDATES: &str = "SELECT p.id, p.group_id, p.is_suspended, p.inbox_count, p.received_count, p.batons, \
+        g.name AS group_name, a.recipient_id IS NOT NULL AS from_asker, \
+        (SELECT COUNT(*) FROM deliveries WHERE asker_id = ?) AS asked, \
+        (SELECT asker_id FROM deliveries WHERE recipient_id = ? \
+         ORDER BY id DESC LIMIT 1) AS last_asked_by \
+     FROM participants p \
+     JOIN groups g ON g.id = p.group_id \
+     LEFT JOIN (SELECT DISTINCT recipient_id FROM deliveries WHERE asker_id = ?) a \
+       ON a.recipient_id = p.id \
+     WHERE p.relay_id = ? \
+     ORDER BY p.id";
 
 /// The relay's people as possible recipients of one asker, as [`ParticipantRow::candidates`]
 /// reads them.

@@ -148,6 +148,7 @@ pub fn ask(
     let relay = RelayRow::lock_and_load(conn, RelayOf::Participant(asker_id))?;
     // Read after the lock, so the asker's batons are as the last write of the relay left them.
     let candidates = ParticipantRow::candidates(conn, relay.id, asker_id)?;
+    // Not among the relay's people: in a lane, not in the relay the move was queued for.
     let me = candidates.asker.ok_or(diesel::result::Error::NotFound)?;
     lifecycle::ensure_open(relay.state, "asking")?;
     let text = text::question(raw_text)?;
@@ -227,9 +228,10 @@ pub fn answer(
     now: DateTime<Utc>,
 ) -> Result<(AnswerRow, u32), AppError> {
     let relay = RelayRow::lock_and_load(conn, RelayOf::Question(qid)).or_not_found("question")?;
-    let (question, mut people) = QuestionRow::with_people(conn, qid)?;
+    let (question, mut people) = QuestionRow::with_people(conn, qid).or_not_found("question")?;
     // Someone else's question looks exactly like a missing one: its existence is not theirs.
-    if question.recipient_id != answerer_id {
+    // In a lane the relay is the one the move was queued for: the question must be in it.
+    if question.recipient_id != answerer_id || question.relay_id != relay.id {
         return Err(AppError::not_found("question"));
     }
     lifecycle::ensure_open(relay.state, "answering")?;

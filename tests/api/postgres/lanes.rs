@@ -276,6 +276,104 @@ fn a_group_whose_appended_rows_are_refused_runs_again_and_only_their_move_fails(
     );
 }
 
+/// A group locks all its relays in one statement before its first move (`db::held`): while a
+/// move of one relay runs, another connection cannot take the lock of a relay whose move comes
+/// later in the group. The moves then take no lock of their own, and still ask as they should.
+#[test]
+fn a_group_locks_all_its_relays_before_its_first_move() {
+    let opened = open_six();
+    let (app, first) = (&opened.app, opened.relay);
+    let (second, people) = app.open_relay(6, serde_json::json!({}));
+    // One lane, so the two relays' moves wait together.
+    let db = opened._pg.open(1);
+    let url = opened._pg.url();
+    let moves: Vec<(i64, Move<i64>)> = vec![
+        (
+            first,
+            Box::new(move |_| {
+                let mut other = PgConnection::establish(&url).unwrap();
+                let taken = diesel::sql_query(format!(
+                    "SELECT id FROM relays WHERE id = {second} FOR NO KEY UPDATE NOWAIT"
+                ))
+                .execute(&mut other);
+                Ok(i64::from(taken.is_err()))
+            }),
+        ),
+        (
+            second,
+            ask(people[0].id, "Hvad lærte du af sidste budgetforhandling?"),
+        ),
+    ];
+    let results = runtime().block_on(behind_a_holder(&db, first, moves, || ()));
+    let results: Vec<i64> = results.into_iter().map(Result::unwrap).collect();
+    assert_eq!(
+        results[0], 1,
+        "the second relay was locked before its move ran"
+    );
+    assert_eq!(
+        app.count(&format!("questions WHERE relay_id = {second}")),
+        1,
+        "the ask stored its question in its relay"
+    );
+}
+
+/// The lane tells a move the relay it was queued for, not what the move acts on: a move queued
+/// for another relay than its asker's or its question's finds nothing there, and writes
+/// nothing, instead of acting under the wrong relay's lock.
+#[test]
+fn a_move_queued_for_another_relay_than_its_own_finds_nothing() {
+    let opened = open_six();
+    let (app, first) = (&opened.app, opened.relay);
+    let (second, people) = app.open_relay(6, serde_json::json!({}));
+    let db = opened._pg.open(1);
+    let rt = runtime();
+    let asked = rt
+        .block_on(db.write_in(second, ask(people[0].id, "Hvem spørger du til råds?")))
+        .unwrap();
+    let recipient: i64 = app.read(move |c| {
+        use stafet::db::schema::questions;
+        Ok(questions::table
+            .find(asked)
+            .select(questions::recipient_id)
+            .first(c)?)
+    });
+    let before = (
+        app.count("questions"),
+        app.count("answers"),
+        app.count("events"),
+    );
+    let wrong_ask = rt.block_on(db.write_in(first, ask(people[1].id, "Hvad ville du gøre om?")));
+    let wrong_answer = rt.block_on(db.write_in(first, move |c| {
+        stafet::ops::questions::answer(
+            c,
+            recipient,
+            asked,
+            "Et svar på dit spørgsmål.",
+            chrono::Utc::now(),
+        )
+    }));
+    for (what, result) in [
+        ("ask", wrong_ask.map(drop)),
+        ("answer", wrong_answer.map(drop)),
+    ] {
+        let e = result.expect_err(what);
+        assert_eq!(
+            e.status(),
+            actix_web::http::StatusCode::NOT_FOUND,
+            "{what}: {e:?}"
+        );
+    }
+    assert_eq!(
+        (
+            app.count("questions"),
+            app.count("answers"),
+            app.count("events")
+        ),
+        before,
+        "nothing written"
+    );
+}
+
 /// An open relay of six on a fresh database, its opening emails delivered, and what it holds so
 /// far: its events and the link credentials.
 struct Opened {

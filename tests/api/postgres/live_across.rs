@@ -16,6 +16,7 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 use stafet::db::event_signal::{self, Instance};
 
+use super::plans::{Explained, rows_scanned};
 use crate::helpers::live;
 use crate::helpers::pg::{self, FreshPg};
 use crate::helpers::{self, Person, TestApp, app_on_fresh_pg};
@@ -425,32 +426,6 @@ fn one_read_of_several_relays_gives_each_relay_its_next_events_in_id_order() {
             .unwrap()
             .is_empty()
     );
-}
-
-#[derive(QueryableByName)]
-struct Explained {
-    #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
-    plan: String,
-}
-
-/// Rows each scan of an `EXPLAIN (ANALYZE, FORMAT JSON)` plan node and those under it read:
-/// what they returned and what their filters threw away.
-fn rows_scanned(node: &Value) -> i64 {
-    let own = if node["Node Type"]
-        .as_str()
-        .is_some_and(|t| t.contains("Scan"))
-    {
-        node["Actual Rows"].as_i64().unwrap_or(0) * node["Actual Loops"].as_i64().unwrap_or(1)
-            + node["Rows Removed by Filter"].as_i64().unwrap_or(0)
-            + node["Rows Removed by Index Recheck"].as_i64().unwrap_or(0)
-    } else {
-        0
-    };
-    let below: i64 = node["Plans"]
-        .as_array()
-        .map(|plans| plans.iter().map(rows_scanned).sum())
-        .unwrap_or(0);
-    own + below
 }
 
 /// The hub's catch-up read (every 250 ms on every instance) takes the events after its cursor
