@@ -189,11 +189,12 @@ impl ParticipantRow {
         Ok(format!("P{:03}", n + 1))
     }
 
-    /// Everyone in the relay as a possible recipient of `asker_id`, with their groups' names
-    /// and what the pairing draw reads about the asker, in one statement: it runs under the
-    /// relay's lock on every ask. Only what pairing reads comes back: a hundred whole rows cost
+    /// Everyone in the relay as a possible recipient of `asker_id`, with what the pairing draw
+    /// reads about the asker, in one statement: it runs under the relay's lock on every ask.
+    /// Only what pairing reads comes back: a hundred whole rows (or their groups' names) cost
     /// more to send and decode than the two a move needs, which the ask's own statement
-    /// returns on PostgreSQL ([`QuestionRow::ask`](super::questions::QuestionRow::ask)).
+    /// returns on PostgreSQL with their groups' names
+    /// ([`QuestionRow::ask`](super::questions::QuestionRow::ask)).
     pub fn candidates(conn: &mut DbConn, relay_id: i64, asker_id: i64) -> QueryResult<Candidates> {
         let rows: Vec<CandidateRow> = fixed::load(
             conn,
@@ -212,10 +213,6 @@ impl ParticipantRow {
             group_id: r.group_id,
             batons: r.batons.max(0) as u32,
         });
-        let group_names = rows
-            .iter()
-            .map(|r| (r.group_id, r.group_name.clone()))
-            .collect();
         let list = rows
             .into_iter()
             .map(|r| Candidate {
@@ -232,7 +229,6 @@ impl ParticipantRow {
             asker,
             nonce,
             last_asked_by,
-            group_names,
         })
     }
 
@@ -249,12 +245,11 @@ impl ParticipantRow {
 /// The pairing read of [`ParticipantRow::candidates`], `?` for the asker (three times) and the
 /// relay. Public for the test that holds its plan to reading about as many rows as it returns.
 pub const CANDIDATES: &str = "SELECT p.id, p.group_id, p.is_suspended, p.inbox_count, p.received_count, p.batons, \
-        g.name AS group_name, a.recipient_id IS NOT NULL AS from_asker, \
+        a.recipient_id IS NOT NULL AS from_asker, \
         (SELECT COUNT(*) FROM deliveries WHERE asker_id = ?) AS asked, \
         (SELECT asker_id FROM deliveries WHERE recipient_id = ? \
          ORDER BY id DESC LIMIT 1) AS last_asked_by \
      FROM participants p \
-     JOIN groups g ON g.id = p.group_id \
      LEFT JOIN (SELECT DISTINCT recipient_id FROM deliveries WHERE asker_id = ?) a \
        ON a.recipient_id = p.id \
      WHERE p.relay_id = ? \
@@ -273,8 +268,6 @@ pub struct Candidates {
     pub nonce: u64,
     /// Who asked the asker last.
     pub last_asked_by: Option<i64>,
-    /// The names of the groups these people are in, by group id.
-    pub group_names: HashMap<i64, String>,
 }
 
 /// What an ask reads of its asker before it writes.
@@ -301,8 +294,6 @@ struct CandidateRow {
     received_count: i32,
     #[diesel(sql_type = diesel::sql_types::Integer)]
     batons: i32,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    group_name: String,
     #[diesel(sql_type = diesel::sql_types::Bool)]
     from_asker: bool,
     #[diesel(sql_type = diesel::sql_types::BigInt)]

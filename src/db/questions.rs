@@ -11,6 +11,7 @@ use super::DbConn;
 use super::answers::AnswerRow;
 use super::deliveries::{DeliveryRow, NewDelivery};
 use super::fixed::{self, Param};
+use super::groups::GroupRow;
 use super::participants::ParticipantRow;
 use super::rounds::RoundRow;
 use super::schema::{deliveries, participants, questions};
@@ -111,11 +112,18 @@ impl QuestionRow {
             let (question, delivery_id) = Self::insert(conn, new)?;
             ParticipantRow::set_batons(conn, asker, asker_batons)?;
             // Two lookups by id, each a statement prepared once (a list of ids is not).
+            let (asker, recipient) = (
+                ParticipantRow::find(conn, asker)?,
+                ParticipantRow::find(conn, recipient)?,
+            );
+            let mut groups = GroupRow::names(conn, question.relay_id)?;
             return Ok(Ask {
                 question,
                 delivery_id,
-                asker: ParticipantRow::find(conn, asker)?,
-                recipient: ParticipantRow::find(conn, recipient)?,
+                asker_group: groups.remove(&asker.group_id).unwrap_or_default(),
+                recipient_group: groups.remove(&recipient.group_id).unwrap_or_default(),
+                asker,
+                recipient,
             });
         }
         let rows: Vec<AskedRow> = fixed::load(
@@ -133,8 +141,10 @@ impl QuestionRow {
              r AS (UPDATE participants SET inbox_count = inbox_count + 1, \
                  received_count = received_count + 1 WHERE id = ? RETURNING *), \
              a AS (UPDATE participants SET batons = ? WHERE id = ? RETURNING *) \
-             SELECT q.id AS question_id, q.round_id, d.id AS delivery_id, p.* \
-             FROM q, d, (SELECT * FROM r UNION ALL SELECT * FROM a) p",
+             SELECT q.id AS question_id, q.round_id, d.id AS delivery_id, p.*, \
+                 g.name AS group_name \
+             FROM q, d, (SELECT * FROM r UNION ALL SELECT * FROM a) p \
+             JOIN groups g ON g.id = p.group_id",
             &[
                 Param::Int(new.relay_id),
                 Param::Int(new.relay_id),
@@ -157,9 +167,12 @@ impl QuestionRow {
         let (question_id, round_id, delivery_id) =
             (first.question_id, first.round_id, first.delivery_id);
         new.round_id = round_id;
-        let mut people: HashMap<i64, ParticipantRow> =
-            rows.into_iter().map(|r| (r.person.id, r.person)).collect();
-        let (Some(asker), Some(recipient)) = (people.remove(&asker), people.remove(&recipient))
+        let mut people: HashMap<i64, (ParticipantRow, String)> = rows
+            .into_iter()
+            .map(|r| (r.person.id, (r.person, r.group_name)))
+            .collect();
+        let (Some((asker, asker_group)), Some((recipient, recipient_group))) =
+            (people.remove(&asker), people.remove(&recipient))
         else {
             return Err(diesel::result::Error::NotFound);
         };
@@ -167,7 +180,9 @@ impl QuestionRow {
             question: QuestionRow::new(question_id, new),
             delivery_id,
             asker,
+            asker_group,
             recipient,
+            recipient_group,
         })
     }
 
@@ -521,8 +536,12 @@ pub struct Ask {
     pub delivery_id: i64,
     /// The asker, with the batons the ask left them.
     pub asker: ParticipantRow,
+    /// The name of the asker's group.
+    pub asker_group: String,
     /// The recipient, with the question counted in their inbox.
     pub recipient: ParticipantRow,
+    /// The name of the recipient's group.
+    pub recipient_group: String,
 }
 
 /// A row of [`QuestionRow::ask`]'s statement: the question's id and round, the delivery's id,
@@ -537,6 +556,8 @@ struct AskedRow {
     delivery_id: i64,
     #[diesel(embed)]
     person: ParticipantRow,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    group_name: String,
 }
 
 /// The id [`QuestionRow::answer`]'s statement returns: the answer's.

@@ -1,7 +1,5 @@
 //! Asking, answering, rerouting and reminding.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
@@ -12,6 +10,7 @@ use super::notify::{self, Events};
 use crate::db::answers::AnswerRow;
 use crate::db::deliveries::DeliveryRow;
 use crate::db::events::Audience;
+use crate::db::groups::GroupRow;
 use crate::db::participants::{Candidates, ParticipantRow};
 use crate::db::questions::{Ask, NewQuestion, QuestionRow};
 use crate::db::relays::{RelayOf, RelayRow};
@@ -78,7 +77,7 @@ fn answer_by(relay: &RelayRow, now: DateTime<Utc>) -> Option<String> {
 fn deliver(
     conn: &mut DbConn,
     events: &mut Events,
-    groups: &HashMap<i64, String>,
+    asker_group: &str,
     relay: &RelayRow,
     question: &QuestionRow,
     asker: &ParticipantRow,
@@ -87,10 +86,7 @@ fn deliver(
     rerouted: bool,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let asker_group = relay
-        .show_asker_group
-        .then(|| groups.get(&asker.group_id).cloned())
-        .flatten();
+    let asker_group = relay.show_asker_group.then_some(asker_group);
     let mut data = json!({
         "question_id": question.id,
         "text": question.text,
@@ -171,7 +167,9 @@ pub fn ask(
         question,
         delivery_id: delivery,
         asker,
+        asker_group,
         recipient,
+        recipient_group,
     } = QuestionRow::ask(
         conn,
         NewQuestion {
@@ -186,12 +184,11 @@ pub fn ask(
         },
         left,
     )?;
-    let groups = candidates.group_names;
     let mut events = Events::new(relay.id, now);
     deliver(
         conn,
         &mut events,
-        &groups,
+        &asker_group,
         &relay,
         &question,
         &asker,
@@ -211,11 +208,10 @@ pub fn ask(
         json!({ "question_id": question.id, "asker_id": asker.id, "recipient_id": recipient.id }),
     );
     events.append(conn)?;
-    let recipient_group = groups.get(&recipient.group_id).cloned();
     Ok(Asked {
         question,
         recipient,
-        recipient_group,
+        recipient_group: Some(recipient_group),
     })
 }
 
@@ -339,7 +335,8 @@ pub fn reroute(
     let candidates = ParticipantRow::candidates(conn, relay.id, asker.id)?;
     let new = choose_recipient(&relay, asker.id, asker.group_id, &candidates, to)?;
     let new = ParticipantRow::find(conn, new)?;
-    let groups = candidates.group_names;
+    let mut groups = GroupRow::names(conn, relay.id)?;
+    let asker_group = groups.remove(&asker.group_id).unwrap_or_default();
     let old_delivery = DeliveryRow::open_for(conn, qid)?.map_or(0, |d| d.id);
     let new_delivery = QuestionRow::redeliver(conn, &question, new.id, to_db(now))?;
     let mut events = Events::new(relay.id, now);
@@ -361,7 +358,7 @@ pub fn reroute(
     deliver(
         conn,
         &mut events,
-        &groups,
+        &asker_group,
         &relay,
         &moved,
         &asker,

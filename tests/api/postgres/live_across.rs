@@ -16,7 +16,7 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 use stafet::db::event_signal::{self, Instance};
 
-use super::plans::{Explained, rows_scanned};
+use super::plans::{analysed, rows_scanned};
 use crate::helpers::live;
 use crate::helpers::pg::{self, FreshPg};
 use crate::helpers::{self, Person, TestApp, app_on_fresh_pg};
@@ -450,14 +450,10 @@ fn the_catch_up_read_scans_only_past_the_cursor_and_the_missed_ids() {
         .unwrap();
     let (cursor, missed) = (last - 10, 100);
     for run in 1..=8 {
-        let plan = diesel::sql_query(format!(
-            "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE catch_up({cursor}, '{{{missed}}}', 1000)"
-        ))
-        .get_result::<Explained>(&mut conn)
-        .unwrap()
-        .plan;
-        let plan: Value = serde_json::from_str(&plan).unwrap();
-        let top = &plan[0]["Plan"];
+        let top = &analysed(
+            &mut conn,
+            &format!("EXECUTE catch_up({cursor}, '{{{missed}}}', 1000)"),
+        );
         assert_eq!(
             top["Actual Rows"], 11,
             "run {run}: ten new events and the missed one"
@@ -465,7 +461,7 @@ fn the_catch_up_read_scans_only_past_the_cursor_and_the_missed_ids() {
         let scanned = rows_scanned(top);
         assert!(
             scanned <= 100,
-            "run {run}: the read scanned {scanned} rows of 20,000 for 11: {plan:#}"
+            "run {run}: the read scanned {scanned} rows of 20,000 for 11: {top:#}"
         );
     }
 }

@@ -9,9 +9,19 @@ use serde_json::{Value, json};
 use crate::helpers::app_on_fresh_pg;
 
 #[derive(QueryableByName)]
-pub(super) struct Explained {
+struct Explained {
     #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
-    pub(super) plan: String,
+    plan: String,
+}
+
+/// The plan of `statement` as it ran: the top node of `EXPLAIN (ANALYZE, FORMAT JSON)`.
+pub(super) fn analysed(conn: &mut PgConnection, statement: &str) -> Value {
+    let plan = diesel::sql_query(format!("EXPLAIN (ANALYZE, FORMAT JSON) {statement}"))
+        .get_result::<Explained>(conn)
+        .unwrap()
+        .plan;
+    let mut plan: Value = serde_json::from_str(&plan).unwrap();
+    plan[0]["Plan"].take()
 }
 
 /// Rows each scan of an `EXPLAIN (ANALYZE, FORMAT JSON)` plan node and those under it read:
@@ -80,15 +90,10 @@ fn the_pairing_read_finds_who_asked_last_without_walking_the_history() {
         conn.batch_execute(&format!("SET plan_cache_mode = {mode}"))
             .unwrap();
         for run in 1..=runs {
-            let plan = diesel::sql_query(format!(
-                "EXPLAIN (ANALYZE, FORMAT JSON) \
-                 EXECUTE candidates({asker}, {asker}, {asker}, {relay})"
-            ))
-            .get_result::<Explained>(&mut conn)
-            .unwrap()
-            .plan;
-            let plan: Value = serde_json::from_str(&plan).unwrap();
-            let top = &plan[0]["Plan"];
+            let top = &analysed(
+                &mut conn,
+                &format!("EXECUTE candidates({asker}, {asker}, {asker}, {relay})"),
+            );
             assert_eq!(
                 top["Actual Rows"], 40,
                 "{mode} run {run}: everyone in the relay"
@@ -98,7 +103,7 @@ fn the_pairing_read_finds_who_asked_last_without_walking_the_history() {
             // the groups, and one delivery to the asker.
             assert!(
                 scanned <= 200,
-                "{mode} run {run}: the read scanned {scanned} rows: {plan:#}"
+                "{mode} run {run}: the read scanned {scanned} rows: {top:#}"
             );
         }
     }
