@@ -267,6 +267,7 @@ fn build_export_db(db: &Path, rows: usize) {
         synchronous: "OFF".into(),
         busy_timeout_ms: 5000,
         pool_size: 1,
+        lanes: 1,
         bulk_pool_size: 1,
     };
     drop(

@@ -50,6 +50,7 @@ async fn main() {
             synchronous: sync.clone(),
             busy_timeout_ms: 5000,
             pool_size: 4,
+            lanes: 2,
             bulk_pool_size: 1,
         },
     )

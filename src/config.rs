@@ -92,9 +92,12 @@ pub struct DatabaseSettings {
     pub synchronous: String,
     /// `PRAGMA busy_timeout`.
     pub busy_timeout_ms: u32,
-    /// Read connections for interactive requests; on PostgreSQL also the number of write lanes
-    /// (`db::lanes`), each with a connection of its own.
+    /// Read connections for interactive requests (on PostgreSQL also the writes of staff and
+    /// jobs).
     pub pool_size: u32,
+    /// On PostgreSQL, how many write lanes commit participants' moves in groups (`db::lanes`),
+    /// each with a connection of its own.
+    pub lanes: u32,
     /// Read connections for exports, analyses and reports (also how many run at once).
     pub bulk_pool_size: u32,
 }
@@ -314,6 +317,10 @@ impl Settings {
             "database.pool_size must be at most 64"
         );
         anyhow::ensure!(
+            (1..=64).contains(&self.database.lanes),
+            "database.lanes must be between 1 and 64"
+        );
+        anyhow::ensure!(
             self.privacy.retention_days <= crate::relay::retention::MAX_DAYS,
             "privacy.retention_days must be at most 3650 (ten years)"
         );
@@ -335,6 +342,7 @@ impl Settings {
             synchronous: self.database.synchronous.clone(),
             busy_timeout_ms: self.database.busy_timeout_ms,
             pool_size: self.database.pool_size,
+            lanes: self.database.lanes,
             bulk_pool_size: self.database.bulk_pool_size,
         }
     }
@@ -503,6 +511,9 @@ mod tests {
         assert!(validated(|s| s.database.pool_size = u32::MAX).is_err());
         assert!(validated(|s| s.database.pool_size = 65).is_err());
         assert!(validated(|s| s.database.pool_size = 64).is_ok());
+        assert!(validated(|s| s.database.lanes = 0).is_err());
+        assert!(validated(|s| s.database.lanes = 65).is_err());
+        assert!(validated(|s| s.database.lanes = 64).is_ok());
     }
 
     fn database(url: &str, path: Option<&str>) -> DatabaseSettings {
@@ -512,6 +523,7 @@ mod tests {
             synchronous: "FULL".into(),
             busy_timeout_ms: 1,
             pool_size: 1,
+            lanes: 1,
             bulk_pool_size: 1,
         }
     }

@@ -307,8 +307,10 @@ pub struct DbOptions {
     pub synchronous: String,
     /// How long a reader waits for a lock. SQLite only.
     pub busy_timeout_ms: u32,
-    /// Connections for interactive requests (on PostgreSQL, their writes too).
+    /// Connections for interactive requests (on PostgreSQL, their writes too, but for moves).
     pub pool_size: u32,
+    /// PostgreSQL: write lanes for participants' moves (`lanes`), a connection each.
+    pub lanes: u32,
     /// Read connections (and slots) for analyst work: exports, analyses, reports.
     pub bulk_pool_size: u32,
 }
@@ -354,7 +356,7 @@ impl Db {
                     instance,
                     notifier,
                 });
-                let lanes = lanes::Lanes::start(&connector, options.pool_size, writes.clone())?;
+                let lanes = lanes::Lanes::start(&connector, options.lanes, writes.clone())?;
                 let writes = Writes::Pooled {
                     writes,
                     lanes: Arc::new(lanes),

@@ -52,12 +52,13 @@ impl FreshPg {
     }
 
     /// The database opened (and so migrated) as a server opens it, with `pool_size`
-    /// connections for requests.
+    /// connections for requests and as many write lanes.
     pub fn open(&self, pool_size: u32) -> stafet::db::Db {
         let options = stafet::db::DbOptions {
             synchronous: "FULL".into(),
             busy_timeout_ms: 5000,
             pool_size,
+            lanes: pool_size,
             bulk_pool_size: 1,
         };
         stafet::db::Db::open(&stafet::db::Target::Postgres(self.url()), &options)

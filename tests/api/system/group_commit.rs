@@ -21,6 +21,7 @@ fn a_move_failing_in_a_group_is_undone_alone_and_the_rest_commits_on_sqlite() {
             synchronous: "NORMAL".into(),
             busy_timeout_ms: 1000,
             pool_size: 2,
+            lanes: 2,
             bulk_pool_size: 1,
         },
     )
