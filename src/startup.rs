@@ -116,6 +116,7 @@ impl Application {
             clock,
             settings,
             limits,
+            known: Default::default(),
         });
         let server = HttpServer::new(move || {
             let mut headers = DefaultHeaders::new()

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::auth::moves::Known;
 use crate::auth::rate_limit::RateLimits;
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub settings: Settings,
     /// Login and link rate limits.
     pub limits: RateLimits,
+    /// Participant credentials this instance has resolved (PostgreSQL; `auth::moves`).
+    pub known: Known,
 }
 
 impl AppState {
@@ -41,7 +44,25 @@ impl AppState {
     {
         let now = self.clock.now();
         self.db
-            .write_in(relay_id, move |conn| edit(conn, now))
+            .write_in(relay_id, None, move |conn| edit(conn, now))
+            .await
+    }
+
+    /// [`AppState::move_with_now`] for a move whose credential `credential_id` the move itself
+    /// checks: its lane loads that credential's standing with its group's relays.
+    pub async fn move_checking<T, F>(
+        &self,
+        relay_id: i64,
+        credential_id: i64,
+        mut edit: F,
+    ) -> Result<T, AppError>
+    where
+        F: FnMut(&mut DbConn, DateTime<Utc>) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let now = self.clock.now();
+        self.db
+            .write_in(relay_id, Some(credential_id), move |conn| edit(conn, now))
             .await
     }
 }

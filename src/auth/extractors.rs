@@ -151,6 +151,17 @@ pub async fn resolve(state: &AppState, secret: String) -> Result<Principal, AppE
             Ok((principal, touch))
         })
         .await?;
+    // What a participant credential names never changes: a move that presents it again can
+    // be routed without this read (`auth::moves`).
+    if let Principal::Participant {
+        participant,
+        relay,
+        secret,
+    } = &principal
+        && state.db.is_postgres()
+    {
+        state.known.remember(secret, participant.id, relay.id);
+    }
     if let Some(id) = touch {
         let at = crate::db::to_db(now);
         // A use that cannot be written down (a full disk) does not refuse the request; the
@@ -166,17 +177,23 @@ pub async fn resolve(state: &AppState, secret: String) -> Result<Principal, AppE
     Ok(principal)
 }
 
-async fn authenticate(req: HttpRequest, kind: SessionKind) -> Result<Principal, AppError> {
-    let state = state(&req)?;
-    let Some((secret, via_cookie)) = presented_secret(&req, kind) else {
+/// The secret a request for `kind`'s routes presents, once it passes the checks that need no
+/// database: present, well formed (a malformed one costs the link budget) and, when it came in
+/// a cookie on an unsafe request, with the CSRF token that belongs to it.
+pub(super) fn checked_secret(
+    req: &HttpRequest,
+    kind: SessionKind,
+) -> Result<(web::Data<AppState>, String), AppError> {
+    let state = state(req)?;
+    let Some((secret, via_cookie)) = presented_secret(req, kind) else {
         return Err(AppError::unauthorized("log in or use your personal link"));
     };
     if !tokens::well_formed(&secret) {
-        state.limits.link(client_ip(&req))?;
+        state.limits.link(client_ip(req))?;
         return Err(AppError::unauthorized("unknown or revoked credentials"));
     }
     if via_cookie && is_unsafe(req.method()) {
-        csrf::refuse_cross_site(&req)?;
+        csrf::refuse_cross_site(req)?;
         let presented = req
             .headers()
             .get(csrf::HEADER)
@@ -190,6 +207,11 @@ async fn authenticate(req: HttpRequest, kind: SessionKind) -> Result<Principal, 
             ));
         }
     }
+    Ok((state, secret))
+}
+
+async fn authenticate(req: HttpRequest, kind: SessionKind) -> Result<Principal, AppError> {
+    let (state, secret) = checked_secret(&req, kind)?;
     match resolve(&state, secret).await {
         Err(e) if e.status() == StatusCode::UNAUTHORIZED => {
             // Guessing secrets costs the guesser the same budget as redeeming links.
@@ -222,7 +244,7 @@ pub fn totp_gate(must_enrol: bool, path: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-type Fut<T> = Pin<Box<dyn Future<Output = Result<T, AppError>>>>;
+pub(super) type Fut<T> = Pin<Box<dyn Future<Output = Result<T, AppError>>>>;
 
 /// Any staff user.
 #[derive(Debug, Clone)]

@@ -6,6 +6,7 @@ pub mod client_addr;
 pub mod cookies;
 pub mod csrf;
 pub mod extractors;
+pub mod moves;
 pub mod password;
 pub mod rate_limit;
 pub mod scope;
@@ -15,5 +16,6 @@ pub mod totp;
 
 pub use cookies::SessionKind;
 pub use extractors::{ParticipantAuth, Principal, Staff};
+pub use moves::ParticipantMove;
 pub use scope::{Need, Target};
 pub use scoped::{OrgAdmin, ReadQuestion, ReadRelay, ReadTheme, RunQuestion, RunRelay, Scoped};

@@ -292,6 +292,15 @@ impl Credential {
         .execute(conn)
     }
 
+    /// The [`Standing`] of credential `id`, if it is still stored, for a move that checks its own
+    /// credential (`auth::moves`): as its lane's group loaded it, or read here.
+    pub fn standing_in_move(conn: &mut DbConn, id: i64) -> QueryResult<Option<Standing>> {
+        if let Some(held) = super::held::credential(id) {
+            return Ok(held);
+        }
+        Ok(Self::standings(conn, &[id])?.pop().map(|(_, s)| s))
+    }
+
     /// The [`Standing`] of each credential in `ids` that is still stored, by id, in one query: an
     /// open websocket's credential is re-checked this way while the socket stays open. A missing
     /// id was deleted (logout, revocation) or its holder was.

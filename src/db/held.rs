@@ -21,14 +21,20 @@ use std::collections::HashMap;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 
+use super::DbConn;
+use super::credentials::Credential;
 use super::relays::RelayRow;
 use super::schema::relays;
+use crate::auth::access::Standing;
 
 thread_local! {
     /// The relays the group this thread's lane runs holds locked, by id.
     static HELD: RefCell<HashMap<i64, RelayRow>> = RefCell::new(HashMap::new());
     /// The relay the move this thread runs now was queued for.
     static CURRENT: Cell<Option<i64>> = const { Cell::new(None) };
+    /// The standings of the credentials the group's moves check, by id, once loaded: a
+    /// credential that is not here was not stored.
+    static CREDENTIALS: RefCell<Option<HashMap<i64, Standing>>> = const { RefCell::new(None) };
 }
 
 /// Locks the rows of relays `ids` for the rest of the transaction on `conn`, in ascending id
@@ -58,13 +64,38 @@ impl Holding {
     pub(super) fn running(&self, id: i64) {
         CURRENT.with(|c| c.set(Some(id)));
     }
+
+    /// Whether the group holds relay `id`.
+    pub(super) fn holds(&self, id: i64) -> bool {
+        HELD.with(|h| h.borrow().contains_key(&id))
+    }
 }
 
 impl Drop for Holding {
     fn drop(&mut self) {
         HELD.with(|h| h.borrow_mut().clear());
         CURRENT.with(|c| c.set(None));
+        CREDENTIALS.with(|c| c.borrow_mut().take());
     }
+}
+
+/// Loads the standings of credentials `ids` (those the group's moves check themselves) for the
+/// moves this thread runs while its [`Holding`] lives: one statement for the group, in its
+/// transaction, after its relays' locks, so each reads its relay as the move will. Nothing to
+/// load, no statement.
+pub(super) fn hold_credentials(conn: &mut DbConn, ids: &[i64]) -> QueryResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let standings = Credential::standings(conn, ids)?;
+    CREDENTIALS.with(|c| *c.borrow_mut() = Some(standings.into_iter().collect()));
+    Ok(())
+}
+
+/// The standing of credential `id` as this thread's group loaded it: `Some(None)` when it was
+/// not stored; `None` when the group did not load it.
+pub(super) fn credential(id: i64) -> Option<Option<Standing>> {
+    CREDENTIALS.with(|c| c.borrow().as_ref().map(|held| held.get(&id).copied()))
 }
 
 /// The row of relay `id`, when this thread's group holds it.

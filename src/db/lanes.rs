@@ -17,6 +17,9 @@
 //!   the start. A move may therefore run twice, as [`Db::write`](super::Db::write) says.
 //! - **Relays locked once.** The group locks all its relays in one statement at its start and
 //!   its moves find their relay's row there ([`held`]), instead of a lock statement each.
+//! - **Credentials checked once.** A move that checks its own credential (`auth::moves`)
+//!   finds its standing loaded with those of its whole group, in one statement after the
+//!   relays' locks ([`held::hold_credentials`]).
 //! - **Appended rows last.** While a group runs without savepoints, the events and emails its
 //!   moves append wait for its end and go in one statement per table ([`deferred`]).
 //! - **After the commit** the lane tells the rest of the instance and the other instances what
@@ -37,8 +40,14 @@ use crate::error::AppError;
 /// so the other instances' moves of those relays wait for the whole group.
 const MAX_GROUP: usize = 64;
 
-/// A move waiting for its lane, and the relay it belongs to.
-type Queued = (i64, Box<dyn Job>);
+/// A move waiting for its lane.
+struct Queued {
+    /// The relay it belongs to.
+    relay: i64,
+    /// The credential it checks itself, if any ([`held::hold_credentials`]).
+    credential: Option<i64>,
+    job: Box<dyn Job>,
+}
 
 /// The lanes of one instance, shared by every clone of [`Db`](super::Db). A lane's thread ends
 /// when its queue does, with the last clone.
@@ -69,9 +78,14 @@ impl Lanes {
         Ok(Self { queues })
     }
 
-    /// Runs `f`, a write of relay `relay_id`'s, in its lane's next group and returns its outcome
-    /// once that group is committed.
-    pub(super) async fn run<T, F>(&self, relay_id: i64, f: F) -> Result<T, AppError>
+    /// Runs `f`, a write of relay `relay_id`'s that checks credential `credential` (if any), in
+    /// its lane's next group and returns its outcome once that group is committed.
+    pub(super) async fn run<T, F>(
+        &self,
+        relay_id: i64,
+        credential: Option<i64>,
+        f: F,
+    ) -> Result<T, AppError>
     where
         F: FnMut(&mut DbConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
@@ -80,7 +94,11 @@ impl Lanes {
         let lane = relay_id.rem_euclid(self.queues.len() as i64) as usize;
         let stopped = || AppError::internal(anyhow::anyhow!("a write lane has stopped"));
         self.queues[lane]
-            .send((relay_id, job))
+            .send(Queued {
+                relay: relay_id,
+                credential,
+                job,
+            })
             .map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
     }
@@ -89,12 +107,18 @@ impl Lanes {
 /// A lane: takes the moves waiting (up to [`MAX_GROUP`]), runs them in one transaction, commits
 /// once, answers them all, and tells the instance what the commit changed.
 fn lane_loop(pool: &Pool<Connector>, rx: &mpsc::Receiver<Queued>, writes: &PooledWrites) {
-    while let Some(mut group) = take_group(rx, MAX_GROUP) {
+    // Moves taken from the queue by a group that did not hold their relays: older than any
+    // still queued, so the next group starts with them.
+    let mut carried = Vec::new();
+    while let Some(mut group) = next_group(rx, &mut carried) {
         // Stable: a relay's moves keep the order they came in.
-        group.sort_by_key(|(relay, _)| *relay);
-        let (relays, mut jobs): (Vec<i64>, Vec<Box<dyn Job>>) = group.into_iter().unzip();
+        group.sort_by_key(|q| q.relay);
+        let joiner = Joiner {
+            rx,
+            carried: &mut carried,
+        };
         let commit = match pool.get() {
-            Ok(mut conn) => run_group(&mut conn, &relays, &mut jobs),
+            Ok(mut conn) => run_group(&mut conn, &mut group, Some(joiner)),
             Err(e) => Err(GroupFailed::Lost(format!("no database connection: {e}"))),
         };
         let touched = event_signal::take();
@@ -102,9 +126,54 @@ fn lane_loop(pool: &Pool<Connector>, rx: &mpsc::Receiver<Queued>, writes: &Poole
             Ok(()) => writes.committed(touched),
             Err(e) => tracing::error!(error = %e, "a group of moves failed to commit"),
         }
-        for job in jobs {
-            job.complete(commit.as_ref().map(|_| ()));
+        for q in group {
+            q.job.complete(commit.as_ref().map(|_| ()));
         }
+    }
+}
+
+/// The moves a lane runs next: those carried over from the last group first, then those
+/// queued, at most [`MAX_GROUP`]; `None` once every sender is gone and nothing is carried.
+fn next_group(rx: &mpsc::Receiver<Queued>, carried: &mut Vec<Queued>) -> Option<Vec<Queued>> {
+    if carried.is_empty() {
+        return take_group(rx, MAX_GROUP);
+    }
+    let mut group: Vec<Queued> = carried.drain(..carried.len().min(MAX_GROUP)).collect();
+    while group.len() < MAX_GROUP {
+        match rx.try_recv() {
+            Ok(next) => group.push(next),
+            Err(_) => break,
+        }
+    }
+    Some(group)
+}
+
+/// Takes into a group, once it holds its relays, the moves of those relays that came while it
+/// took them. With several instances a group often waits there for another instance's group of
+/// the same relays; what arrives meanwhile then commits with it instead of in a group of its
+/// own that would wait again, so each wait and each commit serve more moves.
+struct Joiner<'a> {
+    rx: &'a mpsc::Receiver<Queued>,
+    /// Where the moves it takes from the queue for relays the group does not hold go.
+    carried: &'a mut Vec<Queued>,
+}
+
+impl Joiner<'_> {
+    /// The queued moves of relays the group holds (`holds`), as many as `room` takes; the others
+    /// it takes go to the next group.
+    fn join(self, room: usize, holds: impl Fn(i64) -> bool) -> Vec<Queued> {
+        let mut joined = Vec::new();
+        for _ in 0..room {
+            let Ok(next) = self.rx.try_recv() else {
+                break;
+            };
+            if holds(next.relay) {
+                joined.push(next);
+            } else {
+                self.carried.push(next);
+            }
+        }
+        joined
     }
 }
 
@@ -127,13 +196,13 @@ impl From<diesel::result::Error> for GroupAbort {
 /// Most times a group runs before a serialization failure or deadlock is its answer.
 const MAX_ATTEMPTS: u32 = 8;
 
-/// Runs `jobs` (queued for `relays`, in the same order) in one transaction until it commits:
-/// again with savepoints after a move failed, again from the start after PostgreSQL aborted it
-/// for a reason that may pass.
+/// Runs `group` (sorted by relay) in one transaction until it commits: again with savepoints
+/// after a move failed, again from the start after PostgreSQL aborted it for a reason that may
+/// pass. On its first run, once it holds its relays, the group takes in what `joiner` brings.
 fn run_group(
     conn: &mut DbConn,
-    relays: &[i64],
-    jobs: &mut [Box<dyn Job>],
+    group: &mut Vec<Queued>,
+    mut joiner: Option<Joiner<'_>>,
 ) -> Result<(), GroupFailed> {
     let mut isolated = false;
     let mut attempt = 1;
@@ -144,18 +213,34 @@ fn run_group(
             // Without savepoints, the rows moves only append wait for the end of the group.
             let collected = (!isolated).then(deferred::collect);
             // The group's relays, locked once for all its moves.
+            let relays: Vec<i64> = group.iter().map(|q| q.relay).collect();
             let holding = match c {
-                DbConn::Pg(pg) => Some(held::hold(pg, relays)?),
+                DbConn::Pg(pg) => Some(held::hold(pg, &relays)?),
                 DbConn::Sqlite(_) => None,
             };
-            for (relay, job) in relays.iter().zip(jobs.iter_mut()) {
-                if let Some(holding) = &holding {
-                    holding.running(*relay);
+            if let (Some(holding), Some(joiner)) = (&holding, joiner.take()) {
+                let joined = joiner.join(MAX_GROUP.saturating_sub(group.len()), |relay| {
+                    holding.holds(relay)
+                });
+                if !joined.is_empty() {
+                    group.extend(joined);
+                    // Stable: the moves that joined came after those of their relay already here.
+                    group.sort_by_key(|q| q.relay);
                 }
-                if job.run(c, isolated) {
+            }
+            // Under those locks, the standings of the credentials its moves check.
+            if holding.is_some() {
+                let credentials: Vec<i64> = group.iter().filter_map(|q| q.credential).collect();
+                held::hold_credentials(c, &credentials)?;
+            }
+            for q in group.iter_mut() {
+                if let Some(holding) = &holding {
+                    holding.running(q.relay);
+                }
+                if q.job.run(c, isolated) {
                     continue;
                 }
-                if job.transient() {
+                if q.job.transient() {
                     return Err(GroupAbort::Transient);
                 }
                 if !isolated {

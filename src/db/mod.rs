@@ -546,15 +546,22 @@ impl Db {
     /// Runs `f`, a write of relay `relay_id`'s (a participant's move), as [`Db::write`] does.
     /// On PostgreSQL it is committed with the other moves of its relay's lane that wait at the
     /// same time ([`lanes`]), in one transaction; `f` must lock `relay_id` first, as every
-    /// write of a relay does. On SQLite the one writer groups every write anyway.
-    pub async fn write_in<T, F>(&self, relay_id: i64, f: F) -> Result<T, AppError>
+    /// write of a relay does. On SQLite the one writer groups every write anyway. A move that
+    /// checks its own credential names it (`credential_id`): the lane loads the standings of
+    /// its group's credentials in one statement ([`credentials::Credential::standing_in_move`]).
+    pub async fn write_in<T, F>(
+        &self,
+        relay_id: i64,
+        credential_id: Option<i64>,
+        f: F,
+    ) -> Result<T, AppError>
     where
         F: FnMut(&mut DbConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
         match &self.writes {
             Writes::Group(writer) => writer.run(f).await,
-            Writes::Pooled { lanes, .. } => lanes.run(relay_id, f).await,
+            Writes::Pooled { lanes, .. } => lanes.run(relay_id, credential_id, f).await,
         }
     }
 

@@ -148,7 +148,8 @@ const ROUTES: &[(&str, &str, &str)] = &[
 ];
 
 /// The functions in `src/` (outside `src/auth/`, which defines them) that take a participant
-/// credential: a `ParticipantAuth` or `Principal` in the signature, or a call to `resolve`.
+/// credential: a `ParticipantAuth`, `ParticipantMove` or `Principal` in the signature, or a
+/// call to `resolve`.
 fn participant_handlers(dir: &Path, found: &mut BTreeSet<String>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -173,6 +174,7 @@ fn participant_handlers(dir: &Path, found: &mut BTreeSet<String>) {
             }
             let signature = &piece[..piece.find('{').unwrap_or(piece.len())];
             if signature.contains("ParticipantAuth")
+                || signature.contains("ParticipantMove")
                 || signature.contains(": Principal")
                 || piece.contains("resolve(")
             {

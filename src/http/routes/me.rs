@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::{events_json, since};
-use crate::auth::{ParticipantAuth, csrf};
+use crate::auth::{ParticipantAuth, ParticipantMove, csrf};
 use crate::db::events::EventRow;
 use crate::error::AppError;
 use crate::http::body;
@@ -74,15 +74,16 @@ pub async fn download_my_data(
 
 /// `POST /api/me/questions`
 pub async fn ask_question(
-    me: ParticipantAuth,
+    me: ParticipantMove,
     req: HttpRequest,
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let AskRequest { text, recipient_id } = body::json(&req, payload).await?;
-    let pid = me.participant.id;
-    let asked = state
-        .move_with_now(me.relay.id, move |conn, now| {
+    let AskRequest { text, recipient_id } =
+        me.body(&state, body::json(&req, payload).await).await?;
+    let pid = me.participant_id;
+    let asked = me
+        .run(&state, move |conn, now| {
             ops::ask(conn, pid, &text, recipient_id, now)
         })
         .await?;
@@ -91,17 +92,17 @@ pub async fn ask_question(
 
 /// `POST /api/me/questions/{qid}/answer`
 pub async fn answer_question(
-    me: ParticipantAuth,
+    me: ParticipantMove,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let AnswerRequest { text } = body::json(&req, payload).await?;
-    let pid = me.participant.id;
+    let AnswerRequest { text } = me.body(&state, body::json(&req, payload).await).await?;
+    let pid = me.participant_id;
     let qid = path.into_inner();
-    let (answer, batons) = state
-        .move_with_now(me.relay.id, move |conn, now| {
+    let (answer, batons) = me
+        .run(&state, move |conn, now| {
             ops::answer(conn, pid, qid, &text, now)
         })
         .await?;

@@ -7,6 +7,7 @@ mod bad_input;
 mod credentials;
 mod https;
 mod links;
+mod moves;
 mod roles;
 mod sessions;
 mod totp;

@@ -37,7 +37,7 @@ pub async fn behind_a_holder<T: Send + 'static>(
     let holder = {
         let db = db.clone();
         tokio::spawn(async move {
-            db.write_in(hold, move |_| {
+            db.write_in(hold, None, move |_| {
                 let _ = started_tx.send(());
                 let _ = release_rx.recv();
                 Ok(())
@@ -51,7 +51,7 @@ pub async fn behind_a_holder<T: Send + 'static>(
         .unwrap();
     let mut pending: Vec<Pending<'_, T>> = moves
         .into_iter()
-        .map(|(relay, mut work)| Box::pin(db.write_in(relay, move |c| work(c))) as _)
+        .map(|(relay, mut work)| Box::pin(db.write_in(relay, None, move |c| work(c))) as _)
         .collect();
     // The first poll of a move queues it.
     for fut in &mut pending {

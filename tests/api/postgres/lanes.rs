@@ -45,7 +45,7 @@ fn moves_waiting_together_commit_in_one_transaction() {
         txids.iter().all(|t| *t == txids[0]),
         "one transaction for the group: {txids:?}"
     );
-    let alone = rt.block_on(db.write_in(1, txid)).unwrap();
+    let alone = rt.block_on(db.write_in(1, None, txid)).unwrap();
     assert_ne!(
         alone, txids[0],
         "the next move starts a transaction of its own"
@@ -136,7 +136,7 @@ fn a_group_that_meets_a_lost_connection_is_told_to_try_again() {
     let pg = FreshPg::create();
     let db = pg.open(1);
     let rt = runtime();
-    rt.block_on(db.write_in(1, |c| add(c, "before@x.dk")))
+    rt.block_on(db.write_in(1, None, |c| add(c, "before@x.dk")))
         .unwrap();
     let ended = diesel::sql_query(
         "SELECT count(pg_terminate_backend(pid)) AS ended FROM pg_stat_activity \
@@ -147,11 +147,11 @@ fn a_group_that_meets_a_lost_connection_is_told_to_try_again() {
     .ended;
     assert!(ended >= 1, "the lane had a session open");
     let cut = rt
-        .block_on(db.write_in(1, |c| add(c, "cut@x.dk")))
+        .block_on(db.write_in(1, None, |c| add(c, "cut@x.dk")))
         .expect_err("the lane's connection was ended");
     assert_eq!(cut.status().as_u16(), 503, "{cut:?}");
     assert_eq!(cut.code(), "unavailable");
-    rt.block_on(db.write_in(1, |c| add(c, "after@x.dk")))
+    rt.block_on(db.write_in(1, None, |c| add(c, "after@x.dk")))
         .expect("a fresh connection");
     assert_eq!(staff(&rt, &db, "cut@x.dk"), 0);
     assert_eq!(staff(&rt, &db, "after@x.dk"), 1);
@@ -281,11 +281,8 @@ fn a_group_whose_appended_rows_are_refused_runs_again_and_only_their_move_fails(
 /// later in the group. The moves then take no lock of their own, and still ask as they should.
 #[test]
 fn a_group_locks_all_its_relays_before_its_first_move() {
-    let opened = open_six();
+    let (opened, second, people, db) = two_relays_one_lane();
     let (app, first) = (&opened.app, opened.relay);
-    let (second, people) = app.open_relay(6, serde_json::json!({}));
-    // One lane, so the two relays' moves wait together.
-    let db = opened._pg.open(1);
     let url = opened._pg.url();
     let moves: Vec<(i64, Move<i64>)> = vec![
         (
@@ -322,13 +319,11 @@ fn a_group_locks_all_its_relays_before_its_first_move() {
 /// nothing, instead of acting under the wrong relay's lock.
 #[test]
 fn a_move_queued_for_another_relay_than_its_own_finds_nothing() {
-    let opened = open_six();
+    let (opened, second, people, db) = two_relays_one_lane();
     let (app, first) = (&opened.app, opened.relay);
-    let (second, people) = app.open_relay(6, serde_json::json!({}));
-    let db = opened._pg.open(1);
     let rt = runtime();
     let asked = rt
-        .block_on(db.write_in(second, ask(people[0].id, "Hvem spørger du til råds?")))
+        .block_on(db.write_in(second, None, ask(people[0].id, "Hvem spørger du til råds?")))
         .unwrap();
     let recipient: i64 = app.read(move |c| {
         use stafet::db::schema::questions;
@@ -342,8 +337,9 @@ fn a_move_queued_for_another_relay_than_its_own_finds_nothing() {
         app.count("answers"),
         app.count("events"),
     );
-    let wrong_ask = rt.block_on(db.write_in(first, ask(people[1].id, "Hvad ville du gøre om?")));
-    let wrong_answer = rt.block_on(db.write_in(first, move |c| {
+    let wrong_ask =
+        rt.block_on(db.write_in(first, None, ask(people[1].id, "Hvad ville du gøre om?")));
+    let wrong_answer = rt.block_on(db.write_in(first, None, move |c| {
         stafet::ops::questions::answer(
             c,
             recipient,
@@ -384,6 +380,15 @@ struct Opened {
     people: Vec<crate::helpers::Person>,
     seen: i64,
     links: i64,
+}
+
+/// [`open_six`], a second relay of six, and the database's server with one lane, so the two
+/// relays' moves wait together.
+fn two_relays_one_lane() -> (Opened, i64, Vec<crate::helpers::Person>, Db) {
+    let opened = open_six();
+    let (second, people) = opened.app.open_relay(6, serde_json::json!({}));
+    let db = opened._pg.open(1);
+    (opened, second, people, db)
 }
 
 fn open_six() -> Opened {
@@ -473,4 +478,148 @@ fn recipient_email(app: &crate::helpers::TestApp, q: i64) -> String {
             .select(participants::email)
             .first::<String>(c)?)
     })
+}
+
+/// A move whose credential this instance already knows is checked in its lane, after its
+/// relay's lock (`auth::moves`): a credential deleted while the move waits for that lock stops
+/// the move. Checked before the wait, as every other request is, the move would go through.
+#[test]
+fn a_credential_deleted_while_its_move_waits_for_the_relay_stops_the_move() {
+    use diesel::connection::SimpleConnection;
+    let opened = open_six();
+    let (app, relay, people) = (&opened.app, opened.relay, &opened.people);
+    let token = people[0].token.clone();
+    // Known to the instance from now on.
+    assert_eq!(app.get("/api/me", Some(&token)).status, 200);
+    let before = app.snapshot();
+
+    let mut holder = pg_conn(app);
+    holder
+        .batch_execute(&format!(
+            "BEGIN; SELECT id FROM relays WHERE id = {relay} FOR UPDATE"
+        ))
+        .unwrap();
+    let base = app.base.clone();
+    let asking = std::thread::spawn(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        crate::helpers::to_res(
+            agent
+                .post(format!("{base}/api/me/questions"))
+                .header("Authorization", format!("Bearer {token}"))
+                .content_type("application/json")
+                .send(br#"{"text": "Hvad ville du sige nej til?"}"#),
+        )
+    });
+    wait_for_a_lock_wait(&mut pg_conn(app));
+    let (credential, _) = stafet::auth::tokens::split(&people[0].token).unwrap();
+    pg_conn(app)
+        .batch_execute(&format!("DELETE FROM credentials WHERE id = {credential}"))
+        .unwrap();
+    holder.batch_execute("COMMIT").unwrap();
+
+    let res = asking.join().unwrap();
+    assert_eq!(
+        (res.status, res.code()),
+        (401, "unauthorized"),
+        "{}",
+        res.text
+    );
+    let mut after = before.clone();
+    for (table, n) in &mut after {
+        if table == "credentials" {
+            *n -= 1;
+        }
+    }
+    assert_eq!(app.snapshot(), after, "the move wrote nothing");
+}
+
+fn pg_conn(app: &crate::helpers::TestApp) -> diesel::PgConnection {
+    match app.connect() {
+        DbConn::Pg(c) => c,
+        DbConn::Sqlite(_) => panic!("a PostgreSQL test on SQLite"),
+    }
+}
+
+/// Waits (up to 10 s) until some connection of this database waits for a lock.
+fn wait_for_a_lock_wait(conn: &mut diesel::PgConnection) {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let waiting = diesel::sql_query(
+            "SELECT COUNT(*) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .get_result::<N>(conn)
+        .unwrap()
+        .n;
+        if waiting > 0 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no move came to wait for the relay's lock"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A group that waits for its relay's lock (here held by another connection, as another
+/// instance's group of that relay would) takes in the moves of that relay that arrive
+/// meanwhile, so one wait and one commit serve them all; a move of a relay it does not hold
+/// waits for the next group.
+#[test]
+fn moves_that_arrive_while_a_group_waits_for_its_relay_join_it() {
+    use diesel::connection::SimpleConnection;
+    use std::future::Future;
+    let (opened, second, _, db) = two_relays_one_lane();
+    let (app, first) = (&opened.app, opened.relay);
+    let rt = runtime();
+
+    let mut holder = pg_conn(app);
+    holder
+        .batch_execute(&format!(
+            "BEGIN; SELECT id FROM relays WHERE id = {first} FOR UPDATE"
+        ))
+        .unwrap();
+    let waiting = rt.spawn({
+        let db = db.clone();
+        async move { db.write_in(first, None, txid).await }
+    });
+    wait_for_a_lock_wait(&mut pg_conn(app));
+    let mut joining = Box::pin(db.write_in(first, None, txid));
+    let mut other = Box::pin(db.write_in(second, None, txid));
+    rt.block_on(async {
+        // The first poll of a move queues it.
+        for fut in [&mut joining, &mut other] {
+            std::future::poll_fn(|cx| {
+                let _ = fut.as_mut().poll(cx);
+                std::task::Poll::Ready(())
+            })
+            .await;
+        }
+    });
+    holder.batch_execute("COMMIT").unwrap();
+
+    let (waited, joined, next) = rt.block_on(async {
+        (
+            waiting.await.unwrap().unwrap(),
+            joining.await.unwrap(),
+            other.await.unwrap(),
+        )
+    });
+    assert_eq!(
+        joined, waited,
+        "the move of the held relay joined the waiting group"
+    );
+    assert_ne!(
+        next, waited,
+        "the other relay's move went to the next group"
+    );
 }

@@ -88,7 +88,7 @@ fn undone_alone(db: &Db) {
     ] {
         assert_eq!(staff(&rt, db, email), n, "{email}");
     }
-    rt.block_on(db.write_in(1, |c| add(c, "f@x.dk")))
+    rt.block_on(db.write_in(1, None, |c| add(c, "f@x.dk")))
         .expect("the writer goes on");
     assert_eq!(staff(&rt, db, "f@x.dk"), 1);
 }
