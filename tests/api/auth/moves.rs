@@ -9,7 +9,7 @@ use chrono::Duration as Span;
 use serde_json::json;
 
 use crate::helpers::sessions::settled_snapshot;
-use crate::helpers::{Person, TestApp, spawn_app_with};
+use crate::helpers::{Person, Res, TestApp, spawn_app_with};
 
 /// Days a relay's links work after it closes, in these tests.
 const WINDOW: i64 = 30;
@@ -76,7 +76,7 @@ fn end_credential(app: &TestApp, relay: i64, people: &mut [Person], end: End) {
 /// whose body would be refused on its own.
 const TRIES: [&str; 3] = ["ask", "answer", "unreadable answer"];
 
-fn try_move(app: &TestApp, people: &[Person], qid: i64, what: &str) -> crate::helpers::Res {
+fn try_move(app: &TestApp, people: &[Person], qid: i64, what: &str) -> Res {
     let token = Some(people[1].token.as_str());
     let answer = format!("/api/me/questions/{qid}/answer");
     match what {
@@ -85,13 +85,28 @@ fn try_move(app: &TestApp, people: &[Person], qid: i64, what: &str) -> crate::he
             token,
             &json!({ "text": "Hvem lærer du mest af?", "recipient_id": people[2].id }),
         ),
-        "answer" => app.post(
-            &answer,
-            token,
-            &json!({ "text": "Jeg spørger den, der tier." }),
-        ),
+        "answer" => answer_with(app, people[1].token.as_str(), qid),
         _ => app.post(&answer, token, &json!({ "svar": 7 })),
     }
+}
+
+/// Answers question `qid` with `token`.
+fn answer_with(app: &TestApp, token: &str, qid: i64) -> Res {
+    app.post(
+        &format!("/api/me/questions/{qid}/answer"),
+        Some(token),
+        &json!({ "text": "Jeg spørger den, der tier." }),
+    )
+}
+
+/// `res` is `status` with error `code`.
+fn assert_answered(res: &Res, status: u16, code: &str, what: &str) {
+    assert_eq!(
+        (res.status, res.code()),
+        (status, code),
+        "{what}: {}",
+        res.text
+    );
 }
 
 #[test]
@@ -113,12 +128,7 @@ fn a_move_with_a_credential_that_has_ended_since_its_last_use_is_refused_and_wri
             end_credential(&app, relay, &mut people, end);
             let before = settled_snapshot(&app);
             let res = try_move(&app, &people, qid, what);
-            assert_eq!(
-                (res.status, res.code()),
-                (status, code),
-                "{end:?}, {what}: {}",
-                res.text
-            );
+            assert_answered(&res, status, code, &format!("{end:?}, {what}"));
             assert_eq!(settled_snapshot(&app), before, "{end:?}, {what}");
         }
     }
@@ -135,29 +145,12 @@ fn refused_moves_cost_the_link_budget_as_bad_credentials_do() {
     );
     assert_eq!(res.status, 200, "{}", res.text);
     let before = settled_snapshot(&app);
-    let answer = |app: &TestApp| {
-        app.post(
-            &format!("/api/me/questions/{qid}/answer"),
-            Some(&people[1].token),
-            &json!({ "text": "Jeg spørger den, der tier." }),
-        )
-    };
-    for _ in 0..3 {
-        let res = answer(&app);
-        assert_eq!(
-            (res.status, res.code()),
-            (401, "unauthorized"),
-            "{}",
-            res.text
-        );
+    for n in 1..=3 {
+        let res = answer_with(&app, &people[1].token, qid);
+        assert_answered(&res, 401, "unauthorized", &format!("refusal {n}"));
     }
-    let res = answer(&app);
-    assert_eq!(
-        (res.status, res.code()),
-        (429, "rate_limited"),
-        "{}",
-        res.text
-    );
+    let res = answer_with(&app, &people[1].token, qid);
+    assert_answered(&res, 429, "rate_limited", "the fourth");
     assert_eq!(settled_snapshot(&app), before);
 }
 
@@ -169,23 +162,10 @@ fn a_known_credential_id_with_another_secret_moves_nothing() {
     let (id, _) = tokens::split(&people[1].token).unwrap();
     let forged = tokens::compose(id, &tokens::generate());
     let before = settled_snapshot(&app);
-    let res = app.post(
-        &format!("/api/me/questions/{qid}/answer"),
-        Some(&forged),
-        &json!({ "text": "Jeg spørger den, der tier." }),
-    );
-    assert_eq!(
-        (res.status, res.code()),
-        (401, "unauthorized"),
-        "{}",
-        res.text
-    );
+    let res = answer_with(&app, &forged, qid);
+    assert_answered(&res, 401, "unauthorized", "another secret");
     assert_eq!(settled_snapshot(&app), before);
     // The real secret still works.
-    let res = app.post(
-        &format!("/api/me/questions/{qid}/answer"),
-        Some(&people[1].token),
-        &json!({ "text": "Jeg spørger den, der tier." }),
-    );
+    let res = answer_with(&app, &people[1].token, qid);
     assert_eq!(res.status, 201, "{}", res.text);
 }
