@@ -4,9 +4,9 @@
 //! Every move starts by locking its relay's row ([`RelayRow::lock_and_load`]). In a lane's group
 //! that was one statement per move, each a round trip, a row lock and its WAL record, though
 //! the group's transaction already held most of those locks from an earlier move of the same
-//! relay. Here the lane locks and loads all the group's relays in one statement at the start of
-//! its transaction ([`hold`]), in ascending id order like every write that locks several, and
-//! the moves find their relay's row here.
+//! relay. Here the lane locks and loads the group's relays at the start of its transaction
+//! ([`hold`]: those free at once, in one statement, in ascending id order like every write that
+//! locks several), and the moves find their relay's row here.
 //!
 //! The lane knows the relay each move was queued for ([`Db::write_in`](super::Db::write_in)),
 //! not what the move acts on: a move names its relay through its asker or its question. So a
@@ -37,22 +37,76 @@ thread_local! {
     static CREDENTIALS: RefCell<Option<HashMap<i64, Standing>>> = const { RefCell::new(None) };
 }
 
-/// Locks the rows of relays `ids` for the rest of the transaction on `conn`, in ascending id
-/// order, and keeps them for the moves this thread runs until the guard drops. A relay that is
+/// Locks for the rest of the transaction on `conn`, and keeps for the moves this thread runs
+/// until the guard drops, the rows of relays `wait` (waiting for each, in ascending id order)
+/// and of those of relays `free` that no other transaction holds now. Only when that leaves
+/// nothing held does the group wait for one of `free`: `first` (the relay of its oldest move)
+/// if it is among them, then takes whichever of the others are free by then. A relay that is
 /// not there is not held: its moves lock (and miss) it themselves.
-pub(super) fn hold(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Holding> {
-    let mut ids = ids.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
+///
+/// Why not wait for all: another instance's group of the same lane's relays often holds some
+/// of them, and waiting for all of them made the two instances' groups take turns. The lane
+/// runs the moves of the relays a group gets and leaves the others to its next group, which
+/// waits for their relays (`wait`), so no move is passed over twice.
+///
+/// No deadlock: a group waits only while it holds nothing (the first statement, and the
+/// lock of `first` after it found none of `free` free) or, for `wait`, in ascending id order
+/// as every write that locks several; `SKIP LOCKED` never waits.
+pub(super) fn hold(
+    conn: &mut PgConnection,
+    wait: &[i64],
+    free: &[i64],
+    first: Option<i64>,
+) -> QueryResult<Holding> {
+    let wait = sorted(wait.to_vec());
+    let mut free = sorted(free.to_vec());
+    free.retain(|id| wait.binary_search(id).is_err());
+    let mut rows = lock(conn, &wait, Wait::Yes)?;
+    if !free.is_empty() {
+        let got = lock(conn, &free, Wait::No)?;
+        if got.is_empty() && rows.is_empty() {
+            // Another transaction holds every one: wait for one, as for all before.
+            let one = first.filter(|id| free.contains(id)).unwrap_or(free[0]);
+            free.retain(|&id| id != one);
+            rows = lock(conn, &[one], Wait::Yes)?;
+            rows.extend(lock(conn, &free, Wait::No)?);
+        } else {
+            rows.extend(got);
+        }
+    }
+    HELD.with(|h| *h.borrow_mut() = rows.into_iter().map(|r| (r.id, r)).collect());
+    Ok(Holding(()))
+}
+
+/// Whether [`lock`] waits for a row another transaction holds.
+#[derive(Clone, Copy)]
+enum Wait {
+    Yes,
+    /// `SKIP LOCKED`: such a row is left out.
+    No,
+}
+
+/// Locks and loads the rows of relays `ids` (sorted) in one statement.
+fn lock(conn: &mut PgConnection, ids: &[i64], wait: Wait) -> QueryResult<Vec<RelayRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     // The locks are taken in the sort's order: the row locking runs above the sort.
-    let rows: Vec<RelayRow> = relays::table
+    let query = relays::table
         .filter(relays::id.eq_any(ids))
         .order(relays::id.asc())
         .select(RelayRow::as_select())
-        .for_no_key_update()
-        .load(conn)?;
-    HELD.with(|h| *h.borrow_mut() = rows.into_iter().map(|r| (r.id, r)).collect());
-    Ok(Holding(()))
+        .for_no_key_update();
+    match wait {
+        Wait::Yes => query.load(conn),
+        Wait::No => query.skip_locked().load(conn),
+    }
+}
+
+fn sorted(mut ids: Vec<i64>) -> Vec<i64> {
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// While alive, this thread's moves find their relays locked and loaded.

@@ -11,12 +11,17 @@
 //!
 //! - **Order.** A group takes its relays' locks in ascending id order, like every write that
 //!   locks several, so two instances' groups cannot wait on each other in a cycle.
+//! - **What is free first.** A group takes at once the relays no other transaction holds and
+//!   leaves the moves of the others to the next group, which waits for those; it waits for one
+//!   only when it could take none ([`held::hold`]). With several instances, the groups of one
+//!   lane's relays then run side by side on the relays each got instead of taking turns.
 //! - **Failures** are the writer's: a move that fails rolls the group back, which runs again
 //!   with a savepoint around each move, so the failed move's changes alone are undone; a
 //!   transaction PostgreSQL aborts for a serialization failure or a deadlock runs again from
 //!   the start. A move may therefore run twice, as [`Db::write`](super::Db::write) says.
-//! - **Relays locked once.** The group locks all its relays in one statement at its start and
-//!   its moves find their relay's row there ([`held`]), instead of a lock statement each.
+//! - **Relays locked once.** The group locks its relays in one statement at its start (two or
+//!   three when it must wait) and its moves find their relay's row there ([`held`]), instead
+//!   of a lock statement each.
 //! - **Credentials checked once.** A move that checks its own credential (`auth::moves`)
 //!   finds its standing loaded with those of its whole group, in one statement after the
 //!   relays' locks ([`held::hold_credentials`]).
@@ -47,6 +52,9 @@ struct Queued {
     /// The credential it checks itself, if any ([`held::hold_credentials`]).
     credential: Option<i64>,
     job: Box<dyn Job>,
+    /// A group left it to the next because another instance held its relay: the next group
+    /// waits for that relay ([`held::hold`]).
+    skipped: bool,
 }
 
 /// The lanes of one instance, shared by every clone of [`Db`](super::Db). A lane's thread ends
@@ -98,6 +106,7 @@ impl Lanes {
                 relay: relay_id,
                 credential,
                 job,
+                skipped: false,
             })
             .map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
@@ -111,6 +120,7 @@ fn lane_loop(pool: &Pool<Connector>, rx: &mpsc::Receiver<Queued>, writes: &Poole
     // still queued, so the next group starts with them.
     let mut carried = Vec::new();
     while let Some(mut group) = next_group(rx, &mut carried) {
+        let first = group.first().map(|q| q.relay);
         // Stable: a relay's moves keep the order they came in.
         group.sort_by_key(|q| q.relay);
         let joiner = Joiner {
@@ -118,7 +128,7 @@ fn lane_loop(pool: &Pool<Connector>, rx: &mpsc::Receiver<Queued>, writes: &Poole
             carried: &mut carried,
         };
         let commit = match pool.get() {
-            Ok(mut conn) => run_group(&mut conn, &mut group, Some(joiner)),
+            Ok(mut conn) => run_group(&mut conn, &mut group, first, Some(joiner)),
             Err(e) => Err(GroupFailed::Lost(format!("no database connection: {e}"))),
         };
         let touched = event_signal::take();
@@ -159,9 +169,15 @@ struct Joiner<'a> {
 }
 
 impl Joiner<'_> {
+    /// Leaves `skipped`, moves of relays the group could not take, to the next group, before
+    /// anything carried already: they came before it.
+    fn carry_first(&mut self, skipped: Vec<Queued>) {
+        self.carried.splice(0..0, skipped);
+    }
+
     /// The queued moves of relays the group holds (`holds`), as many as `room` takes; the others
     /// it takes go to the next group.
-    fn join(self, room: usize, holds: impl Fn(i64) -> bool) -> Vec<Queued> {
+    fn join(&mut self, room: usize, holds: impl Fn(i64) -> bool) -> Vec<Queued> {
         let mut joined = Vec::new();
         for _ in 0..room {
             let Ok(next) = self.rx.try_recv() else {
@@ -196,12 +212,16 @@ impl From<diesel::result::Error> for GroupAbort {
 /// Most times a group runs before a serialization failure or deadlock is its answer.
 const MAX_ATTEMPTS: u32 = 8;
 
-/// Runs `group` (sorted by relay) in one transaction until it commits: again with savepoints
-/// after a move failed, again from the start after PostgreSQL aborted it for a reason that may
-/// pass. On its first run, once it holds its relays, the group takes in what `joiner` brings.
+/// Runs `group` (sorted by relay; `first` the relay of its oldest move) in one transaction
+/// until it commits: again with savepoints after a move failed, again from the start after
+/// PostgreSQL aborted it for a reason that may pass. On its first run the group waits only for
+/// the relays it must ([`held::hold`]); the moves of relays it did not get go back to `joiner`
+/// for the next group, and once it holds its relays it takes in what `joiner` brings. Run again,
+/// it waits for all its relays.
 fn run_group(
     conn: &mut DbConn,
     group: &mut Vec<Queued>,
+    first: Option<i64>,
     mut joiner: Option<Joiner<'_>>,
 ) -> Result<(), GroupFailed> {
     let mut isolated = false;
@@ -212,13 +232,33 @@ fn run_group(
         let result = conn.transaction::<(), GroupAbort, _>(|c| {
             // Without savepoints, the rows moves only append wait for the end of the group.
             let collected = (!isolated).then(deferred::collect);
-            // The group's relays, locked once for all its moves.
-            let relays: Vec<i64> = group.iter().map(|q| q.relay).collect();
+            // The group's relays, locked once for all its moves: on its first run those free now
+            // and those its moves left over by the last group wait for; run again, all.
+            let relays = |skipped: bool| -> Vec<i64> {
+                group
+                    .iter()
+                    .filter(|q| joiner.is_none() || q.skipped == skipped)
+                    .map(|q| q.relay)
+                    .collect()
+            };
+            let (wait, free) = (relays(true), relays(false));
             let holding = match c {
-                DbConn::Pg(pg) => Some(held::hold(pg, &relays)?),
+                DbConn::Pg(pg) if joiner.is_some() => Some(held::hold(pg, &wait, &free, first)?),
+                DbConn::Pg(pg) => Some(held::hold(pg, &wait, &[], None)?),
                 DbConn::Sqlite(_) => None,
             };
-            if let (Some(holding), Some(joiner)) = (&holding, joiner.take()) {
+            if let (Some(holding), Some(mut joiner)) = (&holding, joiner.take()) {
+                // A relay waited for and not held is not there: its moves run and miss it.
+                let (kept, skipped): (Vec<Queued>, Vec<Queued>) = std::mem::take(group)
+                    .into_iter()
+                    .partition(|q| q.skipped || holding.holds(q.relay));
+                *group = kept;
+                joiner.carry_first(
+                    skipped
+                        .into_iter()
+                        .map(|q| Queued { skipped: true, ..q })
+                        .collect(),
+                );
                 let joined = joiner.join(MAX_GROUP.saturating_sub(group.len()), |relay| {
                     holding.holds(relay)
                 });

@@ -493,12 +493,7 @@ fn a_credential_deleted_while_its_move_waits_for_the_relay_stops_the_move() {
     assert_eq!(app.get("/api/me", Some(&token)).status, 200);
     let before = app.snapshot();
 
-    let mut holder = pg_conn(app);
-    holder
-        .batch_execute(&format!(
-            "BEGIN; SELECT id FROM relays WHERE id = {relay} FOR UPDATE"
-        ))
-        .unwrap();
+    let mut holder = holding(app, relay);
     let base = app.base.clone();
     let asking = std::thread::spawn(move || {
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -543,6 +538,35 @@ fn pg_conn(app: &crate::helpers::TestApp) -> diesel::PgConnection {
     }
 }
 
+/// A connection of `app`'s database in a transaction that holds relay `relay`'s lock, as another
+/// instance's group of that relay would.
+fn holding(app: &crate::helpers::TestApp, relay: i64) -> diesel::PgConnection {
+    use diesel::connection::SimpleConnection;
+    let mut holder = pg_conn(app);
+    holder
+        .batch_execute(&format!(
+            "BEGIN; SELECT id FROM relays WHERE id = {relay} FOR UPDATE"
+        ))
+        .unwrap();
+    holder
+}
+
+/// Queues `moves` on their lanes, in this order: the first poll of a move queues it.
+fn queue<F: std::future::Future + Unpin, const N: usize>(
+    rt: &tokio::runtime::Runtime,
+    moves: [&mut F; N],
+) {
+    rt.block_on(async {
+        for fut in moves {
+            std::future::poll_fn(|cx| {
+                let _ = std::pin::Pin::new(&mut *fut).poll(cx);
+                std::task::Poll::Ready(())
+            })
+            .await;
+        }
+    });
+}
+
 /// Waits (up to 10 s) until some connection of this database waits for a lock.
 fn wait_for_a_lock_wait(conn: &mut diesel::PgConnection) {
     #[derive(QueryableByName)]
@@ -577,17 +601,11 @@ fn wait_for_a_lock_wait(conn: &mut diesel::PgConnection) {
 #[test]
 fn moves_that_arrive_while_a_group_waits_for_its_relay_join_it() {
     use diesel::connection::SimpleConnection;
-    use std::future::Future;
     let (opened, second, _, db) = two_relays_one_lane();
     let (app, first) = (&opened.app, opened.relay);
     let rt = runtime();
 
-    let mut holder = pg_conn(app);
-    holder
-        .batch_execute(&format!(
-            "BEGIN; SELECT id FROM relays WHERE id = {first} FOR UPDATE"
-        ))
-        .unwrap();
+    let mut holder = holding(app, first);
     let waiting = rt.spawn({
         let db = db.clone();
         async move { db.write_in(first, None, txid).await }
@@ -595,16 +613,7 @@ fn moves_that_arrive_while_a_group_waits_for_its_relay_join_it() {
     wait_for_a_lock_wait(&mut pg_conn(app));
     let mut joining = Box::pin(db.write_in(first, None, txid));
     let mut other = Box::pin(db.write_in(second, None, txid));
-    rt.block_on(async {
-        // The first poll of a move queues it.
-        for fut in [&mut joining, &mut other] {
-            std::future::poll_fn(|cx| {
-                let _ = fut.as_mut().poll(cx);
-                std::task::Poll::Ready(())
-            })
-            .await;
-        }
-    });
+    queue(&rt, [&mut joining, &mut other]);
     holder.batch_execute("COMMIT").unwrap();
 
     let (waited, joined, next) = rt.block_on(async {
@@ -622,4 +631,52 @@ fn moves_that_arrive_while_a_group_waits_for_its_relay_join_it() {
         next, waited,
         "the other relay's move went to the next group"
     );
+}
+
+/// A group takes at once the relays no other transaction holds and runs their moves; the moves
+/// of a relay another instance's group holds (here another connection) wait for the next group,
+/// which waits for that relay. Waiting for every relay, the group would keep the free relay's
+/// move waiting as long as the other relay stays held.
+#[test]
+fn a_group_runs_the_moves_of_the_relays_it_gets_and_leaves_a_held_one_to_the_next() {
+    use diesel::connection::SimpleConnection;
+    let (opened, second, _, db) = two_relays_one_lane();
+    let (app, first) = (&opened.app, opened.relay);
+    let rt = runtime();
+
+    let mut holder = holding(app, first);
+    // A move that keeps the lane busy until both moves below are queued, so they come as one
+    // group.
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let busy = rt.spawn({
+        let db = db.clone();
+        async move {
+            db.write_in(second, None, move |_| {
+                let _ = started_tx.send(());
+                let _ = release_rx.recv();
+                Ok(())
+            })
+            .await
+        }
+    });
+    started_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the busy move runs");
+    let mut held = Box::pin(db.write_in(first, None, txid));
+    let mut free = Box::pin(db.write_in(second, None, txid));
+    queue(&rt, [&mut held, &mut free]);
+    release_tx.send(()).unwrap();
+    rt.block_on(busy).unwrap().unwrap();
+
+    let free = rt
+        .block_on(async { tokio::time::timeout(Duration::from_secs(5), free).await })
+        .expect("the free relay's move did not wait for the held one")
+        .unwrap();
+    let waited =
+        rt.block_on(async { tokio::time::timeout(Duration::from_millis(300), &mut held).await });
+    assert!(waited.is_err(), "the held relay's move waits for it");
+    holder.batch_execute("COMMIT").unwrap();
+    let held = rt.block_on(held).unwrap();
+    assert_ne!(held, free, "the held relay's move ran in a later group");
 }
